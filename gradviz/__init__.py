@@ -1,0 +1,49 @@
+"""gradviz: see how neural networks learn.
+
+Optimizer trajectories over 2-D test functions, as GIFs and figures ready for a lecture slide::
+
+    import gradviz
+    paths = [gradviz.trace("rosenbrock", name, steps=200) for name in ("sgd", "momentum", "adam")]
+    gradviz.animate(paths, "rosenbrock.gif")
+
+Names are loaded on first use, so `import gradviz` (and the CLI's --help) does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "trace": "gradviz.tracing",
+    "animate": "gradviz.animation",
+    "trajectories": "gradviz.animation",
+    "Trajectory": "gradviz.records",
+    "Surface": "gradviz.records",
+    "TestFunction": "gradviz.functions",
+    "FUNCTIONS": "gradviz.functions",
+    "get_function": "gradviz.functions",
+    "OPTIMIZERS": "gradviz.optim",
+    "OptimizerSpec": "gradviz.optim",
+    "get_optimizer": "gradviz.optim",
+    "AdaBelief": "gradviz.optim.adabelief",
+    "TrajectoryRenderer": "gradviz.render.trajectories",
+    "THEMES": "gradviz.render.theme",
+    "InvalidArgument": "gradviz.registry",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'gradviz' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,222 @@
+"""Output: frames in, files out (GIF, MP4, PNG), written atomically.
+
+The only module that imports imageio (and Pillow). Frames arrive one at a time as (H, W, 3) uint8 arrays
+and are encoded as they come, so memory stays flat however many frames there are:
+
+- GIF: one palette for the whole animation, computed up front from a sample (the first and last frames
+  show every colour that will appear), each frame quantized against it without dithering as soon as it
+  is drawn, and only the rectangle that changed is stored, its unchanged pixels transparent. Identical
+  consecutive frames are merged into one longer frame. The file loops forever and the last frame is held.
+- MP4: H.264 through imageio-ffmpeg (the `video` extra).
+- PNG: a single image.
+
+Every file is written to a temporary name beside the target and renamed at the end, so an error or
+Ctrl-C leaves no partial file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Callable, Iterable, Iterator
+
+import numpy as np
+
+from gradviz.registry import InvalidArgument
+
+__all__ = ["FORMATS", "check_output_path", "write_animation", "write_image", "frame_delays"]
+
+FORMATS = (".gif", ".mp4", ".png")
+MIN_DELAY_CS = 2  # browsers treat shorter GIF delays as 100 ms; 20 ms is the shortest honoured
+TRANSPARENT = 255
+
+
+def check_output_path(path: str | os.PathLike[str], formats: Iterable[str] = FORMATS) -> Path:
+    """Fail early, before any work, on an unknown extension or a missing or unwritable folder."""
+    path = Path(path)
+    formats = tuple(formats)
+    if path.suffix.lower() not in formats:
+        raise InvalidArgument(f"unknown output extension {path.suffix or '(none)'!r} in {str(path)!r} "
+                              f"(valid: {', '.join(formats)})")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidArgument(f"output folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidArgument(f"output folder {str(folder)!r} is not writable")
+    if path.is_dir():
+        raise InvalidArgument(f"output path {str(path)!r} is a folder")
+    return path
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".part{path.suffix}", dir=path.parent or ".")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, 0o644)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def frame_delays(n_frames: int, fps: float, *, hold_last: float = 1.0) -> list[int]:
+    """GIF delays in centiseconds: an average of 100/fps (rounding carried over), the last held.
+
+    GIF delays are whole centiseconds; carrying the rounding error keeps 30 fps at 3,3,4,3,3,4...
+    """
+    if fps > 100 / MIN_DELAY_CS:
+        raise InvalidArgument(f"invalid fps {fps:g} for a GIF: frames shorter than 20 ms play wrongly; "
+                              f"use fps <= {100 // MIN_DELAY_CS}")
+    delays, clock = [], 0.0
+    for i in range(n_frames):
+        end = round((i + 1) * 100.0 / fps)
+        delays.append(max(MIN_DELAY_CS, int(end - clock)))
+        clock = end
+    if delays:
+        delays[-1] = max(delays[-1], int(round(hold_last * 100)))
+    return delays
+
+
+class GifStream:
+    """A GIF encoder that takes one frame at a time against a fixed palette."""
+
+    def __init__(self, fp: IO[bytes], size: tuple[int, int], palette_sample: np.ndarray) -> None:
+        from PIL import Image
+
+        self._image = Image
+        self.fp = fp
+        self.width, self.height = size
+        sample = Image.fromarray(np.ascontiguousarray(palette_sample[..., :3]))
+        # 255 colours, leaving index 255 for "unchanged" (transparent) pixels.
+        self.palette = sample.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        colours = (self.palette.getpalette() or [])[: 255 * 3]
+        colours += [0] * (255 * 3 - len(colours))
+        self.palette.putpalette(colours)  # exactly 255 entries: quantizing can never yield index 255
+        fp.write(b"GIF89a" + struct.pack("<HHBBB", self.width, self.height, 0xF7, 0, 0))
+        fp.write(bytes(colours) + bytes(3))
+        # NETSCAPE2.0 application extension: loop forever.
+        fp.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", 0) + b"\x00")
+        self._previous: np.ndarray | None = None
+        self._pending: tuple[np.ndarray, tuple[int, int], int] | None = None
+
+    def quantize(self, frame: np.ndarray) -> np.ndarray:
+        image = self._image.fromarray(np.ascontiguousarray(frame[..., :3]))
+        return np.asarray(image.quantize(palette=self.palette, dither=self._image.Dither.NONE))
+
+    def add(self, frame: np.ndarray, delay_cs: int) -> None:
+        if frame.shape[:2] != (self.height, self.width):
+            raise ValueError(f"frame of shape {frame.shape} in a {self.width}x{self.height} GIF")
+        indexed = self.quantize(frame)
+        previous, self._previous = self._previous, indexed
+        if previous is None:
+            self._emit_pending()
+            self._pending = (indexed, (0, 0), delay_cs)
+            return
+        changed = indexed != previous
+        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        if rows.size == 0:  # identical frame: hold the pending one longer
+            assert self._pending is not None
+            data, offset, delay = self._pending
+            self._pending = (data, offset, delay + delay_cs)
+            return
+        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        patch = indexed[top:bottom, left:right].copy()
+        patch[~changed[top:bottom, left:right]] = TRANSPARENT
+        self._emit_pending()
+        self._pending = (patch, (int(left), int(top)), delay_cs)
+
+    def _emit_pending(self) -> None:
+        if self._pending is None:
+            return
+        from PIL import GifImagePlugin
+
+        data, offset, delay = self._pending
+        data = np.ascontiguousarray(data)
+        image = self._image.frombytes("P", (data.shape[1], data.shape[0]), data.tobytes())
+        # getdata writes the graphic control extension (delay, disposal 1 = keep, transparency),
+        # the image descriptor and the LZW data, using Pillow's C encoder.
+        for chunk in GifImagePlugin.getdata(image, offset, duration=delay * 10, disposal=1,
+                                            transparency=TRANSPARENT):
+            self.fp.write(chunk)
+        self._pending = None
+
+    def close(self) -> None:
+        self._emit_pending()
+        self.fp.write(b";")
+
+
+def write_animation(
+    frames: Iterable[np.ndarray],
+    path: str | os.PathLike[str],
+    *,
+    n_frames: int,
+    fps: float = 20,
+    palette_sample: np.ndarray | None = None,
+    hold_last: float = 1.0,
+    on_frame: Callable[[int], None] | None = None,
+) -> Path:
+    """Encode `frames` (n_frames arrays of shape (H, W, 3), uint8) to a GIF or MP4 at `path`."""
+    path = check_output_path(path, (".gif", ".mp4"))
+    if path.suffix.lower() == ".gif":
+        delays = frame_delays(n_frames, fps, hold_last=hold_last)
+        with _atomic(path) as tmp, open(tmp, "wb") as fp:
+            stream: GifStream | None = None
+            count = 0
+            for count, frame in enumerate(frames, start=1):
+                if count > n_frames:
+                    raise ValueError(f"more than the {n_frames} frames announced")
+                if stream is None:
+                    sample = palette_sample if palette_sample is not None else frame
+                    stream = GifStream(fp, (frame.shape[1], frame.shape[0]), sample)
+                stream.add(frame, delays[count - 1])
+                if on_frame:
+                    on_frame(count)
+            if stream is None or count != n_frames:
+                raise ValueError(f"got {count} frames, expected {n_frames}")
+            stream.close()
+        return path
+    return _write_mp4(frames, path, n_frames=n_frames, fps=fps, hold_last=hold_last, on_frame=on_frame)
+
+
+def _write_mp4(frames: Iterable[np.ndarray], path: Path, *, n_frames: int, fps: float, hold_last: float,
+               on_frame: Callable[[int], None] | None) -> Path:
+    try:
+        import imageio_ffmpeg  # noqa: F401  (the plugin imageio uses; absent without the extra)
+    except ImportError:
+        raise InvalidArgument("writing .mp4 needs the video extra: pip install 'gradviz[video]' "
+                              "(or write a .gif)") from None
+    import imageio.v2 as imageio
+
+    with _atomic(path) as tmp:
+        writer = imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
+                                    pixelformat="yuv420p", macro_block_size=2, quality=8,
+                                    ffmpeg_log_level="error", output_params=["-threads", "1"])
+        try:
+            last = None
+            for count, frame in enumerate(frames, start=1):
+                writer.append_data(frame)
+                last = frame
+                if on_frame:
+                    on_frame(count)
+            for _ in range(int(round(hold_last * fps)) if last is not None else 0):
+                writer.append_data(last)
+        finally:
+            writer.close()
+    return path
+
+
+def write_image(frame: np.ndarray, path: str | os.PathLike[str]) -> Path:
+    """Write one (H, W, 3) uint8 frame as a PNG."""
+    import imageio.v3 as iio
+
+    path = check_output_path(path, (".png",))
+    with _atomic(path) as tmp:
+        iio.imwrite(tmp, np.ascontiguousarray(frame[..., :3]), extension=".png")
+    return path

@@ -1,0 +1,114 @@
+"""Records: the frozen numpy dataclasses that cross from tracing to rendering.
+
+Nothing here holds a tensor or a figure. Tracing builds these from tensors (`.detach().cpu().numpy()`
+at the boundary) and rendering only reads them, so a record can be saved, loaded and drawn without torch.
+Arrays are made read-only when a record is built, so "frozen" holds for their contents too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+__all__ = ["Trajectory", "Surface", "format_hyperparams"]
+
+
+def _frozen(array: Any, dtype: Any = float) -> np.ndarray:
+    out = np.array(array, dtype=dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+def format_hyperparams(hyperparams: Mapping[str, Any], *, keys: tuple[str, ...] | None = None) -> str:
+    """'lr=0.05, momentum=0.9': the short form used in legends and file names."""
+    parts = []
+    for key, value in hyperparams.items():
+        if keys is not None and key not in keys:
+            continue
+        if isinstance(value, float):
+            text = f"{value:g}"
+        elif isinstance(value, (tuple, list)):
+            text = "/".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+        else:
+            text = str(value)
+        parts.append(f"{key}={text}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """One optimizer's path over a 2-D function.
+
+    points: (n, 2) positions, points[0] is the start and points[k] the position after k steps.
+    losses: (n,) f at each point. grad_norms: (n,) |grad f| at each point (NaN where not evaluated).
+    lrs: (n - 1,) learning rate used by step k + 1. diverged_at: the first step whose loss or point was
+    not finite (the record keeps only the finite prefix, so n - 1 == diverged_at - 1 steps), else None.
+    """
+
+    points: np.ndarray
+    losses: np.ndarray
+    grad_norms: np.ndarray
+    lrs: np.ndarray
+    optimizer: str
+    hyperparams: Mapping[str, Any] = field(default_factory=dict)
+    function: str = ""
+    diverged_at: int | None = None
+    steps_requested: int | None = None
+
+    def __post_init__(self) -> None:
+        points = _frozen(self.points)
+        if points.ndim != 2 or points.shape[1] != 2 or len(points) < 1:
+            raise ValueError(f"points must have shape (n, 2) with n >= 1, got {points.shape}")
+        object.__setattr__(self, "points", points)
+        for name, length in (("losses", len(points)), ("grad_norms", len(points)), ("lrs", len(points) - 1)):
+            array = _frozen(getattr(self, name))
+            if array.shape != (length,):
+                raise ValueError(f"{name} must have shape ({length},), got {array.shape}")
+            object.__setattr__(self, name, array)
+        object.__setattr__(self, "hyperparams", dict(self.hyperparams))
+
+    @property
+    def steps(self) -> int:
+        """Number of steps actually taken (len(points) - 1)."""
+        return len(self.points) - 1
+
+    @property
+    def label(self) -> str:
+        """'adam (lr=0.05)', the legend text, with a divergence note when it left."""
+        text = self.optimizer
+        params = format_hyperparams(self.hyperparams, keys=("lr", "momentum", "betas", "alpha", "rho"))
+        if params:
+            text += f" ({params})"
+        if self.diverged_at is not None:
+            text += f", diverged at step {self.diverged_at}"
+        return text
+
+
+@dataclass(frozen=True, eq=False)
+class Surface:
+    """A function sampled on a grid: z[i, j] = f(x[j], y[i]).
+
+    log_scale asks the renderer for logarithmic colours of z - floor; minima are points to mark.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    name: str = ""
+    log_scale: bool = False
+    floor: float | None = None
+    minima: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+
+    def __post_init__(self) -> None:
+        x, y, z = _frozen(self.x), _frozen(self.y), _frozen(self.z)
+        if x.ndim != 1 or y.ndim != 1 or z.shape != (len(y), len(x)):
+            raise ValueError(f"z must have shape (len(y), len(x)) = ({len(y)}, {len(x)}), got {z.shape}")
+        minima = _frozen(self.minima).reshape(-1, 2)
+        for name, value in (("x", x), ("y", y), ("z", z), ("minima", minima)):
+            object.__setattr__(self, name, value)
+
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        return float(self.x[0]), float(self.x[-1]), float(self.y[0]), float(self.y[-1])

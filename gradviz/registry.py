@@ -1,0 +1,76 @@
+"""Named registries and the one error type for bad user input.
+
+Every list of choices in gradviz (test functions, optimizers, datasets, ...) is a `Registry`: a plain
+dict from a kebab-case name to an entry. The CLI's choices, `gradviz list`, the tests' parametrization and
+the gallery all read the same dicts, so one new entry shows up everywhere. Looking a name up through
+`Registry.lookup` turns a typo into an `InvalidArgument` that names the bad value, suggests the closest
+valid one and lists them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any, Iterable
+
+__all__ = ["InvalidArgument", "Registry", "normalize_name", "check_positive", "unknown_name_message"]
+
+
+class InvalidArgument(ValueError):
+    """A value supplied by the user that gradviz cannot use. The message names the value.
+
+    The CLI turns it into a one-line error with exit code 2; library callers can catch it as ValueError.
+    """
+
+
+def normalize_name(name: str) -> str:
+    """'Six_Hump Camel' -> 'six-hump-camel': names are case-, space- and underscore-insensitive."""
+    return "-".join(str(name).strip().lower().replace("_", " ").replace("-", " ").split())
+
+
+def unknown_name_message(kind: str, name: Any, choices: Iterable[str], *, where: str = "") -> str:
+    """"unknown optimizer 'adamm'; did you mean 'adam'? (valid: ...)", `where` after the name."""
+    choices = list(choices)
+    message = f"unknown {kind} {str(name)!r}{where}"
+    close = difflib.get_close_matches(normalize_name(str(name)), choices, n=1, cutoff=0.5)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    return message + f" (valid: {', '.join(choices)})"
+
+
+class Registry(dict):
+    """A dict of named entries that knows what it holds, for error messages."""
+
+    def __init__(self, kind: str, entries: Iterable[tuple[str, Any]] = ()):
+        super().__init__(entries)
+        self.kind = kind
+
+    def register(self, name: str, entry: Any) -> Any:
+        if name != normalize_name(name):
+            raise ValueError(f"registry names are kebab-case: {name!r}")
+        if name in self:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self[name] = entry
+        return entry
+
+    def lookup(self, name: str) -> Any:
+        """The entry called `name` (any case, '_' or '-'), or InvalidArgument naming the valid ones."""
+        key = normalize_name(name) if isinstance(name, str) else name
+        if key in self:
+            return self[key]
+        raise InvalidArgument(unknown_name_message(self.kind, name, self.keys()))
+
+
+def check_positive(name: str, value: Any, *, integer: bool = False, allow_zero: bool = False) -> Any:
+    """Return `value` if it is a finite number > 0 (>= 0 with allow_zero), else InvalidArgument."""
+    bad = isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__")
+    if not bad:
+        number = float(value)
+        bad = not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero)
+        if integer and not bad and number != int(number):
+            bad = True
+    if bad:
+        need = "a whole number" if integer else "a finite number"
+        need += " >= 0" if allow_zero else " > 0"
+        raise InvalidArgument(f"invalid {name}: {value!r} (must be {need})")
+    return int(value) if integer else value

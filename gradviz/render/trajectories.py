@@ -1,0 +1,300 @@
+"""Trajectory animations: optimizers racing over a function's contours, one RGB frame at a time.
+
+`TrajectoryRenderer` follows a stage metaphor: everything that never moves (filled contours, minima,
+starts, legend, axes, title) is drawn once and kept as a pixel copy; `frame(i)` restores that copy and
+draws only the moving artists on top: all trails as one LineCollection, all current points as one
+scatter, the same pair in the loss panel, and the step counter. That is what makes a 200-frame GIF take
+about a second instead of a minute (see benchmarks/render.py). Frames are produced on demand, so a writer
+can stream them.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from gradviz.records import Surface, Trajectory
+from gradviz.registry import InvalidArgument, check_positive
+from gradviz.render.theme import THEMES, Theme
+
+__all__ = ["TrajectoryRenderer", "contour_levels", "check_render_options"]
+
+MAX_DEFAULT_FRAMES = 300
+
+
+def contour_levels(surface: Surface, count: int = 24) -> tuple[np.ndarray, np.ndarray, bool]:
+    """-> (values to colour, levels, whether they are log10 of z - floor).
+
+    Levels span the 0.5th to 99.5th percentile so one steep corner does not flatten the picture.
+    """
+    z = np.where(np.isfinite(surface.z), surface.z, np.nan)
+    if surface.log_scale:
+        floor = surface.floor if surface.floor is not None else np.nanmin(z)
+        delta = np.maximum(z - floor, 0.0)
+        positive = delta[delta > 0]
+        if positive.size:
+            lo = np.log10(np.nanpercentile(positive, 0.5))
+            hi = np.log10(np.nanpercentile(delta, 99.5))
+            values = np.log10(np.maximum(delta, 10.0**lo))
+            if hi > lo:
+                return values, np.linspace(lo, hi, count), True
+    lo, hi = np.nanpercentile(z, 0.5), np.nanpercentile(z, 99.5)
+    if not hi > lo:
+        lo, hi = np.nanmin(z) - 1.0, np.nanmax(z) + 1.0
+    return z, np.linspace(lo, hi, count), False
+
+
+def check_render_options(*, size: tuple[int, int], dpi: float, frames: int | None) -> None:
+    """InvalidArgument for a size, dpi or frame count that cannot be drawn (callers check before tracing)."""
+    try:
+        width, height = size
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"invalid size {size!r} (expected (width, height) in pixels)") from None
+    check_positive("width", width, integer=True)
+    check_positive("height", height, integer=True)
+    if width < 240 or height < 160 or width > 7680 or height > 4320:
+        raise InvalidArgument(f"invalid size {width}x{height} (from 240x160 to 7680x4320)")
+    check_positive("dpi", dpi)
+    if frames is not None:
+        check_positive("frames", frames, integer=True)
+
+
+def _rgb(rgba: np.ndarray) -> np.ndarray:
+    """A contiguous RGB copy of an RGBA buffer; per-channel copies are ~4x faster than rgba[..., :3]."""
+    height, width = rgba.shape[:2]
+    rgb = np.empty((height, width, 3), dtype=np.uint8)
+    source, target = rgba.reshape(-1, 4), rgb.reshape(-1, 3)
+    for channel in range(3):
+        target[:, channel] = source[:, channel]
+    return rgb
+
+
+class TrajectoryRenderer:
+    """Draws trajectories over a surface; `frame(i)` returns frame i as an (H, W, 3) uint8 array.
+
+    trajectories: records from `trace`. surface: the function sampled on a grid (its extent is the view).
+    size: (width, height) in pixels; dpi scales text and lines. frames: how many frames (default: one per
+    step, at most 300, spread evenly over the steps). loss_panel: plot f - f* (or f) against the step.
+    """
+
+    def __init__(
+        self,
+        trajectories: Sequence[Trajectory],
+        surface: Surface,
+        *,
+        size: tuple[int, int] = (960, 540),
+        dpi: float = 100,
+        theme: str | Theme = "light",
+        loss_panel: bool = True,
+        frames: int | None = None,
+        title: str | None = None,
+    ) -> None:
+        self.trajectories = list(trajectories)
+        if not self.trajectories:
+            raise InvalidArgument("nothing to draw: no trajectories given")
+        check_render_options(size=size, dpi=dpi, frames=frames)
+        self.size = (int(size[0]), int(size[1]))
+        self.theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
+        self.surface = surface
+        self.total_steps = max(t.steps_requested or t.steps for t in self.trajectories)
+        if frames is None:
+            frames = min(self.total_steps + 1, MAX_DEFAULT_FRAMES)
+        self.frame_steps = np.unique(np.round(np.linspace(0, self.total_steps, int(frames))).astype(int))
+        self._colors = [self.theme.trails[i % len(self.theme.trails)] for i in range(len(self.trajectories))]
+        self._build(float(dpi), loss_panel, title)
+
+    def __len__(self) -> int:
+        return len(self.frame_steps)
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.frame_steps)
+
+    # -- the stage: drawn once --------------------------------------------------------------------------
+
+    def _build(self, dpi: float, loss_panel: bool, title: str | None) -> None:
+        theme, surface = self.theme, self.surface
+        width, height = self.size
+        scale = min(width / 960, height / 540) * 100 / dpi
+        font = max(6.0, 10.0 * scale)
+        self.figure = fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=theme.background)
+        self.canvas = FigureCanvasAgg(fig)
+
+        ax = fig.add_axes((0.065, 0.09, 0.50, 0.80))
+        values, levels, is_log = contour_levels(surface)
+        ax.contourf(surface.x, surface.y, values, levels=levels, cmap=theme.colormap, extend="both")
+        ax.contour(surface.x, surface.y, values, levels=levels[::2], colors=theme.contour_lines,
+                   linewidths=0.4 * scale, alpha=0.35)
+        x0, x1, y0, y1 = surface.extent
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_xlabel("x", color=theme.foreground, fontsize=font, labelpad=1)
+        ax.set_ylabel("y", color=theme.foreground, fontsize=font, labelpad=1)
+        self._style(ax, font)
+        handles = []
+        if len(surface.minima):
+            ax.scatter(surface.minima[:, 0], surface.minima[:, 1], marker="*", s=170 * scale**2,
+                       c=theme.minimum, edgecolors=theme.foreground, linewidths=0.7, zorder=4)
+            handles.append(Line2D([], [], ls="", marker="*", ms=11 * scale, color=theme.minimum,
+                                  markeredgecolor=theme.foreground, markeredgewidth=0.7,
+                                  label="global minimum" + ("s" if len(surface.minima) > 1 else "")))
+        starts = np.array([t.points[0] for t in self.trajectories])
+        ax.scatter(starts[:, 0], starts[:, 1], s=45 * scale**2, facecolors="none", edgecolors=self._colors,
+                   linewidths=1.4 * scale, zorder=4)
+        for trajectory, color in zip(self.trajectories, self._colors):
+            handles.append(Line2D([], [], color=color, lw=2.2 * scale, marker="o", ms=5 * scale,
+                                  label=trajectory.label))
+        name = title if title is not None else (surface.name.replace("-", " ").capitalize() or "f(x, y)")
+        ax.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground, fontsize=font * 1.15,
+                     loc="left", pad=4)
+
+        self.axes = ax
+        self.trails = LineCollection([], colors=self._colors, linewidths=1.9 * scale, capstyle="round",
+                                     joinstyle="round", animated=True, zorder=5)
+        ax.add_collection(self.trails, autolim=False)
+        self.heads = ax.scatter(starts[:, 0], starts[:, 1], s=60 * scale**2, c=self._colors,
+                                edgecolors=theme.background, linewidths=0.9 * scale, animated=True, zorder=6)
+
+        self.loss_axes = None
+        if loss_panel:
+            self._build_loss_panel(fig, font, scale)
+            legend_top = 0.44
+        else:
+            legend_top = 0.89
+        legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.635, legend_top), frameon=False,
+                            fontsize=font * 0.9, labelcolor=theme.foreground, handlelength=1.8,
+                            borderaxespad=0.0)
+        legend.set_in_layout(False)
+        # top right of the contour axes: the changing pixels of a frame stay in one compact rectangle
+        self.step_text = fig.text(0.565, 0.915, "", ha="right", va="center", color=theme.foreground,
+                                  fontsize=font * 1.1, family="monospace", animated=True)
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(fig.bbox)
+        self._build_counter()
+
+    def _build_counter(self) -> None:
+        """Pre-render the step counter's digits, so a frame pastes pixels instead of laying out text.
+
+        Drawing a matplotlib Text costs ~3 ms, more than everything else a frame draws. The counter reads
+        'step  37/200' in a monospace font, right-aligned, so every string has the same width and each
+        digit sits in a fixed cell: render each digit in each cell once against the background, keep its
+        difference from the background, and add the differences of the digits a frame needs.
+        """
+        width = len(str(self.total_steps))
+        text = self.step_text
+
+        def render(label: str) -> np.ndarray:
+            text.set_text(label)
+            self.canvas.restore_region(self._background)
+            self.figure.draw_artist(text)
+            return np.asarray(self.canvas.buffer_rgba())[..., :3]
+
+        def label(cells: list[str]) -> str:
+            return f"step {''.join(cells)}/{self.total_steps}"
+
+        blank = render(label([" "] * width))
+        box = text.get_window_extent(self.canvas.get_renderer())
+        height = blank.shape[0]
+        top, bottom = max(0, int(height - box.y1) - 2), min(height, int(np.ceil(height - box.y0)) + 2)
+        left, right = max(0, int(box.x0) - 2), min(blank.shape[1], int(np.ceil(box.x1)) + 2)
+        self._counter_box = (top, bottom, left, right)
+        self._counter_blank = blank[top:bottom, left:right].astype(np.int16)
+        self._counter_deltas = np.zeros((width, 10, bottom - top, right - left, 3), dtype=np.int16)
+        for cell in range(width):
+            for digit in range(10):
+                cells = [" "] * width
+                cells[cell] = str(digit)
+                crop = render(label(cells))[top:bottom, left:right].astype(np.int16)
+                self._counter_deltas[cell, digit] = crop - self._counter_blank
+        # the static part of the label ("step", "/200") is part of the background from now on
+        text.set_text(label([" "] * width))
+        self.canvas.restore_region(self._background)
+        self.figure.draw_artist(text)
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        text.set_text("")
+
+    def _paste_counter(self, rgb: np.ndarray, step: int) -> None:
+        digits = str(step).rjust(self._counter_deltas.shape[0])
+        patch = self._counter_blank.copy()
+        for cell, char in enumerate(digits):
+            if char != " ":
+                patch += self._counter_deltas[cell, int(char)]
+        top, bottom, left, right = self._counter_box
+        rgb[top:bottom, left:right] = np.clip(patch, 0, 255)
+
+    def _build_loss_panel(self, fig: Figure, font: float, scale: float) -> None:
+        theme, surface = self.theme, self.surface
+        lax = fig.add_axes((0.655, 0.54, 0.325, 0.35))
+        floor = surface.floor
+        series = []
+        for t in self.trajectories:
+            y = t.losses - floor if floor is not None else t.losses.copy()
+            series.append(y)
+        finite = np.concatenate([s[np.isfinite(s)] for s in series])
+        use_log = finite.size > 0 and floor is not None and bool((finite >= 0).all())
+        if use_log:
+            tiny = max(1e-12, float(finite[finite > 0].min()) if (finite > 0).any() else 1e-12)
+            series = [np.maximum(s, tiny) for s in series]
+            lax.set_yscale("log")
+            lo, hi = tiny, float(max(finite.max(), tiny * 10))
+            lax.set_ylim(lo / 2, hi * 2)
+            lax.set_ylabel("f - f*", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+        else:
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+            pad = 0.05 * (hi - lo or 1.0)
+            lax.set_ylim(lo - pad, hi + pad)
+            lax.set_ylabel("f", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+        lax.set_xlim(0, max(1, self.total_steps))
+        lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+        lax.grid(True, color=theme.grid, linewidth=0.5 * scale, alpha=0.7)
+        self._style(lax, font * 0.85)
+        self.loss_axes = lax
+        self._loss_series = [np.column_stack([np.arange(len(s)), s]) for s in series]
+        self.loss_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)
+        lax.add_collection(self.loss_lines, autolim=False)
+        heads = np.array([s[0] for s in self._loss_series])
+        self.loss_heads = lax.scatter(heads[:, 0], heads[:, 1], s=22 * scale**2, c=self._colors, animated=True,
+                                      zorder=4)
+
+    def _style(self, ax: object, font: float) -> None:
+        theme = self.theme
+        ax.set_facecolor(theme.background)
+        ax.tick_params(colors=theme.foreground, labelsize=font * 0.85, length=3, pad=2)
+        for spine in ax.spines.values():
+            spine.set_color(theme.grid)
+
+    # -- the actors: redrawn every frame ------------------------------------------------------------------
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame `index` (0 <= index < n_frames) as a new (H, W, 3) uint8 array."""
+        if not 0 <= index < self.n_frames:
+            raise IndexError(f"frame {index} out of range 0..{self.n_frames - 1}")
+        step = int(self.frame_steps[index])
+        ends = [min(step, t.steps) for t in self.trajectories]
+        self.trails.set_segments([t.points[: end + 1] for t, end in zip(self.trajectories, ends)])
+        self.heads.set_offsets(np.array([t.points[end] for t, end in zip(self.trajectories, ends)]))
+        self.canvas.restore_region(self._background)
+        self.axes.draw_artist(self.trails)
+        self.axes.draw_artist(self.heads)
+        if self.loss_axes is not None:
+            self.loss_lines.set_segments([s[: end + 1] for s, end in zip(self._loss_series, ends)])
+            self.loss_heads.set_offsets(np.array([s[end] for s, end in zip(self._loss_series, ends)]))
+            self.loss_axes.draw_artist(self.loss_lines)
+            self.loss_axes.draw_artist(self.loss_heads)
+        rgb = _rgb(np.asarray(self.canvas.buffer_rgba()))
+        self._paste_counter(rgb, step)
+        self.step = step
+        return rgb
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for index in range(self.n_frames):
+            yield self.frame(index)
+
+    def palette_sample(self) -> np.ndarray:
+        """The first and last frames stacked: every colour the animation will use."""
+        return np.concatenate([self.frame(0), self.frame(self.n_frames - 1)], axis=0)

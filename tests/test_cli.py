@@ -1,0 +1,83 @@
+"""The command line as a user meets it: real processes, real files, exit codes and stderr."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run(args, cwd, env_extra=None):
+    env = dict(os.environ, MPLBACKEND="Agg", **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "gradviz", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_default_command_writes_trajectories_gif(tmp_path, read_gif):
+    result = run(["trajectories", "--steps", "40", "--size", "480x270"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    frames, durations, loop, size = read_gif(tmp_path / "trajectories.gif")
+    assert size == (480, 270) and loop == 0 and sum(durations) == 40 * 50 + 1000
+    assert "wrote trajectories.gif" in result.stderr
+    assert "rendering" not in result.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_options_reach_the_library(tmp_path, read_gif):
+    result = run(["trajectories", "-f", "himmelblau", "-O", "adam:lr=0.05", "-O", "momentum:lr=0.001,momentum=0.8",
+                  "--start", "-0.5,0.5", "--steps", "20", "--fps", "10", "--size", "320x180", "--theme", "dark",
+                  "--no-loss-panel", "--seed", "1", "-o", "h.gif", "--quiet"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    _, durations, _, size = read_gif(tmp_path / "h.gif")
+    assert size == (320, 180) and sum(durations) == 20 * 100 + 1000
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["-f", "rosenbrok"], "'rosenbrok'; did you mean 'rosenbrock'"),
+    (["-O", "adamm"], "'adamm'; did you mean 'adam'"),
+    (["-O", "adam:lr=-1"], "-1"),
+    (["-O", "adam:lr=nan"], "nan"),
+    (["-O", "momentum:mom=0.9"], "'mom' for momentum"),
+    (["--steps", "0"], "steps: 0"),
+    (["--fps", "-5"], "fps: -5"),
+    (["--start", "1;2"], "'1;2'"),
+    (["--size", "960by540"], "'960by540'"),
+    (["--domain", "1:0,0:1"], "'1:0,0:1'"),
+    (["-o", "out.jpg"], "'.jpg'"),
+    (["-o", "no/such/folder/out.gif"], "'no/such/folder'"),
+    (["--theme", "blue"], "'blue'"),
+])
+def test_bad_input_is_one_line_exit_2_no_file(tmp_path, args, shown):
+    result = run(["trajectories", "--steps", "5", *args], tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "error" in lines[0] and shown in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_and_list_do_not_import_torch(tmp_path):
+    code = ("import sys; from gradviz.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    pass\n"
+            "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules, 'heavy import'\n")
+    for args in (["--help"], ["trajectories", "--help"], ["list", "functions"], ["list", "optimizers"]):
+        result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=tmp_path)
+        assert result.returncode == 0, (args, result.stderr)
+
+
+def test_list_prints_one_line_per_registry_entry(tmp_path):
+    from gradviz.functions import FUNCTIONS
+    from gradviz.optim import OPTIMIZERS
+
+    functions = run(["list", "functions"], tmp_path).stdout.strip().splitlines()
+    optimizers = run(["list", "optimizers"], tmp_path).stdout.strip().splitlines()
+    assert [line.split()[0] for line in functions] == list(FUNCTIONS)
+    assert [line.split()[0] for line in optimizers] == list(OPTIMIZERS)
+    assert "lr=0.1" in optimizers[list(OPTIMIZERS).index("adam")]
+
+
+def test_help_teaches(tmp_path):
+    text = run(["trajectories", "--help"], tmp_path).stdout
+    for option in ("--function", "--optimizer", "--start", "--steps", "--fps", "--size", "--dpi", "--theme",
+                   "--loss-panel", "--seed", "--output", "--quiet", "adam:lr=0.05", "[default: rosenbrock]"):
+        assert option in text, option

@@ -1,0 +1,135 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gradviz.optim import OPTIMIZERS, get_optimizer, parse_optimizer
+from gradviz.optim.adabelief import AdaBelief
+from gradviz.registry import InvalidArgument
+
+
+def adabelief_reference(theta, grads, *, lr, betas, eps, weight_decay=0.0, decouple=True, amsgrad=False):
+    """The authors' algorithm (rectify=False) written out with numpy, one step per gradient function call."""
+    beta1, beta2 = betas
+    m = np.zeros_like(theta)
+    s = np.zeros_like(theta)
+    s_max = np.zeros_like(theta)
+    for t in range(1, len(grads) + 1):
+        g = grads[t - 1](theta)
+        if weight_decay:
+            if decouple:
+                theta = theta * (1 - lr * weight_decay)
+            else:
+                g = g + weight_decay * theta
+        m = beta1 * m + (1 - beta1) * g
+        s = beta2 * s + (1 - beta2) * (g - m) ** 2 + eps
+        second = s
+        if amsgrad:
+            s_max = np.maximum(s_max, s)
+            second = s_max
+        denom = np.sqrt(second) / math.sqrt(1 - beta2**t) + eps
+        theta = theta - lr / (1 - beta1**t) * m / denom
+    return theta
+
+
+@pytest.mark.parametrize("settings", [
+    dict(lr=0.05, betas=(0.9, 0.999), eps=1e-16),
+    dict(lr=0.01, betas=(0.8, 0.99), eps=1e-8, weight_decay=0.1, decouple=True),
+    dict(lr=0.01, betas=(0.9, 0.999), eps=1e-12, weight_decay=0.05, decouple=False),
+    dict(lr=0.02, betas=(0.9, 0.999), eps=1e-10, amsgrad=True),
+])
+def test_adabelief_matches_the_reference_algorithm(settings):
+    def grad(theta):  # gradient of the Rosenbrock function
+        x, y = theta
+        return np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+
+    steps = 25
+    expected = adabelief_reference(np.array([-1.5, 2.0]), [grad] * steps, **settings)
+    p = torch.tensor([-1.5, 2.0], dtype=torch.float64, requires_grad=True)
+    kwargs = dict(settings)
+    decouple = kwargs.pop("decouple", True)
+    optimizer = AdaBelief([p], weight_decouple=decouple, **kwargs)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        ((1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2).backward()
+        optimizer.step()
+    np.testing.assert_allclose(p.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_adabelief_differs_from_adam():
+    results = {}
+    for cls in (AdaBelief, torch.optim.Adam):
+        p = torch.tensor([-1.5, 2.0], dtype=torch.float64, requires_grad=True)
+        optimizer = cls([p], lr=0.05)
+        for _ in range(10):
+            optimizer.zero_grad()
+            ((1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2).backward()
+            optimizer.step()
+        results[cls.__name__] = p.detach().numpy()
+    assert not np.allclose(results["AdaBelief"], results["Adam"])
+
+
+@pytest.mark.parametrize("bad, shown", [(dict(lr=-1.0), "-1.0"), (dict(lr=math.nan), "nan"), (dict(eps=-1.0), "-1.0"),
+                                        (dict(betas=(1.0, 0.9)), "1.0"), (dict(weight_decay=-0.1), "-0.1")])
+def test_adabelief_rejects_bad_settings_naming_the_value(bad, shown):
+    with pytest.raises(ValueError, match=f"Invalid.*{shown}"):
+        AdaBelief([torch.zeros(2, requires_grad=True)], **bad)
+
+
+def test_required_optimizers_are_registered():
+    assert {"sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "nadam", "radam",
+            "adamax", "lbfgs", "adabelief"} <= set(OPTIMIZERS)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_every_entry_builds_a_torch_optimizer_with_its_default_lr(name):
+    p = torch.zeros(2, requires_grad=True)
+    optimizer = OPTIMIZERS[name].build([p])
+    assert isinstance(optimizer, torch.optim.Optimizer)
+    assert optimizer.param_groups[0]["lr"] == OPTIMIZERS[name].defaults["lr"] > 0
+
+
+def test_variants_fix_their_settings():
+    p = torch.zeros(2, requires_grad=True)
+    group = OPTIMIZERS["nesterov"].build([p]).param_groups[0]
+    assert group["nesterov"] is True and group["momentum"] == 0.9
+    assert OPTIMIZERS["momentum"].build([p], momentum=0.5).param_groups[0]["momentum"] == 0.5
+
+
+@pytest.mark.parametrize("lr", [0, -0.1, math.nan, math.inf, "fast", True])
+def test_bad_learning_rates_are_rejected(lr):
+    with pytest.raises(InvalidArgument, match="learning rate"):
+        OPTIMIZERS["adam"].build([torch.zeros(2, requires_grad=True)], lr=lr)
+
+
+def test_unknown_hyperparameter_suggests_the_closest():
+    with pytest.raises(InvalidArgument, match="'mom' for momentum; did you mean 'momentum'"):
+        OPTIMIZERS["momentum"].build([torch.zeros(2, requires_grad=True)], mom=0.9)
+    with pytest.raises(InvalidArgument, match="nesterov"):  # fixed by the variant, so not a choice
+        OPTIMIZERS["nesterov"].build([torch.zeros(2, requires_grad=True)], nesterov=False)
+
+
+def test_torch_validation_becomes_invalid_argument():
+    with pytest.raises(InvalidArgument, match="momentum.*-1"):
+        OPTIMIZERS["momentum"].build([torch.zeros(2, requires_grad=True)], momentum=-1)
+
+
+def test_any_optimizer_class_is_accepted():
+    spec = get_optimizer(torch.optim.SGD)
+    assert spec.name == "sgd" and not spec.elementwise
+    assert isinstance(spec.build([torch.zeros(2, requires_grad=True)], lr=0.1), torch.optim.SGD)
+    with pytest.raises(InvalidArgument, match="invalid optimizer"):
+        get_optimizer(42)
+
+
+def test_parse_optimizer():
+    assert parse_optimizer("adam") == ("adam", {})
+    assert parse_optimizer("Adam:lr=0.05,betas=0.9/0.99,amsgrad=true") == (
+        "adam", {"lr": 0.05, "betas": (0.9, 0.99), "amsgrad": True})
+    assert parse_optimizer("lbfgs:line_search_fn=none,history_size=5") == (
+        "lbfgs", {"line_search_fn": None, "history_size": 5})
+    with pytest.raises(InvalidArgument, match="did you mean 'adam'"):
+        parse_optimizer("adamm:lr=1")
+    with pytest.raises(InvalidArgument, match="KEY=VALUE"):
+        parse_optimizer("adam:lr")

@@ -1,0 +1,146 @@
+import os
+
+import numpy as np
+import pytest
+
+from gradviz.output import check_output_path, frame_delays, write_animation, write_image
+from gradviz.registry import InvalidArgument
+
+
+def moving_square_frames(n, size=(120, 80)):
+    """A white background with a red square moving right and a blue bar growing: simple, known pixels."""
+    width, height = size
+    frames = []
+    for i in range(n):
+        frame = np.full((height, width, 3), 255, np.uint8)
+        frame[30:40, 5 + 3 * i: 15 + 3 * i] = (220, 30, 30)
+        frame[70:75, 0: 4 * i + 1] = (30, 30, 220)
+        frames.append(frame)
+    return frames
+
+
+def test_gif_reads_back_frame_for_frame(tmp_path, read_gif):
+    frames = moving_square_frames(20)
+    path = write_animation(iter(frames), tmp_path / "a.gif", n_frames=20, fps=20)
+    decoded, durations, loop, size = read_gif(path)
+    assert size == (120, 80) and loop == 0 and len(decoded) == 20
+    for original, back in zip(frames, decoded):
+        np.testing.assert_array_equal(original, back)  # 3 colours fit the palette exactly
+    assert durations[:-1] == [50] * 19 and durations[-1] == 1000
+
+
+def test_identical_frames_are_merged_into_a_longer_one(tmp_path, read_gif):
+    frames = moving_square_frames(3)
+    frames = [frames[0], frames[1], frames[1], frames[1], frames[2]]
+    path = write_animation(iter(frames), tmp_path / "held.gif", n_frames=5, fps=10)
+    decoded, durations, _, _ = read_gif(path)
+    assert len(decoded) == 3 and durations == [100, 300, 1000]
+
+
+def test_fractional_fps_keeps_its_average_and_the_minimum_delay():
+    delays = frame_delays(31, 30, hold_last=0)
+    assert set(delays[:-1]) <= {3, 4} and sum(delays[:30]) == 100
+    assert min(frame_delays(10, 50)) >= 2
+    with pytest.raises(InvalidArgument, match="fps"):
+        frame_delays(10, 60)
+
+
+def test_many_colours_are_quantized_closely(tmp_path, read_gif):
+    rng = np.random.default_rng(0)
+    gradient = np.linspace(0, 255, 200).astype(np.uint8)
+    base = np.stack(np.broadcast_arrays(gradient[None, :], gradient[:, None] // 2, 255 - gradient[None, :]), -1)
+    frames = [base.copy() for _ in range(4)]
+    for i, frame in enumerate(frames):
+        frame[rng.integers(0, 190, 1)[0]:, :10 * i] = (0, 200, 0)
+    path = write_animation(iter(frames), tmp_path / "g.gif", n_frames=4, fps=5,
+                           palette_sample=np.concatenate([frames[0], frames[-1]]))
+    decoded, _, _, _ = read_gif(path)
+    for original, back in zip(frames, decoded):
+        assert np.abs(original.astype(int) - back.astype(int)).mean() < 4
+
+
+def test_same_frames_same_bytes(tmp_path):
+    a = write_animation(iter(moving_square_frames(10)), tmp_path / "a.gif", n_frames=10, fps=20)
+    b = write_animation(iter(moving_square_frames(10)), tmp_path / "b.gif", n_frames=10, fps=20)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_a_failure_midway_leaves_no_file(tmp_path):
+    def broken():
+        yield from moving_square_frames(3)
+        raise KeyboardInterrupt
+
+    target = tmp_path / "x.gif"
+    with pytest.raises(KeyboardInterrupt):
+        write_animation(broken(), target, n_frames=10, fps=20)
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_existing_file_survives_a_failed_rewrite(tmp_path):
+    target = tmp_path / "keep.gif"
+    write_animation(iter(moving_square_frames(2)), target, n_frames=2, fps=20)
+    before = target.read_bytes()
+    with pytest.raises(ValueError, match="expected 5"):
+        write_animation(iter(moving_square_frames(2)), target, n_frames=5, fps=20)
+    assert target.read_bytes() == before and os.listdir(tmp_path) == ["keep.gif"]
+
+
+def test_png_reads_back(tmp_path):
+    from PIL import Image
+
+    frame = moving_square_frames(4)[3]
+    path = write_image(frame, tmp_path / "f.png")
+    np.testing.assert_array_equal(np.asarray(Image.open(path).convert("RGB")), frame)
+
+
+def test_mp4_without_the_video_extra_is_a_clear_error(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ffmpeg(name, *args, **kwargs):
+        if name == "imageio_ffmpeg":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ffmpeg)
+    with pytest.raises(InvalidArgument, match=r"gradviz\[video\]"):
+        write_animation(iter(moving_square_frames(2)), tmp_path / "v.mp4", n_frames=2, fps=20)
+    assert os.listdir(tmp_path) == []
+
+
+def test_mp4_reads_back(tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    import imageio.v2 as imageio
+
+    frames = moving_square_frames(10)
+    path = write_animation(iter(frames), tmp_path / "v.mp4", n_frames=10, fps=10, hold_last=1.0)
+    reader = imageio.get_reader(path)
+    decoded = list(reader.iter_data())
+    meta = reader.get_meta_data()
+    reader.close()
+    assert len(decoded) == 20 and decoded[0].shape == (80, 120, 3) and meta["fps"] == 10
+    assert np.abs(decoded[3].astype(int) - frames[3].astype(int)).mean() < 8
+
+
+@pytest.mark.parametrize("name, message", [("x.jpg", "extension '.jpg'"), ("noext", r"extension '\(none\)'"),
+                                           ("missing/x.gif", "does not exist")])
+def test_bad_output_paths(tmp_path, name, message):
+    with pytest.raises(InvalidArgument, match=message):
+        check_output_path(tmp_path / name)
+
+
+def test_unwritable_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    if os.access(folder, os.W_OK):  # root writes anywhere: ask as if the permission bits counted
+        monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(InvalidArgument, match="not writable"):
+        check_output_path(folder / "x.gif")
+
+
+def test_a_file_in_place_of_the_folder(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InvalidArgument, match="does not exist"):
+        check_output_path(tmp_path / "file" / "x.gif")
