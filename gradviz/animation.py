@@ -101,7 +101,8 @@ def animate(
         return written
     total = renderer.n_frames
     return write_animation(_with_progress(renderer, total, progress), path, n_frames=total, fps=fps,
-                           palette_sample=renderer.palette_sample(), hold_last=hold)
+                           palette_sample=renderer.palette_sample(), key_colours=renderer.key_colours(),
+                           hold_last=hold)
 
 
 def trajectories(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -36,7 +36,10 @@ class TestFunction:
     expr(x, y, m) computes f from the coordinates with m = torch or numpy; `call`, for a user's own torch
     callable, replaces it (and then numpy input is converted through torch). `minima` may be empty (the
     saddles have none) and `f_min` is None where f is unbounded below. `log_scale` asks for log colours of
-    f - f_min, which Rosenbrock, Beale and Goldstein-Price need to be readable.
+    f - f_min, which Rosenbrock, Beale and Goldstein-Price need to be readable. `lr_scale` multiplies the
+    registry's default learning rate (tuned on Rosenbrock) per optimizer family, "gradient" (sgd, momentum,
+    nesterov: step = lr * gradient) or "adaptive" (step ~ lr), so that the default animation of this
+    function is readable too; examples/tune_learning_rates.py finds them.
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -50,6 +53,7 @@ class TestFunction:
     log_scale: bool = False
     formula: str = ""
     showcase: bool = False
+    lr_scale: Mapping[str, float] = field(default_factory=dict)
     call: Callable[[Any], Any] | None = field(default=None, repr=False)
 
     def __call__(self, xy: Any) -> Any:
@@ -113,54 +117,69 @@ _add("rosenbrock", lambda x, y, m: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
      minima=((1.0, 1.0),), f_min=0.0, start=(-1.5, 2.0), log_scale=True, showcase=True)
 _add("beale", lambda x, y, m: (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2,
      formula="(1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2", domain=((-4.5, 4.5), (-4.5, 4.5)),
-     minima=((3.0, 0.5),), f_min=0.0, start=(-1.0, 1.5), log_scale=True, showcase=True)
+     minima=((3.0, 0.5),), f_min=0.0, start=(1.0, 1.5), log_scale=True, showcase=True,
+     lr_scale={"gradient": 2.154435, "adaptive": 2.154435})
 _add("himmelblau", lambda x, y, m: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
      formula="(x^2+y-11)^2 + (x+y^2-7)^2", domain=((-5.0, 5.0), (-5.0, 5.0)),
      minima=((3.0, 2.0), (-2.80511809, 3.13131252), (-3.77931025, -3.28318599), (3.58442834, -1.84812653)),
-     f_min=0.0, start=(-0.3, -0.3), log_scale=True, showcase=True)
+     f_min=0.0, start=(-0.3, -0.3), log_scale=True, showcase=True,
+     lr_scale={"gradient": 4.641589, "adaptive": 4.641589})
 _add("rastrigin", lambda x, y, m: 20 + (x**2 - 10 * m.cos(2 * PI * x)) + (y**2 - 10 * m.cos(2 * PI * y)),
      formula="20 + sum(x_i^2 - 10 cos(2 pi x_i))", domain=((-5.12, 5.12), (-5.12, 5.12)),
-     minima=((0.0, 0.0),), f_min=0.0, start=(-4.3, 4.1), showcase=True)
+     minima=((0.0, 0.0),), f_min=0.0, start=(-4.3, 4.1), showcase=True,
+     lr_scale={"gradient": 0.021544, "adaptive": 1.0})
 _add("ackley", lambda x, y, m: (-20 * m.exp(-0.2 * m.sqrt(0.5 * (x**2 + y**2) + 1e-30))
                                 - m.exp(0.5 * (m.cos(2 * PI * x) + m.cos(2 * PI * y))) + E + 20),
      formula="-20 exp(-0.2 sqrt(0.5 (x^2+y^2))) - exp(0.5 (cos 2pi x + cos 2pi y)) + e + 20",
-     domain=((-5.0, 5.0), (-5.0, 5.0)), minima=((0.0, 0.0),), f_min=0.0, start=(3.6, -3.2), showcase=True)
+     domain=((-5.0, 5.0), (-5.0, 5.0)), minima=((0.0, 0.0),), f_min=0.0, start=(3.6, -3.2), showcase=True,
+     lr_scale={"gradient": 0.464159, "adaptive": 1.0})
 _add("booth", lambda x, y, m: (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2,
      formula="(x+2y-7)^2 + (2x+y-5)^2", domain=((-10.0, 10.0), (-10.0, 10.0)),
-     minima=((1.0, 3.0),), f_min=0.0, start=(-8.0, -6.0), log_scale=True)
+     minima=((1.0, 3.0),), f_min=0.0, start=(-8.0, -6.0), log_scale=True,
+     lr_scale={"gradient": 10.0, "adaptive": 21.544347})
 _add("goldstein-price",
      lambda x, y, m: ((1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2))
                       * (30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2))),
      formula="[1+(x+y+1)^2 (19-14x+3x^2-14y+6xy+3y^2)] [30+(2x-3y)^2 (18-32x+12x^2+48y-36xy+27y^2)]",
-     domain=((-2.0, 2.0), (-2.0, 2.0)), minima=((0.0, -1.0),), f_min=3.0, start=(-1.2, 1.4), log_scale=True,
-     showcase=True)
+     domain=((-2.0, 2.0), (-2.0, 2.0)), minima=((0.0, -1.0),), f_min=3.0, start=(-0.5, 0.5), log_scale=True,
+     showcase=True,
+     lr_scale={"gradient": 0.003, "adaptive": 1.0})
 _add("matyas", lambda x, y, m: 0.26 * (x**2 + y**2) - 0.48 * x * y,
      formula="0.26 (x^2+y^2) - 0.48 xy", domain=((-10.0, 10.0), (-10.0, 10.0)),
-     minima=((0.0, 0.0),), f_min=0.0, start=(-8.0, -4.0), log_scale=True)
+     minima=((0.0, 0.0),), f_min=0.0, start=(-8.0, -4.0), log_scale=True,
+     lr_scale={"gradient": 464.158883, "adaptive": 10.0})
 _add("levi-n13", lambda x, y, m: (m.sin(3 * PI * x) ** 2 + (x - 1) ** 2 * (1 + m.sin(3 * PI * y) ** 2)
                                   + (y - 1) ** 2 * (1 + m.sin(2 * PI * y) ** 2)),
      formula="sin^2(3 pi x) + (x-1)^2 (1+sin^2(3 pi y)) + (y-1)^2 (1+sin^2(2 pi y))",
-     domain=((-4.0, 6.0), (-4.0, 6.0)), minima=((1.0, 1.0),), f_min=0.0, start=(-3.0, 4.5), log_scale=True)
+     domain=((-4.0, 6.0), (-4.0, 6.0)), minima=((1.0, 1.0),), f_min=0.0, start=(-3.0, 4.5), log_scale=True,
+     lr_scale={"gradient": 1.0, "adaptive": 4.641589})
 _add("six-hump-camel", lambda x, y, m: (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2,
      formula="(4-2.1x^2+x^4/3) x^2 + xy + (-4+4y^2) y^2", domain=((-2.0, 2.0), (-1.2, 1.2)),
      minima=((0.08984201, -0.71265640), (-0.08984201, 0.71265640)), f_min=-1.03162845, start=(-1.6, -0.2),
-     log_scale=True, showcase=True)
+     log_scale=True, showcase=True,
+     lr_scale={"gradient": 10.0, "adaptive": 0.464159})
 _add("three-hump-camel", lambda x, y, m: 2 * x**2 - 1.05 * x**4 + x**6 / 6 + x * y + y**2,
      formula="2x^2 - 1.05x^4 + x^6/6 + xy + y^2", domain=((-3.0, 3.0), (-3.0, 3.0)),
-     minima=((0.0, 0.0),), f_min=0.0, start=(-2.6, 2.4), log_scale=True)
+     minima=((0.0, 0.0),), f_min=0.0, start=(-2.6, 2.4), log_scale=True,
+     lr_scale={"gradient": 10.0, "adaptive": 4.641589})
 _add("easom", lambda x, y, m: -m.cos(x) * m.cos(y) * m.exp(-((x - PI) ** 2) - (y - PI) ** 2),
      formula="-cos x cos y exp(-(x-pi)^2 - (y-pi)^2)", domain=((0.0, 6.0), (0.0, 6.0)),
-     minima=((PI, PI),), f_min=-1.0, start=(2.0, 4.2))
+     minima=((PI, PI),), f_min=-1.0, start=(2.0, 4.2),
+     lr_scale={"gradient": 46.415888, "adaptive": 1.0})
 _add("mccormick", lambda x, y, m: m.sin(x + y) + (x - y) ** 2 - 1.5 * x + 2.5 * y + 1,
      formula="sin(x+y) + (x-y)^2 - 1.5x + 2.5y + 1", domain=((-1.5, 4.0), (-3.0, 4.0)),
-     minima=((0.5 - PI / 3, -0.5 - PI / 3),), f_min=-math.sqrt(3) / 2 - PI / 3, start=(3.5, 3.5), log_scale=True)
+     minima=((0.5 - PI / 3, -0.5 - PI / 3),), f_min=-math.sqrt(3) / 2 - PI / 3, start=(3.5, 3.5), log_scale=True,
+     lr_scale={"gradient": 4.641589, "adaptive": 0.464159})
 _add("styblinski-tang", lambda x, y, m: 0.5 * ((x**4 - 16 * x**2 + 5 * x) + (y**4 - 16 * y**2 + 5 * y)),
      formula="0.5 sum(x_i^4 - 16 x_i^2 + 5 x_i)", domain=((-5.0, 5.0), (-5.0, 5.0)),
-     minima=((-2.90353403, -2.90353403),), f_min=-78.33233141, start=(0.3, 4.6), log_scale=True)
+     minima=((-2.90353403, -2.90353403),), f_min=-78.33233141, start=(0.3, 4.6), log_scale=True,
+     lr_scale={"gradient": 10.0, "adaptive": 4.641589})
 _add("saddle", lambda x, y, m: x**2 - y**2,
-     formula="x^2 - y^2", domain=((-2.0, 2.0), (-2.0, 2.0)), start=(-1.8, 0.01), showcase=True)
+     formula="x^2 - y^2", domain=((-2.0, 2.0), (-2.0, 2.0)), start=(-1.8, 0.01), showcase=True,
+     lr_scale={"gradient": 50.0, "adaptive": 0.3})
 _add("monkey-saddle", lambda x, y, m: x**3 - 3 * x * y**2,
-     formula="x^3 - 3xy^2", domain=((-2.0, 2.0), (-2.0, 2.0)), start=(1.5, 0.05))
+     formula="x^3 - 3xy^2", domain=((-2.0, 2.0), (-2.0, 2.0)), start=(1.5, 0.05),
+     lr_scale={"gradient": 50.0, "adaptive": 0.3})
 
 
 def parse_domain(text: str) -> Domain:

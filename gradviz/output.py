@@ -87,17 +87,23 @@ def frame_delays(n_frames: int, fps: float, *, hold_last: float = 1.0) -> list[i
 class GifStream:
     """A GIF encoder that takes one frame at a time against a fixed palette."""
 
-    def __init__(self, fp: IO[bytes], size: tuple[int, int], palette_sample: np.ndarray) -> None:
+    def __init__(self, fp: IO[bytes], size: tuple[int, int], palette_sample: np.ndarray,
+                 key_colours: np.ndarray | None = None) -> None:
         from PIL import Image
 
         self._image = Image
         self.fp = fp
         self.width, self.height = size
+        # 255 colours, leaving index 255 for "unchanged" (transparent) pixels. Key colours (trails,
+        # markers, text) go in exactly: median cut alone merges a thin trail into the contours around it.
+        keys = np.unique(np.asarray(key_colours if key_colours is not None else np.zeros((0, 3)),
+                                    dtype=np.uint8).reshape(-1, 3), axis=0)[:64]
         sample = Image.fromarray(np.ascontiguousarray(palette_sample[..., :3]))
-        # 255 colours, leaving index 255 for "unchanged" (transparent) pixels.
-        self.palette = sample.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        colours = (self.palette.getpalette() or [])[: 255 * 3]
+        median = sample.quantize(colors=255 - len(keys), method=Image.Quantize.MEDIANCUT,
+                                 dither=Image.Dither.NONE)
+        colours = keys.reshape(-1).tolist() + (median.getpalette() or [])[: (255 - len(keys)) * 3]
         colours += [0] * (255 * 3 - len(colours))
+        self.palette = Image.new("P", (1, 1))
         self.palette.putpalette(colours)  # exactly 255 entries: quantizing can never yield index 255
         fp.write(b"GIF89a" + struct.pack("<HHBBB", self.width, self.height, 0xF7, 0, 0))
         fp.write(bytes(colours) + bytes(3))
@@ -159,10 +165,15 @@ def write_animation(
     n_frames: int,
     fps: float = 20,
     palette_sample: np.ndarray | None = None,
+    key_colours: np.ndarray | None = None,
     hold_last: float = 1.0,
     on_frame: Callable[[int], None] | None = None,
 ) -> Path:
-    """Encode `frames` (n_frames arrays of shape (H, W, 3), uint8) to a GIF or MP4 at `path`."""
+    """Encode `frames` (n_frames arrays of shape (H, W, 3), uint8) to a GIF or MP4 at `path`.
+
+    For a GIF, palette_sample is an image holding the colours to expect (default: the first frame) and
+    key_colours, (k, 3) uint8, colours that must be reproduced exactly (at most 64).
+    """
     path = check_output_path(path, (".gif", ".mp4"))
     if path.suffix.lower() == ".gif":
         delays = frame_delays(n_frames, fps, hold_last=hold_last)
@@ -174,7 +185,7 @@ def write_animation(
                     raise ValueError(f"more than the {n_frames} frames announced")
                 if stream is None:
                     sample = palette_sample if palette_sample is not None else frame
-                    stream = GifStream(fp, (frame.shape[1], frame.shape[0]), sample)
+                    stream = GifStream(fp, (frame.shape[1], frame.shape[0]), sample, key_colours)
                 stream.add(frame, delays[count - 1])
                 if on_frame:
                     on_frame(count)

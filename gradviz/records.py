@@ -21,19 +21,25 @@ def _frozen(array: Any, dtype: Any = float) -> np.ndarray:
     return out
 
 
-def format_hyperparams(hyperparams: Mapping[str, Any], *, keys: tuple[str, ...] | None = None) -> str:
-    """'lr=0.05, momentum=0.9': the short form used in legends and file names."""
+# Greek letters as the lecture writes them, to keep legend lines short.
+SYMBOLS = {"momentum": "\u03bc", "betas": "\u03b2", "alpha": "\u03b1", "rho": "\u03c1", "weight_decay": "wd"}
+
+
+def format_hyperparams(hyperparams: Mapping[str, Any], *, keys: tuple[str, ...] | None = None,
+                       symbols: bool = False) -> str:
+    """'lr=0.05, momentum=0.9' (or 'lr=0.05, \u03bc=0.9' with symbols): the short form used in legends."""
     parts = []
     for key, value in hyperparams.items():
         if keys is not None and key not in keys:
             continue
+        name = SYMBOLS.get(key, key) if symbols else key
         if isinstance(value, float):
             text = f"{value:g}"
         elif isinstance(value, (tuple, list)):
             text = "/".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
         else:
             text = str(value)
-        parts.append(f"{key}={text}")
+        parts.append(f"{name}={text}")
     return ", ".join(parts)
 
 
@@ -78,11 +84,12 @@ class Trajectory:
     def label(self) -> str:
         """'adam (lr=0.05)', the legend text, with a divergence note when it left."""
         text = self.optimizer
-        params = format_hyperparams(self.hyperparams, keys=("lr", "momentum", "betas", "alpha", "rho"))
+        params = format_hyperparams(self.hyperparams, keys=("lr", "momentum", "betas", "alpha", "rho",
+                                                            "weight_decay"), symbols=True)
         if params:
             text += f" ({params})"
         if self.diverged_at is not None:
-            text += f", diverged at step {self.diverged_at}"
+            text += f" diverged at step {self.diverged_at}"
         return text
 
 

@@ -65,7 +65,8 @@ def trace(
 
     function: a name from FUNCTIONS, a TestFunction, or any callable mapping a (..., 2) tensor to (...).
     optimizer: a name from OPTIMIZERS or a torch.optim.Optimizer class; hyperparams go to it (the
-        registry's defaults fill the rest).
+        registry's defaults fill the rest; without an lr, the default is scaled by the function's
+        lr_scale for the optimizer's family, so each function animates well out of the box).
     start: (x, y), or an (N, 2) array for N paths (then a list of N Trajectories is returned, traced as
         one batch where the optimizer acts elementwise, and equal to tracing each start alone).
     seed: seeds torch's generator for the run (for stochastic user functions), restored afterwards.
@@ -74,6 +75,10 @@ def trace(
     fn = get_function(function)
     spec = get_optimizer(optimizer)
     steps = check_positive("steps", steps, integer=True)
+    scale = fn.lr_scale.get(spec.family)
+    if scale is not None and "lr" not in hyperparams and "lr" in spec.defaults:
+        # two significant digits: legends read lr=0.0022, not lr=0.00215443
+        hyperparams = {**hyperparams, "lr": float(f"{spec.defaults['lr'] * scale:.2g}")}
     resolved = spec.resolve(hyperparams)
     starts, batched = _parse_start(start, fn)
     torch_dtype = _parse_dtype(dtype)

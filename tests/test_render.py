@@ -64,7 +64,7 @@ def test_loss_panel_plots_f_minus_f_star_on_a_log_axis(renderer):
 
 def test_legend_names_settings_and_divergence(renderer):
     texts = [t.get_text() for t in renderer.figure.legends[0].get_texts()]
-    assert texts == ["global minimum", "sgd (lr=0.1)", "adam (lr=0.1), diverged at step 11"]
+    assert texts == ["global minimum", "sgd (lr=0.1)", "adam (lr=0.1) diverged at step 11"]
 
 
 def test_frames_differ_only_where_things_move(renderer):

@@ -56,6 +56,7 @@ def test_record_contents_are_consistent():
     assert (record.lrs == 0.1).all() and record.hyperparams == {"lr": 0.1}
     assert record.optimizer == "adam" and record.function == "rosenbrock" and record.steps == 50
     assert record.label == "adam (lr=0.1)"
+    assert trace("rosenbrock", "momentum", steps=2).label == "momentum (lr=0.001, \u03bc=0.9)"
     with pytest.raises(ValueError):
         record.points[0, 0] = 1.0  # records are frozen, their arrays too
 
@@ -130,3 +131,11 @@ def test_custom_function_needs_a_start_and_a_scalar_per_point():
         trace(lambda p: (p**2).sum(-1), "sgd")
     with pytest.raises(InvalidArgument, match=r"must map shape"):
         trace(lambda p: p**2, "sgd", start=(1.0, 1.0))
+
+
+def test_function_lr_scale_applies_only_without_an_explicit_lr():
+    fn = FUNCTIONS["booth"]
+    assert trace(fn, "sgd", steps=2).hyperparams["lr"] == pytest.approx(1e-3 * fn.lr_scale["gradient"], rel=0.05)
+    assert trace(fn, "adam", steps=2).hyperparams["lr"] == pytest.approx(0.1 * fn.lr_scale["adaptive"], rel=0.05)
+    assert trace(fn, "sgd", steps=2, lr=0.03).hyperparams["lr"] == 0.03
+    assert trace(fn, "lbfgs", steps=2).hyperparams["lr"] == 1.0

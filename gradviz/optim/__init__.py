@@ -37,6 +37,7 @@ class OptimizerSpec:
     elementwise: bool = True
     needs_closure: bool = False
     reference: str = ""
+    family: str = "adaptive"  # "gradient": step = lr * g; "adaptive": step ~ lr; "newton": lr is a step fraction
 
     @property
     def cls(self) -> type:
@@ -86,11 +87,12 @@ def _add(name: str, target: str, summary: str, **kwargs: Any) -> None:
 
 # Default learning rates: each gives a readable 200-step animation on Rosenbrock from its default start.
 _add("sgd", "torch.optim.SGD", "plain gradient descent: x <- x - lr g", defaults={"lr": 1e-3},
-     reference="Robbins & Monro 1951")
+     reference="Robbins & Monro 1951", family="gradient")
 _add("momentum", "torch.optim.SGD", "heavy ball: v <- mu v + g; x <- x - lr v",
-     defaults={"lr": 1e-3, "momentum": 0.9}, reference="Polyak 1964")
+     defaults={"lr": 1e-3, "momentum": 0.9}, reference="Polyak 1964", family="gradient")
 _add("nesterov", "torch.optim.SGD", "Nesterov accelerated gradient (look-ahead momentum)",
-     fixed={"nesterov": True}, defaults={"lr": 1e-3, "momentum": 0.9}, reference="Nesterov 1983; Sutskever et al. 2013")
+     fixed={"nesterov": True}, defaults={"lr": 1e-3, "momentum": 0.9},
+     reference="Nesterov 1983; Sutskever et al. 2013", family="gradient")
 _add("adagrad", "torch.optim.Adagrad", "per-coordinate lr / sqrt(sum of squared gradients)",
      defaults={"lr": 0.5}, reference="Duchi, Hazan & Singer 2011")
 _add("adadelta", "torch.optim.Adadelta", "Adagrad with running averages and unit-correct steps",
@@ -110,7 +112,7 @@ _add("adabelief", "gradviz.optim.adabelief.AdaBelief", "Adam that scales by the 
      defaults={"lr": 0.1}, reference="Zhuang et al. 2020")
 _add("lbfgs", "torch.optim.LBFGS", "quasi-Newton with a strong-Wolfe line search, one iteration a step",
      defaults={"lr": 1.0, "max_iter": 1, "max_eval": 25, "history_size": 10, "line_search_fn": "strong_wolfe"},
-     elementwise=False, needs_closure=True, reference="Liu & Nocedal 1989")
+     elementwise=False, needs_closure=True, reference="Liu & Nocedal 1989", family="newton")
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad")
 
@@ -124,7 +126,7 @@ def get_optimizer(optimizer: str | type | OptimizerSpec) -> OptimizerSpec:
     if isinstance(optimizer, type) and hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad"):
         is_lbfgs = optimizer.__name__ == "LBFGS"
         return OptimizerSpec(name=optimizer.__name__.lower(), target=optimizer, elementwise=False,
-                             needs_closure=is_lbfgs)
+                             needs_closure=is_lbfgs, family="custom")
     raise InvalidArgument(f"invalid optimizer {optimizer!r}: give a name ({', '.join(OPTIMIZERS)}) "
                           "or a torch.optim.Optimizer class")
 

@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import NullFormatter
 
 from gradviz.records import Surface, Trajectory
 from gradviz.registry import InvalidArgument, check_positive
@@ -237,15 +238,19 @@ class TrajectoryRenderer:
             series.append(y)
         finite = np.concatenate([s[np.isfinite(s)] for s in series])
         use_log = finite.size > 0 and floor is not None and bool((finite >= 0).all())
+        # A diverging path would stretch the axis to 1e100: cap it at 100x the highest starting value.
+        starts = np.array([s[0] for s in series if len(s) and np.isfinite(s[0])])
+        cap = float(np.abs(starts).max()) * 100 if starts.size else np.inf
         if use_log:
             tiny = max(1e-12, float(finite[finite > 0].min()) if (finite > 0).any() else 1e-12)
             series = [np.maximum(s, tiny) for s in series]
             lax.set_yscale("log")
-            lo, hi = tiny, float(max(finite.max(), tiny * 10))
+            lax.yaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks pile up on short ranges
+            lo, hi = tiny, float(min(max(finite.max(), tiny * 10), max(cap, tiny * 10)))
             lax.set_ylim(lo / 2, hi * 2)
             lax.set_ylabel("f - f*", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
         else:
-            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+            lo, hi = (float(max(finite.min(), -cap)), float(min(finite.max(), cap))) if finite.size else (-1.0, 1.0)
             pad = 0.05 * (hi - lo or 1.0)
             lax.set_ylim(lo - pad, hi + pad)
             lax.set_ylabel("f", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
@@ -294,6 +299,14 @@ class TrajectoryRenderer:
     def __iter__(self) -> Iterator[np.ndarray]:
         for index in range(self.n_frames):
             yield self.frame(index)
+
+    def key_colours(self) -> np.ndarray:
+        """(k, 3) uint8: the colours of trails, markers and text, which a palette must keep exact."""
+        from matplotlib.colors import to_rgb
+
+        theme = self.theme
+        names = [*self._colors, theme.minimum, theme.foreground, theme.background, theme.grid]
+        return np.array([np.round(np.array(to_rgb(c)) * 255) for c in names], dtype=np.uint8)
 
     def palette_sample(self) -> np.ndarray:
         """The first and last frames stacked: every colour the animation will use."""
