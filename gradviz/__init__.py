@@ -32,6 +32,16 @@ _EXPORTS = {
     "TrajectoryRenderer": "gradviz.render.trajectories",
     "THEMES": "gradviz.render.theme",
     "InvalidArgument": "gradviz.registry",
+    "TrainingRun": "gradviz.records",
+    "DATASETS": "gradviz.nets.data",
+    "make_dataset": "gradviz.nets.data",
+    "train_val_split": "gradviz.nets.data",
+    "ACTIVATIONS": "gradviz.nets.models",
+    "INITS": "gradviz.nets.models",
+    "mlp": "gradviz.nets.models",
+    "train": "gradviz.nets.training",
+    "boundary": "gradviz.decision",
+    "BoundaryRenderer": "gradviz.render.boundary",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -18,7 +18,7 @@ from gradviz.optim import DEFAULT_OPTIMIZERS, OptimizerSpec, get_optimizer, pars
 from gradviz.records import Trajectory
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["animate", "trajectories"]
+__all__ = ["animate", "trajectories", "write_rendered", "check_fps"]
 
 Progress = Callable[[int, int], None]
 
@@ -41,7 +41,7 @@ def _normalize_optimizers(optimizers: Iterable[Any]) -> list[tuple[OptimizerSpec
     return out
 
 
-def _check_fps(fps: float, path: Path) -> None:
+def check_fps(fps: float, path: Path) -> None:
     check_positive("fps", fps)
     if path.suffix.lower() == ".gif" and fps > 50:
         raise InvalidArgument(f"invalid fps {fps:g} for a GIF: frames shorter than 20 ms play wrongly "
@@ -77,14 +77,14 @@ def animate(
     (or, for a function without one, a window around the paths). The GIF loops forever, plays at `fps`
     and holds its last frame for `hold` seconds. Returns the path written.
     """
-    from gradviz.output import check_output_path, write_animation, write_image
+    from gradviz.output import check_output_path
     from gradviz.render.trajectories import TrajectoryRenderer
 
     records = [trajectories] if isinstance(trajectories, Trajectory) else list(trajectories)
     if not records:
         raise InvalidArgument("nothing to draw: no trajectories given")
     path = check_output_path(path)
-    _check_fps(fps, path)
+    check_fps(fps, path)
     if function is None:
         if records[0].function not in FUNCTIONS:
             raise InvalidArgument(f"trajectories were traced on {records[0].function!r}, which is not a registered "
@@ -94,6 +94,14 @@ def animate(
     window = domain or fn.domain or domain_around([t.points for t in records])
     renderer = TrajectoryRenderer(records, fn.surface(window), size=size, dpi=dpi, theme=theme,
                                   loss_panel=loss_panel, frames=frames, title=title)
+    return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
+
+
+def write_rendered(renderer: Any, path: Path, *, fps: float, hold: float = 1.0,
+                   progress: Progress | None = None) -> Path:
+    """Stream a renderer's frames to `path` (.gif/.mp4), or its last frame to a .png."""
+    from gradviz.output import write_animation, write_image
+
     if path.suffix.lower() == ".png":
         written = write_image(renderer.frame(renderer.n_frames - 1), path)
         if progress is not None:
@@ -129,13 +137,13 @@ def trajectories(
     """
     from gradviz.output import check_output_path
     from gradviz.render.theme import THEMES
-    from gradviz.render.trajectories import check_render_options
+    from gradviz.render.frames import check_render_options
 
     fn = get_function(function)
     choices = _normalize_optimizers(optimizers)
     check_positive("steps", steps, integer=True)
     out = check_output_path(path)
-    _check_fps(fps, out)
+    check_fps(fps, out)
     THEMES.lookup(theme)
     check_render_options(size=size, dpi=dpi, frames=frames)
     from gradviz.tracing import trace

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import click
 
 from gradviz.functions import FUNCTIONS, parse_domain
+from gradviz.nets.data import DATASETS
 from gradviz.optim import DEFAULT_OPTIMIZERS, OPTIMIZERS, parse_optimizer
 from gradviz.registry import InvalidArgument, Registry
 
@@ -180,10 +181,95 @@ def trajectories(function: str, optimizers: tuple[str, ...], start: tuple[float,
         click.echo(f"wrote {path}", err=True)
 
 
+class NumberListType(click.ParamType):
+    """'0,0.1' -> (0.0, 0.1); 'a,b' for int lists too."""
+
+    def __init__(self, convert: type, example: str) -> None:
+        self.kind, self.name = convert, example
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        if text in ("", "none"):
+            return ()
+        try:
+            numbers = tuple(self.kind(part) for part in text.split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list like {self.name}", param, ctx)
+        if any(isinstance(n, float) and not math.isfinite(n) for n in numbers):
+            self.fail(f"{value!r}: values must be finite", param, ctx)
+        return numbers
+
+
+def _nets_registry(name: str) -> Registry:
+    import importlib
+
+    module, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
+              help="Toy data set (see `gradviz list datasets`).")
+@click.option("--n", "n", type=int, default=300, show_default=True, help="Number of points.")
+@click.option("--noise", type=float, default=None, help="Gaussian jitter of the points [default: the data set's own].")
+@click.option("--classes", type=int, default=None, help="Arms of spirals / clusters of blobs.")
+@click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
+              help="Hidden layer sizes; 'none' for logistic/softmax regression.")
+@click.option("--activation", default="relu", show_default=True, help="sigmoid, tanh, relu, leaky-relu, gelu, elu.")
+@click.option("--init", "init", default="default", show_default=True, help="default, xavier, he, normal, scaled.")
+@click.option("--dropout", type=NumberListType(float, "0,0.5"), default="0", show_default=True,
+              help="Dropout after each hidden layer; several values for side-by-side panels.")
+@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
+              help="Optimizer, repeatable for side-by-side panels: -O sgd -O momentum -O adam:lr=0.01. "
+                   "[default: -O adam]")
+@click.option("--steps", type=int, default=300, show_default=True, help="Training steps.")
+@click.option("--lr", type=float, default=None, help="Learning rate for every optimizer without its own "
+                                                     "[default: each optimizer's net default].")
+@click.option("--batch-size", type=int, default=None, help="Mini-batch size; 1 is SGD [default: full batch].")
+@click.option("--weight-decay", type=NumberListType(float, "0,0.1"), default="0", show_default=True,
+              help="L2 weight decay; several values for side-by-side panels.")
+@click.option("--freeze", type=str, default="", help="Comma-separated layers to freeze, e.g. fc1.")
+@click.option("--fps", type=float, default=15, show_default=True, help="Frames per second.")
+@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
+@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for data, weights and batches.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="boundary.gif",
+              show_default=True, help="Output file: .gif, .mp4 or .png (last frame).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
+def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hidden: tuple[int, ...],
+             activation: str, init: str, dropout: tuple[float, ...], optimizers: tuple[str, ...], steps: int,
+             lr: float | None, batch_size: int | None, weight_decay: tuple[float, ...], freeze: str, fps: float,
+             size: tuple[int, int], theme: str, seed: int, output: Path, quiet: bool) -> None:
+    """Animate an MLP's decision boundary as it learns a 2-D toy data set.
+
+    Several optimizers, weight decays or dropouts give side-by-side panels, all from the same initial
+    weights on the same data: `gradviz boundary -O sgd -O momentum -O adam` or `--weight-decay 0,0.1`.
+    """
+    from gradviz.decision import boundary as run_boundary
+
+    if lr is not None and not (math.isfinite(lr) and lr > 0):
+        raise InvalidArgument(f"invalid learning rate: {lr} (must be a finite number > 0)")
+    progress, done = _progress(quiet, "rendering")
+    try:
+        path = run_boundary(dataset, output, n=n, noise=noise, classes=classes, hidden=hidden,
+                            activation=activation, init=init, dropout=list(dropout or (0.0,)),
+                            optimizers=optimizers or ("adam",), steps=steps, lr=lr, batch_size=batch_size,
+                            weight_decay=list(weight_decay or (0.0,)),
+                            freeze=[f.strip() for f in freeze.split(",") if f.strip()], seed=seed, fps=fps,
+                            size=size, theme=theme, progress=progress)
+    finally:
+        done()
+    if not quiet:
+        click.echo(f"wrote {path}", err=True)
+
+
 @cli.command("list", context_settings=CONTEXT)
-@click.argument("what", type=click.Choice(["functions", "optimizers", "themes"]), default="functions")
+@click.argument("what", type=click.Choice(["functions", "optimizers", "themes", "datasets", "activations", "inits"]),
+                default="functions")
 def list_(what: str) -> None:
-    """List test functions, optimizers (with default settings) or themes."""
+    """List test functions, optimizers (with default settings), themes, datasets, activations or inits."""
     if what == "functions":
         width = max(map(len, FUNCTIONS))
         for name, fn in FUNCTIONS.items():
@@ -198,9 +284,15 @@ def list_(what: str) -> None:
         width = max(map(len, OPTIMIZERS))
         for name, spec in OPTIMIZERS.items():
             click.echo(f"{name:<{width}}  {format_hyperparams(spec.defaults):<30}  {spec.summary} ({spec.reference})")
-    else:
+    elif what == "themes":
         for name, theme in _theme_registry().items():
             click.echo(f"{name:<6}  colormap {theme.colormap}, background {theme.background}")
+    else:
+        registry = _nets_registry({"datasets": "gradviz.nets.data.DATASETS", "activations":
+                                   "gradviz.nets.models.ACTIVATIONS", "inits": "gradviz.nets.models.INITS"}[what])
+        width = max(map(len, registry))
+        for name, entry in registry.items():
+            click.echo(f"{name:<{width}}  {entry.summary}")
 
 
 @cli.command(context_settings=CONTEXT)

@@ -119,3 +119,52 @@ class Surface:
     @property
     def extent(self) -> tuple[float, float, float, float]:
         return float(self.x[0]), float(self.x[-1]), float(self.y[0]), float(self.y[-1])
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingRun:
+    """A small net's training, as numpy.
+
+    loss, accuracy: (steps + 1,) on the training batch at each step, in training mode (index 0 is before
+    the first update; the last is evaluated after it). val_loss, val_accuracy: at `record_steps`, in eval
+    mode (NaN without validation data). snapshots: (len(record_steps), n_params) flattened parameters,
+    in the order of `param_names`. probabilities: (len(record_steps), gy, gx, classes) class probabilities
+    on the grid `grid_x` x `grid_y`, in eval mode. X, y: the training data, for drawing.
+    """
+
+    loss: np.ndarray
+    accuracy: np.ndarray
+    record_steps: np.ndarray
+    val_loss: np.ndarray
+    val_accuracy: np.ndarray
+    snapshots: np.ndarray
+    param_names: tuple[str, ...]
+    param_shapes: tuple[tuple[int, ...], ...]
+    probabilities: np.ndarray
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    optimizer: str
+    hyperparams: Mapping[str, Any] = field(default_factory=dict)
+    label: str = ""
+    diverged_at: int | None = None
+    gradients: Any = None
+
+    def __post_init__(self) -> None:
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy", "snapshots", "probabilities", "grid_x",
+                     "grid_y", "X"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        object.__setattr__(self, "record_steps", _frozen(self.record_steps, dtype=np.int64))
+        object.__setattr__(self, "y", _frozen(self.y, dtype=np.int64))
+        object.__setattr__(self, "hyperparams", dict(self.hyperparams))
+        if len(self.snapshots) != len(self.record_steps) or len(self.probabilities) != len(self.record_steps):
+            raise ValueError("snapshots and probabilities need one entry per recorded step")
+
+    @property
+    def steps(self) -> int:
+        return len(self.loss) - 1
+
+    @property
+    def classes(self) -> int:
+        return int(self.probabilities.shape[-1])

@@ -81,3 +81,25 @@ def test_help_teaches(tmp_path):
     for option in ("--function", "--optimizer", "--start", "--steps", "--fps", "--size", "--dpi", "--theme",
                    "--loss-panel", "--seed", "--output", "--quiet", "adam:lr=0.05", "[default: rosenbrock]"):
         assert option in text, option
+
+
+def test_boundary_command_writes_side_by_side_gif(tmp_path, read_gif):
+    result = run(["boundary", "-O", "sgd", "-O", "adam", "--steps", "30", "--n", "60", "--size", "480x270",
+                  "--fps", "10"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    _, durations, loop, size = read_gif(tmp_path / "boundary.gif")
+    assert size == (480, 270) and loop == 0 and sum(durations) == 30 * 100 + 1000
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["--dataset", "moon"], "'moon'; did you mean 'moons'"), (["--activation", "sigmod"], "'sigmod'"),
+    (["--init", "kaiming"], "'kaiming'"), (["--n", "1"], "n: 1"), (["--noise", "-1"], "noise: -1"),
+    (["--hidden", "8,0"], "size: 0"), (["--dropout", "1"], "dropout: 1.0"), (["--freeze", "fc7"], "'fc7'"),
+    (["-O", "adamm"], "'adamm'"), (["--lr", "-0.1"], "-0.1"), (["--batch-size", "0"], "batch_size: 0"),
+])
+def test_boundary_bad_input(tmp_path, args, shown):
+    result = run(["boundary", "--steps", "3", *args], tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and shown in lines[0], result.stderr
+    assert list(tmp_path.iterdir()) == []

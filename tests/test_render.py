@@ -45,10 +45,10 @@ def test_step_counter_pixels_match_matplotlib_text(renderer):
     renderer.figure.draw_artist(renderer.step_text)
     truth = np.asarray(renderer.canvas.buffer_rgba())[..., :3]
     renderer.step_text.set_text("")
-    top, bottom, left, right = renderer._counter_box
+    top, bottom, left, right = renderer.counter.box
     difference = np.abs(frame[top:bottom, left:right].astype(int) - truth[top:bottom, left:right].astype(int))
     # 'step' and '/20' are in the background already, so the reference draws them twice: compare the digits
-    digits = (renderer._counter_blank == 255).all(axis=2)
+    digits = (renderer.counter.blank == 255).all(axis=2)
     assert difference[digits].max() <= 8 and difference[digits].mean() < 0.5
     assert (difference[digits].sum(axis=-1) == 0).mean() > 0.9
     assert (frame[top:bottom, left:right] != renderer.frame(18)[top:bottom, left:right]).any()

@@ -38,6 +38,7 @@ class OptimizerSpec:
     needs_closure: bool = False
     reference: str = ""
     family: str = "adaptive"  # "gradient": step = lr * g; "adaptive": step ~ lr; "newton": lr is a step fraction
+    net_lr: float = 0.01  # default learning rate for training the small nets of gradviz.nets
 
     @property
     def cls(self) -> type:
@@ -87,32 +88,32 @@ def _add(name: str, target: str, summary: str, **kwargs: Any) -> None:
 
 # Default learning rates: each gives a readable 200-step animation on Rosenbrock from its default start.
 _add("sgd", "torch.optim.SGD", "plain gradient descent: x <- x - lr g", defaults={"lr": 1e-3},
-     reference="Robbins & Monro 1951", family="gradient")
+     reference="Robbins & Monro 1951", family="gradient", net_lr=0.5)
 _add("momentum", "torch.optim.SGD", "heavy ball: v <- mu v + g; x <- x - lr v",
-     defaults={"lr": 1e-3, "momentum": 0.9}, reference="Polyak 1964", family="gradient")
+     defaults={"lr": 1e-3, "momentum": 0.9}, reference="Polyak 1964", family="gradient", net_lr=0.1)
 _add("nesterov", "torch.optim.SGD", "Nesterov accelerated gradient (look-ahead momentum)",
      fixed={"nesterov": True}, defaults={"lr": 1e-3, "momentum": 0.9},
-     reference="Nesterov 1983; Sutskever et al. 2013", family="gradient")
+     reference="Nesterov 1983; Sutskever et al. 2013", family="gradient", net_lr=0.1)
 _add("adagrad", "torch.optim.Adagrad", "per-coordinate lr / sqrt(sum of squared gradients)",
-     defaults={"lr": 0.5}, reference="Duchi, Hazan & Singer 2011")
+     defaults={"lr": 0.5}, reference="Duchi, Hazan & Singer 2011", net_lr=0.1)
 _add("adadelta", "torch.optim.Adadelta", "Adagrad with running averages and unit-correct steps",
-     defaults={"lr": 50.0}, reference="Zeiler 2012")
+     defaults={"lr": 50.0}, reference="Zeiler 2012", net_lr=1.0)
 _add("rmsprop", "torch.optim.RMSprop", "lr / sqrt(running average of g^2)", defaults={"lr": 0.01},
-     reference="Hinton, Coursera lecture 6e, 2012")
+     reference="Hinton, Coursera lecture 6e, 2012", net_lr=0.01)
 _add("adam", "torch.optim.Adam", "momentum + RMSprop with bias correction", defaults={"lr": 0.1},
-     reference="Kingma & Ba 2015")
+     reference="Kingma & Ba 2015", net_lr=0.02)
 _add("adamw", "torch.optim.AdamW", "Adam with decoupled weight decay", defaults={"lr": 0.1},
-     reference="Loshchilov & Hutter 2019")
-_add("nadam", "torch.optim.NAdam", "Adam with Nesterov momentum", defaults={"lr": 0.1}, reference="Dozat 2016")
+     reference="Loshchilov & Hutter 2019", net_lr=0.02)
+_add("nadam", "torch.optim.NAdam", "Adam with Nesterov momentum", defaults={"lr": 0.1}, reference="Dozat 2016", net_lr=0.02)
 _add("radam", "torch.optim.RAdam", "Adam with a rectified warm-up of the adaptive term", defaults={"lr": 0.003},
-     reference="Liu et al. 2020")
+     reference="Liu et al. 2020", net_lr=0.02)
 _add("adamax", "torch.optim.Adamax", "Adam with the infinity norm", defaults={"lr": 0.2},
-     reference="Kingma & Ba 2015")
+     reference="Kingma & Ba 2015", net_lr=0.05)
 _add("adabelief", "gradviz.optim.adabelief.AdaBelief", "Adam that scales by the belief (g - m)^2",
-     defaults={"lr": 0.1}, reference="Zhuang et al. 2020")
+     defaults={"lr": 0.1}, reference="Zhuang et al. 2020", net_lr=0.02)
 _add("lbfgs", "torch.optim.LBFGS", "quasi-Newton with a strong-Wolfe line search, one iteration a step",
      defaults={"lr": 1.0, "max_iter": 1, "max_eval": 25, "history_size": 10, "line_search_fn": "strong_wolfe"},
-     elementwise=False, needs_closure=True, reference="Liu & Nocedal 1989", family="newton")
+     elementwise=False, needs_closure=True, reference="Liu & Nocedal 1989", family="newton", net_lr=1.0)
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad")
 

@@ -20,7 +20,9 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
 from gradviz.records import Surface, Trajectory
-from gradviz.registry import InvalidArgument, check_positive
+from gradviz.registry import InvalidArgument
+from gradviz.render.counter import StepCounter
+from gradviz.render.frames import check_render_options, rgb_copy
 from gradviz.render.theme import THEMES, Theme
 
 __all__ = ["TrajectoryRenderer", "contour_levels", "check_render_options"]
@@ -48,31 +50,6 @@ def contour_levels(surface: Surface, count: int = 24) -> tuple[np.ndarray, np.nd
     if not hi > lo:
         lo, hi = np.nanmin(z) - 1.0, np.nanmax(z) + 1.0
     return z, np.linspace(lo, hi, count), False
-
-
-def check_render_options(*, size: tuple[int, int], dpi: float, frames: int | None) -> None:
-    """InvalidArgument for a size, dpi or frame count that cannot be drawn (callers check before tracing)."""
-    try:
-        width, height = size
-    except (TypeError, ValueError):
-        raise InvalidArgument(f"invalid size {size!r} (expected (width, height) in pixels)") from None
-    check_positive("width", width, integer=True)
-    check_positive("height", height, integer=True)
-    if width < 240 or height < 160 or width > 7680 or height > 4320:
-        raise InvalidArgument(f"invalid size {width}x{height} (from 240x160 to 7680x4320)")
-    check_positive("dpi", dpi)
-    if frames is not None:
-        check_positive("frames", frames, integer=True)
-
-
-def _rgb(rgba: np.ndarray) -> np.ndarray:
-    """A contiguous RGB copy of an RGBA buffer; per-channel copies are ~4x faster than rgba[..., :3]."""
-    height, width = rgba.shape[:2]
-    rgb = np.empty((height, width, 3), dtype=np.uint8)
-    source, target = rgba.reshape(-1, 4), rgb.reshape(-1, 3)
-    for channel in range(3):
-        target[:, channel] = source[:, channel]
-    return rgb
 
 
 class TrajectoryRenderer:
@@ -175,58 +152,9 @@ class TrajectoryRenderer:
         self.step_text = fig.text(0.565, 0.915, "", ha="right", va="center", color=theme.foreground,
                                   fontsize=font * 1.1, family="monospace", animated=True)
         self.canvas.draw()
-        self._background = self.canvas.copy_from_bbox(fig.bbox)
-        self._build_counter()
-
-    def _build_counter(self) -> None:
-        """Pre-render the step counter's digits, so a frame pastes pixels instead of laying out text.
-
-        Drawing a matplotlib Text costs ~3 ms, more than everything else a frame draws. The counter reads
-        'step  37/200' in a monospace font, right-aligned, so every string has the same width and each
-        digit sits in a fixed cell: render each digit in each cell once against the background, keep its
-        difference from the background, and add the differences of the digits a frame needs.
-        """
-        width = len(str(self.total_steps))
-        text = self.step_text
-
-        def render(label: str) -> np.ndarray:
-            text.set_text(label)
-            self.canvas.restore_region(self._background)
-            self.figure.draw_artist(text)
-            return np.asarray(self.canvas.buffer_rgba())[..., :3]
-
-        def label(cells: list[str]) -> str:
-            return f"step {''.join(cells)}/{self.total_steps}"
-
-        blank = render(label([" "] * width))
-        box = text.get_window_extent(self.canvas.get_renderer())
-        height = blank.shape[0]
-        top, bottom = max(0, int(height - box.y1) - 2), min(height, int(np.ceil(height - box.y0)) + 2)
-        left, right = max(0, int(box.x0) - 2), min(blank.shape[1], int(np.ceil(box.x1)) + 2)
-        self._counter_box = (top, bottom, left, right)
-        self._counter_blank = blank[top:bottom, left:right].astype(np.int16)
-        self._counter_deltas = np.zeros((width, 10, bottom - top, right - left, 3), dtype=np.int16)
-        for cell in range(width):
-            for digit in range(10):
-                cells = [" "] * width
-                cells[cell] = str(digit)
-                crop = render(label(cells))[top:bottom, left:right].astype(np.int16)
-                self._counter_deltas[cell, digit] = crop - self._counter_blank
-        # the static part of the label ("step", "/200") is part of the background from now on
-        text.set_text(label([" "] * width))
-        self.canvas.restore_region(self._background)
-        self.figure.draw_artist(text)
-        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        text.set_text("")
-
-    def _paste_counter(self, rgb: np.ndarray, step: int) -> None:
-        digits = str(step).rjust(self._counter_deltas.shape[0])
-        patch = self._counter_blank.copy()
-        for cell, char in enumerate(digits):
-            if char != " ":
-                patch += self._counter_deltas[cell, int(char)]
-        top, bottom, left, right = self._counter_box
-        rgb[top:bottom, left:right] = np.clip(patch, 0, 255)
+        self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(fig.bbox),
+                                   self.total_steps)
+        self._background = self.counter.background
 
     def _build_loss_panel(self, fig: Figure, font: float, scale: float) -> None:
         theme, surface = self.theme, self.surface
@@ -291,8 +219,8 @@ class TrajectoryRenderer:
             self.loss_heads.set_offsets(np.array([s[end] for s, end in zip(self._loss_series, ends)]))
             self.loss_axes.draw_artist(self.loss_lines)
             self.loss_axes.draw_artist(self.loss_heads)
-        rgb = _rgb(np.asarray(self.canvas.buffer_rgba()))
-        self._paste_counter(rgb, step)
+        rgb = rgb_copy(np.asarray(self.canvas.buffer_rgba()))
+        self.counter.paste(rgb, step)
         self.step = step
         return rgb
 

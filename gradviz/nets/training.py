@@ -1,0 +1,224 @@
+"""Training small nets on 2-D points and recording what an animation or a landscape needs.
+
+`train` is an ordinary torch training loop (zero_grad, forward, loss, backward, [clip], step) that also
+keeps, cheaply: the loss and accuracy of every step (from the logits the step computed anyway, kept on the
+device and moved to the host once at the end), and at every `record_every` steps a parameter snapshot, the
+validation loss and accuracy, and the class probabilities on a grid (those three in eval mode under
+inference_mode, training mode restored after). Mini-batches are drawn from a torch.Generator seeded with
+`seed`: each epoch is one torch.randperm of the training set, cut into batches in order.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from gradviz.functions import domain_around
+from gradviz.optim import OptimizerSpec, get_optimizer
+from gradviz.records import TrainingRun, format_hyperparams
+from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
+
+__all__ = ["train", "loss_function", "freeze_layers", "batches"]
+
+
+def loss_function(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """BCE-with-logits for one output, cross-entropy for several (mean over the batch)."""
+    if logits.shape[-1] == 1:
+        return nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype))
+    return nn.functional.cross_entropy(logits, y)
+
+
+def _correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    predicted = (logits[:, 0] > 0).long() if logits.shape[-1] == 1 else logits.argmax(dim=-1)
+    return (predicted == y).float().mean()
+
+
+def _probabilities(logits: torch.Tensor) -> torch.Tensor:
+    if logits.shape[-1] == 1:
+        p = torch.sigmoid(logits)
+        return torch.cat([1 - p, p], dim=-1)
+    return torch.softmax(logits, dim=-1)
+
+
+def freeze_layers(model: nn.Module, names: Sequence[str]) -> list[nn.Parameter]:
+    """Set requires_grad=False on the parameters of the named layers; unknown names list the valid ones."""
+    modules = dict(model.named_modules())
+    layers = [name for name, module in modules.items() if name and any(True for _ in module.parameters())]
+    frozen = []
+    for name in names:
+        if name not in layers:
+            raise InvalidArgument(unknown_name_message("layer", name, layers, where=" to freeze"))
+        for parameter in modules[name].parameters():
+            parameter.requires_grad_(False)
+            frozen.append(parameter)
+    return frozen
+
+
+def batches(n: int, batch_size: int | None, steps: int, generator: torch.Generator) -> list[torch.Tensor | None]:
+    """The index batches of `steps` steps: None (the whole set) for full-batch training."""
+    if batch_size is None or batch_size >= n:
+        return [None] * steps
+    out: list[torch.Tensor | None] = []
+    while len(out) < steps:
+        order = torch.randperm(n, generator=generator)
+        out.extend(order[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size))
+    return out[:steps]
+
+
+def _as_data(data: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    if isinstance(data, str):
+        from gradviz.nets.data import make_dataset
+
+        return make_dataset(data)
+    try:
+        X, y = data
+    except (TypeError, ValueError):
+        raise InvalidArgument("data must be (X, y) tensors or a dataset name") from None
+    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
+    if X.ndim != 2 or y.shape != (len(X),):
+        raise InvalidArgument(f"data must be X of shape (n, d) and y of shape (n,), got {tuple(X.shape)} and "
+                              f"{tuple(y.shape)}")
+    return X, y
+
+
+def train(
+    model: nn.Module,
+    data: Any,
+    optimizer: str | type | OptimizerSpec = "adam",
+    *,
+    steps: int = 300,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    weight_decay: float = 0.0,
+    freeze: Sequence[str] = (),
+    clip: float | None = None,
+    seed: int = 0,
+    record_every: int = 1,
+    validation: Any = None,
+    grid: int = 80,
+    domain: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    record_gradients: bool = False,
+    label: str | None = None,
+    **hyperparams: Any,
+) -> TrainingRun:
+    """Train `model` in place on `data` and return the TrainingRun.
+
+    optimizer: a registry name or a torch.optim.Optimizer class; lr defaults to the registry's net_lr.
+    batch_size: None is full-batch gradient descent, 1 is SGD, anything else mini-batch. freeze: names of
+    layers (from model.named_modules()) whose parameters get requires_grad=False. clip: max total gradient
+    norm. The model's output size picks the loss: 1 -> BCE-with-logits, k -> cross-entropy.
+    """
+    X, y = _as_data(data)
+    spec = get_optimizer(optimizer)
+    steps = check_positive("steps", steps, integer=True)
+    record_every = check_positive("record_every", record_every, integer=True)
+    check_positive("weight_decay", weight_decay, allow_zero=True)
+    if clip is not None:
+        check_positive("clip", clip)
+    if batch_size is not None:
+        batch_size = check_positive("batch_size", batch_size, integer=True)
+    grid = check_positive("grid", grid, integer=True)
+    settings = dict(hyperparams)
+    settings["lr"] = lr if lr is not None else spec.net_lr
+    if weight_decay:
+        settings["weight_decay"] = weight_decay
+    freeze_layers(model, freeze)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise InvalidArgument("every layer is frozen: nothing to train")
+    opt = spec.build(params, **settings)
+    names = tuple(name for name, _ in model.named_parameters())
+    shapes = tuple(tuple(p.shape) for p in model.parameters())
+    Xv, yv = _as_data(validation) if validation is not None else (None, None)
+
+    (x0, x1), (y0, y1) = domain or domain_around([X[:, :2].numpy()], margin=0.1)
+    gx, gy = torch.linspace(x0, x1, grid), torch.linspace(y0, y1, grid)
+    grid_points = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1).reshape(-1, 2)
+
+    generator = torch.Generator().manual_seed(seed)
+    plan = batches(len(X), batch_size, steps, generator)
+    losses, accuracies, record_steps, snapshots, probabilities, val_losses, val_accuracies = [], [], [], [], [], [], []
+
+    def record(step: int) -> None:
+        was_training = model.training
+        model.eval()
+        with torch.inference_mode():
+            record_steps.append(step)
+            snapshots.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
+            probabilities.append(_probabilities(model(grid_points)))
+            if Xv is not None:
+                logits = model(Xv)
+                val_losses.append(loss_function(logits, yv))
+                val_accuracies.append(_correct(logits, yv))
+        model.train(was_training)
+
+    def recorder_context() -> Any:
+        if not record_gradients:
+            import contextlib
+
+            return contextlib.nullcontext(None)
+        from gradviz.gradflow import record_gradients as recorder
+
+        return recorder(model, opt)
+
+    diverged_at = None
+    model.train()
+    with recorder_context() as gradient_log:
+        for step in range(steps + 1):
+            if step % record_every == 0 or step == steps:
+                record(step)
+            index = plan[step] if step < steps else None
+            xb, yb = (X, y) if index is None else (X[index], y[index])
+            if step == steps:  # the loss after the last update, without updating
+                with torch.no_grad():
+                    logits = model(xb)
+                    loss = loss_function(logits, yb)
+                losses.append(loss.detach())
+                accuracies.append(_correct(logits, yb))
+                break
+
+            def closure() -> torch.Tensor:
+                opt.zero_grad()
+                out = loss_function(model(xb), yb)
+                out.backward()
+                return out
+
+            opt.zero_grad()
+            logits = model(xb)
+            loss = loss_function(logits, yb)
+            loss.backward()
+            if clip is not None:
+                nn.utils.clip_grad_norm_(params, clip)
+            losses.append(loss.detach())
+            accuracies.append(_correct(logits.detach(), yb))
+            if spec.needs_closure:
+                opt.step(closure)
+            else:
+                opt.step()
+            if step % 50 == 49 and not bool(torch.isfinite(loss)):
+                diverged_at = step
+                break
+
+    loss_array = torch.stack(losses).cpu().numpy().astype(float)
+    bad = np.flatnonzero(~np.isfinite(loss_array))
+    if bad.size:
+        diverged_at = int(bad[0])
+    nan = np.full(len(record_steps), np.nan)
+    settings_shown = {k: v for k, v in settings.items()}
+    return TrainingRun(
+        loss=loss_array, accuracy=torch.stack(accuracies).cpu().numpy(),
+        record_steps=np.array(record_steps), snapshots=torch.stack(snapshots).cpu().numpy(),
+        val_loss=torch.stack(val_losses).cpu().numpy() if val_losses else nan,
+        val_accuracy=torch.stack(val_accuracies).cpu().numpy() if val_accuracies else nan,
+        param_names=names, param_shapes=shapes,
+        probabilities=torch.stack(probabilities).reshape(len(record_steps), grid, grid, -1).cpu().numpy(),
+        grid_x=gx.numpy(), grid_y=gy.numpy(), X=X.numpy(), y=y.numpy(), optimizer=spec.name,
+        hyperparams=settings_shown,
+        label=label if label is not None else f"{spec.name} ({format_hyperparams(settings_shown, symbols=True)})",
+        diverged_at=diverged_at, gradients=gradient_log.result() if gradient_log is not None else None,
+    )

@@ -1,0 +1,199 @@
+"""Decision boundaries evolving over training, side by side: one panel per run, same data, same scale.
+
+Each panel shades the class probabilities on the grid (two classes: a blend from the class-0 colour to the
+class-1 colour by p(1); k classes: the probability-weighted mix of the class colours), draws the
+boundary (p = 0.5, or where the most likely class changes) and the training points. A strip below plots
+every run's training loss and accuracy as they grow. Axes, titles and ticks are drawn once; a frame
+redraws the shading, boundaries, points and curves.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterator, Sequence
+
+import numpy as np
+from contourpy import contour_generator
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
+
+from gradviz.records import TrainingRun
+from gradviz.registry import InvalidArgument
+from gradviz.render.counter import StepCounter
+from gradviz.render.theme import THEMES, Theme
+from gradviz.render.frames import check_render_options, rgb_copy
+
+__all__ = ["BoundaryRenderer", "shade", "boundary_lines", "CLASS_COLOURS"]
+
+CLASS_COLOURS = ("#2166ac", "#d6604d", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
+MAX_PANELS = 8
+
+
+def shade(probabilities: np.ndarray, colours: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(gy, gx, k) probabilities -> (gy, gx, 3) floats: the class colours mixed by probability, washed
+    towards the background where the net is unsure, so confident regions read strongest."""
+    mixed = probabilities @ colours
+    confidence = (probabilities.max(axis=-1, keepdims=True) * probabilities.shape[-1] - 1) / (probabilities.shape[-1] - 1)
+    weight = 0.25 + 0.45 * np.clip(confidence, 0.0, 1.0)
+    return np.clip(background + weight * (mixed - background), 0.0, 1.0)
+
+
+def boundary_lines(probabilities: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """Polylines where the most likely class changes (p = 0.5 for two classes)."""
+    lines: list[np.ndarray] = []
+    k = probabilities.shape[-1]
+    for c in range(1 if k == 2 else k):
+        others = np.delete(probabilities, c, axis=-1).max(axis=-1)
+        margin = probabilities[..., c] - others
+        if margin.min() >= 0 or margin.max() <= 0:
+            continue
+        generator = contour_generator(x, y, margin)
+        lines.extend(line for line in generator.lines(0.0) if len(line) > 1)
+    return lines
+
+
+class BoundaryRenderer:
+    """Renders TrainingRuns as frames; `frame(i)` -> (H, W, 3) uint8, one frame per recorded step."""
+
+    def __init__(self, runs: Sequence[TrainingRun], *, size: tuple[int, int] = (960, 540), dpi: float = 100,
+                 theme: str | Theme = "light", frames: int | None = None, title: str | None = None) -> None:
+        self.runs = list(runs)
+        if not self.runs:
+            raise InvalidArgument("nothing to draw: no training runs given")
+        if len(self.runs) > MAX_PANELS:
+            raise InvalidArgument(f"too many runs side by side: {len(self.runs)} (at most {MAX_PANELS})")
+        check_render_options(size=size, dpi=dpi, frames=frames)
+        steps = self.runs[0].record_steps
+        if any(not np.array_equal(r.record_steps, steps) for r in self.runs):
+            raise InvalidArgument("runs drawn side by side need the same recorded steps")
+        self.size = (int(size[0]), int(size[1]))
+        self.theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
+        count = len(steps) if frames is None else min(int(frames), len(steps))
+        self.frame_records = np.unique(np.round(np.linspace(0, len(steps) - 1, count)).astype(int))
+        self.total_steps = int(steps[-1])
+        self._build(float(dpi), title)
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.frame_records)
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def _build(self, dpi: float, title: str | None) -> None:
+        theme, runs = self.theme, self.runs
+        width, height = self.size
+        scale = min(width / 960, height / 540) * 100 / dpi
+        font = max(6.0, 10.0 * scale)
+        self.figure = fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=theme.background)
+        self.canvas = FigureCanvasAgg(fig)
+        n = len(runs)
+        columns = n if n <= 4 else math.ceil(n / 2)
+        rows = 1 if n <= 4 else 2
+        top, bottom_of_panels = 0.90, 0.36
+        gap = 0.02
+        panel_h = (top - bottom_of_panels - 0.05 * (rows - 1)) / rows
+        # no wider than 1.3 times its height in pixels, the row centred
+        panel_w = min((0.96 - gap * (columns - 1)) / columns, 1.3 * panel_h * height / width)
+        left = 0.5 - (columns * panel_w + gap * (columns - 1)) / 2
+        background = np.array(to_rgb(theme.background))
+        classes = runs[0].classes
+        self._colours = np.array([to_rgb(CLASS_COLOURS[c % len(CLASS_COLOURS)]) for c in range(classes)])
+        self._background_rgb = background
+        self.panels = []
+        for index, run in enumerate(runs):
+            row, column = divmod(index, columns)
+            ax = fig.add_axes((left + column * (panel_w + gap), top - (row + 1) * panel_h - row * 0.05,
+                               panel_w, panel_h))
+            x, y = run.grid_x, run.grid_y
+            image = ax.imshow(shade(run.probabilities[0], self._colours, background), origin="lower",
+                              extent=(x[0], x[-1], y[0], y[-1]), interpolation="bilinear", aspect="auto",
+                              animated=True)
+            lines = LineCollection([], colors=theme.foreground, linewidths=1.8 * scale, animated=True)
+            ax.add_collection(lines, autolim=False)
+            points = ax.scatter(run.X[:, 0], run.X[:, 1], s=11 * scale**2, c=self._colours[run.y],
+                                edgecolors=theme.background, linewidths=0.4 * scale, animated=True)
+            ax.set_xlim(x[0], x[-1])
+            ax.set_ylim(y[0], y[-1])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_color(theme.grid)
+            ax.set_title(run.label, color=theme.foreground, fontsize=font * (0.95 if n <= 3 else 0.8), pad=3)
+            self.panels.append((ax, image, lines, points))
+
+        self._colors = [theme.trails[i % len(theme.trails)] for i in range(n)]
+        self.loss_axes = lax = fig.add_axes((0.07, 0.08, 0.40, 0.2))
+        self.accuracy_axes = aax = fig.add_axes((0.57, 0.08, 0.40, 0.2))
+        steps = np.arange(len(runs[0].loss))
+        finite = np.concatenate([r.loss[np.isfinite(r.loss)] for r in runs])
+        positive = finite[finite > 0]
+        lo = max(float(positive.min()) if positive.size else 1e-4, 1e-6)
+        hi = float(positive.max()) if positive.size else 1.0
+        lax.set_yscale("log")
+        lax.set_ylim(lo / 1.5, max(hi, lo * 10) * 1.5)
+        lax.yaxis.set_minor_formatter(NullFormatter())
+        aax.set_ylim(0.0, 1.02)
+        for axis, name in ((lax, "training loss"), (aax, "training accuracy")):
+            axis.set_xlim(0, max(1, len(steps) - 1))
+            axis.set_facecolor(theme.background)
+            axis.tick_params(colors=theme.foreground, labelsize=font * 0.75, length=2, pad=1)
+            axis.set_xlabel("step", color=theme.foreground, fontsize=font * 0.8, labelpad=1)
+            axis.set_title(name, color=theme.foreground, fontsize=font * 0.85, loc="left", pad=2)
+            axis.grid(True, color=theme.grid, linewidth=0.5, alpha=0.7)
+            for spine in axis.spines.values():
+                spine.set_color(theme.grid)
+        self._loss = [np.column_stack([steps, np.maximum(r.loss, lo)]) for r in runs]
+        self._accuracy = [np.column_stack([steps, r.accuracy]) for r in runs]
+        self.loss_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)
+        self.accuracy_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)
+        lax.add_collection(self.loss_lines, autolim=False)
+        aax.add_collection(self.accuracy_lines, autolim=False)
+        if n > 1:  # the curves' colours name the panels
+            for (ax, *_), colour in zip(self.panels, self._colors):
+                ax.title.set_color(colour)
+        if title:
+            fig.text(0.02, 0.965, title, color=theme.foreground, fontsize=font * 1.1, va="center")
+        text = fig.text(0.98, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
+                        family="monospace", animated=True)
+        self.canvas.draw()
+        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
+        self._background = self.counter.background
+
+    def frame(self, index: int) -> np.ndarray:
+        if not 0 <= index < self.n_frames:
+            raise IndexError(f"frame {index} out of range 0..{self.n_frames - 1}")
+        record = int(self.frame_records[index])
+        step = int(self.runs[0].record_steps[record])
+        self.canvas.restore_region(self._background)
+        for run, (ax, image, lines, points) in zip(self.runs, self.panels):
+            probabilities = run.probabilities[record]
+            image.set_data(shade(probabilities, self._colours, self._background_rgb))
+            lines.set_segments(boundary_lines(probabilities, run.grid_x, run.grid_y))
+            ax.draw_artist(image)
+            ax.draw_artist(lines)
+            ax.draw_artist(points)
+        ends = [min(step, len(r.loss) - 1) for r in self.runs]
+        self.loss_lines.set_segments([s[: e + 1] for s, e in zip(self._loss, ends)])
+        self.accuracy_lines.set_segments([s[: e + 1] for s, e in zip(self._accuracy, ends)])
+        self.loss_axes.draw_artist(self.loss_lines)
+        self.accuracy_axes.draw_artist(self.accuracy_lines)
+        rgb = rgb_copy(np.asarray(self.canvas.buffer_rgba()))
+        self.counter.paste(rgb, step)
+        self.step = step
+        return rgb
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for index in range(self.n_frames):
+            yield self.frame(index)
+
+    def key_colours(self) -> np.ndarray:
+        theme = self.theme
+        colours = [*map(to_rgb, self._colors), *self._colours, to_rgb(theme.foreground), to_rgb(theme.background)]
+        return np.round(np.array(colours) * 255).astype(np.uint8)
+
+    def palette_sample(self) -> np.ndarray:
+        return np.concatenate([self.frame(0), self.frame(self.n_frames // 2), self.frame(self.n_frames - 1)], axis=0)

@@ -1,0 +1,211 @@
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+import gradviz
+from gradviz.nets import DATASETS, make_dataset, mlp, train, train_val_split
+from gradviz.nets.training import batches, loss_function
+from gradviz.optim import OPTIMIZERS
+from gradviz.registry import InvalidArgument
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_datasets_are_seeded_and_shaped(name):
+    X, y = make_dataset(name, n=120, seed=3)
+    again, same = make_dataset(name, n=120, seed=3)
+    other, _ = make_dataset(name, n=120, seed=4)
+    assert X.shape == (120, 2) and X.dtype == torch.float32 and y.shape == (120,) and y.dtype == torch.long
+    assert torch.equal(X, again) and torch.equal(y, same) and not torch.equal(X, other)
+    assert set(y.tolist()) == set(range(DATASETS[name].classes))
+
+
+def test_class_counts_and_arms():
+    _, y = make_dataset("spirals", n=300, classes=3)
+    assert np.bincount(y.numpy()).tolist() == [100, 100, 100]
+    _, y = make_dataset("blobs", n=100, classes=5)
+    assert int(y.max()) == 4
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(name="moon"), "did you mean 'moons'"), (dict(name="moons", n=1), "n"), (dict(name="moons", noise=-0.1), "noise"),
+    (dict(name="moons", classes=3), "classes"), (dict(name="blobs", classes=1), "classes"),
+])
+def test_bad_dataset_arguments(kwargs, message):
+    name = kwargs.pop("name")
+    with pytest.raises(InvalidArgument, match=message):
+        make_dataset(name, **kwargs)
+
+
+def test_split_holds_out_a_fraction():
+    X, y = make_dataset("moons", n=100)
+    (Xt, yt), (Xv, yv) = train_val_split(X, y, fraction=0.2, seed=1)
+    assert len(Xt) == 80 and len(Xv) == 20
+    assert sorted(torch.cat([Xt, Xv])[:, 0].tolist()) == sorted(X[:, 0].tolist())
+
+
+def test_mlp_names_and_logistic_regression():
+    model = mlp(2, [8, 4], 3, activation="sigmoid", dropout=0.5)
+    assert [name for name, _ in model.named_children()] == ["fc1", "act1", "drop1", "fc2", "act2", "drop2", "out"]
+    assert isinstance(model.act1, torch.nn.Sigmoid)
+    logistic = mlp(2, [], 1)
+    assert [name for name, _ in logistic.named_children()] == ["out"]
+
+
+def test_same_seed_same_weights_for_every_activation():
+    a = mlp(2, [16, 16], 1, activation="sigmoid", seed=5)
+    b = mlp(2, [16, 16], 1, activation="relu", seed=5)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+    c = mlp(2, [16, 16], 1, activation="relu", seed=6)
+    assert not torch.equal(a.fc1.weight, c.fc1.weight)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(hidden=[0]), "hidden layer size"), (dict(hidden=[4.5]), "hidden"), (dict(dropout=1.0), "dropout"),
+    (dict(dropout=-0.1), "dropout"), (dict(activation="sigmod"), "did you mean 'sigmoid'"),
+    (dict(init="kaiming"), "init"), (dict(init="normal", std=0), "std"),
+])
+def test_bad_model_arguments(kwargs, message):
+    with pytest.raises(InvalidArgument, match=message):
+        mlp(2, kwargs.pop("hidden", [4]), 1, **kwargs)
+
+
+def plain_loop(model, X, y, optimizer_class, steps, batch_size=None, seed=0, **settings):
+    optimizer = optimizer_class([p for p in model.parameters() if p.requires_grad], **settings)
+    generator = torch.Generator().manual_seed(seed)
+    order = []
+    for _ in range(steps):
+        if batch_size is None:
+            index = None
+        else:
+            if not order:
+                perm = torch.randperm(len(X), generator=generator)
+                order = [perm[i:i + batch_size] for i in range(0, len(X) - batch_size + 1, batch_size)]
+            index = order.pop(0)
+        xb, yb = (X, y) if index is None else (X[index], y[index])
+        optimizer.zero_grad()
+        logits = model(xb)
+        loss = (torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], yb.float())
+                if logits.shape[1] == 1 else torch.nn.functional.cross_entropy(logits, yb))
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+@pytest.mark.parametrize("batch_size", [None, 1, 32])
+def test_training_equals_a_plain_torch_loop(batch_size):
+    X, y = make_dataset("moons", n=100)
+    model = mlp(2, [8], 1, seed=0)
+    reference = copy.deepcopy(model)
+    run = train(model, (X, y), "momentum", steps=40, lr=0.05, batch_size=batch_size, seed=2, record_every=5)
+    plain_loop(reference, X, y, torch.optim.SGD, 40, batch_size=batch_size, seed=2, lr=0.05, momentum=0.9)
+    for p, q in zip(model.parameters(), reference.parameters()):
+        assert torch.equal(p, q)
+    final = torch.cat([p.detach().reshape(-1) for p in reference.parameters()]).numpy()
+    np.testing.assert_array_equal(run.snapshots[-1], final)
+    assert list(run.record_steps) == list(range(0, 41, 5))
+
+
+def test_record_contents():
+    X, y = make_dataset("blobs", n=90, classes=3)
+    (Xt, yt), validation = train_val_split(X, y)
+    model = mlp(2, [8], 3, seed=0)
+    run = train(model, (Xt, yt), "adam", steps=20, record_every=10, validation=validation, grid=12)
+    assert run.loss.shape == (21,) and run.accuracy.shape == (21,)
+    assert run.probabilities.shape == (3, 12, 12, 3) and run.classes == 3
+    np.testing.assert_allclose(run.probabilities.sum(-1), 1.0, rtol=1e-5)
+    with torch.no_grad():
+        expected_val = loss_function(model(validation[0]), validation[1]).item()
+        expected_train = loss_function(model(Xt), yt).item()
+    assert run.val_loss[-1] == pytest.approx(expected_val, rel=1e-5)
+    assert run.loss[-1] == pytest.approx(expected_train, rel=1e-5)
+    assert run.snapshots.shape == (3, sum(p.numel() for p in model.parameters()))
+    assert run.param_names == ("0.weight", "0.bias", "1.weight", "1.bias") or run.param_names[0] == "fc1.weight"
+
+
+def test_logistic_regression_separates_linear_but_not_moons():
+    X, y = make_dataset("linear", n=200)
+    assert train(mlp(2, [], 1, seed=0), (X, y), "sgd", steps=300).accuracy[-1] == 1.0
+    X, y = make_dataset("moons", n=200)
+    assert train(mlp(2, [], 1, seed=0), (X, y), "sgd", steps=300).accuracy[-1] < 0.92
+
+
+@pytest.mark.parametrize("dataset", ["moons", "circles"])
+def test_an_mlp_learns_moons_and_circles(dataset):
+    X, y = make_dataset(dataset, n=200)
+    run = train(mlp(2, [16, 16], 1, seed=0), (X, y), "adam", steps=300, record_every=100)
+    assert run.accuracy[-1] >= 0.97
+
+
+def test_frozen_layer_is_bit_for_bit_unchanged():
+    X, y = make_dataset("moons", n=100)
+    model = mlp(2, [8, 8], 1, seed=0)
+    before = model.fc1.weight.detach().clone(), model.fc1.bias.detach().clone()
+    other = model.fc2.weight.detach().clone()
+    train(model, (X, y), "adam", steps=30, freeze=["fc1"], weight_decay=0.1)
+    assert torch.equal(model.fc1.weight, before[0]) and torch.equal(model.fc1.bias, before[1])
+    assert not torch.equal(model.fc2.weight, other)
+    with pytest.raises(InvalidArgument, match="unknown layer 'fc3' to freeze.*valid: fc1, fc2, out"):
+        train(mlp(2, [8, 8], 1), (X, y), "adam", steps=1, freeze=["fc3"])
+
+
+def test_dropout_is_off_in_evaluation_and_training_mode_is_restored():
+    X, y = make_dataset("moons", n=100)
+    model = mlp(2, [32], 1, dropout=0.5, seed=0)
+    run = train(model, (X, y), "adam", steps=10, record_every=10, grid=10)
+    assert model.training
+    model.eval()
+    gx, gy = torch.meshgrid(torch.tensor(run.grid_x, dtype=torch.float32), torch.tensor(run.grid_y, dtype=torch.float32),
+                            indexing="xy")
+    with torch.no_grad():
+        p = torch.sigmoid(model(torch.stack([gx, gy], -1).reshape(-1, 2))).reshape(10, 10)
+    np.testing.assert_allclose(run.probabilities[-1][..., 1], p.numpy(), rtol=1e-5)
+
+
+def test_weight_decay_shrinks_the_weights():
+    X, y = make_dataset("moons", n=100)
+    norms = {}
+    for decay in (0.0, 0.05):
+        model = mlp(2, [16], 1, seed=0)
+        train(model, (X, y), "sgd", steps=300, weight_decay=decay)
+        norms[decay] = torch.cat([p.reshape(-1) for p in model.parameters()]).norm().item()
+    assert norms[0.05] < 0.8 * norms[0.0]
+
+
+def test_batches_cover_each_epoch_once():
+    plan = batches(10, 3, 6, torch.Generator().manual_seed(0))
+    first_epoch = torch.cat(plan[:3])
+    assert len(plan) == 6 and len(set(first_epoch.tolist())) == 9
+
+
+@pytest.mark.parametrize("kwargs, message", [(dict(steps=0), "steps"), (dict(lr=-1.0), "learning rate"),
+                                             (dict(batch_size=0), "batch_size"), (dict(clip=-1.0), "clip"),
+                                             (dict(weight_decay=-0.1), "weight_decay")])
+def test_bad_training_arguments(kwargs, message):
+    X, y = make_dataset("moons", n=20)
+    with pytest.raises(InvalidArgument, match=message):
+        train(mlp(2, [4], 1), (X, y), "sgd", **kwargs)
+
+
+def test_every_optimizer_trains(tmp_path):
+    X, y = make_dataset("moons", n=60)
+    for name in OPTIMIZERS:
+        run = train(mlp(2, [8], 1, seed=0), (X, y), name, steps=30, record_every=30, grid=8)
+        assert run.loss[-1] < run.loss[0], name
+
+
+def test_boundary_side_by_side_gif(tmp_path, read_gif):
+    path = gradviz.boundary("moons", tmp_path / "b.gif", optimizers=["sgd", "adam"], steps=40, n=80, grid=20,
+                            size=(480, 270), fps=10)
+    frames, durations, loop, size = read_gif(path)
+    assert size == (480, 270) and loop == 0 and sum(durations) == 40 * 100 + 1000
+
+
+def test_boundary_checks_before_training(tmp_path):
+    with pytest.raises(InvalidArgument, match="'fc5' to freeze"):
+        gradviz.boundary("moons", tmp_path / "b.gif", freeze=["fc5"], steps=5)
+    with pytest.raises(InvalidArgument, match="extension"):
+        gradviz.boundary("moons", tmp_path / "b.bmp", steps=5)
+    assert list(tmp_path.iterdir()) == []
