@@ -77,6 +77,8 @@ def train_variants(
             label += f", wd={decay:g}"
         if len(dropouts) > 1 or drop:
             label += f", dropout={drop:g}"
+        if freeze:
+            label += f", frozen: {'+'.join(freeze)}"
         run_lr = settings.pop("lr", lr)
         runs.append(train(model, (X, y), spec, steps=steps, lr=run_lr, batch_size=batch_size,
                           weight_decay=decay, freeze=freeze, seed=seed, record_every=every, grid=grid,

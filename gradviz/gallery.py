@@ -1,24 +1,56 @@
-"""The gallery: one GIF per showcase function with the default optimizers, rebuilt from the registries.
+"""The gallery and the seminar sequence, rebuilt from the registries by `gradviz gallery`.
 
-`gradviz gallery` calls `build_gallery`; the same seed and versions give the same bytes, so a rebuild
-that changes nothing shows no diff in git.
+One trajectory GIF per showcase function with the default optimizers, the decision-boundary GIFs, and
+the PyTorch seminar of the lecture as a numbered sequence. The same seed and versions give the same
+bytes, so a rebuild that changes nothing shows no diff in git.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from gradviz.functions import FUNCTIONS
 
-__all__ = ["build_gallery", "GALLERY_SIZE"]
+__all__ = ["build_gallery", "SEMINAR", "build_seminar", "GALLERY_SIZE"]
 
 GALLERY_SIZE = (640, 360)
+
+# The seminar, step by step: (file stem, what it shows, arguments of gradviz.boundary).
+SEMINAR: list[tuple[str, str, dict[str, Any]]] = [
+    ("seminar-1-logistic-linear", "logistic regression draws a line and separates linear data",
+     dict(dataset="linear", hidden=(), optimizers=["sgd"], steps=200)),
+    ("seminar-2-logistic-moons", "the same model on moons: a line cannot follow the curve",
+     dict(dataset="moons", hidden=(), optimizers=["sgd"], steps=200)),
+    ("seminar-3-sigmoid-mlp", "nn.Sequential with sigmoid layers bends the boundary around the moons",
+     dict(dataset="moons", hidden=(16, 16), activation="sigmoid", optimizers=["sgd:lr=2"], steps=600)),
+    ("seminar-4-three-classes", "three classes, three outputs, cross-entropy",
+     dict(dataset="blobs", classes=3, hidden=(16,), optimizers=["sgd"], steps=300)),
+    ("seminar-5-momentum", "SGD against SGD with momentum, from the same weights",
+     dict(dataset="moons", hidden=(16, 16), optimizers=["sgd:lr=0.1", "momentum:lr=0.1"], steps=300)),
+    ("seminar-6-weight-decay", "weight decay keeps the weights small and the boundary smooth",
+     dict(dataset="moons", noise=0.3, hidden=(64, 64), optimizers=["adam"], weight_decay=[0.0, 0.02], steps=400)),
+    ("seminar-7-dropout", "dropout 0 against 0.5 on noisy moons: the boundary overfits less",
+     dict(dataset="moons", noise=0.3, hidden=(64, 64), optimizers=["adam"], dropout=[0.0, 0.5], steps=400)),
+    ("seminar-8-frozen-first-layer", "the first layer frozen at its random weights: only the rest learns",
+     dict(dataset="moons", hidden=(16, 16), optimizers=["adam"], freeze=["fc1"], steps=300)),
+]
+
+
+def build_seminar(folder: str | Path, *, suffix: str = ".gif", size: tuple[int, int] = GALLERY_SIZE,
+                  seed: int = 0) -> Iterator[Path]:
+    """Write the seminar sequence into `folder`, yielding each path as it is written."""
+    from gradviz.decision import boundary
+
+    for stem, caption, arguments in SEMINAR:
+        yield boundary(path=Path(folder) / f"{stem}{suffix}", size=size, dpi=67, fps=10, frames=40, seed=seed,
+                       title=caption, **arguments)
 
 
 def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[Path]:
     """Write gallery files into `folder`, yielding each path as it is written."""
     from gradviz.animation import trajectories
+    from gradviz.decision import boundary
 
     folder = Path(folder)
     for name, function in FUNCTIONS.items():
@@ -26,3 +58,7 @@ def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[
             yield trajectories(name, path=folder / f"trajectories-{name}.gif", size=GALLERY_SIZE, dpi=67,
                                steps=200, frames=100, fps=15, seed=seed)
     yield trajectories("rosenbrock", path=folder / "trajectories-rosenbrock.png", seed=seed)
+    yield boundary("moons", folder / "boundary-moons.gif", size=GALLERY_SIZE, dpi=67, frames=40, fps=10, seed=seed)
+    yield boundary("spirals", folder / "boundary-optimizers.gif", optimizers=["sgd", "momentum", "adam"],
+                   hidden=(32, 32), steps=500, size=GALLERY_SIZE, dpi=67, frames=30, fps=8, seed=seed)
+    yield from build_seminar(folder, seed=seed)
