@@ -42,6 +42,18 @@ _EXPORTS = {
     "train": "gradviz.nets.training",
     "boundary": "gradviz.decision",
     "BoundaryRenderer": "gradviz.render.boundary",
+    "GradientLog": "gradviz.records",
+    "record_gradients": "gradviz.gradients",
+    "deep_mlp": "gradviz.gradients",
+    "gradflow_experiment": "gradviz.gradients",
+    "gradflow": "gradviz.vanishing",
+    "diagnose": "gradviz.diagnosis",
+    "plot_depth_profile": "gradviz.render.gradflow",
+    "plot_heatmap": "gradviz.render.gradflow",
+    "plot_bars": "gradviz.render.gradflow",
+    "plot_clipping": "gradviz.render.gradflow",
+    "plot_update_ratio": "gradviz.render.gradflow",
+    "plot_grid": "gradviz.render.gradflow",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

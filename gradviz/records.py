@@ -168,3 +168,55 @@ class TrainingRun:
     @property
     def classes(self) -> int:
         return int(self.probabilities.shape[-1])
+
+
+@dataclass(frozen=True, eq=False)
+class GradientLog:
+    """Per-layer gradient statistics over training steps, in depth order (the order of the forward pass).
+
+    For each layer name (a leaf module with parameters), arrays over steps:
+    weight_norms: ||dL/dW|| as the optimizer saw it (NaN where the layer had no gradient: frozen or
+    unused); signal_norms: ||dL/dz||, the backward signal reaching the layer's output; param_norms: ||W||;
+    update_ratios: ||W_after - W_before|| / ||W_before|| per optimizer step (NaN without an optimizer);
+    has_gradient: whether the layer had one; nonfinite: NaN/inf entries in its gradients.
+    total_norm: the global gradient norm before clipping; total_norm_clipped: what the optimizer saw.
+    dead_fraction: for each ReLU-family module, the share of units that output <= 0 for the whole batch.
+    """
+
+    names: tuple[str, ...]
+    steps: np.ndarray
+    weight_norms: Mapping[str, np.ndarray]
+    signal_norms: Mapping[str, np.ndarray]
+    param_norms: Mapping[str, np.ndarray]
+    update_ratios: Mapping[str, np.ndarray]
+    has_gradient: Mapping[str, np.ndarray]
+    nonfinite: Mapping[str, np.ndarray]
+    total_norm: np.ndarray
+    total_norm_clipped: np.ndarray
+    dead_fraction: Mapping[str, np.ndarray] = field(default_factory=dict)
+    losses: np.ndarray | None = None
+    label: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.steps)
+        object.__setattr__(self, "steps", _frozen(self.steps, dtype=np.int64))
+        for name in ("weight_norms", "signal_norms", "param_norms", "update_ratios", "has_gradient", "nonfinite",
+                     "dead_fraction"):
+            dtype = bool if name == "has_gradient" else (np.int64 if name == "nonfinite" else float)
+            arrays = {key: _frozen(value, dtype=dtype) for key, value in getattr(self, name).items()}
+            for key, value in arrays.items():
+                if value.shape != (n,):
+                    raise ValueError(f"{name}[{key!r}] must have shape ({n},), got {value.shape}")
+            object.__setattr__(self, name, arrays)
+        object.__setattr__(self, "total_norm", _frozen(self.total_norm))
+        object.__setattr__(self, "total_norm_clipped", _frozen(self.total_norm_clipped))
+        losses = np.full(n, np.nan) if self.losses is None else self.losses
+        object.__setattr__(self, "losses", _frozen(losses))
+        object.__setattr__(self, "meta", dict(self.meta))
+
+    def matrix(self, quantity: str = "signal") -> np.ndarray:
+        """(layers, steps) array of 'signal', 'weight', 'param' or 'update' values in depth order."""
+        source = {"signal": self.signal_norms, "weight": self.weight_norms, "param": self.param_norms,
+                  "update": self.update_ratios}[quantity]
+        return np.stack([source[name] for name in self.names]) if self.names else np.zeros((0, len(self.steps)))

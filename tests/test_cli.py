@@ -103,3 +103,25 @@ def test_boundary_bad_input(tmp_path, args, shown):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and shown in lines[0], result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gradflow_command_prints_a_diagnosis_and_writes_a_gif(tmp_path, read_gif):
+    result = run(["gradflow", "--steps", "8", "--depth", "5", "--width", "16", "--size", "480x270"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "sigmoid / default: vanishing" in result.stderr and "relu / he: healthy" in result.stderr
+    _, durations, loop, size = read_gif(tmp_path / "gradflow.gif")
+    assert size == (480, 270) and loop == 0 and len(durations) >= 2
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["--activations", "sigmod,relu"], "'sigmod'"), (["--inits", "default,kaiming"], "'kaiming'"),
+    (["--depth", "0"], "depth: 0"), (["--width", "-3"], "width: -3"), (["--std", "0", "--inits", "normal"], "std: 0"),
+    (["--clip", "-1"], "clip: -1"), (["--optimizer", "adamm"], "'adamm'"), (["--data", "moon"], "'moon'"),
+    (["-o", "g.txt"], "'.txt'"), (["--lr", "nan"], "nan"),
+])
+def test_gradflow_bad_input(tmp_path, args, shown):
+    result = run(["gradflow", "--steps", "2", *args], tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and shown in lines[0], result.stderr
+    assert list(tmp_path.iterdir()) == []

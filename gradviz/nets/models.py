@@ -27,16 +27,18 @@ class Activation:
     max_slope: float  # sup |f'|: the per-layer factor in the backward bound (sigmoid: 1/4)
     gain: float  # torch.nn.init.calculate_gain for this nonlinearity
     summary: str
+    slope_rms: float = 1.0  # sqrt(E[f'(z)^2]) for small centred z: the typical per-layer backward factor
 
 
 ACTIVATIONS: Registry = Registry("activation")
-ACTIVATIONS.register("sigmoid", Activation("sigmoid", nn.Sigmoid, 0.25, 1.0, "1 / (1 + e^-x), slope at most 1/4"))
+ACTIVATIONS.register("sigmoid", Activation("sigmoid", nn.Sigmoid, 0.25, 1.0, "1 / (1 + e^-x), slope at most 1/4", 0.25))
 ACTIVATIONS.register("tanh", Activation("tanh", nn.Tanh, 1.0, 5 / 3, "tanh x, slope at most 1"))
-ACTIVATIONS.register("relu", Activation("relu", nn.ReLU, 1.0, math.sqrt(2), "max(0, x)"))
+ACTIVATIONS.register("relu", Activation("relu", nn.ReLU, 1.0, math.sqrt(2), "max(0, x)", math.sqrt(0.5)))
 ACTIVATIONS.register("leaky-relu", Activation("leaky-relu", lambda: nn.LeakyReLU(0.01), 1.0,
-                                              math.sqrt(2 / (1 + 0.01**2)), "max(0.01 x, x)"))
-ACTIVATIONS.register("gelu", Activation("gelu", nn.GELU, 1.13, math.sqrt(2), "x * Phi(x)"))
-ACTIVATIONS.register("elu", Activation("elu", nn.ELU, 1.0, math.sqrt(2), "x if x > 0 else e^x - 1"))
+                                              math.sqrt(2 / (1 + 0.01**2)), "max(0.01 x, x)",
+                                              math.sqrt((1 + 0.01**2) / 2)))
+ACTIVATIONS.register("gelu", Activation("gelu", nn.GELU, 1.13, math.sqrt(2), "x * Phi(x)", math.sqrt(0.5)))
+ACTIVATIONS.register("elu", Activation("elu", nn.ELU, 1.0, math.sqrt(2), "x if x > 0 else e^x - 1", math.sqrt(0.5)))
 ACTIVATIONS.register("identity", Activation("identity", nn.Identity, 1.0, 1.0, "no nonlinearity"))
 
 

@@ -162,7 +162,7 @@ def train(
             import contextlib
 
             return contextlib.nullcontext(None)
-        from gradviz.gradflow import record_gradients as recorder
+        from gradviz.gradients import record_gradients as recorder
 
         return recorder(model, opt)
 

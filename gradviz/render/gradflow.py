@@ -1,0 +1,364 @@
+"""Gradient-flow figures and animations from GradientLogs (matplotlib only).
+
+Plot functions follow seaborn's shape: they take `ax=None`, draw on it (or on a new figure), pass
+`**kwargs` to the one matplotlib call they wrap, and return the Axes. Layers are always in depth order
+(input first) and norms on log axes: vanishing and exploding are straight lines there.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
+
+from gradviz.diagnosis import depth_profile, diagnose
+from gradviz.records import GradientLog
+from gradviz.registry import InvalidArgument
+from gradviz.render.counter import StepCounter
+from gradviz.render.frames import check_render_options, rgb_copy
+from gradviz.render.theme import THEMES, Theme
+
+__all__ = ["plot_depth_profile", "plot_heatmap", "plot_bars", "plot_clipping", "plot_update_ratio", "plot_grid",
+           "summary_figure", "GradflowRenderer", "VIEWS"]
+
+SIGNAL_COLOUR, WEIGHT_COLOUR, THEORY_COLOUR = "#d62728", "#1f77b4", "#555555"
+VIEWS = ("summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid")
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (6.4, 4.0)) -> Axes:
+    if ax is not None:
+        return ax
+    figure = Figure(figsize=size, dpi=100)
+    FigureCanvasAgg(figure)
+    return figure.add_subplot()
+
+
+def _layer_ticks(ax: Axes, log: GradientLog) -> None:
+    ax.set_xticks(range(1, len(log.names) + 1))
+    ax.set_xticklabels(log.names, rotation=45 if len(log.names) > 6 else 0, ha="right" if len(log.names) > 6 else "center",
+                       fontsize="small")
+    ax.set_xlabel("layer (input → output)")
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+def plot_depth_profile(log: GradientLog, *, step: int | None = None, ax: Axes | None = None, theory: bool = True,
+                       **kwargs: Any) -> Axes:
+    """Gradient norm per layer on a log axis: backward signal ||dL/dz|| and weight gradient ||dL/dW||.
+
+    step: one step (default: geometric mean over steps). theory: the expected per-layer factor from the
+    log's meta, drawn dashed from the last layer back. kwargs go to the signal line's plot call.
+    """
+    ax = _axes(ax)
+    depth = np.arange(1, len(log.names) + 1)
+    signal = _positive(depth_profile(log, "signal", step=step))
+    weight = _positive(depth_profile(log, "weight", step=step))
+    ax.plot(depth, signal, marker="o", color=kwargs.pop("color", SIGNAL_COLOUR), label="backward signal ||dL/dz||",
+            **kwargs)
+    ax.plot(depth, weight, marker="s", ls="--", color=WEIGHT_COLOUR, lw=1.2, label="weight gradient ||dL/dW||")
+    factor = log.meta.get("factor")
+    if theory and factor and np.isfinite(signal[-1]):
+        expected = signal[-1] * float(factor) ** (depth[-1] - depth)
+        ax.plot(depth, expected, ls=(0, (4, 3)), color=THEORY_COLOUR, lw=1.2,
+                label=f"theory: x{float(factor):.2g} per layer")
+    missing = [i for i, name in enumerate(log.names) if not log.has_gradient[name].any()]
+    for i in missing:
+        ax.annotate("no gradient", (depth[i], 0.02), xycoords=("data", "axes fraction"), ha="center",
+                    fontsize="x-small", color=THEORY_COLOUR, rotation=90)
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    _layer_ticks(ax, log)
+    ax.set_ylabel("gradient norm")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small", frameon=False)
+    return ax
+
+
+def plot_heatmap(log: GradientLog, *, quantity: str = "signal", ax: Axes | None = None, colorbar: bool = True,
+                 **kwargs: Any) -> Axes:
+    """Layers x steps image of log10 norms, depth order top to bottom; kwargs go to imshow."""
+    ax = _axes(ax)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.log10(_positive(log.matrix(quantity)))
+    from matplotlib import colormaps
+
+    cmap = colormaps[kwargs.pop("cmap", "magma")].with_extremes(bad="#c8c8c8")  # grey: non-finite or no gradient
+    image = ax.imshow(values, aspect="auto", interpolation="nearest", origin="upper",
+                      extent=(-0.5, len(log.steps) - 0.5, len(log.names) + 0.5, 0.5), cmap=cmap, **kwargs)
+    ax.set_yticks(range(1, len(log.names) + 1))
+    ax.set_yticklabels(log.names, fontsize="small")
+    ax.set_xlabel("step")
+    ax.set_ylabel("layer (input at top)")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label=f"log10 {quantity} norm (grey: none or non-finite)")
+    return ax
+
+
+def plot_bars(log: GradientLog, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """The classic per-layer bars: mean and max weight-gradient norm over steps (log axis)."""
+    ax = _axes(ax)
+    depth = np.arange(1, len(log.names) + 1)
+    matrix = _positive(log.matrix("weight"))
+    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
+        sup.filter(RuntimeWarning)
+        mean, peak = np.nanmean(matrix, axis=1), np.nanmax(matrix, axis=1)
+    ax.bar(depth, peak, color="#9ecae1", label="max over steps", width=0.8)
+    ax.bar(depth, mean, color=WEIGHT_COLOUR, label="mean over steps", width=0.5, **kwargs)
+    ax.set_yscale("log")
+    _layer_ticks(ax, log)
+    ax.set_ylabel("||dL/dW||")
+    ax.legend(fontsize="small", frameon=False)
+    return ax
+
+
+def plot_clipping(log: GradientLog, *, threshold: float | None = None, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Total gradient norm before and after clipping against the step, with the threshold."""
+    ax = _axes(ax)
+    threshold = threshold if threshold is not None else log.meta.get("clip")
+    ax.plot(log.steps, log.total_norm, color=SIGNAL_COLOUR, label="before clipping", **kwargs)
+    ax.plot(log.steps, log.total_norm_clipped, color=WEIGHT_COLOUR, ls="--", label="after (what the optimizer saw)")
+    if threshold:
+        ax.axhline(threshold, color=THEORY_COLOUR, ls=":", label=f"threshold {threshold:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("total gradient norm")
+    ax.legend(fontsize="small", frameon=False)
+    return ax
+
+
+def plot_update_ratio(log: GradientLog, *, ax: Axes | None = None, band: tuple[float, float] = (3e-4, 3e-3),
+                      **kwargs: Any) -> Axes:
+    """||update|| / ||W|| per layer against the step, with the usual ~1e-3 reference band."""
+    ax = _axes(ax)
+    ax.axhspan(*band, color="#2ca02c", alpha=0.12, label="~1e-3: a healthy learning rate")
+    colours = _depth_colours(len(log.names))
+    for name, colour in zip(log.names, colours):
+        ax.plot(log.steps, _positive(log.update_ratios[name]), color=colour, lw=1.0, label=name, **kwargs)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("update / weight")
+    ax.legend(fontsize="x-small", frameon=False, ncol=2)
+    return ax
+
+
+def _depth_colours(n: int) -> list[Any]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"]
+    return [cmap(i / max(1, n - 1)) for i in range(n)]
+
+
+def _shared_limits(logs: Sequence[GradientLog], step: int | None = None) -> tuple[float, float]:
+    values = np.concatenate([np.concatenate([_positive(depth_profile(log, q, step=step)) for q in ("signal", "weight")])
+                             for log in logs])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 1e-3, 1.0
+    return float(values.min()) / 3, float(values.max()) * 3
+
+
+def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure: Figure | None = None) -> Figure:
+    """Small multiples of depth profiles (one per log) on one shared log scale, each with its diagnosis."""
+    if not logs:
+        raise InvalidArgument("nothing to draw: no gradient logs given")
+    columns = columns or min(len(logs), 4)
+    rows = int(np.ceil(len(logs) / columns))
+    if figure is None:
+        figure = Figure(figsize=(4.0 * columns, 3.4 * rows), dpi=100, layout="constrained")
+        FigureCanvasAgg(figure)
+    axes = figure.subplots(rows, columns, sharey=True, squeeze=False).ravel()
+    low, high = _shared_limits(logs)
+    for ax, log in zip(axes, logs):
+        plot_depth_profile(log, ax=ax)
+        ax.set_ylim(low, high)
+        verdict = diagnose(log)
+        ax.set_title(f"{log.label}\n{verdict.verdict}, first/last {verdict.ratio:.1g}", fontsize="medium")
+        if ax is not axes[0]:
+            ax.get_legend().remove()
+    for ax in axes[len(logs):]:
+        ax.set_visible(False)
+    return figure
+
+
+def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: tuple[int, int] = (960, 540),
+                   dpi: float = 100) -> Figure:
+    """One figure for the CLI's PNG output: a column per log of the chosen view (summary: profile over
+    heatmap, with the diagnosis)."""
+    if view not in VIEWS:
+        raise InvalidArgument(f"unknown view {view!r} (valid: {', '.join(VIEWS)})")
+    check_render_options(size=size, dpi=dpi, frames=None)
+    figure = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    if view == "grid":
+        return plot_grid(logs, figure=figure)
+    rows = 2 if view == "summary" else 1
+    axes = figure.subplots(rows, len(logs), squeeze=False)
+    low, high = _shared_limits(logs)
+    for column, log in enumerate(logs):
+        top = axes[0, column]
+        if view in ("summary", "profile"):
+            plot_depth_profile(log, ax=top)
+            top.set_ylim(low, high)
+        elif view == "heatmap":
+            plot_heatmap(log, ax=top)
+        elif view == "bars":
+            plot_bars(log, ax=top)
+        elif view == "clipping":
+            plot_clipping(log, ax=top)
+        elif view == "ratio":
+            plot_update_ratio(log, ax=top)
+        top.set_title(f"{log.label}: {diagnose(log).verdict}", fontsize="medium")
+        if view == "summary":
+            plot_heatmap(log, ax=axes[1, column], colorbar=column == len(logs) - 1)
+            axes[1, column].set_title(diagnose(log).text, fontsize="x-small", wrap=True)
+    return figure
+
+
+class GradflowRenderer:
+    """Per-layer norms as training proceeds, one panel per log, side by side on one fixed log scale.
+
+    Frames stream like the trajectory renderer's: axes, theory lines, titles and legends are drawn once;
+    a frame draws the two depth profiles of its step and the loss so far.
+    """
+
+    def __init__(self, logs: Sequence[GradientLog], *, size: tuple[int, int] = (960, 540), dpi: float = 100,
+                 theme: str | Theme = "light", frames: int | None = None) -> None:
+        self.logs = list(logs)
+        if not self.logs:
+            raise InvalidArgument("nothing to draw: no gradient logs given")
+        check_render_options(size=size, dpi=dpi, frames=frames)
+        self.size = (int(size[0]), int(size[1]))
+        self.theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
+        steps = min(len(log.steps) for log in self.logs)
+        if steps == 0:
+            raise InvalidArgument("the gradient logs hold no steps")
+        count = min(steps, frames or min(steps, 150))
+        self.frame_steps = np.unique(np.round(np.linspace(0, steps - 1, count)).astype(int))
+        self._build(float(dpi))
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.frame_steps)
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def _build(self, dpi: float) -> None:
+        theme = self.theme
+        width, height = self.size
+        scale = min(width / 960, height / 540) * 100 / dpi
+        font = max(6.0, 9.5 * scale)
+        self.figure = fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=theme.background)
+        self.canvas = FigureCanvasAgg(fig)
+        n = len(self.logs)
+        matrices = [np.concatenate([_positive(log.matrix("signal")), _positive(log.matrix("weight"))]) for log in self.logs]
+        finite = np.concatenate([m[np.isfinite(m)] for m in matrices])
+        low, high = (float(finite.min()) / 3, float(finite.max()) * 3) if finite.size else (1e-3, 1.0)
+        low = max(low, high * 1e-30)
+        self._low = low
+        gap, left = 0.07, 0.08
+        panel_w = (0.97 - left - gap * (n - 1)) / n
+        self.panels = []
+        for index, log in enumerate(self.logs):
+            ax = fig.add_axes((left + index * (panel_w + gap), 0.40, panel_w, 0.47))
+            depth = np.arange(1, len(log.names) + 1)
+            ax.set_yscale("log")
+            ax.set_ylim(low, high)
+            ax.set_xlim(0.5, len(log.names) + 0.5)
+            ax.set_xticks(depth)
+            ax.set_xticklabels(log.names, fontsize=font * 0.75, rotation=45 if len(depth) > 6 else 0)
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.tick_params(colors=theme.foreground, labelsize=font * 0.8, length=2, pad=1)
+            ax.set_facecolor(theme.background)
+            ax.grid(True, color=theme.grid, linewidth=0.5, alpha=0.6)
+            for spine in ax.spines.values():
+                spine.set_color(theme.grid)
+            verdict = diagnose(log)
+            ax.set_title(f"{log.label}: {verdict.verdict}", color=theme.foreground, fontsize=font * 1.05, pad=4)
+            ax.text(0.02, 0.03, verdict.text, transform=ax.transAxes, fontsize=font * 0.7, color=theme.foreground,
+                    wrap=True, va="bottom")
+            factor = log.meta.get("factor")
+            signal = depth_profile(log, "signal")
+            if factor and np.isfinite(signal[-1]) and signal[-1] > 0:
+                ax.plot(depth, signal[-1] * float(factor) ** (depth[-1] - depth), ls=(0, (4, 3)), color=THEORY_COLOUR,
+                        lw=1.1 * scale, label=f"theory x{float(factor):.2g}/layer")
+            ax.plot([], [], color=SIGNAL_COLOUR, marker="o", lw=2 * scale, label="signal ||dL/dz||")
+            ax.plot([], [], color=WEIGHT_COLOUR, marker="s", ls="--", lw=1.4 * scale, label="weight grad ||dL/dW||")
+            if index == 0:
+                ax.set_ylabel("gradient norm (log)", color=theme.foreground, fontsize=font * 0.9)
+                ax.legend(fontsize=font * 0.75, frameon=False, loc="upper left", labelcolor=theme.foreground)
+            lines = LineCollection([], colors=[SIGNAL_COLOUR, WEIGHT_COLOUR], linewidths=[2 * scale, 1.4 * scale],
+                                   linestyles=["solid", "dashed"], animated=True)
+            ax.add_collection(lines, autolim=False)
+            markers = ax.scatter([], [], s=22 * scale**2, animated=True, zorder=4)
+            self.panels.append((ax, lines, markers))
+        self.loss_axes = lax = fig.add_axes((left, 0.08, 0.97 - left, 0.17))
+        losses = [log.losses for log in self.logs]
+        finite_losses = np.concatenate([l[np.isfinite(l)] for l in losses])
+        lax.set_xlim(0, max(len(l) for l in losses) - 1 or 1)
+        if finite_losses.size:
+            lo, hi = float(finite_losses.min()), float(finite_losses.max())
+            lax.set_ylim(lo - 0.05 * (hi - lo or 1), hi + 0.05 * (hi - lo or 1))
+        lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.85, labelpad=1)
+        lax.set_title("training loss", loc="left", color=theme.foreground, fontsize=font * 0.9, pad=2)
+        lax.tick_params(colors=theme.foreground, labelsize=font * 0.75, length=2, pad=1)
+        lax.set_facecolor(theme.background)
+        lax.grid(True, color=theme.grid, linewidth=0.5, alpha=0.6)
+        self._loss_colours = [theme.trails[i % len(theme.trails)] for i in range(n)]
+        self._loss_series = [np.column_stack([np.arange(len(l)), l]) for l in losses]
+        self.loss_lines = LineCollection([], colors=self._loss_colours, linewidths=1.6 * scale, animated=True)
+        lax.add_collection(self.loss_lines, autolim=False)
+        for (ax, _, _), colour in zip(self.panels, self._loss_colours):
+            ax.title.set_color(colour)
+        text = fig.text(0.985, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
+                        family="monospace", animated=True)
+        fig.text(0.015, 0.965, "gradient flow through depth", color=theme.foreground, fontsize=font * 1.15,
+                 va="center")
+        self.canvas.draw()
+        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox),
+                                   int(self.frame_steps[-1]))
+        self._background = self.counter.background
+
+    def frame(self, index: int) -> np.ndarray:
+        if not 0 <= index < self.n_frames:
+            raise IndexError(f"frame {index} out of range 0..{self.n_frames - 1}")
+        step = int(self.frame_steps[index])
+        self.canvas.restore_region(self._background)
+        for log, (ax, lines, markers) in zip(self.logs, self.panels):
+            depth = np.arange(1, len(log.names) + 1, dtype=float)
+            signal = _positive(log.matrix("signal")[:, step])
+            weight = _positive(log.matrix("weight")[:, step])
+            lines.set_segments([np.column_stack([depth, signal]), np.column_stack([depth, weight])])
+            points = np.concatenate([np.column_stack([depth, signal]), np.column_stack([depth, weight])])
+            keep = np.isfinite(points).all(axis=1)
+            markers.set_offsets(points[keep])
+            colours = np.array([SIGNAL_COLOUR] * len(depth) + [WEIGHT_COLOUR] * len(depth))[keep]
+            markers.set_color(colours)
+            ax.draw_artist(lines)
+            ax.draw_artist(markers)
+        self.loss_lines.set_segments([s[: step + 1] for s in self._loss_series])
+        self.loss_axes.draw_artist(self.loss_lines)
+        rgb = rgb_copy(np.asarray(self.canvas.buffer_rgba()))
+        self.counter.paste(rgb, step)
+        return rgb
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for index in range(self.n_frames):
+            yield self.frame(index)
+
+    def key_colours(self) -> np.ndarray:
+        from matplotlib.colors import to_rgb
+
+        names = [SIGNAL_COLOUR, WEIGHT_COLOUR, THEORY_COLOUR, *self._loss_colours, self.theme.foreground,
+                 self.theme.background]
+        return np.round(np.array([to_rgb(c) for c in names]) * 255).astype(np.uint8)
+
+    def palette_sample(self) -> np.ndarray:
+        return np.concatenate([self.frame(0), self.frame(self.n_frames - 1)], axis=0)

@@ -1,0 +1,291 @@
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import gradviz
+from gradviz.diagnosis import diagnose
+from gradviz.gradients import deep_mlp, gradflow_experiment, random_data, record_gradients, theoretical_factor
+from gradviz.registry import InvalidArgument
+
+
+def small_model(inplace=False):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(5, 8), nn.ReLU(inplace=inplace), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 3))
+
+
+def batch(seed=0, n=16):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 5, generator=g), torch.randint(0, 3, (n,), generator=g)
+
+
+def test_weight_norms_equal_p_grad_and_signals_equal_autograd():
+    model = small_model()
+    x, y = batch()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    # the reference: outputs of every Linear, and autograd.grad of the loss with respect to them
+    outputs = {}
+    handles = [model[i].register_forward_hook(lambda m, inp, out, i=i: outputs.__setitem__(i, out)) for i in (0, 2, 4)]
+    loss = nn.functional.cross_entropy(model(x), y)
+    expected_signal = torch.autograd.grad(loss, [outputs[i] for i in (0, 2, 4)], retain_graph=True)
+    for h in handles:
+        h.remove()
+    with record_gradients(model, optimizer) as log:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        expected_weight = [model[i].weight.grad.norm().item() for i in (0, 2, 4)]
+        optimizer.step()
+    flow = log.result()
+    assert flow.names == ("0", "2", "4")
+    for name, w, s in zip(flow.names, expected_weight, expected_signal):
+        assert flow.weight_norms[name][0] == pytest.approx(w, rel=1e-5)
+        assert flow.signal_norms[name][0] == pytest.approx(s.norm().item(), rel=1e-5)
+    total = torch.sqrt(sum(p.grad.norm() ** 2 for p in model.parameters())).item()
+    assert flow.total_norm[0] == pytest.approx(total, rel=1e-5) == flow.total_norm_clipped[0]
+
+
+def test_param_norms_and_update_ratio():
+    model = small_model()
+    before = model[0].weight.detach().clone(), model[0].bias.detach().clone()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    x, y = batch()
+    with record_gradients(model, optimizer) as log:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    flow = log.result()
+    assert flow.param_norms["0"][0] == pytest.approx(before[0].norm().item(), rel=1e-5)
+    change = torch.sqrt((model[0].weight - before[0]).norm() ** 2 + (model[0].bias - before[1]).norm() ** 2)
+    size = torch.sqrt(before[0].norm() ** 2 + before[1].norm() ** 2)
+    assert flow.update_ratios["0"][0] == pytest.approx((change / size).item(), rel=1e-4)
+
+
+def test_gradient_accumulation_records_what_the_optimizer_sees():
+    model = small_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with record_gradients(model, optimizer) as log:
+        optimizer.zero_grad()
+        for seed in (1, 2, 3):  # three micro-batches, one step
+            x, y = batch(seed)
+            nn.functional.cross_entropy(model(x), y).backward()
+        accumulated = model[2].weight.grad.norm().item()
+        optimizer.step()
+    flow = log.result()
+    assert len(flow.steps) == 1
+    assert flow.weight_norms["2"][0] == pytest.approx(accumulated, rel=1e-5)
+
+
+def test_without_optimizer_a_step_is_a_backward_pass():
+    model = small_model()
+    with record_gradients(model) as log:
+        for seed in (1, 2):
+            model.zero_grad()
+            x, y = batch(seed)
+            nn.functional.cross_entropy(model(x), y).backward()
+    flow = log.result()
+    assert len(flow.steps) == 2 and np.isnan(flow.update_ratios["0"]).all()
+
+
+def test_clipping_is_recorded_before_and_after():
+    model = small_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = batch()
+    with record_gradients(model, optimizer) as log:
+        optimizer.zero_grad()
+        (100 * nn.functional.cross_entropy(model(x), y)).backward()
+        before = nn.utils.clip_grad_norm_(model.parameters(), 0.5).item()
+        optimizer.step()
+    flow = log.result()
+    assert flow.total_norm[0] == pytest.approx(before, rel=1e-5)
+    assert flow.total_norm_clipped[0] == pytest.approx(0.5, rel=1e-4)
+
+
+def test_inplace_relu_gives_the_same_signals():
+    results = []
+    for inplace in (False, True):
+        model = small_model(inplace)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        x, y = batch()
+        with record_gradients(model, optimizer) as log:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        results.append(log.result())
+    for name in results[0].names:
+        assert results[0].signal_norms[name][0] == pytest.approx(results[1].signal_norms[name][0], rel=1e-6)
+
+
+def test_frozen_and_unused_layers_show_no_gradient_and_are_kept():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.unused = nn.Linear(4, 4), nn.Linear(4, 2), nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.b(torch.relu(self.a(x)))
+
+    model = Net()
+    model.a.requires_grad_(False)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    with record_gradients(model, optimizer) as log:
+        optimizer.zero_grad()
+        model(torch.randn(3, 4)).sum().backward()
+        optimizer.step()
+    flow = log.result()
+    assert set(flow.names) == {"a", "b", "unused"}
+    assert not flow.has_gradient["a"][0] and np.isnan(flow.weight_norms["a"][0])
+    assert not flow.has_gradient["unused"][0] and flow.has_gradient["b"][0]
+    assert "a" in diagnose(flow).no_gradient
+
+
+def test_a_module_called_twice_adds_both_signals():
+    layer = nn.Linear(3, 3)
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = layer
+
+        def forward(self, x):
+            return self.layer(torch.tanh(self.layer(x)))
+
+    model = Twice()
+    x = torch.randn(4, 3)
+    first = layer(x)
+    second = layer(torch.tanh(first))
+    grads = torch.autograd.grad(second.pow(2).sum(), [first, second])
+    expected = math.sqrt(sum(g.norm().item() ** 2 for g in grads))
+    with record_gradients(model) as log:
+        model(x).pow(2).sum().backward()
+    assert log.result().signal_norms["layer"][0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_hooks_are_removed_on_exit_even_after_an_exception():
+    model = small_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(RuntimeError, match="boom"):
+        with record_gradients(model, optimizer):
+            raise RuntimeError("boom")
+    for module in model.modules():
+        assert not module._forward_hooks
+    for p in model.parameters():
+        assert not getattr(p, "_post_accumulate_grad_hooks", None)
+    assert not optimizer._optimizer_step_pre_hooks and not optimizer._optimizer_step_post_hooks
+
+
+def test_dead_relu_fraction():
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU())
+    with torch.no_grad():
+        model[0].weight.zero_()
+        model[0].bias.copy_(torch.tensor([-1.0, -1.0, 1.0, 1.0]))
+    with record_gradients(model) as log:
+        model(torch.randn(8, 2)).sum().backward()
+    assert log.result().dead_fraction["1"][0] == 0.5
+
+
+def test_nan_is_counted_and_diagnosed_not_dropped():
+    flow = gradflow_experiment(activation="relu", init="scaled", std=3.0, steps=10)
+    verdict = diagnose(flow)
+    assert verdict.verdict == "exploding" and verdict.first_nonfinite is not None
+    assert verdict.nonfinite_steps > 0 and len(flow.steps) == 10
+
+
+def median_ratio(activation, init, std=None, seeds=range(7)):
+    ratios = []
+    for seed in seeds:
+        flow = gradflow_experiment(activation=activation, init=init, std=std, steps=1, seed=seed)
+        signal = flow.matrix("signal")[:, 0]
+        ratios.append(signal[0] / signal[8])  # layer 1 over layer 9: eight hops
+    return float(np.median(ratios))
+
+
+def test_sigmoid_with_default_init_vanishes_by_orders_of_magnitude():
+    assert median_ratio("sigmoid", "default") < 1e-5  # reference: about 1.5e-7
+
+
+def test_relu_with_he_init_stays_within_a_small_factor():
+    assert 0.5 < median_ratio("relu", "he") < 2.0  # reference: about 1.07
+
+
+@pytest.mark.parametrize("k", [1.0, 2.0, 3.0])
+def test_relu_with_scaled_normal_weights_scales_like_k_over_root_two(k):
+    expected = (k / math.sqrt(2)) ** 8
+    assert expected / 3 < median_ratio("relu", "scaled", std=k) < expected * 3
+
+
+def test_the_backward_bound_holds_for_every_seed():
+    # ||gz_l|| <= c ||W_{l+1}||_2 ||gz_{l+1}|| with c = 1/4 for sigmoid
+    for seed in range(3):
+        model = deep_mlp(6, 32, out_features=10, activation="sigmoid", seed=seed)
+        x, y = random_data(64, 32, 10, seed=seed)
+        with record_gradients(model) as log:
+            nn.functional.cross_entropy(model(x), y).backward()
+        flow = log.result()
+        linears = [m for m in model if isinstance(m, nn.Linear)]
+        for l in range(len(linears) - 1):
+            bound = 0.25 * torch.linalg.matrix_norm(linears[l + 1].weight, ord=2).item()
+            upper = flow.signal_norms[flow.names[l + 1]][0]
+            assert flow.signal_norms[flow.names[l]][0] <= bound * upper * (1 + 1e-5)
+
+
+def test_same_seed_same_draws_for_every_normal_init():
+    xavier = deep_mlp(3, 16, activation="tanh", init="xavier", seed=4)
+    he = deep_mlp(3, 16, activation="relu", init="he", seed=4)
+    ratio = he.fc2.weight / xavier.fc2.weight
+    assert torch.allclose(ratio, torch.full_like(ratio, math.sqrt(2)), rtol=1e-5)
+
+
+def test_theoretical_factors_match_the_reference_table():
+    assert theoretical_factor("sigmoid", "default") == pytest.approx(0.144, abs=0.01)
+    assert theoretical_factor("relu", "he") == pytest.approx(1.0)
+    assert theoretical_factor("relu", "default") == pytest.approx(0.41, abs=0.01)
+    assert theoretical_factor("tanh", "default") == pytest.approx(0.58, abs=0.01)
+
+
+def test_train_can_record_gradients():
+    X, y = gradviz.make_dataset("moons", n=50)
+    run = gradviz.train(gradviz.mlp(2, [8, 8], 1, seed=0), (X, y), "sgd", steps=5, record_gradients=True)
+    assert run.gradients.names == ("fc1", "fc2", "out") and len(run.gradients.steps) == 5
+
+
+def test_plots_draw_the_data(tmp_path):
+    from gradviz.render.gradflow import plot_clipping, plot_depth_profile, plot_heatmap, plot_update_ratio
+
+    flow = gradflow_experiment(steps=5, clip=1.0)
+    ax = plot_depth_profile(flow)
+    signal_line = ax.get_lines()[0]
+    np.testing.assert_allclose(signal_line.get_ydata(), gradviz.diagnosis.depth_profile(flow, "signal"))
+    assert len(ax.get_lines()) == 3  # signal, weight, theory
+    image = plot_heatmap(flow).get_images()[0]
+    assert image.get_array().shape == (10, 5)
+    clip_ax = plot_clipping(flow)
+    np.testing.assert_allclose(clip_ax.get_lines()[0].get_ydata(), flow.total_norm)
+    assert plot_update_ratio(flow).get_yscale() == "log"
+
+
+def test_gradflow_gif_and_png(tmp_path, read_gif):
+    path = gradviz.gradflow(tmp_path / "g.gif", steps=12, depth=4, width=16, size=(480, 270))
+    frames, durations, loop, size = read_gif(path)
+    assert size == (480, 270) and loop == 0 and sum(durations) == 11 * 100 + 1000
+    png = gradviz.gradflow(tmp_path / "g.png", steps=5, depth=4, width=16, view="grid")
+    assert png.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(activations=["sigmod"]), "did you mean 'sigmoid'"), (dict(inits=["kaiming"]), "init"),
+    (dict(depth=0), "depth"), (dict(width=0), "width"), (dict(std=0.0), "std"), (dict(clip=-1.0), "clip"),
+    (dict(optimizer="adamm"), "adam"), (dict(view="pie"), "view"), (dict(lr=-1.0), "learning rate"),
+])
+def test_bad_gradflow_input(tmp_path, kwargs, message):
+    with pytest.raises(InvalidArgument, match=message):
+        gradviz.gradflow(tmp_path / "g.gif", steps=2, **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_record_gradients_needs_a_module():
+    with pytest.raises(InvalidArgument, match="nn.Module"):
+        with record_gradients("not a model"):
+            pass
