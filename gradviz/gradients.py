@@ -6,13 +6,16 @@ reaching the module's output (the backward signal) and the parameter norm, plus 
 before and after clipping, the update-to-weight ratio, NaN/inf counts and the share of dead ReLU units.
 
 How, and why so (see shared/reference/gradient-flow.md):
-- Backward signal: a forward hook registers a tensor hook on the module's output. That works with
+- Backward signal: a forward hook registers a pre-hook on the autograd node that produced the module's
+  output (the node-level twin of out.register_hook, at a third of its cost). That works with
   nn.ReLU(inplace=True), where register_full_backward_hook raises. The forward hook returns None (a
   returned value would replace the module's output). A module called twice adds both signals (root sum
   of squares).
 - Weight gradients are read from p.grad when the optimizer is about to step (its step pre-hook): that is
   what the optimizer sees, right under gradient accumulation and after clipping. The norm before clipping
-  is taken when each backward pass ends (a callback queued by the first parameter's post-accumulate hook).
+  is taken when each backward pass ends (a callback queued with the autograd engine by the first output
+  gradient of the pass); when nothing touched the gradients since (their _version is unchanged), those
+  norms are reused at the step.
   Without an optimizer, a step is a backward pass.
 - All norms are computed on the device with torch._foreach_norm and moved to the host once per step.
 - Every hook handle is kept and removed on exit, exceptions included.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Iterator
 
 import numpy as np
@@ -38,7 +42,12 @@ RELU_FAMILY = (nn.ReLU, nn.ReLU6, nn.LeakyReLU)
 
 
 class GradientRecorder:
-    """The state behind `record_gradients`; `result()` gives the GradientLog recorded so far."""
+    """The state behind `record_gradients`; `result()` gives the GradientLog recorded so far.
+
+    Per step the hooks only compute per-parameter norms with _foreach ops and send one concatenated row
+    to the host; grouping parameters into layers happens once, in numpy, in result(). On a CPU, where each
+    torch call costs microseconds, the number of calls per step is what the overhead is made of.
+    """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> None:
         if not isinstance(model, nn.Module):
@@ -50,27 +59,35 @@ class GradientRecorder:
             self.layers = [("(model)", model)]
         self.relus = [(name, module) for name, module in model.named_modules() if isinstance(module, RELU_FAMILY)]
         self.params = [p for _, module in self.layers for p in module.parameters(recurse=False)]
-        self._owner = [index for index, (_, module) in enumerate(self.layers) for _ in module.parameters(recurse=False)]
-        self._weight_of = [self._weight_index(module) for _, module in self.layers]
+        self._owner = np.array([i for i, (_, module) in enumerate(self.layers)
+                                for _ in module.parameters(recurse=False)], dtype=np.int64)
+        weights = {id(getattr(module, "weight", None)): i for i, (_, module) in enumerate(self.layers)}
+        self._weight_of = np.full(len(self.layers), -1)
+        for index, p in enumerate(self.params):
+            if id(p) in weights and self._owner[index] == weights[id(p)]:
+                self._weight_of[weights[id(p)]] = index
+        # ||W|| and ||W_after - W_before|| are taken of each layer's weight (all its parameters when it has
+        # no `weight`): the quantities people read, at half the cost of covering every bias too
+        self._weights = [getattr(module, "weight") if self._weight_of[i] >= 0 else None
+                         for i, (_, module) in enumerate(self.layers)]
+        self._weights = [w if w is not None else p for i, w in enumerate(self._weights)
+                         for p in ([w] if w is not None else list(self.layers[i][1].parameters(recurse=False)))]
+        self._weight_layer = np.array([i for i, (_, module) in enumerate(self.layers)
+                                       for _ in ([0] if self._weight_of[i] >= 0 else
+                                                 list(module.parameters(recurse=False)))], dtype=np.int64)
+        self._signal_hooks = [self._signal_hook(i) for i in range(len(self.layers))]
         self._order: list[int] = []
         self._handles: list[Any] = []
-        self._rows: list[np.ndarray] = []
-        self._has_grad: list[np.ndarray] = []
-        self._nonfinite: list[np.ndarray] = []
-        self._losses: list[float] = []
-        self._signal: dict[int, torch.Tensor] = {}
+        self._rows: list[tuple[Any, ...]] = []
+        self._losses: list[Any] = []
+        self._signal: list[tuple[int, torch.Tensor]] = []
         self._dead: dict[int, torch.Tensor] = {}
-        self._pre_clip: torch.Tensor | None = None
         self._backward_queued = False
+        self._last: dict[str, Any] | None = None  # the latest backward pass's norms, until the step
+        self._seen: torch.Tensor | None = None
         self._before: list[torch.Tensor] | None = None
-        self._pending_grads: tuple[torch.Tensor, torch.Tensor] | None = None
-
-    def _weight_index(self, module: nn.Module) -> int | None:
-        weight = getattr(module, "weight", None)
-        for index, p in enumerate(self.params):
-            if p is weight:
-                return index
-        return None
+        self._update_pending = False
+        self._late_updates: dict[int, np.ndarray] = {}
 
     # -- hooks ---------------------------------------------------------------------------------------------
 
@@ -80,9 +97,10 @@ class GradientRecorder:
                 self._handles.append(module.register_forward_hook(self._forward_hook(index)))
             for index, (_, module) in enumerate(self.relus):
                 self._handles.append(module.register_forward_hook(self._dead_hook(index)))
-            for p in self.params:
-                if p.requires_grad:
-                    self._handles.append(p.register_post_accumulate_grad_hook(self._on_accumulate))
+            if not self.layers:
+                for p in self.params:  # no module outputs to watch: learn of backward passes from the params
+                    if p.requires_grad:
+                        self._handles.append(p.register_post_accumulate_grad_hook(self._on_gradient))
             if self.optimizer is not None:
                 self._handles.append(self.optimizer.register_step_pre_hook(self._before_step))
                 self._handles.append(self.optimizer.register_step_post_hook(self._after_step))
@@ -94,18 +112,30 @@ class GradientRecorder:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Remove every hook (idempotent)."""
-        while self._handles:
-            self._handles.pop().remove()
-
     def _forward_hook(self, index: int) -> Any:
+        signal_hook = self._signal_hooks[index]
+
         def hook(module: nn.Module, inputs: Any, output: Any) -> None:
             if index not in self._order:
                 self._order.append(index)
-            if isinstance(output, torch.Tensor) and output.requires_grad:
-                output.register_hook(lambda grad: self._on_signal(index, grad))
+            node = output.grad_fn if isinstance(output, torch.Tensor) else None
+            if node is not None:
+                # a pre-hook on the node that made the output gets dL/d(output) as it arrives; it is a
+                # third of the cost of Tensor.register_hook, and the node keeps it through an in-place op
+                node.register_prehook(partial(signal_hook, output.output_nr))
             return None  # a returned value would replace the module's output
+
+        return hook
+
+    def _signal_hook(self, index: int) -> Any:
+        def hook(output_nr: int, grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
+            grad = grad_outputs[output_nr]
+            if grad is not None:
+                # kept until the pass ends: one _foreach_norm then covers every layer at once
+                self._signal.append((index, grad.detach()))
+                if not self._backward_queued:
+                    self._on_gradient(grad)
+            return None
 
         return hook
 
@@ -118,120 +148,188 @@ class GradientRecorder:
 
         return hook
 
-    def _on_signal(self, index: int, grad: torch.Tensor) -> None:
-        square = torch.linalg.vector_norm(grad.detach()).square()
-        self._signal[index] = self._signal[index] + square if index in self._signal else square
-        return None
-
-    def _on_accumulate(self, parameter: torch.Tensor) -> None:
+    def _on_gradient(self, tensor: torch.Tensor) -> None:
+        """First gradient of a backward pass: have the engine call _on_backward_end when the pass ends."""
         if not self._backward_queued:
             self._backward_queued = True
             torch.autograd.Variable._execution_engine.queue_callback(self._on_backward_end)
 
-    def _grad_norms(self) -> tuple[torch.Tensor, list[bool]]:
-        """Per-parameter gradient norms (NaN where there is no gradient), on the device."""
-        present = [p.grad is not None for p in self.params]
-        grads = [p.grad for p in self.params if p.grad is not None]
-        norms = torch.full((len(self.params),), math.nan, dtype=torch.float32)
-        if grads:
-            values = torch.stack(torch._foreach_norm(grads)).float()
-            norms = norms.to(values.device)
-            norms[torch.tensor(present, device=values.device)] = values
-        return norms, present
+    def _norms(self, tensors: list[torch.Tensor]) -> torch.Tensor:
+        return torch.stack(torch._foreach_norm(tensors)).float() if tensors else torch.zeros(0)
+
+    def _versions(self) -> list[int]:
+        return [p.grad._version if p.grad is not None else -1 for p in self.params]
 
     def _on_backward_end(self) -> None:
+        """One _foreach_norm over the gradients (before any clipping), the layers' output gradients, the
+        layers' weights and, when the previous step left one, its weight update; kept until the step."""
         self._backward_queued = False
-        norms, present = self._grad_norms()
-        total = torch.linalg.vector_norm(torch.nan_to_num(norms, nan=0.0)) if any(present) else norms.new_tensor(math.nan)
-        self._pre_clip = total
+        grads = [p.grad for p in self.params if p.grad is not None]
+        signals = [grad for _, grad in self._signal]
+        previous_update = self._before if self._update_pending else []
+        self._update_pending = False
+        norms = self._norms(grads + signals + [w.detach() for w in self._weights] + previous_update)
+        part = (norms, len(grads), [i for i, _ in self._signal], bool(previous_update))
+        self._signal = []
+        if self._last is not None and self.optimizer is not None:  # gradient accumulation: one more pass
+            self._last["parts"].append(part)
+            self._last["present"] = [p.grad is not None for p in self.params]
+            self._last["versions"] = self._versions()
+        else:
+            self._last = {"parts": [part], "present": [p.grad is not None for p in self.params],
+                          "versions": self._versions()}
         if self.optimizer is None:
-            self._finish_step(norms, present, update=None, clipped_total=total)
+            self._finish_step()
+
+    def _measure_pending_update(self) -> None:
+        """A step left an update that no backward pass has measured yet (two steps in a row, or the end)."""
+        if self._update_pending and self._before:
+            self._late_updates[len(self._rows) - 1] = self._norms(self._before).cpu().numpy()
+        self._update_pending = False
 
     def _before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        self._pending_grads = self._grad_norms()
-        self._before = [p.detach().clone() for p in self.params]
+        self._measure_pending_update()
+        weights = [w.detach() for w in self._weights]
+        if self._before is None:
+            self._before = [w.clone() for w in weights]
+        elif weights:
+            torch._foreach_copy_(self._before, weights)
+        # clipping (or anything else) changed the gradients since the backward pass: what the optimizer
+        # sees now is measured again
+        last = self._last
+        if last is None or last["versions"] != self._versions():
+            self._seen = self._norms([p.grad for p in self.params if p.grad is not None])
+        else:
+            self._seen = None
 
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        norms, present = self._pending_grads if self._pending_grads is not None else self._grad_norms()
-        update = None
-        if self._before is not None:
-            update = torch.stack(torch._foreach_norm(torch._foreach_sub([p.detach() for p in self.params],
-                                                                        self._before))).float()
-        clipped = torch.linalg.vector_norm(torch.nan_to_num(norms, nan=0.0))
-        self._finish_step(norms, present, update=update, clipped_total=clipped, before=self._before)
-        self._before, self._pending_grads = None, None
+        if self._before:
+            # before <- before - after, in place; its norm rides along with the next backward pass's
+            torch._foreach_sub_(self._before, [w.detach() for w in self._weights])
+            self._update_pending = True
+        self._finish_step()
 
-    # -- one row a step --------------------------------------------------------------------------------------
+    def _finish_step(self) -> None:
+        last = self._last
+        if last is None:  # a step without a backward pass through the model: nothing to record
+            return
+        parts = [norms for norms, *_ in last["parts"]]
+        seen = self._seen
+        if seen is not None:
+            parts.append(seen)
+        if self.relus:
+            nan = torch.full((), math.nan, device=parts[0].device)
+            parts.append(torch.stack([self._dead.get(i, nan).float() for i in range(len(self.relus))]))
+        row = (torch.cat(parts) if len(parts) > 1 else parts[0]).cpu().numpy()  # the one transfer a step
+        self._rows.append((row, last["present"], [part[1:] for part in last["parts"]], seen is not None))
+        self._last, self._seen = None, None
+        self._dead = {}
 
-    def _finish_step(self, norms: torch.Tensor, present: list[bool], *, update: torch.Tensor | None,
-                     clipped_total: torch.Tensor, before: list[torch.Tensor] | None = None) -> None:
-        n_layers = len(self.layers)
-        device = norms.device
-        owner = torch.tensor(self._owner, device=device, dtype=torch.long)
-        squares = torch.zeros(n_layers, device=device).index_add_(0, owner, torch.nan_to_num(norms, nan=0.0).square())
-        weight = torch.stack([norms[w] if w is not None else squares[i].sqrt()
-                              for i, w in enumerate(self._weight_of)]) if n_layers else norms.new_zeros(0)
-        params_now = before if before is not None else [p.detach() for p in self.params]
-        param_norms = torch.stack(torch._foreach_norm(params_now)).float() if params_now else norms.new_zeros(0)
-        param_sq = torch.zeros(n_layers, device=device).index_add_(0, owner, param_norms.square())
-        layer_param = torch.stack([param_norms[w] if w is not None else param_sq[i].sqrt()
-                                   for i, w in enumerate(self._weight_of)]) if n_layers else norms.new_zeros(0)
-        if update is not None:
-            update_sq = torch.zeros(n_layers, device=device).index_add_(0, owner, update.square())
-            layer_update = update_sq.sqrt() / param_sq.sqrt().clamp_min(1e-30)
-        else:
-            layer_update = torch.full((n_layers,), math.nan, device=device)
-        signal = torch.stack([self._signal[i].sqrt() if i in self._signal else norms.new_tensor(math.nan)
-                              for i in range(n_layers)]) if n_layers else norms.new_zeros(0)
-        dead = torch.stack([self._dead[i] if i in self._dead else norms.new_tensor(math.nan)
-                            for i in range(len(self.relus))]) if self.relus else norms.new_zeros(0)
-        pre = self._pre_clip if self._pre_clip is not None else clipped_total
-        row = torch.cat([weight, signal, layer_param, layer_update, dead,
-                         torch.stack([pre.float(), clipped_total.float()])]).cpu().numpy()  # the one transfer
-        self._rows.append(row)
-        has = np.zeros(n_layers, dtype=bool)
-        for p_index, layer in enumerate(self._owner):
-            has[layer] |= present[p_index]
-        self._has_grad.append(has)
-        counts = np.zeros(n_layers, dtype=np.int64)
-        if not np.isfinite(row[: 2 * n_layers][np.concatenate([has, has])]).all():
-            for p_index, p in enumerate(self.params):  # rare: count exactly only when something is off
-                if p.grad is not None:
-                    counts[self._owner[p_index]] += int((~torch.isfinite(p.grad)).sum())
-        self._nonfinite.append(counts)
-        self._signal.clear()
-        self._dead.clear()
-        self._pre_clip = None
+    def close(self) -> None:
+        """Remove every hook (idempotent) and measure the last step's update."""
+        while self._handles:
+            self._handles.pop().remove()
+        self._measure_pending_update()
 
     def record_loss(self, loss: torch.Tensor | float) -> None:
         """Optionally note the step's loss (kept on the device until result())."""
         self._losses.append(loss.detach() if isinstance(loss, torch.Tensor) else float(loss))
 
+    # -- grouping into layers, once -------------------------------------------------------------------------
+
+    def _layer_norms(self, per_param: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
+        """(steps, params) -> (steps, layers): a layer's weight norm if it has a weight, else the norm of all
+        its parameters; NaN where the layer had no gradient at all."""
+        steps, n_layers = per_param.shape[0], len(self.layers)
+        values = np.nan_to_num(per_param, nan=0.0) ** 2
+        squares = np.zeros((steps, n_layers))
+        np.add.at(squares, (slice(None), self._owner), values) if steps else None
+        out = np.sqrt(squares)
+        has_weight = self._weight_of >= 0
+        out[:, has_weight] = per_param[:, self._weight_of[has_weight]]
+        if present is not None:
+            layer_present = np.zeros((steps, n_layers), dtype=bool)
+            for p_index, layer in enumerate(self._owner):
+                layer_present[:, layer] |= present[:, p_index]
+            out = np.where(layer_present, out, np.nan)
+        return out
+
     def result(self, *, label: str = "", meta: dict[str, Any] | None = None) -> GradientLog:
         """The frozen GradientLog of every step recorded so far."""
-        n_layers, n_relus = len(self.layers), len(self.relus)
-        rows = np.stack(self._rows) if self._rows else np.zeros((0, 4 * n_layers + n_relus + 2))
+        n_layers, n_params, n_relus = len(self.layers), len(self.params), len(self.relus)
+        steps = len(self._rows)
+        present = np.zeros((steps, n_params), dtype=bool)
+        pre = np.full((steps, n_params), np.nan)
+        seen = np.full((steps, n_params), np.nan)
+        n_weights = len(self._weights)
+        param = np.full((steps, n_weights), np.nan)
+        update = np.full((steps, n_weights), np.nan)
+        signal_sq = np.zeros((steps, n_layers))
+        signal_seen = np.zeros((steps, n_layers), dtype=bool)
+        dead = np.full((steps, n_relus), np.nan)
+        for step, (row, has, parts, remeasured) in enumerate(self._rows):
+            present[step] = has
+            at = 0
+            for number, (n_grads, signal_index, has_update) in enumerate(parts):
+                if number == len(parts) - 1:  # the last pass holds the accumulated gradients
+                    pre[step, present[step]] = row[at: at + n_grads]
+                at += n_grads
+                values = row[at: at + len(signal_index)]
+                at += len(signal_index)
+                np.add.at(signal_sq[step], signal_index, values**2)
+                signal_seen[step, signal_index] = True
+                if number == 0:
+                    param[step] = row[at: at + n_weights]
+                at += n_weights
+                if has_update:
+                    if step > 0:
+                        update[step - 1] = row[at: at + n_weights]
+                    at += n_weights
+            if remeasured:
+                n_grads = int(present[step].sum())
+                seen[step, present[step]] = row[at: at + n_grads]
+                at += n_grads
+            else:
+                seen[step] = pre[step]
+            if n_relus:
+                dead[step] = row[at: at + n_relus]
+        for step, values in self._late_updates.items():
+            if 0 <= step < steps:
+                update[step] = values
+        signal = np.where(signal_seen, np.sqrt(signal_sq), np.nan)
+        weight = self._layer_norms(seen, present)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            update_sq = np.zeros((steps, n_layers))
+            param_sq = np.zeros((steps, n_layers))
+            if steps:
+                np.add.at(update_sq, (slice(None), self._weight_layer), update**2)
+                np.add.at(param_sq, (slice(None), self._weight_layer), param**2)
+            param_layers = np.sqrt(param_sq)
+            ratio = np.sqrt(update_sq) / np.maximum(param_layers, 1e-30)
+        total = np.sqrt(np.nansum(np.where(present, pre, 0.0) ** 2, axis=1))
+        total_seen = np.sqrt(np.nansum(np.where(present, seen, 0.0) ** 2, axis=1))
+        bad = present & ~np.isfinite(seen)
+        counts = np.zeros((steps, n_layers), dtype=np.int64)
+        for p_index, layer in enumerate(self._owner):
+            counts[:, layer] += bad[:, p_index]
+        has_layer = np.zeros((steps, n_layers), dtype=bool)
+        for p_index, layer in enumerate(self._owner):
+            has_layer[:, layer] |= present[:, p_index]
         order = self._order + [i for i in range(n_layers) if i not in self._order]
-        names = tuple(self.layers[i][0] for i in order)
-        has = np.stack(self._has_grad) if self._has_grad else np.zeros((0, n_layers), dtype=bool)
-        counts = np.stack(self._nonfinite) if self._nonfinite else np.zeros((0, n_layers), dtype=np.int64)
-
-        def column(block: int, i: int) -> np.ndarray:
-            return rows[:, block * n_layers + i]
-
-        weight = {self.layers[i][0]: np.where(has[:, i], column(0, i), np.nan) for i in order}
         losses = None
-        if self._losses and len(self._losses) == len(rows):
+        if self._losses and len(self._losses) == steps:
             losses = np.array([float(v) for v in self._losses])
         return GradientLog(
-            names=names, steps=np.arange(len(rows)), weight_norms=weight,
-            signal_norms={self.layers[i][0]: column(1, i) for i in order},
-            param_norms={self.layers[i][0]: column(2, i) for i in order},
-            update_ratios={self.layers[i][0]: column(3, i) for i in order},
-            has_gradient={self.layers[i][0]: has[:, i] for i in order},
+            names=tuple(self.layers[i][0] for i in order), steps=np.arange(steps),
+            weight_norms={self.layers[i][0]: weight[:, i] for i in order},
+            signal_norms={self.layers[i][0]: signal[:, i] for i in order},
+            param_norms={self.layers[i][0]: param_layers[:, i] for i in order},
+            update_ratios={self.layers[i][0]: ratio[:, i] if self.optimizer is not None else np.full(steps, np.nan)
+                           for i in order},
+            has_gradient={self.layers[i][0]: has_layer[:, i] for i in order},
             nonfinite={self.layers[i][0]: counts[:, i] for i in order},
-            dead_fraction={name: rows[:, 4 * n_layers + j] for j, (name, _) in enumerate(self.relus)},
-            total_norm=rows[:, -2], total_norm_clipped=rows[:, -1], losses=losses, label=label, meta=meta or {},
+            dead_fraction={name: dead[:, j] for j, (name, _) in enumerate(self.relus)},
+            total_norm=total, total_norm_clipped=total_seen, losses=losses, label=label, meta=meta or {},
         )
 
 
