@@ -71,8 +71,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: on a shared 2-core machine, the steadiest ratio)")
     args = parser.parse_args()
-    torch.set_num_threads(1)  # all three loops on one core: the ratio, not the machine's mood
+    torch.set_num_threads(args.threads)
     plain(20)  # warm-up: first-optimizer start-up, allocator
     times: dict[str, list[float]] = {"plain": [], "gradviz": [], "per-item": []}
     for _ in range(args.repeat):  # interleaved, so drift on a shared machine hits all three alike
@@ -84,7 +86,7 @@ def main() -> None:
         print(f"{name:9s} {statistics.median(values) * 1e3:7.3f} ms/step   {statistics.median(ratios):5.2f}x plain "
               f"(rounds: {min(ratios):.2f} to {max(ratios):.2f})")
     print(f"(10 x Linear(64), batch 128, SGD, {args.steps} steps, median of {args.repeat}, torch "
-          f"{torch.__version__}, 1 thread)")
+          f"{torch.__version__}, {torch.get_num_threads()} thread(s))")
 
 
 if __name__ == "__main__":

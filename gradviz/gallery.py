@@ -1,7 +1,7 @@
 """The gallery and the seminar sequence, rebuilt from the registries by `gradviz gallery`.
 
-One trajectory GIF per showcase function with the default optimizers, the decision-boundary GIFs, and
-the PyTorch seminar of the lecture as a numbered sequence. The same seed and versions give the same
+One trajectory GIF per showcase function with the default optimizers, the decision-boundary GIFs, the
+PyTorch seminar of the lecture as a numbered sequence, and the gradient-flow GIF and figures. The same seed and versions give the same
 bytes, so a rebuild that changes nothing shows no diff in git.
 """
 
@@ -62,3 +62,10 @@ def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[
     yield boundary("spirals", folder / "boundary-optimizers.gif", optimizers=["sgd", "momentum", "adam"],
                    hidden=(32, 32), steps=500, size=GALLERY_SIZE, dpi=67, frames=30, fps=8, seed=seed)
     yield from build_seminar(folder, seed=seed)
+    from gradviz.vanishing import gradflow
+
+    yield gradflow(folder / "gradflow-sigmoid-vs-relu.gif", steps=100, size=GALLERY_SIZE, dpi=67, frames=50, seed=seed)
+    yield gradflow(folder / "gradflow-profile.png", view="profile", steps=100, seed=seed)
+    yield gradflow(folder / "gradflow-heatmap.png", view="heatmap", steps=100, seed=seed)
+    yield gradflow(folder / "gradflow-grid.png", view="grid", activations=("sigmoid", "sigmoid", "tanh", "relu", "relu"),
+                   inits=("default", "xavier", "default", "default", "he"), steps=50, size=(1280, 560), seed=seed)

@@ -132,7 +132,7 @@ class GradientRecorder:
             grad = grad_outputs[output_nr]
             if grad is not None:
                 # kept until the pass ends: one _foreach_norm then covers every layer at once
-                self._signal.append((index, grad.detach()))
+                self._signal.append((index, grad))
                 if not self._backward_queued:
                     self._on_gradient(grad)
             return None
@@ -155,7 +155,10 @@ class GradientRecorder:
             torch.autograd.Variable._execution_engine.queue_callback(self._on_backward_end)
 
     def _norms(self, tensors: list[torch.Tensor]) -> torch.Tensor:
-        return torch.stack(torch._foreach_norm(tensors)).float() if tensors else torch.zeros(0)
+        if not tensors:
+            return torch.zeros(0)
+        with torch.no_grad():  # parameters are passed as they are: no graph, no detach() per tensor
+            return torch.stack(torch._foreach_norm(tensors)).float()
 
     def _versions(self) -> list[int]:
         return [p.grad._version if p.grad is not None else -1 for p in self.params]
@@ -168,7 +171,7 @@ class GradientRecorder:
         signals = [grad for _, grad in self._signal]
         previous_update = self._before if self._update_pending else []
         self._update_pending = False
-        norms = self._norms(grads + signals + [w.detach() for w in self._weights] + previous_update)
+        norms = self._norms(grads + signals + self._weights + previous_update)
         part = (norms, len(grads), [i for i, _ in self._signal], bool(previous_update))
         self._signal = []
         if self._last is not None and self.optimizer is not None:  # gradient accumulation: one more pass
@@ -189,11 +192,11 @@ class GradientRecorder:
 
     def _before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         self._measure_pending_update()
-        weights = [w.detach() for w in self._weights]
-        if self._before is None:
-            self._before = [w.clone() for w in weights]
-        elif weights:
-            torch._foreach_copy_(self._before, weights)
+        with torch.no_grad():
+            if self._before is None:
+                self._before = [w.detach().clone() for w in self._weights]
+            elif self._weights:
+                torch._foreach_copy_(self._before, self._weights)
         # clipping (or anything else) changed the gradients since the backward pass: what the optimizer
         # sees now is measured again
         last = self._last
@@ -205,7 +208,8 @@ class GradientRecorder:
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         if self._before:
             # before <- before - after, in place; its norm rides along with the next backward pass's
-            torch._foreach_sub_(self._before, [w.detach() for w in self._weights])
+            with torch.no_grad():
+                torch._foreach_sub_(self._before, self._weights)
             self._update_pending = True
         self._finish_step()
 

@@ -209,3 +209,13 @@ def test_boundary_checks_before_training(tmp_path):
     with pytest.raises(InvalidArgument, match="extension"):
         gradviz.boundary("moons", tmp_path / "b.bmp", steps=5)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dropout_runs_are_repeatable_and_leave_the_global_generator_alone():
+    X, y = make_dataset("moons", n=80)
+    state = torch.random.get_rng_state()
+    runs = [train(mlp(2, [16], 1, dropout=0.5, seed=0), (X, y), "adam", steps=20, seed=3) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].loss, runs[1].loss)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    other = train(mlp(2, [16], 1, dropout=0.5, seed=0), (X, y), "adam", steps=20, seed=4)
+    assert not np.array_equal(other.loss, runs[0].loss)

@@ -113,6 +113,16 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *, activatio
         raise InvalidArgument(f"invalid dropout: {dropout!r} (must be in [0, 1))")
     act = ACTIVATIONS.lookup(activation)
     INITS.lookup(init)
+    if seed is None:
+        return _build(in_features, hidden, out_features, act, init, dropout, std)
+    # nn.Linear draws its default weights as it is built: seed that too, and leave the global generator alone
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _build(in_features, hidden, out_features, act, init, dropout, std)
+
+
+def _build(in_features: int, hidden: list[int], out_features: int, act: Activation, init: str, dropout: float,
+           std: float | None) -> nn.Sequential:
     layers: "OrderedDict[str, nn.Module]" = OrderedDict()
     sizes = [in_features, *hidden]
     for index in range(1, len(sizes)):
@@ -121,9 +131,4 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *, activatio
         if dropout > 0:
             layers[f"drop{index}"] = nn.Dropout(dropout)
     layers["out"] = nn.Linear(sizes[-1], out_features)
-    model = nn.Sequential(layers)
-    if seed is None:
-        return initialize(model, init, activation=act.name, std=std)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return initialize(model, init, activation=act.name, std=std)
+    return initialize(nn.Sequential(layers), init, activation=act.name, std=std)

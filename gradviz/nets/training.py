@@ -5,7 +5,8 @@ keeps, cheaply: the loss and accuracy of every step (from the logits the step co
 device and moved to the host once at the end), and at every `record_every` steps a parameter snapshot, the
 validation loss and accuracy, and the class probabilities on a grid (those three in eval mode under
 inference_mode, training mode restored after). Mini-batches are drawn from a torch.Generator seeded with
-`seed`: each epoch is one torch.randperm of the training set, cut into batches in order.
+`seed`: each epoch is one torch.randperm of the training set, cut into batches in order. Dropout masks
+come from torch's global generator, seeded with `seed` for the run and restored afterwards.
 """
 
 from __future__ import annotations
@@ -168,7 +169,9 @@ def train(
 
     diverged_at = None
     model.train()
-    with recorder_context() as gradient_log:
+    # dropout draws from torch's global generator: seed it for this run, and restore it afterwards
+    with torch.random.fork_rng(devices=[]), recorder_context() as gradient_log:
+        torch.manual_seed(seed)
         for step in range(steps + 1):
             if step % record_every == 0 or step == steps:
                 record(step)

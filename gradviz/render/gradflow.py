@@ -168,7 +168,7 @@ def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure
     """Small multiples of depth profiles (one per log) on one shared log scale, each with its diagnosis."""
     if not logs:
         raise InvalidArgument("nothing to draw: no gradient logs given")
-    columns = columns or min(len(logs), 4)
+    columns = columns or (len(logs) if len(logs) <= 5 else 4)
     rows = int(np.ceil(len(logs) / columns))
     if figure is None:
         figure = Figure(figsize=(4.0 * columns, 3.4 * rows), dpi=100, layout="constrained")
@@ -201,13 +201,17 @@ def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: 
     rows = 2 if view == "summary" else 1
     axes = figure.subplots(rows, len(logs), squeeze=False)
     low, high = _shared_limits(logs)
+    with np.errstate(divide="ignore", invalid="ignore"):  # one colour scale for every heatmap: comparable
+        levels = np.concatenate([np.log10(_positive(log.matrix("signal"))).ravel() for log in logs])
+    levels = levels[np.isfinite(levels)]
+    shared = dict(vmin=float(levels.min()), vmax=float(levels.max())) if levels.size else {}
     for column, log in enumerate(logs):
         top = axes[0, column]
         if view in ("summary", "profile"):
             plot_depth_profile(log, ax=top)
             top.set_ylim(low, high)
         elif view == "heatmap":
-            plot_heatmap(log, ax=top)
+            plot_heatmap(log, ax=top, colorbar=column == len(logs) - 1, **shared)
         elif view == "bars":
             plot_bars(log, ax=top)
         elif view == "clipping":
@@ -216,7 +220,7 @@ def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: 
             plot_update_ratio(log, ax=top)
         top.set_title(f"{log.label}: {diagnose(log).verdict}", fontsize="medium")
         if view == "summary":
-            plot_heatmap(log, ax=axes[1, column], colorbar=column == len(logs) - 1)
+            plot_heatmap(log, ax=axes[1, column], colorbar=column == len(logs) - 1, **shared)
             axes[1, column].set_title(diagnose(log).text, fontsize="x-small", wrap=True)
     return figure
 
