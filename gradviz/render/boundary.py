@@ -10,7 +10,7 @@ redraws the shading, boundaries, points and curves.
 from __future__ import annotations
 
 import math
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 from contourpy import contour_generator
@@ -24,7 +24,7 @@ from gradviz.records import TrainingRun
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.theme import THEMES, Theme
-from gradviz.render.frames import check_render_options, rgb_copy
+from gradviz.render.frames import FrameRenderer, check_render_options, colours_uint8, style_axes
 
 __all__ = ["BoundaryRenderer", "shade", "boundary_lines", "CLASS_COLOURS"]
 
@@ -55,7 +55,7 @@ def boundary_lines(probabilities: np.ndarray, x: np.ndarray, y: np.ndarray) -> l
     return lines
 
 
-class BoundaryRenderer:
+class BoundaryRenderer(FrameRenderer):
     """Renders TrainingRuns as frames; `frame(i)` -> (H, W, 3) uint8, one frame per recorded step."""
 
     def __init__(self, runs: Sequence[TrainingRun], *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -79,9 +79,6 @@ class BoundaryRenderer:
     @property
     def n_frames(self) -> int:
         return len(self.frame_records)
-
-    def __len__(self) -> int:
-        return self.n_frames
 
     def _build(self, dpi: float, title: str | None) -> None:
         theme, runs = self.theme, self.runs
@@ -139,13 +136,9 @@ class BoundaryRenderer:
         aax.set_ylim(0.0, 1.02)
         for axis, name in ((lax, "training loss"), (aax, "training accuracy")):
             axis.set_xlim(0, max(1, len(steps) - 1))
-            axis.set_facecolor(theme.background)
-            axis.tick_params(colors=theme.foreground, labelsize=font * 0.75, length=2, pad=1)
+            style_axes(axis, theme, font * 0.75)
             axis.set_xlabel("step", color=theme.foreground, fontsize=font * 0.8, labelpad=1)
             axis.set_title(name, color=theme.foreground, fontsize=font * 0.85, loc="left", pad=2)
-            axis.grid(True, color=theme.grid, linewidth=0.5, alpha=0.7)
-            for spine in axis.spines.values():
-                spine.set_color(theme.grid)
         self._loss = [np.column_stack([steps, np.maximum(r.loss, lo)]) for r in runs]
         self._accuracy = [np.column_stack([steps, r.accuracy]) for r in runs]
         self.loss_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)
@@ -163,12 +156,9 @@ class BoundaryRenderer:
         self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
         self._background = self.counter.background
 
-    def frame(self, index: int) -> np.ndarray:
-        if not 0 <= index < self.n_frames:
-            raise IndexError(f"frame {index} out of range 0..{self.n_frames - 1}")
+    def _draw(self, index: int) -> int:
         record = int(self.frame_records[index])
         step = int(self.runs[0].record_steps[record])
-        self.canvas.restore_region(self._background)
         for run, (ax, image, lines, points) in zip(self.runs, self.panels):
             probabilities = run.probabilities[record]
             image.set_data(shade(probabilities, self._colours, self._background_rgb))
@@ -181,19 +171,8 @@ class BoundaryRenderer:
         self.accuracy_lines.set_segments([s[: e + 1] for s, e in zip(self._accuracy, ends)])
         self.loss_axes.draw_artist(self.loss_lines)
         self.accuracy_axes.draw_artist(self.accuracy_lines)
-        rgb = rgb_copy(np.asarray(self.canvas.buffer_rgba()))
-        self.counter.paste(rgb, step)
-        self.step = step
-        return rgb
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for index in range(self.n_frames):
-            yield self.frame(index)
+        return step
 
     def key_colours(self) -> np.ndarray:
         theme = self.theme
-        colours = [*map(to_rgb, self._colors), *self._colours, to_rgb(theme.foreground), to_rgb(theme.background)]
-        return np.round(np.array(colours) * 255).astype(np.uint8)
-
-    def palette_sample(self) -> np.ndarray:
-        return np.concatenate([self.frame(0), self.frame(self.n_frames // 2), self.frame(self.n_frames - 1)], axis=0)
+        return colours_uint8([*self._colors, *self._colours, theme.foreground, theme.background])

@@ -1,12 +1,14 @@
-"""What every renderer shares: checking frame options and copying the canvas into an RGB frame."""
+"""What every renderer shares: option checks, the RGB copy of the canvas, theming, frames on demand."""
 
 from __future__ import annotations
+
+from typing import Any, Iterator
 
 import numpy as np
 
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["check_render_options", "rgb_copy"]
+__all__ = ["check_render_options", "rgb_copy", "colours_uint8", "style_axes", "FrameRenderer"]
 
 
 def check_render_options(*, size: tuple[int, int], dpi: float, frames: int | None) -> None:
@@ -32,3 +34,62 @@ def rgb_copy(rgba: np.ndarray) -> np.ndarray:
     for channel in range(3):
         target[:, channel] = source[:, channel]
     return rgb
+
+
+def colours_uint8(colours: list[Any]) -> np.ndarray:
+    """Matplotlib colours -> (k, 3) uint8, the form the GIF palette keeps exact."""
+    from matplotlib.colors import to_rgb
+
+    return np.round(np.array([to_rgb(c) for c in colours]).reshape(-1, 3) * 255).astype(np.uint8)
+
+
+def style_axes(ax: Any, theme: Any, font: float, *, grid: bool = True) -> None:
+    """Theme colours for an Axes' face, ticks and spines (and a light grid)."""
+    ax.set_facecolor(theme.background)
+    ax.tick_params(colors=theme.foreground, labelsize=font, length=3, pad=2)
+    for spine in ax.spines.values():
+        spine.set_color(theme.grid)
+    if grid:
+        ax.grid(True, color=theme.grid, linewidth=0.5, alpha=0.7)
+
+
+class FrameRenderer:
+    """What the renderers share: a canvas with a blitted background, a step counter, frames on demand.
+
+    Subclasses set `figure`, `canvas`, `counter` (a StepCounter), `frame_steps` or their own n_frames, and
+    implement `_draw(index) -> step`, which draws the moving artists after the background is restored.
+    """
+
+    canvas: Any
+    counter: Any
+    _background: Any
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.frame_steps)  # type: ignore[attr-defined]
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def _draw(self, index: int) -> int:
+        raise NotImplementedError
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame `index` (0 <= index < n_frames) as a new (H, W, 3) uint8 array."""
+        if not 0 <= index < self.n_frames:
+            raise IndexError(f"frame {index} out of range 0..{self.n_frames - 1}")
+        self.canvas.restore_region(self._background)
+        step = self._draw(index)
+        rgb = rgb_copy(np.asarray(self.canvas.buffer_rgba()))
+        self.counter.paste(rgb, step)
+        self.step = step
+        return rgb
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for index in range(self.n_frames):
+            yield self.frame(index)
+
+    def palette_sample(self) -> np.ndarray:
+        """The first, middle and last frames stacked: the colours the animation will use."""
+        picks = sorted({0, self.n_frames // 2, self.n_frames - 1})
+        return np.concatenate([self.frame(i) for i in picks], axis=0)

@@ -7,7 +7,7 @@ Plot functions follow seaborn's shape: they take `ax=None`, draw on it (or on a 
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -20,7 +20,7 @@ from gradviz.diagnosis import depth_profile, diagnose
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import check_render_options, rgb_copy
+from gradviz.render.frames import FrameRenderer, check_render_options, colours_uint8, style_axes
 from gradviz.render.theme import THEMES, Theme
 
 __all__ = ["plot_depth_profile", "plot_heatmap", "plot_bars", "plot_clipping", "plot_update_ratio", "plot_grid",
@@ -225,7 +225,7 @@ def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: 
     return figure
 
 
-class GradflowRenderer:
+class GradflowRenderer(FrameRenderer):
     """Per-layer norms as training proceeds, one panel per log, side by side on one fixed log scale.
 
     Frames stream like the trajectory renderer's: axes, theory lines, titles and legends are drawn once;
@@ -246,13 +246,6 @@ class GradflowRenderer:
         count = min(steps, frames or min(steps, 150))
         self.frame_steps = np.unique(np.round(np.linspace(0, steps - 1, count)).astype(int))
         self._build(float(dpi))
-
-    @property
-    def n_frames(self) -> int:
-        return len(self.frame_steps)
-
-    def __len__(self) -> int:
-        return self.n_frames
 
     def _build(self, dpi: float) -> None:
         theme = self.theme
@@ -279,11 +272,7 @@ class GradflowRenderer:
             ax.set_xticks(depth)
             ax.set_xticklabels(log.names, fontsize=font * 0.75, rotation=45 if len(depth) > 6 else 0)
             ax.yaxis.set_minor_formatter(NullFormatter())
-            ax.tick_params(colors=theme.foreground, labelsize=font * 0.8, length=2, pad=1)
-            ax.set_facecolor(theme.background)
-            ax.grid(True, color=theme.grid, linewidth=0.5, alpha=0.6)
-            for spine in ax.spines.values():
-                spine.set_color(theme.grid)
+            style_axes(ax, theme, font * 0.8)
             verdict = diagnose(log)
             ax.set_title(f"{log.label}: {verdict.verdict}", color=theme.foreground, fontsize=font * 1.05, pad=4)
             ax.text(0.02, 0.03, verdict.text, transform=ax.transAxes, fontsize=font * 0.7, color=theme.foreground,
@@ -312,9 +301,7 @@ class GradflowRenderer:
             lax.set_ylim(lo - 0.05 * (hi - lo or 1), hi + 0.05 * (hi - lo or 1))
         lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.85, labelpad=1)
         lax.set_title("training loss", loc="left", color=theme.foreground, fontsize=font * 0.9, pad=2)
-        lax.tick_params(colors=theme.foreground, labelsize=font * 0.75, length=2, pad=1)
-        lax.set_facecolor(theme.background)
-        lax.grid(True, color=theme.grid, linewidth=0.5, alpha=0.6)
+        style_axes(lax, theme, font * 0.75)
         self._loss_colours = [theme.trails[i % len(theme.trails)] for i in range(n)]
         self._loss_series = [np.column_stack([np.arange(len(l)), l]) for l in losses]
         self.loss_lines = LineCollection([], colors=self._loss_colours, linewidths=1.6 * scale, animated=True)
@@ -330,11 +317,8 @@ class GradflowRenderer:
                                    int(self.frame_steps[-1]))
         self._background = self.counter.background
 
-    def frame(self, index: int) -> np.ndarray:
-        if not 0 <= index < self.n_frames:
-            raise IndexError(f"frame {index} out of range 0..{self.n_frames - 1}")
+    def _draw(self, index: int) -> int:
         step = int(self.frame_steps[index])
-        self.canvas.restore_region(self._background)
         for log, (ax, lines, markers) in zip(self.logs, self.panels):
             depth = np.arange(1, len(log.names) + 1, dtype=float)
             signal = _positive(log.matrix("signal")[:, step])
@@ -343,26 +327,13 @@ class GradflowRenderer:
             points = np.concatenate([np.column_stack([depth, signal]), np.column_stack([depth, weight])])
             keep = np.isfinite(points).all(axis=1)
             markers.set_offsets(points[keep])
-            colours = np.array([SIGNAL_COLOUR] * len(depth) + [WEIGHT_COLOUR] * len(depth))[keep]
-            markers.set_color(colours)
+            markers.set_color(np.array([SIGNAL_COLOUR] * len(depth) + [WEIGHT_COLOUR] * len(depth))[keep])
             ax.draw_artist(lines)
             ax.draw_artist(markers)
         self.loss_lines.set_segments([s[: step + 1] for s in self._loss_series])
         self.loss_axes.draw_artist(self.loss_lines)
-        rgb = rgb_copy(np.asarray(self.canvas.buffer_rgba()))
-        self.counter.paste(rgb, step)
-        return rgb
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for index in range(self.n_frames):
-            yield self.frame(index)
+        return step
 
     def key_colours(self) -> np.ndarray:
-        from matplotlib.colors import to_rgb
-
-        names = [SIGNAL_COLOUR, WEIGHT_COLOUR, THEORY_COLOUR, *self._loss_colours, self.theme.foreground,
-                 self.theme.background]
-        return np.round(np.array([to_rgb(c) for c in names]) * 255).astype(np.uint8)
-
-    def palette_sample(self) -> np.ndarray:
-        return np.concatenate([self.frame(0), self.frame(self.n_frames - 1)], axis=0)
+        return colours_uint8([SIGNAL_COLOUR, WEIGHT_COLOUR, THEORY_COLOUR, *self._loss_colours,
+                              self.theme.foreground, self.theme.background])

@@ -10,7 +10,7 @@ can stream them.
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -22,7 +22,7 @@ from matplotlib.ticker import NullFormatter
 from gradviz.records import Surface, Trajectory
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import check_render_options, rgb_copy
+from gradviz.render.frames import FrameRenderer, check_render_options, colours_uint8, style_axes
 from gradviz.render.theme import THEMES, Theme
 
 __all__ = ["TrajectoryRenderer", "contour_levels", "check_render_options"]
@@ -52,7 +52,7 @@ def contour_levels(surface: Surface, count: int = 24) -> tuple[np.ndarray, np.nd
     return z, np.linspace(lo, hi, count), False
 
 
-class TrajectoryRenderer:
+class TrajectoryRenderer(FrameRenderer):
     """Draws trajectories over a surface; `frame(i)` returns frame i as an (H, W, 3) uint8 array.
 
     trajectories: records from `trace`. surface: the function sampled on a grid (its extent is the view).
@@ -85,13 +85,6 @@ class TrajectoryRenderer:
         self.frame_steps = np.unique(np.round(np.linspace(0, self.total_steps, int(frames))).astype(int))
         self._colors = [self.theme.trails[i % len(self.theme.trails)] for i in range(len(self.trajectories))]
         self._build(float(dpi), loss_panel, title)
-
-    def __len__(self) -> int:
-        return len(self.frame_steps)
-
-    @property
-    def n_frames(self) -> int:
-        return len(self.frame_steps)
 
     # -- the stage: drawn once --------------------------------------------------------------------------
 
@@ -195,23 +188,15 @@ class TrajectoryRenderer:
                                       zorder=4)
 
     def _style(self, ax: object, font: float) -> None:
-        theme = self.theme
-        ax.set_facecolor(theme.background)
-        ax.tick_params(colors=theme.foreground, labelsize=font * 0.85, length=3, pad=2)
-        for spine in ax.spines.values():
-            spine.set_color(theme.grid)
+        style_axes(ax, self.theme, font * 0.85, grid=False)
 
     # -- the actors: redrawn every frame ------------------------------------------------------------------
 
-    def frame(self, index: int) -> np.ndarray:
-        """Frame `index` (0 <= index < n_frames) as a new (H, W, 3) uint8 array."""
-        if not 0 <= index < self.n_frames:
-            raise IndexError(f"frame {index} out of range 0..{self.n_frames - 1}")
+    def _draw(self, index: int) -> int:
         step = int(self.frame_steps[index])
         ends = [min(step, t.steps) for t in self.trajectories]
         self.trails.set_segments([t.points[: end + 1] for t, end in zip(self.trajectories, ends)])
         self.heads.set_offsets(np.array([t.points[end] for t, end in zip(self.trajectories, ends)]))
-        self.canvas.restore_region(self._background)
         self.axes.draw_artist(self.trails)
         self.axes.draw_artist(self.heads)
         if self.loss_axes is not None:
@@ -219,23 +204,9 @@ class TrajectoryRenderer:
             self.loss_heads.set_offsets(np.array([s[end] for s, end in zip(self._loss_series, ends)]))
             self.loss_axes.draw_artist(self.loss_lines)
             self.loss_axes.draw_artist(self.loss_heads)
-        rgb = rgb_copy(np.asarray(self.canvas.buffer_rgba()))
-        self.counter.paste(rgb, step)
-        self.step = step
-        return rgb
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for index in range(self.n_frames):
-            yield self.frame(index)
+        return step
 
     def key_colours(self) -> np.ndarray:
         """(k, 3) uint8: the colours of trails, markers and text, which a palette must keep exact."""
-        from matplotlib.colors import to_rgb
-
         theme = self.theme
-        names = [*self._colors, theme.minimum, theme.foreground, theme.background, theme.grid]
-        return np.array([np.round(np.array(to_rgb(c)) * 255) for c in names], dtype=np.uint8)
-
-    def palette_sample(self) -> np.ndarray:
-        """The first and last frames stacked: every colour the animation will use."""
-        return np.concatenate([self.frame(0), self.frame(self.n_frames - 1)], axis=0)
+        return colours_uint8([*self._colors, theme.minimum, theme.foreground, theme.background, theme.grid])
