@@ -321,7 +321,7 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
 
     if data != "random":
         DATASETS.lookup(data)
-    progress, done = _progress(quiet, "training")
+    progress, done = _progress(quiet, "rendering")
     try:
         path = run_gradflow(output, activations=activations, inits=inits, view=view, fps=fps, size=size,
                             theme=theme, depth=depth, width=width, std=std, optimizer=optimizer, lr=lr, steps=steps,
@@ -339,13 +339,15 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
 def list_(what: str) -> None:
     """List test functions, optimizers (with default settings), themes, datasets, activations or inits."""
     if what == "functions":
-        width = max(map(len, FUNCTIONS))
+        rows = []
         for name, fn in FUNCTIONS.items():
             (x0, x1), (y0, y1) = fn.domain
             minima = "; ".join(f"({x:.4g}, {y:.4g})" for x, y in fn.minima) or "none"
             f_min = "-inf" if fn.f_min is None else f"{fn.f_min:.6g}"
-            click.echo(f"{name:<{width}}  f* = {f_min:<9} at {minima}   window [{x0:g},{x1:g}]x[{y0:g},{y1:g}]"
-                       f"   f = {fn.formula}")
+            rows.append((name, f"f*={f_min}", f"[{x0:g},{x1:g}]x[{y0:g},{y1:g}]", f"at {minima}", fn.formula))
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for row in rows:
+            click.echo("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + f"  {row[3]}   f = {row[4]}")
     elif what == "optimizers":
         from gradviz.records import format_hyperparams
 
