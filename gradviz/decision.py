@@ -7,6 +7,7 @@ only in what the lecture is contrasting.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 from pathlib import Path
@@ -62,12 +63,10 @@ def train_variants(
     # check every model and setting before the first step is taken
     models = [mlp(2, hidden, out_features, activation=activation, init=init, dropout=d, seed=seed)
               for _, _, d in variants]
-    names = dict(models[0].named_modules())
-    for layer in freeze:
-        if layer not in names or not layer:
-            from gradviz.nets.training import freeze_layers
+    if freeze:
+        from gradviz.nets.training import freeze_layers
 
-            freeze_layers(models[0], [layer])  # raises with the valid names
+        freeze_layers(copy.deepcopy(models[0]), freeze)  # unknown names raise here, listing the valid ones
     runs = []
     for index, (((spec, hyperparams), decay, drop), model) in enumerate(zip(variants, models)):
         settings = {**hyperparams}

@@ -68,13 +68,14 @@ class GradientRecorder:
                 self._weight_of[weights[id(p)]] = index
         # ||W|| and ||W_after - W_before|| are taken of each layer's weight (all its parameters when it has
         # no `weight`): the quantities people read, at half the cost of covering every bias too
-        self._weights = [getattr(module, "weight") if self._weight_of[i] >= 0 else None
-                         for i, (_, module) in enumerate(self.layers)]
-        self._weights = [w if w is not None else p for i, w in enumerate(self._weights)
-                         for p in ([w] if w is not None else list(self.layers[i][1].parameters(recurse=False)))]
-        self._weight_layer = np.array([i for i, (_, module) in enumerate(self.layers)
-                                       for _ in ([0] if self._weight_of[i] >= 0 else
-                                                 list(module.parameters(recurse=False)))], dtype=np.int64)
+        self._weights: list[torch.Tensor] = []
+        weight_layer: list[int] = []
+        for i, (_, module) in enumerate(self.layers):
+            tracked = ([self.params[self._weight_of[i]]] if self._weight_of[i] >= 0
+                       else list(module.parameters(recurse=False)))
+            self._weights += tracked
+            weight_layer += [i] * len(tracked)
+        self._weight_layer = np.array(weight_layer, dtype=np.int64)
         self._signal_hooks = [self._signal_hook(i) for i in range(len(self.layers))]
         self._order: list[int] = []
         self._handles: list[Any] = []
@@ -241,22 +242,15 @@ class GradientRecorder:
 
     # -- grouping into layers, once -------------------------------------------------------------------------
 
-    def _layer_norms(self, per_param: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
+    def _layer_norms(self, per_param: np.ndarray, has_layer: np.ndarray) -> np.ndarray:
         """(steps, params) -> (steps, layers): a layer's weight norm if it has a weight, else the norm of all
         its parameters; NaN where the layer had no gradient at all."""
-        steps, n_layers = per_param.shape[0], len(self.layers)
-        values = np.nan_to_num(per_param, nan=0.0) ** 2
-        squares = np.zeros((steps, n_layers))
-        np.add.at(squares, (slice(None), self._owner), values) if steps else None
+        squares = np.zeros((per_param.shape[0], len(self.layers)))
+        np.add.at(squares, (slice(None), self._owner), np.nan_to_num(per_param, nan=0.0) ** 2)
         out = np.sqrt(squares)
         has_weight = self._weight_of >= 0
         out[:, has_weight] = per_param[:, self._weight_of[has_weight]]
-        if present is not None:
-            layer_present = np.zeros((steps, n_layers), dtype=bool)
-            for p_index, layer in enumerate(self._owner):
-                layer_present[:, layer] |= present[:, p_index]
-            out = np.where(layer_present, out, np.nan)
-        return out
+        return np.where(has_layer, out, np.nan)
 
     def result(self, *, label: str = "", meta: dict[str, Any] | None = None) -> GradientLog:
         """The frozen GradientLog of every step recorded so far."""
@@ -301,13 +295,15 @@ class GradientRecorder:
             if 0 <= step < steps:
                 update[step] = values
         signal = np.where(signal_seen, np.sqrt(signal_sq), np.nan)
-        weight = self._layer_norms(seen, present)
+        has_layer = np.zeros((steps, n_layers), dtype=bool)
+        for p_index, layer in enumerate(self._owner):
+            has_layer[:, layer] |= present[:, p_index]
+        weight = self._layer_norms(seen, has_layer)
         with np.errstate(divide="ignore", invalid="ignore"):
             update_sq = np.zeros((steps, n_layers))
             param_sq = np.zeros((steps, n_layers))
-            if steps:
-                np.add.at(update_sq, (slice(None), self._weight_layer), update**2)
-                np.add.at(param_sq, (slice(None), self._weight_layer), param**2)
+            np.add.at(update_sq, (slice(None), self._weight_layer), update**2)
+            np.add.at(param_sq, (slice(None), self._weight_layer), param**2)
             param_layers = np.sqrt(param_sq)
             ratio = np.sqrt(update_sq) / np.maximum(param_layers, 1e-30)
         total = np.sqrt(np.nansum(np.where(present, pre, 0.0) ** 2, axis=1))
@@ -316,9 +312,6 @@ class GradientRecorder:
         counts = np.zeros((steps, n_layers), dtype=np.int64)
         for p_index, layer in enumerate(self._owner):
             counts[:, layer] += bad[:, p_index]
-        has_layer = np.zeros((steps, n_layers), dtype=bool)
-        for p_index, layer in enumerate(self._owner):
-            has_layer[:, layer] |= present[:, p_index]
         order = self._order + [i for i in range(n_layers) if i not in self._order]
         losses = None
         if self._losses and len(self._losses) == steps:

@@ -9,7 +9,6 @@ Tensors become numpy once, at the end, when the records are built.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Sequence
 
 import numpy as np

@@ -11,8 +11,6 @@ come from torch's global generator, seeded with `seed` for the run and restored 
 
 from __future__ import annotations
 
-import copy
-import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -212,7 +210,7 @@ def train(
     if bad.size:
         diverged_at = int(bad[0])
     nan = np.full(len(record_steps), np.nan)
-    settings_shown = {k: v for k, v in settings.items()}
+    settings_shown = dict(settings)
     return TrainingRun(
         loss=loss_array, accuracy=torch.stack(accuracies).cpu().numpy(),
         record_steps=np.array(record_steps), snapshots=torch.stack(snapshots).cpu().numpy(),
