@@ -14,10 +14,8 @@ from typing import Sequence
 
 import numpy as np
 from contourpy import contour_generator
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
-from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from gradviz.records import TrainingRun
@@ -83,10 +81,7 @@ class BoundaryRenderer(FrameRenderer):
     def _build(self, dpi: float, title: str | None) -> None:
         theme, runs = self.theme, self.runs
         width, height = self.size
-        scale = min(width / 960, height / 540) * 100 / dpi
-        font = max(6.0, 10.0 * scale)
-        self.figure = fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=theme.background)
-        self.canvas = FigureCanvasAgg(fig)
+        fig, scale, font = self._new_figure(dpi)
         n = len(runs)
         columns = n if n <= 4 else math.ceil(n / 2)
         rows = 1 if n <= 4 else 2

@@ -64,6 +64,26 @@ class FrameRenderer:
     counter: Any
     _background: Any
 
+    def _configure(self, *, size: tuple[int, int], dpi: float, theme: Any, frames: int | None) -> None:
+        """Check the common options (before any drawing) and keep the size and theme."""
+        from gradviz.render.theme import THEMES, Theme
+
+        check_render_options(size=size, dpi=dpi, frames=frames)
+        self.size = (int(size[0]), int(size[1]))
+        self.theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
+
+    def _new_figure(self, dpi: float, base_font: float = 10.0) -> tuple[Any, float, float]:
+        """A figure of self.size pixels on an Agg canvas -> (figure, scale, font size): text and line
+        widths scale with the image so a 640x360 gallery GIF reads like a 960x540 slide."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        width, height = self.size
+        scale = min(width / 960, height / 540) * 100 / dpi
+        self.figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=self.theme.background)
+        self.canvas = FigureCanvasAgg(self.figure)
+        return self.figure, scale, max(6.0, base_font * scale)
+
     @property
     def n_frames(self) -> int:
         return len(self.frame_steps)  # type: ignore[attr-defined]

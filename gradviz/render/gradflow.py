@@ -21,7 +21,7 @@ from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.frames import FrameRenderer, check_render_options, colours_uint8, style_axes
-from gradviz.render.theme import THEMES, Theme
+from gradviz.render.theme import Theme
 
 __all__ = ["plot_depth_profile", "plot_heatmap", "plot_bars", "plot_clipping", "plot_update_ratio", "plot_grid",
            "summary_figure", "GradflowRenderer", "VIEWS"]
@@ -237,9 +237,7 @@ class GradflowRenderer(FrameRenderer):
         self.logs = list(logs)
         if not self.logs:
             raise InvalidArgument("nothing to draw: no gradient logs given")
-        check_render_options(size=size, dpi=dpi, frames=frames)
-        self.size = (int(size[0]), int(size[1]))
-        self.theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
+        self._configure(size=size, dpi=dpi, theme=theme, frames=frames)
         steps = min(len(log.steps) for log in self.logs)
         if steps == 0:
             raise InvalidArgument("the gradient logs hold no steps")
@@ -249,11 +247,7 @@ class GradflowRenderer(FrameRenderer):
 
     def _build(self, dpi: float) -> None:
         theme = self.theme
-        width, height = self.size
-        scale = min(width / 960, height / 540) * 100 / dpi
-        font = max(6.0, 9.5 * scale)
-        self.figure = fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=theme.background)
-        self.canvas = FigureCanvasAgg(fig)
+        fig, scale, font = self._new_figure(dpi, base_font=9.5)
         n = len(self.logs)
         matrices = [np.concatenate([_positive(log.matrix("signal")), _positive(log.matrix("weight"))]) for log in self.logs]
         finite = np.concatenate([m[np.isfinite(m)] for m in matrices])

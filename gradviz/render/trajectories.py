@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -23,7 +22,7 @@ from gradviz.records import Surface, Trajectory
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.frames import FrameRenderer, check_render_options, colours_uint8, style_axes
-from gradviz.render.theme import THEMES, Theme
+from gradviz.render.theme import Theme
 
 __all__ = ["TrajectoryRenderer", "contour_levels", "check_render_options"]
 
@@ -75,9 +74,7 @@ class TrajectoryRenderer(FrameRenderer):
         self.trajectories = list(trajectories)
         if not self.trajectories:
             raise InvalidArgument("nothing to draw: no trajectories given")
-        check_render_options(size=size, dpi=dpi, frames=frames)
-        self.size = (int(size[0]), int(size[1]))
-        self.theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
+        self._configure(size=size, dpi=dpi, theme=theme, frames=frames)
         self.surface = surface
         self.total_steps = max(t.steps_requested or t.steps for t in self.trajectories)
         if frames is None:
@@ -90,11 +87,7 @@ class TrajectoryRenderer(FrameRenderer):
 
     def _build(self, dpi: float, loss_panel: bool, title: str | None) -> None:
         theme, surface = self.theme, self.surface
-        width, height = self.size
-        scale = min(width / 960, height / 540) * 100 / dpi
-        font = max(6.0, 10.0 * scale)
-        self.figure = fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=theme.background)
-        self.canvas = FigureCanvasAgg(fig)
+        fig, scale, font = self._new_figure(dpi)
 
         ax = fig.add_axes((0.065, 0.09, 0.50, 0.80))
         values, levels, is_log = contour_levels(surface)
