@@ -372,7 +372,10 @@ def gallery(folder: Path, quiet: bool) -> None:
     """Regenerate the gallery (default: ./gallery) from the registries, deterministically."""
     from gradviz.gallery import build_gallery
 
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InvalidArgument(f"cannot create gallery folder {str(folder)!r}: {error.strerror}") from None
     for path in build_gallery(folder):
         if not quiet:
             click.echo(f"wrote {path}", err=True)

@@ -125,3 +125,10 @@ def test_gradflow_bad_input(tmp_path, args, shown):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and shown in lines[0], result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gallery_into_an_impossible_folder_is_a_usage_error(tmp_path):
+    (tmp_path / "file").write_text("")
+    result = run(["gallery", str(tmp_path / "file" / "sub")], tmp_path)
+    assert result.returncode == 2 and "cannot create gallery folder" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
