@@ -168,7 +168,8 @@ class GradientRecorder:
         """One _foreach_norm over the gradients (before any clipping), the layers' output gradients, the
         layers' weights and, when the previous step left one, its weight update; kept until the step."""
         self._backward_queued = False
-        grads = [p.grad for p in self.params if p.grad is not None]
+        present = [p.grad is not None for p in self.params]
+        grads = [p.grad for p, has in zip(self.params, present) if has]
         signals = [grad for _, grad in self._signal]
         previous_update = self._before if self._update_pending else []
         self._update_pending = False
@@ -177,11 +178,10 @@ class GradientRecorder:
         self._signal = []
         if self._last is not None and self.optimizer is not None:  # gradient accumulation: one more pass
             self._last["parts"].append(part)
-            self._last["present"] = [p.grad is not None for p in self.params]
+            self._last["present"] = present
             self._last["versions"] = self._versions()
         else:
-            self._last = {"parts": [part], "present": [p.grad is not None for p in self.params],
-                          "versions": self._versions()}
+            self._last = {"parts": [part], "present": present, "versions": self._versions()}
         if self.optimizer is None:
             self._finish_step()
 

@@ -165,7 +165,6 @@ def train(
 
         return recorder(model, opt)
 
-    diverged_at = None
     model.train()
     # dropout draws from torch's global generator: seed it for this run, and restore it afterwards
     with torch.random.fork_rng(devices=[]), recorder_context() as gradient_log:
@@ -202,15 +201,12 @@ def train(
             else:
                 opt.step()
             if step % 50 == 49 and not bool(torch.isfinite(loss)):
-                diverged_at = step
-                break
+                break  # diverged: diverged_at is read off the recorded losses below
 
     loss_array = torch.stack(losses).cpu().numpy().astype(float)
     bad = np.flatnonzero(~np.isfinite(loss_array))
-    if bad.size:
-        diverged_at = int(bad[0])
+    diverged_at = int(bad[0]) if bad.size else None
     nan = np.full(len(record_steps), np.nan)
-    settings_shown = dict(settings)
     return TrainingRun(
         loss=loss_array, accuracy=torch.stack(accuracies).cpu().numpy(),
         record_steps=np.array(record_steps), snapshots=torch.stack(snapshots).cpu().numpy(),
@@ -219,7 +215,7 @@ def train(
         param_names=names, param_shapes=shapes,
         probabilities=torch.stack(probabilities).reshape(len(record_steps), grid, grid, -1).cpu().numpy(),
         grid_x=gx.numpy(), grid_y=gy.numpy(), X=X.numpy(), y=y.numpy(), optimizer=spec.name,
-        hyperparams=settings_shown,
-        label=label if label is not None else f"{spec.name} ({format_hyperparams(settings_shown, symbols=True)})",
+        hyperparams=settings,
+        label=label if label is not None else f"{spec.name} ({format_hyperparams(settings, symbols=True)})",
         diverged_at=diverged_at, gradients=gradient_log.result() if gradient_log is not None else None,
     )
