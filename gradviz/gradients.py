@@ -9,15 +9,20 @@ How, and why so (see shared/reference/gradient-flow.md):
 - Backward signal: a forward hook registers a pre-hook on the autograd node that produced the module's
   output (the node-level twin of out.register_hook, at a third of its cost). That works with
   nn.ReLU(inplace=True), where register_full_backward_hook raises. The forward hook returns None (a
-  returned value would replace the module's output). A module called twice adds both signals (root sum
-  of squares).
+  returned value would replace the module's output). The output gradients wait for the pass to end,
+  SIGNAL_BUFFER bytes of them at most, and are measured by the same _foreach_norm as the weight gradients
+  (one fused launch on CUDA). A module called twice adds both signals (root sum of squares).
 - Weight gradients are read from p.grad when the optimizer is about to step (its step pre-hook): that is
   what the optimizer sees, right under gradient accumulation and after clipping. The norm before clipping
   is taken when each backward pass ends (a callback queued with the autograd engine by the first output
   gradient of the pass); when nothing touched the gradients since (their _version is unchanged), those
   norms are reused at the step.
   Without an optimizer, a step is a backward pass.
-- All norms are computed on the device with torch._foreach_norm and moved to the host once per step.
+- Parameter norm and update: the step pre-hook copies the layers' weights into one flat buffer (one
+  _foreach_copy_), the post-hook subtracts the new weights from it (one _foreach_sub_); the norms of
+  both come from (count, size) views of that buffer, one reduction per run of equally sized weights.
+- All norms are computed on the device (gradients with torch._foreach_norm) and moved to the host once
+  per step, as one concatenated row; grouping into layers happens in numpy, in result().
 - Every hook handle is kept and removed on exit, exceptions included.
 """
 
@@ -39,14 +44,63 @@ __all__ = ["record_gradients", "GradientRecorder", "deep_mlp", "gradflow_experim
            "theoretical_factor"]
 
 RELU_FAMILY = (nn.ReLU, nn.ReLU6, nn.LeakyReLU)
+LOW_PRECISION = (torch.float16, torch.bfloat16)
+SIGNAL_BUFFER = 32 * 2**20  # bytes of output gradients kept waiting for one _foreach_norm, at most
+
+
+class _FlatCopy:
+    """A copy of some tensors kept in one flat buffer per dtype and device.
+
+    Copying in and subtracting are one _foreach call each, and the norms of the copies take one
+    vector_norm per run of equally sized tensors over a (count, size) view of the buffer, instead of one
+    kernel per tensor: for the weights of a 10-layer MLP, two reductions instead of ten.
+    norms()[k] belongs to tensors[order[k]].
+    """
+
+    def __init__(self, tensors: list[torch.Tensor]) -> None:
+        members: dict[tuple[Any, Any], list[int]] = {}
+        for index, tensor in enumerate(tensors):
+            members.setdefault((tensor.dtype, tensor.device), []).append(index)
+        self.groups: list[tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor], Any]] = []
+        for (dtype, device), indices in members.items():
+            sources = [tensors[i] for i in indices]
+            sizes = [t.numel() for t in sources]
+            flat = torch.zeros(sum(sizes), dtype=dtype, device=device)
+            copies = [segment.view(t.shape) for segment, t in zip(flat.split(sizes), sources)]
+            runs, at, first = [], 0, 0
+            while first < len(sizes):
+                last = first
+                while last < len(sizes) and sizes[last] == sizes[first]:
+                    last += 1
+                count = last - first
+                runs.append(flat[at: at + count * sizes[first]].view(count, sizes[first]))
+                at, first = at + count * sizes[first], last
+            low = torch.float32 if dtype in LOW_PRECISION else None
+            self.groups.append((sources, copies, runs, low))
+        self.order = np.array([i for indices in members.values() for i in indices], dtype=np.int64)
+
+    def copy_from_sources(self) -> None:
+        """copies <- sources (call under torch.no_grad)."""
+        for sources, copies, _, _ in self.groups:
+            torch._foreach_copy_(copies, sources)
+
+    def subtract_sources(self) -> None:
+        """copies <- copies - sources (call under torch.no_grad)."""
+        for sources, copies, _, _ in self.groups:
+            torch._foreach_sub_(copies, sources)
+
+    def norms(self) -> list[torch.Tensor]:
+        """One (count,) tensor of norms per run of equally sized copies (call under torch.no_grad)."""
+        return [torch.linalg.vector_norm(run, dim=1, dtype=low) for _, _, runs, low in self.groups for run in runs]
 
 
 class GradientRecorder:
     """The state behind `record_gradients`; `result()` gives the GradientLog recorded so far.
 
-    Per step the hooks only compute per-parameter norms with _foreach ops and send one concatenated row
-    to the host; grouping parameters into layers happens once, in numpy, in result(). On a CPU, where each
-    torch call costs microseconds, the number of calls per step is what the overhead is made of.
+    Per step the hooks only compute per-tensor norms, with as few torch calls as they can, and send one
+    concatenated row to the host; grouping parameters into layers happens once, in numpy, in result(). On
+    a CPU, where each torch call costs microseconds, the number of calls per step is what the overhead is
+    made of.
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> None:
@@ -76,8 +130,13 @@ class GradientRecorder:
             self._weights += tracked
             weight_layer += [i] * len(tracked)
         self._weight_layer = np.array(weight_layer, dtype=np.int64)
+        # half-precision tensors are reduced in float32: a norm overflows float16 long before its entries do
+        self._low = any(p.dtype in LOW_PRECISION for p in self.params)
+        self._pending: list[tuple[int, torch.Tensor]] = []  # output gradients waiting for a fused norm
+        self._pending_bytes, self._pending_low = 0, False
         self._signal_hooks = [self._signal_hook(i) for i in range(len(self.layers))]
-        self._order: list[int] = []
+        self._order: list[int] = []  # layers in the order of their first call
+        self._called: set[int] = set()
         self._handles: list[Any] = []
         self._rows: list[tuple[Any, ...]] = []
         self._losses: list[Any] = []
@@ -86,9 +145,8 @@ class GradientRecorder:
         self._backward_queued = False
         self._last: dict[str, Any] | None = None  # the latest backward pass's norms, until the step
         self._seen: torch.Tensor | None = None
-        self._before: list[torch.Tensor] | None = None
-        self._update_pending = False
-        self._late_updates: dict[int, np.ndarray] = {}
+        self._copy: _FlatCopy | None = None  # the weights before the step, then the step's update
+        self._copied = False
 
     # -- hooks ---------------------------------------------------------------------------------------------
 
@@ -115,15 +173,19 @@ class GradientRecorder:
 
     def _forward_hook(self, index: int) -> Any:
         signal_hook = self._signal_hooks[index]
+        first_output = partial(signal_hook, 0)
+        called = self._called
 
         def hook(module: nn.Module, inputs: Any, output: Any) -> None:
-            if index not in self._order:
+            if index not in called:
+                called.add(index)
                 self._order.append(index)
             node = output.grad_fn if isinstance(output, torch.Tensor) else None
             if node is not None:
                 # a pre-hook on the node that made the output gets dL/d(output) as it arrives; it is a
                 # third of the cost of Tensor.register_hook, and the node keeps it through an in-place op
-                node.register_prehook(partial(signal_hook, output.output_nr))
+                output_nr = output.output_nr
+                node.register_prehook(first_output if output_nr == 0 else partial(signal_hook, output_nr))
             return None  # a returned value would replace the module's output
 
         return hook
@@ -132,8 +194,16 @@ class GradientRecorder:
         def hook(output_nr: int, grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
             grad = grad_outputs[output_nr]
             if grad is not None:
-                # kept until the pass ends: one _foreach_norm then covers every layer at once
-                self._signal.append((index, grad))
+                if grad.requires_grad:  # backward(create_graph=True)
+                    grad = grad.detach()
+                # output gradients wait for the pass to end (or until SIGNAL_BUFFER bytes of them wait)
+                # and are measured with the weight gradients by one _foreach_norm: one fused launch on
+                # an accelerator, and on a CPU half the cost of a norm call per layer
+                self._pending.append((index, grad))
+                self._pending_low |= grad.dtype in LOW_PRECISION
+                self._pending_bytes += grad.numel() * grad.element_size()
+                if self._pending_bytes > SIGNAL_BUFFER:
+                    self._flush_signals()
                 if not self._backward_queued:
                     self._on_gradient(grad)
             return None
@@ -149,72 +219,81 @@ class GradientRecorder:
 
         return hook
 
+    def _flush_signals(self, also: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+        """Norms of the waiting output gradients, in one _foreach_norm together with `also`; returns also's."""
+        pending, self._pending, self._pending_bytes = self._pending, [], 0
+        tensors = (also or []) + [grad for _, grad in pending]
+        if not tensors:
+            return []
+        low, self._pending_low = self._low or self._pending_low, False
+        with torch.no_grad():
+            norms = torch._foreach_norm(tensors, 2, dtype=torch.float32) if low else torch._foreach_norm(tensors)
+        n_also = len(tensors) - len(pending)
+        self._signal += [(index, norm) for (index, _), norm in zip(pending, norms[n_also:])]
+        return list(norms[:n_also])
+
     def _on_gradient(self, tensor: torch.Tensor) -> None:
         """First gradient of a backward pass: have the engine call _on_backward_end when the pass ends."""
         if not self._backward_queued:
             self._backward_queued = True
             torch.autograd.Variable._execution_engine.queue_callback(self._on_backward_end)
 
-    def _norms(self, tensors: list[torch.Tensor]) -> torch.Tensor:
-        if not tensors:
-            return torch.zeros(0)
-        with torch.no_grad():  # parameters are passed as they are: no graph, no detach() per tensor
-            return torch.stack(torch._foreach_norm(tensors)).float()
-
     def _versions(self) -> list[int]:
-        return [p.grad._version if p.grad is not None else -1 for p in self.params]
+        return [-1 if grad is None else grad._version for grad in (p.grad for p in self.params)]
 
     def _on_backward_end(self) -> None:
-        """One _foreach_norm over the gradients (before any clipping), the layers' output gradients, the
-        layers' weights and, when the previous step left one, its weight update; kept until the step."""
+        """One _foreach_norm over the gradients (before any clipping) and the layers' output gradients
+        (and, without an optimizer, the layers' weights); kept until the step."""
         self._backward_queued = False
-        present = [p.grad is not None for p in self.params]
-        grads = [p.grad for p, has in zip(self.params, present) if has]
-        signals = [grad for _, grad in self._signal]
-        previous_update = self._before if self._update_pending else []
-        self._update_pending = False
-        norms = self._norms(grads + signals + self._weights + previous_update)
-        part = (norms, len(grads), [i for i, _ in self._signal], bool(previous_update))
-        self._signal = []
-        if self._last is not None and self.optimizer is not None:  # gradient accumulation: one more pass
-            self._last["parts"].append(part)
-            self._last["present"] = present
-            self._last["versions"] = self._versions()
+        grads = [p.grad for p in self.params]
+        present = [grad is not None for grad in grads]
+        if not all(present):
+            grads = [grad for grad in grads if grad is not None]
+        tensors = grads + self._weights if self.optimizer is None else grads
+        norms = self._flush_signals(tensors)  # one _foreach_norm with the waiting output gradients
+        signal, self._signal = self._signal, []
+        with torch.no_grad():  # parameters are passed as they are: no graph, no detach() per tensor
+            if self.optimizer is None:  # row order: gradients, signals, weights
+                norms = norms[:len(grads)] + [norm for _, norm in signal] + norms[len(grads):]
+            else:
+                norms += [norm for _, norm in signal]
+            part = (torch.stack(norms) if norms else torch.zeros(0), len(grads), [i for i, _ in signal])
+        last = self._last
+        if last is not None and self.optimizer is not None:  # gradient accumulation: one more pass
+            last["parts"].append(part)
+            last["present"] = present
+            last["versions"] = self._versions()
         else:
-            self._last = {"parts": [part], "present": present, "versions": self._versions()}
+            self._last = {"parts": [part], "present": present,
+                          "versions": self._versions() if self.optimizer is not None else None}
         if self.optimizer is None:
-            self._finish_step()
-
-    def _measure_pending_update(self) -> None:
-        """A step left an update that no backward pass has measured yet (two steps in a row, or the end)."""
-        if self._update_pending and self._before:
-            self._late_updates[len(self._rows) - 1] = self._norms(self._before).cpu().numpy()
-        self._update_pending = False
+            self._finish_step([])
 
     def _before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        self._measure_pending_update()
-        with torch.no_grad():
-            if self._before is None:
-                self._before = [w.detach().clone() for w in self._weights]
-            elif self._weights:
-                torch._foreach_copy_(self._before, self._weights)
-        # clipping (or anything else) changed the gradients since the backward pass: what the optimizer
-        # sees now is measured again
+        if self._copy is None:
+            self._copy = _FlatCopy(self._weights)
         last = self._last
-        if last is None or last["versions"] != self._versions():
-            self._seen = self._norms([p.grad for p in self.params if p.grad is not None])
-        else:
-            self._seen = None
+        with torch.no_grad():
+            self._copy.copy_from_sources()
+            self._copied = True
+            # clipping (or anything else) changed the gradients since the backward pass: what the
+            # optimizer sees now is measured again
+            if last is None or last["versions"] != self._versions():
+                grads = [p.grad for p in self.params if p.grad is not None]
+                self._seen = torch.stack(self._flush_signals(grads)) if grads else None
+            else:
+                self._seen = None
 
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        if self._before:
-            # before <- before - after, in place; its norm rides along with the next backward pass's
-            with torch.no_grad():
-                torch._foreach_sub_(self._before, self._weights)
-            self._update_pending = True
-        self._finish_step()
+        if self._copy is None or not self._copied:
+            return
+        self._copied = False
+        with torch.no_grad():
+            param = self._copy.norms()  # of the weights before the step
+            self._copy.subtract_sources()  # before - after: the update, negated
+            self._finish_step(param + self._copy.norms())
 
-    def _finish_step(self) -> None:
+    def _finish_step(self, weight_norms: list[torch.Tensor]) -> None:
         last = self._last
         if last is None:  # a step without a backward pass through the model: nothing to record
             return
@@ -222,19 +301,24 @@ class GradientRecorder:
         seen = self._seen
         if seen is not None:
             parts.append(seen)
+        parts += weight_norms
         if self.relus:
             nan = torch.full((), math.nan, device=parts[0].device)
             parts.append(torch.stack([self._dead.get(i, nan).float() for i in range(len(self.relus))]))
-        row = (torch.cat(parts) if len(parts) > 1 else parts[0]).cpu().numpy()  # the one transfer a step
-        self._rows.append((row, last["present"], [part[1:] for part in last["parts"]], seen is not None))
+        if len({part.device for part in parts}) > 1:  # a model spread over devices: one transfer each
+            parts = [part.cpu() for part in parts]
+        row = torch.cat(parts) if len(parts) > 1 else parts[0]
+        if row.dtype not in (torch.float32, torch.float64):
+            row = row.float()  # bfloat16 has no numpy twin
+        self._rows.append((row.cpu().numpy(), last["present"], [part[1:] for part in last["parts"]],
+                           seen is not None, bool(weight_norms)))  # ^ the one transfer a step
         self._last, self._seen = None, None
         self._dead = {}
 
     def close(self) -> None:
-        """Remove every hook (idempotent) and measure the last step's update."""
+        """Remove every hook (idempotent)."""
         while self._handles:
             self._handles.pop().remove()
-        self._measure_pending_update()
 
     def record_loss(self, loss: torch.Tensor | float) -> None:
         """Optionally note the step's loss (kept on the device until result())."""
@@ -265,10 +349,11 @@ class GradientRecorder:
         signal_sq = np.zeros((steps, n_layers))
         signal_seen = np.zeros((steps, n_layers), dtype=bool)
         dead = np.full((steps, n_relus), np.nan)
-        for step, (row, has, parts, remeasured) in enumerate(self._rows):
+        weight_order = self._copy.order if self._copy is not None else np.arange(n_weights)
+        for step, (row, has, parts, remeasured, stepped) in enumerate(self._rows):
             present[step] = has
             at = 0
-            for number, (n_grads, signal_index, has_update) in enumerate(parts):
+            for number, (n_grads, signal_index) in enumerate(parts):
                 if number == len(parts) - 1:  # the last pass holds the accumulated gradients
                     pre[step, present[step]] = row[at: at + n_grads]
                 at += n_grads
@@ -276,12 +361,8 @@ class GradientRecorder:
                 at += len(signal_index)
                 np.add.at(signal_sq[step], signal_index, values**2)
                 signal_seen[step, signal_index] = True
-                if number == 0:
+                if self.optimizer is None:  # weights measured with the pass
                     param[step] = row[at: at + n_weights]
-                at += n_weights
-                if has_update:
-                    if step > 0:
-                        update[step - 1] = row[at: at + n_weights]
                     at += n_weights
             if remeasured:
                 n_grads = int(present[step].sum())
@@ -289,11 +370,12 @@ class GradientRecorder:
                 at += n_grads
             else:
                 seen[step] = pre[step]
+            if stepped:  # weights before the step, then the step's update, in the flat copy's order
+                param[step, weight_order] = row[at: at + n_weights]
+                update[step, weight_order] = row[at + n_weights: at + 2 * n_weights]
+                at += 2 * n_weights
             if n_relus:
                 dead[step] = row[at: at + n_relus]
-        for step, values in self._late_updates.items():
-            if 0 <= step < steps:
-                update[step] = values
         signal = np.where(signal_seen, np.sqrt(signal_sq), np.nan)
         has_layer = np.zeros((steps, n_layers), dtype=bool)
         for p_index, layer in enumerate(self._owner):

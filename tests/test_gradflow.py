@@ -21,7 +21,10 @@ def batch(seed=0, n=16):
     return torch.randn(n, 5, generator=g), torch.randint(0, 3, (n,), generator=g)
 
 
-def test_weight_norms_equal_p_grad_and_signals_equal_autograd():
+@pytest.mark.parametrize("buffer", [None, 0])  # output gradients measured at the pass's end, or one by one
+def test_weight_norms_equal_p_grad_and_signals_equal_autograd(buffer, monkeypatch):
+    if buffer is not None:
+        monkeypatch.setattr("gradviz.gradients.SIGNAL_BUFFER", buffer)
     model = small_model()
     x, y = batch()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -59,6 +62,58 @@ def test_param_norms_and_update_ratio():
     assert flow.param_norms["0"][0] == pytest.approx(before[0].norm().item(), rel=1e-5)
     change = (model[0].weight - before[0]).norm()  # of the weight, as the log documents
     assert flow.update_ratios["0"][0] == pytest.approx((change / before[0].norm()).item(), rel=1e-4)
+
+
+class Scale(nn.Module):
+    """A layer with a parameter that is not called `weight`."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.gain = nn.Parameter(torch.linspace(0.5, 1.5, n))
+
+    def forward(self, x):
+        return x * self.gain
+
+
+def test_param_norms_and_update_ratios_of_every_layer_over_several_steps():
+    torch.manual_seed(1)  # weights of three sizes, a gain without `weight`, biases left out of the ratio
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), Scale(8), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 3))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    tracked = {"0": model[0].weight, "2": model[2].gain, "3": model[3].weight, "5": model[5].weight}
+    expected_param, expected_ratio = {name: [] for name in tracked}, {name: [] for name in tracked}
+    with record_gradients(model, optimizer) as log:
+        for seed in range(4):
+            x, y = batch(seed)
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            before = {name: w.detach().clone() for name, w in tracked.items()}
+            optimizer.step()
+            for name, w in tracked.items():
+                expected_param[name].append(before[name].norm().item())
+                expected_ratio[name].append(((w.detach() - before[name]).norm() / before[name].norm()).item())
+    flow = log.result()
+    assert flow.names == ("0", "2", "3", "5")
+    for name in tracked:
+        np.testing.assert_allclose(flow.param_norms[name], expected_param[name], rtol=1e-5)
+        np.testing.assert_allclose(flow.update_ratios[name], expected_ratio[name], rtol=1e-4)
+    assert np.all(flow.update_ratios["0"] > 1e-3)  # Adam with lr 0.05 moves every layer
+
+
+def test_half_precision_norms_do_not_overflow():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.Linear(64, 2)).half()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    x = torch.randn(8, 64, dtype=torch.float16)
+    with record_gradients(model, optimizer) as log:
+        optimizer.zero_grad()
+        (model(x).float().sum() * 5000).backward()  # every entry fits float16, the norms do not
+        grads = [p.grad.float() for p in model.parameters()]
+        optimizer.step()
+    flow = log.result()
+    assert all(torch.isfinite(g).all() for g in grads) and grads[0].norm() > 65504
+    assert flow.weight_norms["0"][0] == pytest.approx(grads[0].norm().item(), rel=1e-3)
+    assert flow.weight_norms["1"][0] == pytest.approx(grads[2].norm().item(), rel=1e-3)
+    assert flow.total_norm[0] == pytest.approx(torch.sqrt(sum(g.norm() ** 2 for g in grads)).item(), rel=1e-3)
 
 
 def test_gradient_accumulation_records_what_the_optimizer_sees():
@@ -287,3 +342,43 @@ def test_record_gradients_needs_a_module():
     with pytest.raises(InvalidArgument, match="nn.Module"):
         with record_gradients("not a model"):
             pass
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("buffer", [None, 0])  # output gradients normed at the pass's end, or one by one
+def test_on_cuda_norms_match_and_one_transfer_a_step(buffer, monkeypatch):
+    if buffer is not None:
+        monkeypatch.setattr("gradviz.gradients.SIGNAL_BUFFER", buffer)
+    device = torch.device("cuda")
+    model = small_model().to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = (t.to(device) for t in batch())
+    outputs = {}
+    handles = [model[i].register_forward_hook(lambda m, inp, out, i=i: outputs.__setitem__(i, out)) for i in (0, 2, 4)]
+    loss = nn.functional.cross_entropy(model(x), y)
+    expected_signal = torch.autograd.grad(loss, [outputs[i] for i in (0, 2, 4)])
+    for h in handles:
+        h.remove()
+    steps = 5
+    with record_gradients(model, optimizer) as log:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        expected_weight = [model[i].weight.grad.norm().item() for i in (0, 2, 4)]
+        optimizer.step()
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("warn")  # every device -> host copy that waits now warns
+        try:
+            with pytest.warns(UserWarning) as warned:
+                for _ in range(steps):
+                    optimizer.zero_grad()
+                    nn.functional.cross_entropy(model(x), y).backward()
+                    optimizer.step()
+        finally:
+            torch.cuda.set_sync_debug_mode(0)
+    flow = log.result()
+    syncs = [w for w in warned if "synchroniz" in str(w.message)]
+    assert len(syncs) == steps  # the one transfer a step, nothing else waits for the device
+    for name, w, s in zip(flow.names, expected_weight, expected_signal):
+        assert flow.weight_norms[name][0] == pytest.approx(w, rel=1e-4)
+        assert flow.signal_norms[name][0] == pytest.approx(s.norm().item(), rel=1e-4)
+    assert np.isfinite(flow.update_ratios["0"]).all() and len(flow.steps) == steps + 1
