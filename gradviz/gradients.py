@@ -203,7 +203,7 @@ class GradientRecorder:
                 self._pending_low |= grad.dtype in LOW_PRECISION
                 self._pending_bytes += grad.numel() * grad.element_size()
                 if self._pending_bytes > SIGNAL_BUFFER:
-                    self._flush_signals()
+                    self._measure([])
                 if not self._backward_queued:
                     self._on_gradient(grad)
             return None
@@ -219,18 +219,19 @@ class GradientRecorder:
 
         return hook
 
-    def _flush_signals(self, also: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
-        """Norms of the waiting output gradients, in one _foreach_norm together with `also`; returns also's."""
+    def _measure(self, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The norms of `tensors`, from one _foreach_norm that also measures the waiting output gradients
+        (their norms go to self._signal)."""
         pending, self._pending, self._pending_bytes = self._pending, [], 0
-        tensors = (also or []) + [grad for _, grad in pending]
-        if not tensors:
+        everything = tensors + [grad for _, grad in pending]
+        if not everything:
             return []
         low, self._pending_low = self._low or self._pending_low, False
-        with torch.no_grad():
-            norms = torch._foreach_norm(tensors, 2, dtype=torch.float32) if low else torch._foreach_norm(tensors)
-        n_also = len(tensors) - len(pending)
-        self._signal += [(index, norm) for (index, _), norm in zip(pending, norms[n_also:])]
-        return list(norms[:n_also])
+        with torch.no_grad():  # parameters are passed as they are: no graph, no detach() per tensor
+            norms = (torch._foreach_norm(everything, 2, dtype=torch.float32) if low
+                     else torch._foreach_norm(everything))
+        self._signal += [(index, norm) for (index, _), norm in zip(pending, norms[len(tensors):])]
+        return list(norms[:len(tensors)])
 
     def _on_gradient(self, tensor: torch.Tensor) -> None:
         """First gradient of a backward pass: have the engine call _on_backward_end when the pass ends."""
@@ -250,14 +251,13 @@ class GradientRecorder:
         if not all(present):
             grads = [grad for grad in grads if grad is not None]
         tensors = grads + self._weights if self.optimizer is None else grads
-        norms = self._flush_signals(tensors)  # one _foreach_norm with the waiting output gradients
+        norms = self._measure(tensors)
         signal, self._signal = self._signal, []
-        with torch.no_grad():  # parameters are passed as they are: no graph, no detach() per tensor
-            if self.optimizer is None:  # row order: gradients, signals, weights
-                norms = norms[:len(grads)] + [norm for _, norm in signal] + norms[len(grads):]
-            else:
-                norms += [norm for _, norm in signal]
-            part = (torch.stack(norms) if norms else torch.zeros(0), len(grads), [i for i, _ in signal])
+        if self.optimizer is None:  # row order: gradients, signals, weights
+            norms = norms[:len(grads)] + [norm for _, norm in signal] + norms[len(grads):]
+        else:
+            norms += [norm for _, norm in signal]
+        part = (torch.stack(norms) if norms else torch.zeros(0), len(grads), [i for i, _ in signal])
         last = self._last
         if last is not None and self.optimizer is not None:  # gradient accumulation: one more pass
             last["parts"].append(part)
@@ -280,7 +280,7 @@ class GradientRecorder:
             # optimizer sees now is measured again
             if last is None or last["versions"] != self._versions():
                 grads = [p.grad for p in self.params if p.grad is not None]
-                self._seen = torch.stack(self._flush_signals(grads)) if grads else None
+                self._seen = torch.stack(self._measure(grads)) if grads else None
             else:
                 self._seen = None
 
