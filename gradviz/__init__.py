@@ -9,17 +9,14 @@ Optimizer trajectories over 2-D test functions, as GIFs and figures ready for a 
 Names are loaded on first use, so `import gradviz` (and the CLI's --help) does not import torch.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+import importlib as _importlib
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "trace": "gradviz.tracing",
-    "animate": "gradviz.animation",
-    "trajectories": "gradviz.animation",
+    "animate": "gradviz.pipelines.trajectories",
+    "trajectories": "gradviz.pipelines.trajectories",
     "Trajectory": "gradviz.records",
     "Surface": "gradviz.records",
     "TestFunction": "gradviz.functions",
@@ -40,13 +37,13 @@ _EXPORTS = {
     "INITS": "gradviz.nets.models",
     "mlp": "gradviz.nets.models",
     "train": "gradviz.nets.training",
-    "boundary": "gradviz.decision",
+    "boundary": "gradviz.pipelines.boundary",
     "BoundaryRenderer": "gradviz.render.boundary",
     "GradientLog": "gradviz.records",
     "record_gradients": "gradviz.gradients",
     "deep_mlp": "gradviz.gradients",
     "gradflow_experiment": "gradviz.gradients",
-    "gradflow": "gradviz.vanishing",
+    "gradflow": "gradviz.pipelines.gradflow",
     "diagnose": "gradviz.diagnosis",
     "plot_depth_profile": "gradviz.render.gradflow",
     "plot_heatmap": "gradviz.render.gradflow",
@@ -59,13 +56,14 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'gradviz' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    value = getattr(_importlib.import_module(_EXPORTS[name]), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    # Only the public names: not the helpers of this file, nor submodules that imports set as attributes.
+    return list(__all__)

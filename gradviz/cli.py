@@ -168,13 +168,13 @@ def trajectories(function: str, optimizers: tuple[str, ...], start: tuple[float,
     Every optimizer starts from the same point; the GIF shows their trails over the function's contours,
     the minima, a legend with each optimizer's settings (and where one diverged), and f - f* per step.
     """
-    import gradviz.animation as animation
+    from gradviz.pipelines.trajectories import trajectories as run_trajectories
 
     progress, done = _progress(quiet, "rendering")
     try:
-        path = animation.trajectories(function, optimizers or DEFAULT_OPTIMIZERS, output, start=start,
-                                      steps=steps, seed=seed, fps=fps, size=size, dpi=dpi, theme=theme,
-                                      loss_panel=loss_panel, frames=frames, domain=domain, progress=progress)
+        path = run_trajectories(function, optimizers or DEFAULT_OPTIMIZERS, output, start=start,
+                                steps=steps, seed=seed, fps=fps, size=size, dpi=dpi, theme=theme,
+                                loss_panel=loss_panel, frames=frames, domain=domain, progress=progress)
     finally:
         done()
     if not quiet:
@@ -247,7 +247,7 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
     Several optimizers, weight decays or dropouts give side-by-side panels, all from the same initial
     weights on the same data: `gradviz boundary -O sgd -O momentum -O adam` or `--weight-decay 0,0.1`.
     """
-    from gradviz.decision import boundary as run_boundary
+    from gradviz.pipelines.boundary import boundary as run_boundary
 
     if lr is not None and not (math.isfinite(lr) and lr > 0):
         raise InvalidArgument(f"invalid learning rate: {lr} (must be a finite number > 0)")
@@ -317,7 +317,7 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
     same random data: the sigmoid signal shrinks about 7x per layer, the ReLU/He one stays level. Each
     panel's diagnosis (slope per layer, first/last ratio, verdict) is printed too.
     """
-    from gradviz.vanishing import gradflow as run_gradflow
+    from gradviz.pipelines.gradflow import gradflow as run_gradflow
 
     if data != "random":
         DATASETS.lookup(data)

@@ -40,7 +40,7 @@ SEMINAR: list[tuple[str, str, dict[str, Any]]] = [
 def build_seminar(folder: str | Path, *, suffix: str = ".gif", size: tuple[int, int] = GALLERY_SIZE,
                   seed: int = 0) -> Iterator[Path]:
     """Write the seminar sequence into `folder`, yielding each path as it is written."""
-    from gradviz.decision import boundary
+    from gradviz.pipelines.boundary import boundary
 
     for stem, caption, arguments in SEMINAR:
         yield boundary(path=Path(folder) / f"{stem}{suffix}", size=size, dpi=67, fps=10, frames=40, seed=seed,
@@ -49,8 +49,8 @@ def build_seminar(folder: str | Path, *, suffix: str = ".gif", size: tuple[int, 
 
 def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[Path]:
     """Write gallery files into `folder`, yielding each path as it is written."""
-    from gradviz.animation import trajectories
-    from gradviz.decision import boundary
+    from gradviz.pipelines.trajectories import trajectories
+    from gradviz.pipelines.boundary import boundary
 
     folder = Path(folder)
     for name, function in FUNCTIONS.items():
@@ -62,7 +62,7 @@ def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[
     yield boundary("spirals", folder / "boundary-optimizers.gif", optimizers=["sgd", "momentum", "adam"],
                    hidden=(32, 32), steps=500, size=GALLERY_SIZE, dpi=67, frames=30, fps=8, seed=seed)
     yield from build_seminar(folder, seed=seed)
-    from gradviz.vanishing import gradflow
+    from gradviz.pipelines.gradflow import gradflow
 
     yield gradflow(folder / "gradflow-sigmoid-vs-relu.gif", steps=100, size=GALLERY_SIZE, dpi=67, frames=50, seed=seed)
     yield gradflow(folder / "gradflow-profile.png", view="profile", steps=100, seed=seed)

@@ -45,7 +45,41 @@ def test_layering(path):
 
 
 def test_the_walk_sees_the_modules():
-    assert {"tracing.py", "output.py", "cli.py", "render/trajectories.py"} <= {
-        p.relative_to(PACKAGE).as_posix() for p in MODULES}
+    assert {"tracing.py", "output.py", "cli.py", "render/trajectories.py", "pipelines/trajectories.py",
+            "pipelines/boundary.py", "pipelines/gradflow.py"} <= {p.relative_to(PACKAGE).as_posix() for p in MODULES}
     assert "torch" in {top(n) for n in imports_of(PACKAGE / "tracing.py")}
     assert "imageio" in {top(n) for n in imports_of(PACKAGE / "output.py")}
+
+
+def test_every_command_has_a_pipeline_and_a_renderer_of_its_name():
+    import gradviz.cli
+
+    commands = set(gradviz.cli.cli.commands) - {"list", "gallery"}
+    assert commands
+    for command in commands:
+        assert (PACKAGE / "pipelines" / f"{command}.py").exists(), command
+        assert (PACKAGE / "render" / f"{command}.py").exists(), command
+
+
+def test_reexported_functions_are_not_shadowed_by_submodules():
+    import importlib
+
+    import gradviz
+
+    for name in gradviz.__all__:
+        getattr(gradviz, name)
+    for path in MODULES:  # importing every submodule sets each as an attribute of its package
+        parts = [part for part in path.relative_to(PACKAGE).with_suffix("").parts if part != "__init__"]
+        if parts != ["__main__"]:
+            importlib.import_module(".".join(["gradviz", *parts]))
+    for name in ("trajectories", "animate", "boundary", "gradflow", "trace", "train"):
+        assert callable(getattr(gradviz, name)) and not isinstance(getattr(gradviz, name), type(gradviz)), name
+    top_modules = {p.stem for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    assert not top_modules & set(gradviz.__all__)
+
+
+def test_dir_shows_only_public_names():
+    import gradviz
+
+    assert set(dir(gradviz)) == set(gradviz.__all__)
+    assert not {"Any", "annotations", "importlib"} & set(dir(gradviz))

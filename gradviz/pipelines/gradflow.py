@@ -67,7 +67,7 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
 
     report, when given, receives one line of diagnosis per configuration.
     """
-    from gradviz.animation import check_fps, write_rendered
+    from gradviz.pipelines.trajectories import check_fps, write_rendered
     from gradviz.output import check_output_path, write_image
     from gradviz.render.frames import check_render_options
     from gradviz.render.gradflow import VIEWS

@@ -44,7 +44,7 @@ def train_variants(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Any]:
     """Train one MLP per combination of optimizer x weight_decay x dropout; -> list of TrainingRuns."""
-    from gradviz.animation import _normalize_optimizers
+    from gradviz.pipelines.trajectories import _normalize_optimizers
     from gradviz.nets import make_dataset, mlp, train
     from gradviz.records import format_hyperparams
 
@@ -101,7 +101,7 @@ def boundary(
     **training: Any,
 ) -> Path:
     """Train the variants (see train_variants) and animate their decision boundaries side by side."""
-    from gradviz.animation import check_fps, write_rendered
+    from gradviz.pipelines.trajectories import check_fps, write_rendered
     from gradviz.output import check_output_path
     from gradviz.render.frames import check_render_options
     from gradviz.render.theme import THEMES
