@@ -51,6 +51,8 @@ _EXPORTS = {
     "plot_clipping": "gradviz.render.gradflow",
     "plot_update_ratio": "gradviz.render.gradflow",
     "plot_grid": "gradviz.render.gradflow",
+    "FIGURES": "gradviz.figures",
+    "figure": "gradviz.pipelines.figure",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

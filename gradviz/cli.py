@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import click
 
+from gradviz.figures import FIGURES
 from gradviz.functions import FUNCTIONS, parse_domain
 from gradviz.nets.data import DATASETS
 from gradviz.optim import DEFAULT_OPTIMIZERS, OPTIMIZERS, parse_optimizer
@@ -333,11 +334,43 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
         click.echo(f"wrote {path}", err=True)
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("name", type=NameType(FIGURES), metavar="NAME")
+@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
+@click.option("--dpi", type=float, default=100, show_default=True, help="Dots per inch.")
+@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
+@click.option("--fps", type=float, default=15, show_default=True, help="Frames per second (animated figures).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for data and weights.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file [default: NAME.png, or NAME.gif for an animated figure; those also take .mp4].")
+@click.option("-q", "--quiet", is_flag=True, help="Do not print the file written.")
+def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float, seed: int, output: Path | None,
+           quiet: bool) -> None:
+    """Draw one of the lecture's figures (see `gradviz list figures`).
+
+    \b
+    Examples:
+      gradviz figure activations                 sigmoid' <= 1/4 and the saturated region -> activations.png
+      gradviz figure momentum -o ravine.gif      GD's zig-zag against momentum and Nesterov, animated
+      gradviz figure regularization --theme dark
+    """
+    from gradviz.pipelines.figure import figure as run_figure
+
+    progress, done = _progress(quiet, "rendering")
+    try:
+        path = run_figure(name, output, size=size, dpi=dpi, theme=theme, fps=fps, seed=seed, progress=progress)
+    finally:
+        done()
+    if not quiet:
+        click.echo(f"wrote {path}", err=True)
+
+
 @cli.command("list", context_settings=CONTEXT)
-@click.argument("what", type=click.Choice(["functions", "optimizers", "themes", "datasets", "activations", "inits"]),
+@click.argument("what", type=click.Choice(["functions", "optimizers", "themes", "datasets", "activations", "inits",
+                                          "figures"]),
                 default="functions")
 def list_(what: str) -> None:
-    """List test functions, optimizers (with default settings), themes, datasets, activations or inits."""
+    """List test functions, optimizers (with default settings), themes, datasets, activations, inits or figures."""
     if what == "functions":
         rows = []
         for name, fn in FUNCTIONS.items():
@@ -354,6 +387,10 @@ def list_(what: str) -> None:
         width = max(map(len, OPTIMIZERS))
         for name, spec in OPTIMIZERS.items():
             click.echo(f"{name:<{width}}  {format_hyperparams(spec.defaults):<30}  {spec.summary} ({spec.reference})")
+    elif what == "figures":
+        width = max(map(len, FIGURES))
+        for name, spec in FIGURES.items():
+            click.echo(f"{name:<{width}}  {'gif' if spec.animated else 'png'}  {spec.summary}")
     elif what == "themes":
         for name, theme in _theme_registry().items():
             click.echo(f"{name:<6}  colormap {theme.colormap}, background {theme.background}")

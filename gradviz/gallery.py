@@ -1,7 +1,8 @@
 """The gallery and the seminar sequence, rebuilt from the registries by `gradviz gallery`.
 
 One trajectory GIF per showcase function with the default optimizers, the decision-boundary GIFs, the
-PyTorch seminar of the lecture as a numbered sequence, and the gradient-flow GIF and figures. The same seed and versions give the same
+PyTorch seminar of the lecture as a numbered sequence, the gradient-flow GIF and figures, and the
+lecture's own figures (gradviz.FIGURES). The same seed and versions give the same
 bytes, so a rebuild that changes nothing shows no diff in git.
 """
 
@@ -10,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
+from gradviz.figures import FIGURES
 from gradviz.functions import FUNCTIONS
 
-__all__ = ["build_gallery", "SEMINAR", "build_seminar", "GALLERY_SIZE"]
+__all__ = ["build_gallery", "SEMINAR", "build_seminar", "build_figures", "GALLERY_SIZE"]
 
 GALLERY_SIZE = (640, 360)
 
@@ -47,6 +49,15 @@ def build_seminar(folder: str | Path, *, suffix: str = ".gif", size: tuple[int, 
                        title=caption, **arguments)
 
 
+def build_figures(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
+    """Write every lecture figure of FIGURES into `folder` as figure-NAME.png (or .gif when animated)."""
+    from gradviz.pipelines.figure import figure
+
+    for name, spec in FIGURES.items():
+        yield figure(name, Path(folder) / f"figure-{name}{spec.suffix}", seed=seed,
+                     **(dict(size=GALLERY_SIZE, dpi=67) if spec.animated else {}))
+
+
 def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[Path]:
     """Write gallery files into `folder`, yielding each path as it is written."""
     from gradviz.pipelines.trajectories import trajectories
@@ -69,3 +80,4 @@ def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[
     yield gradflow(folder / "gradflow-heatmap.png", view="heatmap", steps=100, seed=seed)
     yield gradflow(folder / "gradflow-grid.png", view="grid", activations=("sigmoid", "sigmoid", "tanh", "relu", "relu"),
                    inits=("default", "xavier", "default", "default", "he"), steps=50, size=(1280, 560), seed=seed)
+    yield from build_figures(folder, seed=seed)

@@ -33,9 +33,10 @@ def test_layering(path):
     tops = {top(n) for n in names}
     if relative.startswith("render/"):
         assert "torch" not in tops, relative
-    if relative in ("tracing.py", "gradients.py", "functions.py") or relative.startswith(("optim/", "nets/")):
+    if relative in ("tracing.py", "gradients.py", "functions.py", "lecture.py", "expressions.py") or \
+            relative.startswith(("optim/", "nets/")):
         assert "matplotlib" not in tops, relative
-    if relative in ("records.py", "registry.py", "diagnosis.py"):
+    if relative in ("records.py", "registry.py", "diagnosis.py", "figures.py"):
         assert not tops & {"torch", "matplotlib"}, relative
     if relative != "output.py":
         assert not tops & {"imageio", "PIL", "imageio_ffmpeg"}, relative

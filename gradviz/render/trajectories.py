@@ -142,6 +142,13 @@ class TrajectoryRenderer(FrameRenderer):
                                    self.total_steps)
         self._background = self.counter.background
 
+    def restage(self) -> None:
+        """Copy the static background again after drawing more on it (a gradient field, other labels)."""
+        self.canvas.draw()
+        self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(self.figure.bbox),
+                                   self.total_steps)
+        self._background = self.counter.background
+
     def _build_loss_panel(self, fig: Figure, font: float, scale: float) -> None:
         theme, surface = self.theme, self.surface
         lax = fig.add_axes((0.655, 0.54, 0.325, 0.35))

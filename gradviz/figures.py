@@ -1,0 +1,62 @@
+"""The registry of the lecture's own figures: `FIGURES`, name -> a callable that draws one.
+
+Listing it imports neither torch nor matplotlib (the CLI's `gradviz list figures` and its name checks read
+it); calling an entry computes the figure's numbers (gradviz/lecture.py) and draws them
+(gradviz/render/figure.py) through gradviz/pipelines/figure.py. A static entry returns a matplotlib
+Figure; an animated one returns a frame renderer (iterate it, or write it with `gradviz.figure`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gradviz.registry import Registry
+
+__all__ = ["FigureSpec", "FIGURES"]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One lecture figure: its name, a one-line summary, and whether it is animated (a GIF)."""
+
+    name: str
+    summary: str
+    animated: bool = False
+
+    @property
+    def suffix(self) -> str:
+        return ".gif" if self.animated else ".png"
+
+    def __call__(self, **options: Any) -> Any:
+        """Compute and draw: a matplotlib Figure, or a renderer for an animated figure.
+
+        options: size=(w, h), dpi, theme, font_scale, seed (for figures with randomness).
+        """
+        from gradviz.pipelines.figure import build_figure
+
+        return build_figure(self.name, **options)
+
+
+FIGURES: Registry = Registry("figure")
+for _spec in (
+    FigureSpec("losses", "0-1, hinge, logistic, squared and exponential loss against the margin y f(x); "
+                         "log loss as -log p(y|x)"),
+    FigureSpec("activations", "sigmoid, tanh, ReLU, leaky ReLU and their derivatives; max sigmoid' = 1/4, "
+                              "saturation shaded"),
+    FigureSpec("vanishing-bound", "the 0.25^n bound on products of sigmoid' against the measured deep-MLP "
+                                  "gradient ratio"),
+    FigureSpec("learning-rates", "GD on 1-D and 2-D quadratics: lr too small, right, oscillating, diverging"),
+    FigureSpec("batch-size", "full-batch GD, mini-batch and SGD on the exact empirical risk of a 2-weight "
+                             "logistic regression", animated=True),
+    FigureSpec("momentum", "GD's zig-zag against momentum and Nesterov in a ravine, velocity arrows",
+               animated=True),
+    FigureSpec("adam-bias", "Adam's m_t, v_t and bias-corrected estimates; per-coordinate steps of Adagrad, "
+                            "RMSprop, Adam"),
+    FigureSpec("regularization", "L1 and L2 constraint regions with the constrained optima; regularization "
+                                 "paths"),
+    FigureSpec("universal-approximation", "one-hidden-layer sigmoid nets of width 1, 3, 10, 50 fitting a "
+                                          "smooth curve with a step"),
+):
+    FIGURES.register(_spec.name, _spec)
+del _spec

@@ -1,0 +1,108 @@
+"""The pipeline behind `gradviz figure NAME`: compute one lecture figure, draw it, write it.
+
+The numbers come from gradviz/lecture.py (formulas and real torch runs), the drawing from
+gradviz/render/figure.py. Static figures are written as PNG; animated ones (`batch-size`, `momentum`) as
+GIF or MP4, or their last frame as PNG. Every option is checked before any computing starts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from gradviz.figures import FIGURES
+from gradviz.registry import InvalidArgument, check_positive
+
+__all__ = ["figure", "build_figure"]
+
+Progress = Callable[[int, int], None]
+
+
+def _static(compute: Callable[..., Any], draw: str) -> Callable[..., Any]:
+    def build(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
+        import gradviz.render.figure as render
+
+        return getattr(render, draw)(compute(seed), size=size, dpi=dpi, theme=theme, font_scale=font_scale)
+
+    return build
+
+
+def _batch_size(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
+    from gradviz.lecture import batch_size_paths
+    from gradviz.render.trajectories import TrajectoryRenderer
+
+    record = batch_size_paths(seed=seed)
+    renderer = TrajectoryRenderer(record.paths, record.surface, size=size, dpi=dpi, theme=theme,
+                                  title="Empirical risk (log loss)")
+    renderer.axes.set_xlabel("weight w₁")
+    renderer.axes.set_ylabel("weight w₂")
+    renderer.restage()
+    return renderer
+
+
+def _momentum(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
+    from gradviz.lecture import momentum_paths
+    from gradviz.render.figure import MomentumRenderer
+
+    surface, paths = momentum_paths()
+    return MomentumRenderer(paths, surface, size=size, dpi=dpi, theme=theme,
+                            title="Ravine (x² + 25y²)/2")
+
+
+def _builders() -> dict[str, Callable[..., Any]]:
+    from gradviz import lecture
+
+    return {
+        "losses": _static(lambda seed: lecture.loss_curves(), "draw_losses"),
+        "activations": _static(lambda seed: lecture.activation_curves(), "draw_activations"),
+        "vanishing-bound": _static(lambda seed: lecture.vanishing_bound(seed=seed), "draw_vanishing_bound"),
+        "learning-rates": _static(lambda seed: lecture.learning_rates(), "draw_learning_rates"),
+        "adam-bias": _static(lambda seed: lecture.adam_bias(), "draw_adam_bias"),
+        "regularization": _static(lambda seed: lecture.regularization(seed=seed), "draw_regularization"),
+        "universal-approximation": _static(lambda seed: lecture.universal_approximation(seed=seed),
+                                           "draw_universal_approximation"),
+        "batch-size": _batch_size,
+        "momentum": _momentum,
+    }
+
+
+def build_figure(name: str, *, size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str = "light",
+                 font_scale: float = 1.0, seed: int = 0) -> Any:
+    """FIGURES[name]'s content: a matplotlib Figure (static) or a frame renderer (animated)."""
+    from gradviz.render.frames import check_render_options
+    from gradviz.render.theme import THEMES
+
+    spec = FIGURES.lookup(name)
+    check_render_options(size=size, dpi=dpi, frames=None)
+    THEMES.lookup(theme)
+    check_positive("font_scale", font_scale)
+    builders = _builders()
+    if set(builders) != set(FIGURES):  # a registry entry without a builder is a bug here, not bad input
+        raise RuntimeError(f"figures without a builder: {sorted(set(FIGURES) ^ set(builders))}")
+    return builders[spec.name](size=size, dpi=dpi, theme=theme, font_scale=font_scale, seed=seed)
+
+
+def figure(name: str, path: str | os.PathLike[str] | None = None, *, size: tuple[int, int] = (960, 540),
+           dpi: float = 100, theme: str = "light", font_scale: float = 1.0, fps: float = 15, seed: int = 0,
+           progress: Progress | None = None) -> Path:
+    """Draw the lecture figure `name` (see `gradviz.FIGURES`) into `path` (default: NAME.png, or NAME.gif
+    for an animated one) and return the path. Static figures write PNG only."""
+    from gradviz.output import check_output_path, write_image
+    from gradviz.pipelines.trajectories import check_fps, write_rendered
+    from gradviz.render.frames import check_render_options
+
+    spec = FIGURES.lookup(name)
+    out = check_output_path(path if path is not None else f"{spec.name}{spec.suffix}",
+                            (".gif", ".mp4", ".png") if spec.animated else (".png",))
+    check_fps(fps, out)
+    check_render_options(size=size, dpi=dpi, frames=None)
+    content = build_figure(spec.name, size=size, dpi=dpi, theme=theme, font_scale=font_scale, seed=seed)
+    if spec.animated:
+        return write_rendered(content, out, fps=fps, progress=progress)
+    from gradviz.render.figure import rgb_of
+
+    written = write_image(rgb_of(content), out)
+    if progress is not None:
+        progress(1, 1)
+    return written

@@ -1,0 +1,337 @@
+"""Drawing the lecture's figures from the records of gradviz/lecture.py (matplotlib only, no torch).
+
+Each `draw_*` function takes one record and returns a matplotlib Figure sized for a slide: a title, labelled
+axes, a legend, and every piece of text inside the figure (constrained layout). Animated figures reuse the
+trajectory renderer (`batch-size`) or extend it with arrows for the velocity (`momentum`).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from gradviz.render.theme import THEMES, Theme
+from gradviz.render.trajectories import TrajectoryRenderer
+
+__all__ = [
+    "draw_losses", "draw_activations", "draw_vanishing_bound", "draw_learning_rates", "draw_adam_bias",
+    "draw_regularization", "draw_universal_approximation", "MomentumRenderer", "new_figure", "rgb_of",
+]
+
+COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")  # Okabe-Ito
+
+
+def _theme(theme: str | Theme) -> Theme:
+    return theme if isinstance(theme, Theme) else THEMES.lookup(theme)
+
+
+def _font(size: tuple[int, int], dpi: float, font_scale: float = 1.0) -> float:
+    """Points for body text: the same share of the image at any size and dpi (10 pt at 960x540 / 100 dpi)."""
+    return max(6.0, 10.0 * min(size[0] / 960, size[1] / 540) * 100 / dpi * font_scale)
+
+
+@contextmanager
+def _style(theme: Theme, font: float) -> Iterator[None]:
+    import matplotlib
+
+    colours = [theme.foreground if c == "#000000" and theme.name == "dark" else c for c in COLORS]
+    with matplotlib.rc_context({
+        "font.size": font, "axes.titlesize": font * 1.15, "axes.labelsize": font, "legend.fontsize": font * 0.85,
+        "xtick.labelsize": font * 0.85, "ytick.labelsize": font * 0.85, "figure.titlesize": font * 1.3,
+        "text.color": theme.foreground, "axes.labelcolor": theme.foreground, "axes.edgecolor": theme.grid,
+        "xtick.color": theme.foreground, "ytick.color": theme.foreground, "axes.facecolor": theme.background,
+        "figure.facecolor": theme.background, "savefig.facecolor": theme.background, "grid.color": theme.grid,
+        "legend.facecolor": theme.background, "legend.edgecolor": theme.grid, "legend.labelcolor": theme.foreground,
+        "axes.grid": True, "grid.alpha": 0.6, "lines.linewidth": 2.0 * font / 10,
+        "axes.prop_cycle": matplotlib.cycler(color=colours), "mathtext.fontset": "dejavusans",
+    }):
+        yield
+
+
+def new_figure(size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str | Theme = "light",
+               font_scale: float = 1.0) -> tuple[Figure, float, Theme]:
+    """An Agg figure of `size` pixels with constrained layout (which keeps all text inside it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    theme = _theme(theme)
+    fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained",
+                 facecolor=theme.background)
+    FigureCanvasAgg(fig)
+    return fig, _font(size, dpi, font_scale), theme
+
+
+def rgb_of(fig: Figure) -> np.ndarray:
+    """The figure drawn, as an (H, W, 3) uint8 array."""
+    from gradviz.render.frames import rgb_copy
+
+    fig.canvas.draw()
+    return rgb_copy(np.asarray(fig.canvas.buffer_rgba()))
+
+
+def _figure(size: tuple[int, int], dpi: float, theme: str | Theme, font_scale: float):  # type: ignore[no-untyped-def]
+    fig, font, th = new_figure(size, dpi, theme, font_scale)
+    return fig, font, th, _style(th, font)
+
+
+def _finish(fig: Figure, title: str) -> Figure:
+    fig.suptitle(title, fontweight="bold")
+    fig.canvas.draw()  # resolve the constrained layout inside the style context
+    return fig
+
+
+# -- static figures -----------------------------------------------------------------------------------------
+
+def draw_losses(curves: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str | Theme = "light",
+                font_scale: float = 1.0) -> Figure:
+    """Losses against the margin y f(x) (left); the log loss as -log p(y|x) against p (right)."""
+    fig, font, th, style = _figure(size, dpi, theme, font_scale)
+    with style:
+        left, right = fig.subplots(1, 2, width_ratios=(2, 1))
+        for name, y in curves.curves.items():
+            kwargs = {"drawstyle": "steps-post", "color": th.foreground} if name == "0-1" else {}
+            left.plot(curves.x, y, label=name, **kwargs)
+        left.set_ylim(-0.1, 4.0)
+        left.set_xlim(curves.x[0], curves.x[-1])
+        left.axvline(0, color=th.grid, lw=1, zorder=0)
+        left.set_xlabel("margin  m = y·f(x)   (m < 0: wrong side)")
+        left.set_ylabel("loss")
+        left.set_title("upper bounds of the 0-1 loss")
+        left.legend(loc="upper right")
+        right.plot(curves.extra["p"], curves.extra["nll"], color=COLORS[1], label="−log p(y | x)")
+        right.set_xlim(0, 1)
+        right.set_ylim(0, 5.5)
+        right.set_xlabel("p(y | x) = σ(m)")
+        right.set_ylabel("log loss")
+        right.set_title("log loss = negative log-likelihood")
+        right.legend(loc="upper right")
+        return _finish(fig, "Loss functions of the margin")
+
+
+def draw_activations(curves: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
+                     theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
+    """Activations (left) and their derivatives (right), sigmoid' <= 1/4 marked, saturation shaded."""
+    fig, font, th, style = _figure(size, dpi, theme, font_scale)
+    names = [n for n in curves.curves if not n.endswith("'")]
+    edge = curves.extra["saturated"]
+    x = curves.x
+    with style:
+        left, right = fig.subplots(1, 2)
+        for ax in (left, right):
+            for lo, hi in ((x[0], -edge), (edge, x[-1])):
+                ax.axvspan(lo, hi, color=COLORS[4], alpha=0.15, lw=0,
+                           label="sigmoid saturated: σ' < 0.01" if lo == x[0] else None)
+        for name in names:
+            left.plot(x, curves.curves[name], label=name)
+            right.plot(x, curves.curves[name + "'"], label=name + "'")
+        right.axhline(0.25, color=COLORS[0], ls="--", lw=1.2)
+        right.plot([0], [0.25], "o", color=COLORS[0], ms=font * 0.6, label="max σ' = σ'(0) = 1/4")
+        left.set_ylim(-1.5, 3.0)
+        right.set_ylim(-0.1, 1.5)
+        for ax, what in ((left, "activation g(x)"), (right, "derivative g'(x)")):
+            ax.set_xlim(x[0], x[-1])
+            ax.set_xlabel("x")
+            ax.set_ylabel(what)
+            ax.legend(loc="upper left")
+        left.set_title("activations")
+        right.set_title("derivatives: σ' is noticeably > 0 only near 0")
+        return _finish(fig, "Activations and their derivatives")
+
+
+def draw_vanishing_bound(curves: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
+                         theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
+    """0.25^n on a log axis against n sigmoid layers, with the measured first/last signal ratio."""
+    fig, font, th, style = _figure(size, dpi, theme, font_scale)
+    with style:
+        ax = fig.subplots()
+        ax.semilogy(curves.x, curves.curves["bound"], "--", color=COLORS[0],
+                    label="bound on the product of σ': 0.25ⁿ")
+        ax.semilogy(curves.extra["layers"], curves.extra["measured"], "o-", color=COLORS[1], ms=font * 0.6,
+                    label="measured: deep sigmoid MLP (PyTorch init), first/last gradient")
+        ax.set_xlabel("number n of sigmoid layers the gradient passes through")
+        ax.set_ylabel("gradient at the first layer / at the last")
+        ax.set_title("each sigmoid layer multiplies the backward signal by at most 1/4 (times |W|)")
+        ax.legend(loc="lower left")
+        return _finish(fig, "Vanishing gradients: the 0.25ⁿ bound")
+
+
+def draw_learning_rates(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
+                        theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
+    """Top: GD on (a/2) x^2, one panel per lr. Bottom: the same on a 2-D quadratic, and loss against step."""
+    fig, font, th, style = _figure(size, dpi, theme, font_scale)
+    a = record.curvature
+    with style:
+        grid = fig.add_gridspec(2, 4, height_ratios=(1, 1.25))
+        top = [fig.add_subplot(grid[0, i]) for i in range(4)]
+        contour_ax = fig.add_subplot(grid[1, :2])
+        loss_ax = fig.add_subplot(grid[1, 2:])
+        span = 1.25 * float(np.abs(record.paths_1d[:, 0]).max())
+        xs = np.linspace(-span, span, 200)
+        for i, (ax, name, c) in enumerate(zip(top, record.names, record.factors)):
+            path = record.paths_1d[i][:7]
+            ax.plot(xs, 0.5 * a * xs**2, color=th.grid if th.name == "dark" else "#999999", lw=1.5)
+            ax.plot(path, 0.5 * a * path**2, "o-", color=COLORS[i], ms=font * 0.4, lw=1.3)
+            ax.set_title(f"{name}: lr = {c:g}/a", color=COLORS[i] if th.name == "light" else th.foreground)
+            ax.set_xlim(-span, span)
+            ax.set_ylim(-0.05 * span**2, 0.5 * a * span**2)
+            ax.set_xlabel("x")
+            if i == 0:
+                ax.set_ylabel("f(x) = a x²/2")
+        a1, a2 = record.curvatures_2d
+        lim = 1.3 * float(np.abs(record.paths_2d[:, 0]).max())
+        gx, gy = np.meshgrid(np.linspace(-lim, lim, 200), np.linspace(-lim * 0.6, lim * 0.6, 200))
+        contour_ax.contour(gx, gy, 0.5 * (a1 * gx**2 + a2 * gy**2), levels=12, colors=th.grid, linewidths=0.8)
+        for i, name in enumerate(record.names):
+            path = record.paths_2d[i][:9]
+            contour_ax.plot(path[:, 0], path[:, 1], "o-", color=COLORS[i], ms=font * 0.35, lw=1.3, label=name)
+            loss_ax.semilogy(np.arange(record.losses_2d.shape[1]), record.losses_2d[i], "o-", ms=font * 0.3,
+                             color=COLORS[i], label=f"{name} (lr = {record.factors[i]:g}/a₂)")
+        contour_ax.plot([0], [0], "*", color=th.minimum, ms=font * 1.2, mec=th.foreground)
+        contour_ax.set_xlim(-lim, lim)
+        contour_ax.set_ylim(-lim * 0.6, lim * 0.6)
+        contour_ax.set_xlabel("x")
+        contour_ax.set_ylabel("y")
+        contour_ax.set_title(f"(a₁x² + a₂y²)/2, a₁ = {a1:g}, a₂ = {a2:g}")
+        loss_ax.set_xlabel("iteration")
+        loss_ax.set_ylabel("f (log scale)")
+        loss_ax.set_title("loss against iterations")
+        loss_ax.legend(loc="lower left", ncols=2)
+        return _finish(fig, "Choosing the learning rate: converge for lr < 2/a, diverge beyond")
+
+
+def draw_adam_bias(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
+                   theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
+    """m_t, m̂_t (left), v_t, v̂_t (middle) for a constant gradient; per-coordinate steps (right)."""
+    fig, font, th, style = _figure(size, dpi, theme, font_scale)
+    b1, b2 = record.betas
+    g = record.gradient
+    with style:
+        m_ax, v_ax, s_ax = fig.subplots(1, 3)
+        m_ax.plot(record.t, record.m, color=COLORS[1], label="m_t (torch exp_avg)")
+        m_ax.plot(record.t, record.m_hat, "--", color=COLORS[0], label="m̂_t = m_t / (1 − β₁ᵗ)")
+        m_ax.axhline(g, color=th.grid, lw=1, zorder=0)
+        m_ax.set_ylim(0, 1.25 * g)
+        m_ax.set_title(f"first moment, β₁ = {b1:g}")
+        m_ax.set_ylabel(f"estimate of g = {g:g}")
+        v_ax.semilogy(record.t, record.v, color=COLORS[1], label="v_t (torch exp_avg_sq)")
+        v_ax.semilogy(record.t, record.v_hat, "--", color=COLORS[0], label="v̂_t = v_t / (1 − β₂ᵗ)")
+        v_ax.set_title(f"second moment, β₂ = {b2:g}")
+        v_ax.set_ylabel(f"estimate of g² = {g * g:g}")
+        v_ax.set_ylim(record.v.min() / 3, 3 * g * g)
+        for ax in (m_ax, v_ax):
+            ax.set_xlabel("step t")
+            ax.set_xlim(0, record.t[-1])
+            ax.legend(loc="lower right")
+        for i, (name, steps) in enumerate(record.steps.items()):
+            t = np.arange(1, len(steps) + 1)
+            s_ax.semilogy(t, np.maximum(steps[:, 0], 1e-12), color=COLORS[i + 2], label=f"{name}: x (flat)")
+            s_ax.semilogy(t, np.maximum(steps[:, 1], 1e-12), ":", color=COLORS[i + 2], label=f"{name}: y (steep)")
+        a1, a2 = record.curvatures
+        s_ax.set_ylim(1e-5, 1.0)
+        s_ax.set_xlim(0, len(steps))
+        s_ax.set_xlabel("step t")
+        s_ax.set_ylabel("|Δθᵢ|, the step per coordinate")
+        s_ax.set_title(f"steps on (x² + {a2 / a1:g}y²)/2\nlr = {record.lr:g}")
+        s_ax.legend(loc="upper right", ncols=1, fontsize=font * 0.7)
+        return _finish(fig, f"Adam's bias correction (β₁ = {b1:g}, β₂ = {b2:g}, ε = {record.eps:g})")
+
+
+def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
+                        theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
+    """L1 diamond and L2 disc with the loss contours and constrained optima; paths under L1 and L2."""
+    fig, font, th, style = _figure(size, dpi, theme, font_scale)
+    A, c, t = record.A, record.center, record.radius
+    with style:
+        ball_ax, l1_ax, l2_ax = fig.subplots(1, 3, width_ratios=(1.15, 1, 1))
+        gx, gy = np.meshgrid(np.linspace(-1.6, 3.0, 300), np.linspace(-3.0, 1.8, 300))
+        d = np.stack([gx - c[0], gy - c[1]], axis=-1)
+        loss = 0.5 * np.einsum("...i,ij,...j->...", d, A, d)
+        # contours through both optima (they touch the regions there), and a few more
+        levels = np.sort(np.unique(np.r_[[0.5 * (w - c) @ A @ (w - c) for w in (record.l1_optimum,
+                                                                              record.l2_optimum)],
+                                          np.linspace(0.1, 4, 6)]))
+        ball_ax.contour(gx, gy, loss, levels=levels, colors=th.grid if th.name == "dark" else "#888888",
+                        linewidths=0.9)
+        ball_ax.fill([t, 0, -t, 0], [0, t, 0, -t], color=COLORS[0], alpha=0.25, label="‖w‖₁ ≤ t")
+        angle = np.linspace(0, 2 * np.pi, 200)
+        ball_ax.plot(t * np.cos(angle), t * np.sin(angle), color=COLORS[1], lw=1.8, label="‖w‖₂ ≤ t")
+        ball_ax.plot(*c, "*", color=th.minimum, ms=font * 1.3, mec=th.foreground, label="unconstrained optimum")
+        ball_ax.plot(*record.l1_optimum, "o", color=COLORS[0], ms=font * 0.8, mec=th.foreground,
+                     label="L1 optimum (w₂ = 0)")
+        ball_ax.plot(*record.l2_optimum, "s", color=COLORS[1], ms=font * 0.7, mec=th.foreground, label="L2 optimum")
+        ball_ax.set_aspect("equal")
+        ball_ax.set_xlim(-1.6, 3.0)
+        ball_ax.set_ylim(-3.0, 1.8)
+        ball_ax.set_xlabel("w₁")
+        ball_ax.set_ylabel("w₂")
+        ball_ax.set_title("constraint regions and loss contours")
+        ball_ax.legend(loc="lower center", fontsize=font * 0.7, ncols=2)
+        for ax, path, name in ((l1_ax, record.path_l1, "L1: λ‖w‖₁"), (l2_ax, record.path_l2, "L2: (λ/2)‖w‖₂²")):
+            for j in range(path.shape[1]):
+                ax.semilogx(record.lambdas, path[:, j], "o-", ms=font * 0.25, color=COLORS[j], label=f"w{j + 1}")
+            ax.axhline(0, color=th.foreground, lw=0.8)
+            ax.set_xlabel("λ (log scale)")
+            ax.set_title(f"path, {name}")
+            ax.set_xlim(record.lambdas.min(), record.lambdas.max())
+        l1_ax.axvline(record.lambda_max, color=th.grid, ls="--", lw=1)
+        l1_ax.set_ylabel("weight of logistic regression")
+        l1_ax.legend(loc="upper right", fontsize=font * 0.7)
+        lo = min(record.path_l1.min(), record.path_l2.min()) * 1.1
+        hi = max(record.path_l1.max(), record.path_l2.max()) * 1.1
+        l1_ax.set_ylim(lo, hi)
+        l2_ax.set_ylim(lo, hi)
+        return _finish(fig, "L1 against L2: L1 sets weights exactly to 0 (sparsity), L2 shrinks them all")
+
+
+def draw_universal_approximation(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
+                                 theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
+    """One panel per width: the trained one-hidden-layer net over the target."""
+    fig, font, th, style = _figure(size, dpi, theme, font_scale)
+    widths = list(record.fits)
+    with style:
+        axes = fig.subplots(1, len(widths), sharey=True)
+        axes = np.atleast_1d(axes)
+        for i, (ax, width) in enumerate(zip(axes, widths)):
+            ax.plot(record.x, record.target, color=th.foreground, lw=1.2, ls="--", label="target")
+            ax.plot(record.x, record.fits[width], color=COLORS[i % len(COLORS)], label=f"net, {width} unit{'s' if width > 1 else ''}")
+            ax.set_title(f"width {width}: MSE {record.errors[width]:.2g}")
+            ax.set_xlabel("x")
+            ax.set_xlim(record.x[0], record.x[-1])
+            ax.legend(loc="upper left", fontsize=font * 0.7)
+        axes[0].set_ylabel("y")
+        return _finish(fig, "Universal approximation: one hidden sigmoid layer, growing width")
+
+
+# -- animated -----------------------------------------------------------------------------------------------
+
+class MomentumRenderer(TrajectoryRenderer):
+    """The trajectory renderer with one arrow per path for its velocity x_k - x_(k-1) (scaled by
+    `arrow_scale` to be visible), drawn with the moving artists of each frame."""
+
+    def __init__(self, trajectories: Sequence[Any], surface: Any, *, arrow_scale: float = 3.0, **kwargs: Any) -> None:
+        super().__init__(trajectories, surface, **kwargs)
+        self.arrow_scale = arrow_scale
+        starts = np.array([t.points[0] for t in self.trajectories])
+        self.arrows = self.axes.quiver(starts[:, 0], starts[:, 1], np.zeros(len(starts)), np.zeros(len(starts)),
+                                       color=self._colors, angles="xy", scale_units="xy", scale=1.0 / arrow_scale,
+                                       width=0.006, animated=True, zorder=7)
+
+    def velocities(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """(heads, velocities) at frame `index`: velocity = x_k - x_(k-1), zero at the start."""
+        step = int(self.frame_steps[index])
+        heads, velocity = [], []
+        for t in self.trajectories:
+            end = min(step, t.steps)
+            heads.append(t.points[end])
+            velocity.append(t.points[end] - t.points[end - 1] if end > 0 else np.zeros(2))
+        return np.array(heads), np.array(velocity)
+
+    def _draw(self, index: int) -> int:
+        step = super()._draw(index)
+        heads, velocity = self.velocities(index)
+        self.arrows.set_offsets(heads)
+        self.arrows.set_UVC(velocity[:, 0], velocity[:, 1])
+        self.axes.draw_artist(self.arrows)
+        return step
