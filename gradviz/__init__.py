@@ -53,6 +53,7 @@ _EXPORTS = {
     "plot_grid": "gradviz.render.gradflow",
     "FIGURES": "gradviz.figures",
     "figure": "gradviz.pipelines.figure",
+    "expression": "gradviz.expressions",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -54,13 +54,32 @@ class NameType(click.ParamType):
         return [CompletionItem(n) for n in self.registry if n.startswith(incomplete)]
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from gradviz.registry import normalize_name
+
         try:
+            if self.registry is FUNCTIONS and isinstance(value, str) and normalize_name(value) not in FUNCTIONS:
+                from gradviz.expressions import function_from_text
+
+                function_from_text(value)  # an expression in x and y, checked here (no torch needed)
+                return value
             self.registry.lookup(value)
         except InvalidArgument as error:
             self.fail(str(error), param, ctx)
-        from gradviz.registry import normalize_name
-
         return normalize_name(value)
+
+
+def _function(name_or_text: str, domain: Any, minimum: tuple[float, float] | None) -> Any:
+    """A registry name as is; an expression as a TestFunction with its window and known minimum."""
+    from gradviz.registry import normalize_name
+
+    if normalize_name(name_or_text) in FUNCTIONS:
+        if minimum is not None:
+            raise InvalidArgument(f"--minimum is for functions given as expressions; {name_or_text!r} knows its "
+                                  "minima")
+        return name_or_text
+    from gradviz.expressions import expression
+
+    return expression(name_or_text, domain=domain, minimum=minimum)
 
 
 class PairType(click.ParamType):
@@ -138,7 +157,11 @@ def cli() -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
-              help="Test function to descend (see `gradviz list functions`).")
+              help="Test function to descend (see `gradviz list functions`), or an expression in x and y: "
+                   "-f \"x**2 + 10*sin(y)\" (+ - * / **, sin cos tan exp log sqrt abs tanh sinh cosh atan "
+                   "sigmoid, pi, e).")
+@click.option("--minimum", type=PairType(",", False, "X,Y"), default=None,
+              help="Where an expression's minimum is, to mark it and plot f - f* [default: unknown, plot f].")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable, with optional settings: -O adam:lr=0.05 -O momentum:lr=1e-3,momentum=0.9 "
                    "(tuples with '/': betas=0.9/0.99). "
@@ -154,26 +177,34 @@ def cli() -> None:
 @click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True,
               help="Colours: light or dark slides.")
 @click.option("--domain", type=DomainType(), default=None,
-              help="Plot window, e.g. --domain=-2:2,-1:3 [default: the function's own].")
+              help="Plot window, e.g. --domain=-2:2,-1:3 [default: the function's own; -3:3,-3:3 for an "
+                   "expression].")
 @click.option("--loss-panel/--no-loss-panel", default=True, show_default=True,
               help="Plot f - f* against the step beside the contours.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same inputs, same bytes).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="trajectories.gif",
               show_default=True, help="Output file: .gif, .mp4 (needs gradviz[video]) or .png (last frame).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
-def trajectories(function: str, optimizers: tuple[str, ...], start: tuple[float, float] | None, steps: int,
+def trajectories(function: str, minimum: tuple[float, float] | None, optimizers: tuple[str, ...],
+                 start: tuple[float, float] | None, steps: int,
                  frames: int | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
                  domain: Any, loss_panel: bool, seed: int, output: Path, quiet: bool) -> None:
     """Animate optimizers racing across a 2-D test function.
 
     Every optimizer starts from the same point; the GIF shows their trails over the function's contours,
     the minima, a legend with each optimizer's settings (and where one diverged), and f - f* per step.
+
+    \b
+    Your own function, as an expression in x and y (start: a fifth in from the window's top-left corner):
+      gradviz trajectories -f "x**2 + 10*sin(y)" --domain=-3:3,-2:2
+      gradviz trajectories -f "(x-1)**2 + 5*(y+0.5)**2" --minimum 1,-0.5 --start=-2,2
     """
     from gradviz.pipelines.trajectories import trajectories as run_trajectories
 
     progress, done = _progress(quiet, "rendering")
     try:
-        path = run_trajectories(function, optimizers or DEFAULT_OPTIMIZERS, output, start=start,
+        path = run_trajectories(_function(function, domain, minimum), optimizers or DEFAULT_OPTIMIZERS, output,
+                                start=start,
                                 steps=steps, seed=seed, fps=fps, size=size, dpi=dpi, theme=theme,
                                 loss_panel=loss_panel, frames=frames, domain=domain, progress=progress)
     finally:

@@ -92,11 +92,14 @@ class TestFunction:
 
 
 def get_function(function: str | TestFunction | Callable[[Any], Any]) -> TestFunction:
-    """A registry name, a TestFunction, or any torch callable on (..., 2) tensors -> TestFunction."""
+    """A registry name, an expression in x and y ('x**2 + 10*sin(y)', see gradviz.expression), a
+    TestFunction, or any torch callable on (..., 2) tensors -> TestFunction."""
     if isinstance(function, TestFunction):
         return function
     if isinstance(function, str):
-        return FUNCTIONS.lookup(function)
+        from gradviz.expressions import function_from_text  # imports this module
+
+        return function_from_text(function)
     if callable(function):
         name = getattr(function, "__name__", type(function).__name__)
         return TestFunction(name=name, expr=None, domain=None, call=function)

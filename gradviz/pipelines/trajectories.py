@@ -132,6 +132,7 @@ def trajectories(
 ) -> Path:
     """Trace each optimizer from the same start on `function` and animate them together.
 
+    function: a registry name, an expression in x and y ('x**2 + 10*sin(y)'), a TestFunction or a callable.
     optimizers: names ('adam'), specs with settings ('adam:lr=0.05,betas=0.9/0.99'), (name, dict) pairs
     or torch.optim.Optimizer classes. Everything is checked before the first step is traced.
     """
@@ -139,7 +140,9 @@ def trajectories(
     from gradviz.render.theme import THEMES
     from gradviz.render.frames import check_render_options
 
-    fn = get_function(function)
+    from gradviz.expressions import fit_window
+
+    fn = fit_window(get_function(function), domain)  # an expression's default start moves into the window
     choices = _normalize_optimizers(optimizers)
     check_positive("steps", steps, integer=True)
     out = check_output_path(path)

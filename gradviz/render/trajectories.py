@@ -113,7 +113,10 @@ class TrajectoryRenderer(FrameRenderer):
         for trajectory, color in zip(self.trajectories, self._colors):
             handles.append(Line2D([], [], color=color, lw=2.2 * scale, marker="o", ms=5 * scale,
                                   label=trajectory.label))
-        name = title if title is not None else (surface.name.replace("-", " ").capitalize() or "f(x, y)")
+        name = surface.name
+        if name.replace("-", "").isalnum():  # a registry name: 'six-hump-camel' -> 'Six hump camel'
+            name = name.replace("-", " ").capitalize()
+        name = title if title is not None else (name or "f(x, y)")  # an expression stays as typed
         ax.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground, fontsize=font * 1.15,
                      loc="left", pad=4)
 
