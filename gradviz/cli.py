@@ -181,6 +181,9 @@ def cli() -> None:
                    "expression].")
 @click.option("--loss-panel/--no-loss-panel", default=True, show_default=True,
               help="Plot f - f* against the step beside the contours.")
+@click.option("--field", type=click.Choice(["arrows", "streamlines"]), is_flag=False, flag_value="arrows",
+              default=None, help="Draw the normalized negative gradient under the paths: --field (arrows) or "
+                                 "--field=streamlines.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same inputs, same bytes).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="trajectories.gif",
               show_default=True, help="Output file: .gif, .mp4 (needs gradviz[video]) or .png (last frame).")
@@ -188,7 +191,7 @@ def cli() -> None:
 def trajectories(function: str, minimum: tuple[float, float] | None, optimizers: tuple[str, ...],
                  start: tuple[float, float] | None, steps: int,
                  frames: int | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
-                 domain: Any, loss_panel: bool, seed: int, output: Path, quiet: bool) -> None:
+                 domain: Any, loss_panel: bool, field: str | None, seed: int, output: Path, quiet: bool) -> None:
     """Animate optimizers racing across a 2-D test function.
 
     Every optimizer starts from the same point; the GIF shows their trails over the function's contours,
@@ -206,7 +209,8 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
         path = run_trajectories(_function(function, domain, minimum), optimizers or DEFAULT_OPTIMIZERS, output,
                                 start=start,
                                 steps=steps, seed=seed, fps=fps, size=size, dpi=dpi, theme=theme,
-                                loss_panel=loss_panel, frames=frames, domain=domain, progress=progress)
+                                loss_panel=loss_panel, frames=frames, domain=domain, progress=progress,
+                                field=field)
     finally:
         done()
     if not quiet:

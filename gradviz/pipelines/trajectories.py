@@ -70,12 +70,14 @@ def animate(
     title: str | None = None,
     hold: float = 1.0,
     progress: Progress | None = None,
+    field: str | None = None,
 ) -> Path:
     """Draw trajectories over their function's contours and write a .gif, .mp4 or .png (the last frame).
 
     function defaults to the one the trajectories were traced on; domain to the function's plot window
     (or, for a function without one, a window around the paths). The GIF loops forever, plays at `fps`
-    and holds its last frame for `hold` seconds. Returns the path written.
+    and holds its last frame for `hold` seconds. field: "arrows" or "streamlines" draws the normalized
+    negative gradient under the paths (once, on the static background). Returns the path written.
     """
     from gradviz.output import check_output_path
     from gradviz.render.trajectories import TrajectoryRenderer
@@ -94,6 +96,11 @@ def animate(
     window = domain or fn.domain or domain_around([t.points for t in records])
     renderer = TrajectoryRenderer(records, fn.surface(window), size=size, dpi=dpi, theme=theme,
                                   loss_panel=loss_panel, frames=frames, title=title)
+    if field is not None:
+        from gradviz.render.field import draw_field
+
+        draw_field(renderer.axes, renderer.surface, style=field, color=renderer.theme.foreground)
+        renderer.restage()
     return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
 
 
@@ -129,6 +136,7 @@ def trajectories(
     frames: int | None = None,
     domain: tuple[tuple[float, float], tuple[float, float]] | None = None,
     progress: Progress | None = None,
+    field: str | None = None,
 ) -> Path:
     """Trace each optimizer from the same start on `function` and animate them together.
 
@@ -149,8 +157,10 @@ def trajectories(
     check_fps(fps, out)
     THEMES.lookup(theme)
     check_render_options(size=size, dpi=dpi, frames=frames)
+    if field is not None and field not in ("arrows", "streamlines"):
+        raise InvalidArgument(f"unknown field style {field!r} (valid: arrows, streamlines)")
     from gradviz.tracing import trace
 
     records = [trace(fn, spec, start=start, steps=steps, seed=seed, **hyperparams) for spec, hyperparams in choices]
     return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
-                   frames=frames, domain=domain, progress=progress)
+                   frames=frames, domain=domain, progress=progress, field=field)
