@@ -122,6 +122,39 @@ def _theme_registry() -> Registry:
     return THEMES
 
 
+def _preset_registry() -> Registry:
+    from gradviz.render.theme import PRESETS
+
+    return PRESETS
+
+
+def _apply_preset(ctx: click.Context, param: Any, value: str | None) -> str | None:
+    """An eager --preset fills the defaults of --size and --dpi; an explicit --size still wins."""
+    if value is not None:
+        preset = _preset_registry()[value]
+        ctx.default_map = {**(ctx.default_map or {}), "size": f"{preset.size[0]}x{preset.size[1]}", "dpi": preset.dpi}
+    return value
+
+
+def preset_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add `--preset NAME` to a command: it sets the size and dpi defaults and, while the command runs, the
+    type scale every renderer draws with. One line per command: put `@preset_option` under `@cli.command`."""
+    import functools
+
+    @functools.wraps(command)
+    def run(*args: Any, preset: str | None = None, **kwargs: Any) -> Any:
+        from gradviz.render.theme import use_preset
+
+        with use_preset(preset):
+            return command(*args, **kwargs)
+
+    names = ", ".join(_preset_registry())
+    return click.option("--preset", type=NameType(_preset_registry()), default=None, is_eager=True,
+                        callback=_apply_preset, expose_value=True,
+                        help=f"Size and type scale for a purpose: {names} (see `gradviz list presets`); "
+                             "--size overrides its size.")(run)
+
+
 def _progress(quiet: bool, label: str) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
     """A progress callback drawing a bar on stderr, only when stderr is a terminal and not --quiet."""
     if quiet or not sys.stderr.isatty():
@@ -156,6 +189,7 @@ def cli() -> None:
 
 
 @cli.command(context_settings=CONTEXT)
+@preset_option
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
               help="Test function to descend (see `gradviz list functions`), or an expression in x and y: "
                    "-f \"x**2 + 10*sin(y)\" (+ - * / **, sin cos tan exp log sqrt abs tanh sinh cosh atan "
@@ -246,6 +280,7 @@ def _nets_registry(name: str) -> Registry:
 
 
 @cli.command(context_settings=CONTEXT)
+@preset_option
 @click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
               help="Toy data set (see `gradviz list datasets`).")
 @click.option("--n", "n", type=int, default=300, show_default=True, help="Number of points.")
@@ -321,6 +356,7 @@ class WordListType(click.ParamType):
 
 
 @cli.command(context_settings=CONTEXT)
+@preset_option
 @click.option("--depth", type=int, default=10, show_default=True, help="Linear layers in the MLP.")
 @click.option("--width", type=int, default=64, show_default=True, help="Units per hidden layer.")
 @click.option("--activations", type=WordListType("gradviz.nets.models.ACTIVATIONS", "sigmoid,relu"),
@@ -370,6 +406,7 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
 
 
 @cli.command(context_settings=CONTEXT)
+@preset_option
 @click.argument("name", type=NameType(FIGURES), metavar="NAME")
 @click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
 @click.option("--dpi", type=float, default=100, show_default=True, help="Dots per inch.")
@@ -402,10 +439,11 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
 
 @cli.command("list", context_settings=CONTEXT)
 @click.argument("what", type=click.Choice(["functions", "optimizers", "themes", "datasets", "activations", "inits",
-                                          "figures"]),
+                                          "figures", "presets"]),
                 default="functions")
 def list_(what: str) -> None:
-    """List test functions, optimizers (with default settings), themes, datasets, activations, inits or figures."""
+    """List functions, optimizers (with default settings), themes, datasets, activations, inits, figures or
+    presets."""
     if what == "functions":
         rows = []
         for name, fn in FUNCTIONS.items():
@@ -426,6 +464,10 @@ def list_(what: str) -> None:
         width = max(map(len, FIGURES))
         for name, spec in FIGURES.items():
             click.echo(f"{name:<{width}}  {'gif' if spec.animated else 'png'}  {spec.summary}")
+    elif what == "presets":
+        for name, preset in _preset_registry().items():
+            size = f"{preset.size[0]}x{preset.size[1]}"
+            click.echo(f"{name:<10} {size:<10} type x{preset.font_scale:<4g} {preset.summary}")
     elif what == "themes":
         for name, theme in _theme_registry().items():
             click.echo(f"{name:<6}  colormap {theme.colormap}, background {theme.background}")

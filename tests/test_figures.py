@@ -230,8 +230,12 @@ def static_records(reg):
 def test_static_figures_are_readable_slides(static_records, draw):
     import gradviz.render.figure as render
 
-    fig = getattr(render, draw)(static_records[draw], size=(640, 480))  # narrower than a slide: harder
-    assert tuple(fig.canvas.get_width_height()) == (640, 480)
+    from gradviz.render.theme import PRESETS, use_preset
+
+    preset = PRESETS["slide-4:3"]  # the narrowest shape with the largest type: the hardest to fit
+    with use_preset(preset):
+        fig = getattr(render, draw)(static_records[draw], size=preset.size, dpi=preset.dpi)
+    assert tuple(fig.canvas.get_width_height()) == preset.size
     _readable(fig)
 
 

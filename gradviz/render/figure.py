@@ -30,7 +30,9 @@ def _theme(theme: str | Theme) -> Theme:
 
 def _font(size: tuple[int, int], dpi: float, font_scale: float = 1.0) -> float:
     """Points for body text: the same share of the image at any size and dpi (10 pt at 960x540 / 100 dpi)."""
-    return max(6.0, 10.0 * min(size[0] / 960, size[1] / 540) * 100 / dpi * font_scale)
+    from gradviz.render.theme import FONT_SCALE
+
+    return max(6.0, 10.0 * min(size[0] / 960, size[1] / 540) * 100 / dpi * font_scale * FONT_SCALE.get())
 
 
 @contextmanager
@@ -76,9 +78,40 @@ def _figure(size: tuple[int, int], dpi: float, theme: str | Theme, font_scale: f
     return fig, font, th, _style(th, font)
 
 
+def _wrap(text: Any, width: float, box: Any) -> bool:
+    """Re-wrap a Text to fit `width` pixels and the figure's `box`; False when it fits or cannot be wrapped."""
+    import textwrap
+
+    extent = text.get_window_extent()
+    content = " ".join(text.get_text().split())
+    outside = extent.x0 < box.x0 or extent.x1 > box.x1
+    if (extent.width <= width and not outside) or " " not in content:
+        return False
+    width = min(width, extent.width * 0.9)
+    lines = max(2, int(np.ceil(extent.width / width)) + content.count("\n"))
+    text.set_text("\n".join(textwrap.wrap(content, width=int(np.ceil(len(content) / lines)) + 2)))
+    return True
+
+
 def _finish(fig: Figure, title: str) -> Figure:
+    """Add the title, then make the text fit: titles wider than their axes (or the figure) are wrapped and
+    legends that stick out of the figure shrink, a few rounds of constrained layout at most."""
     fig.suptitle(title, fontweight="bold")
-    fig.canvas.draw()  # resolve the constrained layout inside the style context
+    for _ in range(4):
+        fig.canvas.draw()  # resolve the constrained layout inside the style context
+        box = fig.bbox
+        changed = _wrap(fig._suptitle, box.width * 0.98, box)
+        for ax in fig.axes:
+            changed |= _wrap(ax.title, ax.get_window_extent().width * 1.1, box)
+            legend = ax.get_legend()
+            if legend is not None:
+                extent = legend.get_window_extent()
+                if extent.x0 < box.x0 or extent.x1 > box.x1 or extent.y0 < box.y0 or extent.y1 > box.y1:
+                    for text in legend.get_texts():
+                        text.set_fontsize(text.get_fontsize() * 0.85)
+                    changed = True
+        if not changed:
+            break
     return fig
 
 
@@ -173,7 +206,7 @@ def draw_learning_rates(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
             path = record.paths_1d[i][:7]
             ax.plot(xs, 0.5 * a * xs**2, color=th.grid if th.name == "dark" else "#999999", lw=1.5)
             ax.plot(path, 0.5 * a * path**2, "o-", color=COLORS[i], ms=font * 0.4, lw=1.3)
-            ax.set_title(f"{name}: lr = {c:g}/a", color=COLORS[i] if th.name == "light" else th.foreground)
+            ax.set_title(f"{name}\nlr = {c:g}/a", color=COLORS[i] if th.name == "light" else th.foreground)
             ax.set_xlim(-span, span)
             ax.set_ylim(-0.05 * span**2, 0.5 * a * span**2)
             ax.set_xlabel("x")
@@ -187,18 +220,19 @@ def draw_learning_rates(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
             path = record.paths_2d[i][:9]
             contour_ax.plot(path[:, 0], path[:, 1], "o-", color=COLORS[i], ms=font * 0.35, lw=1.3, label=name)
             loss_ax.semilogy(np.arange(record.losses_2d.shape[1]), record.losses_2d[i], "o-", ms=font * 0.3,
-                             color=COLORS[i], label=f"{name} (lr = {record.factors[i]:g}/a₂)")
+                             color=COLORS[i], label=f"{record.factors[i]:g}/a₂: {name}")
         contour_ax.plot([0], [0], "*", color=th.minimum, ms=font * 1.2, mec=th.foreground)
         contour_ax.set_xlim(-lim, lim)
         contour_ax.set_ylim(-lim * 0.6, lim * 0.6)
         contour_ax.set_xlabel("x")
         contour_ax.set_ylabel("y")
         contour_ax.set_title(f"(a₁x² + a₂y²)/2, a₁ = {a1:g}, a₂ = {a2:g}")
+        contour_ax.set_ylabel("y")
         loss_ax.set_xlabel("iteration")
         loss_ax.set_ylabel("f (log scale)")
         loss_ax.set_title("loss against iterations")
-        loss_ax.legend(loc="lower left", ncols=2)
-        return _finish(fig, "Choosing the learning rate: converge for lr < 2/a, diverge beyond")
+        loss_ax.legend(loc="lower left", ncols=2, fontsize=font * 0.65, title="lr", title_fontsize=font * 0.65)
+        return _finish(fig, "Learning rate on a quadratic: converges for lr < 2/a")
 
 
 def draw_adam_bias(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -233,8 +267,9 @@ def draw_adam_bias(record: Any, *, size: tuple[int, int] = (960, 540), dpi: floa
         s_ax.set_xlim(0, len(steps))
         s_ax.set_xlabel("step t")
         s_ax.set_ylabel("|Δθᵢ|, the step per coordinate")
-        s_ax.set_title(f"steps on (x² + {a2 / a1:g}y²)/2\nlr = {record.lr:g}")
-        s_ax.legend(loc="upper right", ncols=1, fontsize=font * 0.7)
+        s_ax.set_title(f"steps on (x² + {a2 / a1:g}y²)/2")
+        s_ax.legend(loc="upper right", ncols=1, fontsize=font * 0.7, title=f"lr = {record.lr:g}",
+                    title_fontsize=font * 0.7)
         return _finish(fig, f"Adam's bias correction (β₁ = {b1:g}, β₂ = {b2:g}, ε = {record.eps:g})")
 
 
@@ -245,7 +280,7 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
     A, c, t = record.A, record.center, record.radius
     with style:
         ball_ax, l1_ax, l2_ax = fig.subplots(1, 3, width_ratios=(1.15, 1, 1))
-        gx, gy = np.meshgrid(np.linspace(-1.6, 3.0, 300), np.linspace(-3.0, 1.8, 300))
+        gx, gy = np.meshgrid(np.linspace(-1.6, 3.0, 300), np.linspace(-1.6, 1.8, 300))
         d = np.stack([gx - c[0], gy - c[1]], axis=-1)
         loss = 0.5 * np.einsum("...i,ij,...j->...", d, A, d)
         # contours through both optima (they touch the regions there), and a few more
@@ -263,11 +298,11 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
         ball_ax.plot(*record.l2_optimum, "s", color=COLORS[1], ms=font * 0.7, mec=th.foreground, label="L2 optimum")
         ball_ax.set_aspect("equal")
         ball_ax.set_xlim(-1.6, 3.0)
-        ball_ax.set_ylim(-3.0, 1.8)
+        ball_ax.set_ylim(-1.6, 1.8)
         ball_ax.set_xlabel("w₁")
         ball_ax.set_ylabel("w₂")
         ball_ax.set_title("constraint regions and loss contours")
-        ball_ax.legend(loc="lower center", fontsize=font * 0.7, ncols=2)
+        ball_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), fontsize=font * 0.7, ncols=1)
         for ax, path, name in ((l1_ax, record.path_l1, "L1: λ‖w‖₁"), (l2_ax, record.path_l2, "L2: (λ/2)‖w‖₂²")):
             for j in range(path.shape[1]):
                 ax.semilogx(record.lambdas, path[:, j], "o-", ms=font * 0.25, color=COLORS[j], label=f"w{j + 1}")

@@ -82,7 +82,9 @@ class FrameRenderer:
         scale = min(width / 960, height / 540) * 100 / dpi
         self.figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=self.theme.background)
         self.canvas = FigureCanvasAgg(self.figure)
-        return self.figure, scale, max(6.0, base_font * scale)
+        from gradviz.render.theme import FONT_SCALE
+
+        return self.figure, scale, max(6.0, base_font * scale * FONT_SCALE.get())
 
     @property
     def n_frames(self) -> int:
