@@ -54,6 +54,8 @@ _EXPORTS = {
     "FIGURES": "gradviz.figures",
     "figure": "gradviz.pipelines.figure",
     "expression": "gradviz.expressions",
+    "PRESETS": "gradviz.render.theme",
+    "use_preset": "gradviz.render.theme",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

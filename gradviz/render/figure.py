@@ -89,7 +89,8 @@ def _wrap(text: Any, width: float, box: Any) -> bool:
         return False
     width = min(width, extent.width * 0.9)
     lines = max(2, int(np.ceil(extent.width / width)) + content.count("\n"))
-    text.set_text("\n".join(textwrap.wrap(content, width=int(np.ceil(len(content) / lines)) + 2)))
+    longest = max(len(word) for word in content.split())
+    text.set_text("\n".join(textwrap.wrap(content, width=int(np.ceil(len(content) / lines)) + longest // 2 + 1)))
     return True
 
 
@@ -334,6 +335,7 @@ def draw_universal_approximation(record: Any, *, size: tuple[int, int] = (960, 5
             ax.set_title(f"width {width}: MSE {record.errors[width]:.2g}")
             ax.set_xlabel("x")
             ax.set_xlim(record.x[0], record.x[-1])
+            ax.set_xticks(np.linspace(record.x[0], record.x[-1], 5)[1:-1])  # no labels meeting at the seams
             ax.legend(loc="upper left", fontsize=font * 0.7)
         axes[0].set_ylabel("y")
         return _finish(fig, "Universal approximation: one hidden sigmoid layer, growing width")
