@@ -7,7 +7,10 @@ and are encoded as they come, so memory stays flat however many frames there are
   show every colour that will appear), each frame quantized against it without dithering as soon as it
   is drawn, and only the rectangle that changed is stored, its unchanged pixels transparent. Identical
   consecutive frames are merged into one longer frame. The file loops forever and the last frame is held.
-- MP4: H.264 through imageio-ffmpeg (the `video` extra).
+- MP4: H.264 through imageio-ffmpeg (the `video` extra), converted to YUV with the BT.709 matrix and
+  tagged BT.709 (what players assume for HD sizes), the index at the front (faststart) so a browser plays
+  it while it loads. H.264 in 4:2:0 needs even sizes: an odd width or height gets one more column or row,
+  a copy of the edge, so the picture is never resampled.
 - PNG: a single image.
 
 Every file is written to a temporary name beside the target and renamed at the end, so an error or
@@ -27,10 +30,11 @@ import numpy as np
 
 from gradviz.registry import InvalidArgument
 
-__all__ = ["FORMATS", "check_output_path", "write_animation", "write_image", "frame_delays"]
+__all__ = ["FORMATS", "check_output_path", "check_gif_timing", "write_animation", "write_image", "frame_delays"]
 
 FORMATS = (".gif", ".mp4", ".png")
 MIN_DELAY_CS = 2  # browsers treat shorter GIF delays as 100 ms; 20 ms is the shortest honoured
+MAX_DELAY_CS = 65535  # a GIF delay is an unsigned 16-bit count of centiseconds: 655.35 s at most
 TRANSPARENT = 255
 
 
@@ -66,14 +70,24 @@ def _atomic(path: Path) -> Iterator[Path]:
         raise
 
 
+def check_gif_timing(fps: float, hold_last: float = 1.0) -> None:
+    """InvalidArgument for a frame rate or a hold a GIF cannot store (each delay is 20 ms to 655.35 s)."""
+    if fps > 100 / MIN_DELAY_CS:
+        raise InvalidArgument(f"invalid fps {fps:g} for a GIF: frames shorter than 20 ms play wrongly; "
+                              f"use fps <= {100 // MIN_DELAY_CS}")
+    if fps < 100 / MAX_DELAY_CS:
+        raise InvalidArgument(f"invalid fps {fps:g} for a GIF: a frame lasts at most 655.35 s; "
+                              f"use fps >= {100 / MAX_DELAY_CS:.6f}")
+    if not 0 <= hold_last <= MAX_DELAY_CS / 100:
+        raise InvalidArgument(f"invalid hold {hold_last:g} s for a GIF: the last frame lasts 0 to 655.35 s")
+
+
 def frame_delays(n_frames: int, fps: float, *, hold_last: float = 1.0) -> list[int]:
     """GIF delays in centiseconds: an average of 100/fps (rounding carried over), the last held.
 
     GIF delays are whole centiseconds; carrying the rounding error keeps 30 fps at 3,3,4,3,3,4...
     """
-    if fps > 100 / MIN_DELAY_CS:
-        raise InvalidArgument(f"invalid fps {fps:g} for a GIF: frames shorter than 20 ms play wrongly; "
-                              f"use fps <= {100 // MIN_DELAY_CS}")
+    check_gif_timing(fps, hold_last)
     delays, clock = [], 0.0
     for i in range(n_frames):
         end = round((i + 1) * 100.0 / fps)
@@ -82,6 +96,12 @@ def frame_delays(n_frames: int, fps: float, *, hold_last: float = 1.0) -> list[i
     if delays:
         delays[-1] = max(delays[-1], int(round(hold_last * 100)))
     return delays
+
+
+def _rgb_codes(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 -> (...) uint32 0xRRGGBB, one number per colour for exact matching."""
+    rgb = np.asarray(rgb, dtype=np.uint32)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
 
 
 class GifStream:
@@ -105,6 +125,11 @@ class GifStream:
         colours += [0] * (255 * 3 - len(colours))
         self.palette = Image.new("P", (1, 1))
         self.palette.putpalette(colours)  # exactly 255 entries: quantizing can never yield index 255
+        # Pillow maps colours to a palette through a coarse cache, which sends white to a median-cut
+        # (252, 252, 252) beside the exact key: pixels equal to a key colour are set to its entry here.
+        codes = _rgb_codes(keys)
+        order = np.argsort(codes)
+        self._key_codes, self._key_index = codes[order], order.astype(np.uint8)
         fp.write(b"GIF89a" + struct.pack("<HHBBB", self.width, self.height, 0xF7, 0, 0))
         fp.write(bytes(colours) + bytes(3))
         # NETSCAPE2.0 application extension: loop forever.
@@ -113,8 +138,15 @@ class GifStream:
         self._pending: tuple[np.ndarray, tuple[int, int], int] | None = None
 
     def quantize(self, frame: np.ndarray) -> np.ndarray:
-        image = self._image.fromarray(np.ascontiguousarray(frame[..., :3]))
-        return np.asarray(image.quantize(palette=self.palette, dither=self._image.Dither.NONE))
+        rgb = np.ascontiguousarray(frame[..., :3])
+        image = self._image.fromarray(rgb)
+        indexed = np.array(image.quantize(palette=self.palette, dither=self._image.Dither.NONE))
+        if self._key_codes.size:
+            codes = _rgb_codes(rgb)
+            where = np.searchsorted(self._key_codes, codes).clip(max=self._key_codes.size - 1)
+            exact = self._key_codes[where] == codes
+            indexed[exact] = self._key_index[where[exact]]
+        return indexed
 
     def add(self, frame: np.ndarray, delay_cs: int) -> None:
         if frame.shape[:2] != (self.height, self.width):
@@ -130,7 +162,12 @@ class GifStream:
         if rows.size == 0:  # identical frame: hold the pending one longer
             assert self._pending is not None
             data, offset, delay = self._pending
-            self._pending = (data, offset, delay + delay_cs)
+            if delay + delay_cs <= MAX_DELAY_CS:
+                self._pending = (data, offset, delay + delay_cs)
+                return
+            # past the longest delay a GIF stores: continue with an empty (transparent) one-pixel frame
+            self._emit_pending()
+            self._pending = (np.full((1, 1), TRANSPARENT, np.uint8), (0, 0), delay_cs)
             return
         top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
         patch = indexed[top:bottom, left:right].copy()
@@ -196,30 +233,53 @@ def write_animation(
     return _write_mp4(frames, path, n_frames=n_frames, fps=fps, hold_last=hold_last, on_frame=on_frame)
 
 
+# BT.709 for the matrix that turns RGB into YUV and for the tags that tell a player which matrix that was;
+# limited ("tv") range, what H.264 players expect. Faststart moves the index before the data.
+_MP4_OPTIONS = ["-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
+                "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv",
+                "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+                "-movflags", "+faststart", "-threads", "1"]
+
+
+def _even(frame: np.ndarray) -> np.ndarray:
+    """Pad an odd width or height with a copy of the last column or row (4:2:0 video needs even sizes)."""
+    height, width = frame.shape[:2]
+    if height % 2 == 0 and width % 2 == 0:
+        return frame
+    return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+
+
 def _write_mp4(frames: Iterable[np.ndarray], path: Path, *, n_frames: int, fps: float, hold_last: float,
                on_frame: Callable[[int], None] | None) -> Path:
     try:
-        import imageio_ffmpeg  # noqa: F401  (the plugin imageio uses; absent without the extra)
+        import imageio_ffmpeg
     except ImportError:
         raise InvalidArgument("writing .mp4 needs the video extra: pip install 'gradviz[video]' "
                               "(or write a .gif)") from None
-    import imageio.v2 as imageio
 
     with _atomic(path) as tmp:
-        writer = imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
-                                    pixelformat="yuv420p", macro_block_size=2, quality=8,
-                                    ffmpeg_log_level="error", output_params=["-threads", "1"])
+        writer = None
         try:
             last = None
             for count, frame in enumerate(frames, start=1):
-                writer.append_data(frame)
+                frame = np.ascontiguousarray(_even(np.asarray(frame)[..., :3]), dtype=np.uint8)
+                if writer is None:
+                    writer = imageio_ffmpeg.write_frames(
+                        str(tmp), (frame.shape[1], frame.shape[0]), pix_fmt_in="rgb24", pix_fmt_out="yuv420p",
+                        fps=fps, codec="libx264", quality=8, macro_block_size=1, ffmpeg_log_level="error",
+                        output_params=list(_MP4_OPTIONS))
+                    writer.send(None)
+                writer.send(frame)
                 last = frame
                 if on_frame:
                     on_frame(count)
             for _ in range(int(round(hold_last * fps)) if last is not None else 0):
-                writer.append_data(last)
+                writer.send(last)
+            if writer is None:
+                raise ValueError(f"got 0 frames, expected {n_frames}")
         finally:
-            writer.close()
+            if writer is not None:
+                writer.close()
     return path
 
 

@@ -144,3 +144,67 @@ def test_a_file_in_place_of_the_folder(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(InvalidArgument, match="does not exist"):
         check_output_path(tmp_path / "file" / "x.gif")
+
+
+def test_pure_key_colours_round_trip_exactly(tmp_path, read_gif):
+    # white and adam's magenta came back as (252, 252, 252) and (240, 50, 228): Pillow's palette lookup
+    # picked a median-cut neighbour over the exact key entry
+    keys = np.array([[255, 255, 255], [240, 50, 230], [0, 0, 0], [228, 26, 28], [55, 126, 184]], np.uint8)
+    frame = np.ascontiguousarray(np.repeat(np.repeat(keys[None], 8, axis=0), 8, axis=1))
+    ramp = np.linspace(190, 255, 64).astype(np.uint8)  # near-white and near-magenta shades in the sample
+    sample = np.stack(np.broadcast_arrays(ramp[None, :], ramp[:, None] // 4, ramp[None, :]), -1)
+    sample = np.concatenate([sample, np.stack(np.broadcast_arrays(ramp[None, :], ramp[None, :], ramp[:, None]), -1)])
+    path = write_animation(iter([frame, frame[:, ::-1].copy()]), tmp_path / "k.gif", n_frames=2, fps=10,
+                           palette_sample=np.ascontiguousarray(sample), key_colours=keys)
+    decoded, _, _, _ = read_gif(path)
+    np.testing.assert_array_equal(decoded[0], frame)
+    np.testing.assert_array_equal(decoded[1], frame[:, ::-1])
+
+
+@pytest.mark.parametrize("fps, hold, message", [(0.001, 1.0, "655.35 s"), (20, 700, "hold 700"), (60, 1.0, "fps <= 50")])
+def test_gif_timing_a_gif_cannot_store_is_one_clear_error(tmp_path, fps, hold, message):
+    with pytest.raises(InvalidArgument, match=message):
+        write_animation(iter(moving_square_frames(2)), tmp_path / "slow.gif", n_frames=2, fps=fps, hold_last=hold)
+    assert os.listdir(tmp_path) == []
+
+
+def test_identical_frames_longer_than_a_gif_delay_are_split(tmp_path, read_gif):
+    frames = moving_square_frames(2)
+    frames = [frames[0]] * 5 + [frames[1]]  # 5 x 200 s of the same picture: 1000 s > 655.35 s
+    path = write_animation(iter(frames), tmp_path / "long.gif", n_frames=6, fps=0.005, hold_last=0)
+    decoded, durations, _, _ = read_gif(path)
+    assert sum(durations) == 6 * 200_000 and max(durations) <= 655_350
+    np.testing.assert_array_equal(decoded[-1], frames[-1])
+
+
+def _mp4_facts(path):
+    """(stream line of `ffmpeg -i`, first frame's Y, Cb, Cr at the top-left, top-level box names in order)."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    info = subprocess.run([exe, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    stream = next(line for line in info.splitlines() if "Video:" in line)
+    raw = subprocess.run([exe, "-v", "error", "-i", str(path), "-frames:v", "1", "-f", "rawvideo",
+                          "-pix_fmt", "yuv420p", "-"], capture_output=True, check=True).stdout
+    data, boxes, at = path.read_bytes(), [], 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at:at + 4], "big")
+        boxes.append(data[at + 4:at + 8].decode("latin-1"))
+        at += size if size >= 8 else len(data)
+    return stream, raw, boxes
+
+
+def test_mp4_is_bt709_converted_and_tagged_padded_to_even_and_faststart(tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    frame = np.zeros((161, 241, 3), np.uint8)
+    frame[...] = (255, 0, 0)
+    path = write_animation(iter([frame] * 3), tmp_path / "red.mp4", n_frames=3, fps=10, hold_last=0)
+    stream, raw, boxes = _mp4_facts(path)
+    assert "bt709" in stream and "unknown" not in stream and "242x162" in stream  # padded, not resampled
+    width, height = 242, 162
+    y, cb, cr = raw[0], raw[width * height], raw[width * height * 5 // 4]
+    # pure red in limited-range BT.709 is Y=63, Cb=102, Cr=240 (BT.601 would give Y=81, Cb=90)
+    assert abs(y - 63) <= 1 and abs(cb - 102) <= 1 and abs(cr - 240) <= 1
+    assert boxes.index("moov") < boxes.index("mdat")
