@@ -16,9 +16,10 @@ import click
 
 from gradviz.figures import FIGURES
 from gradviz.functions import FUNCTIONS, parse_domain
+from gradviz.nets.choices import ACTIVATIONS, INITS
 from gradviz.nets.data import DATASETS
 from gradviz.optim import DEFAULT_OPTIMIZERS, OPTIMIZERS, parse_optimizer
-from gradviz.registry import InvalidArgument, Registry
+from gradviz.registry import InvalidArgument, Registry, check_positive
 
 __all__ = ["main", "cli"]
 
@@ -155,26 +156,75 @@ def preset_option(command: Callable[..., Any]) -> Callable[..., Any]:
                              "--size overrides its size.")(run)
 
 
+class ProgressBar:
+    """progress(done, total) as a bar on stderr, one bar per stage ('tracing adam', 'training 1/3',
+    'rendering'): the pipelines announce each stage through `stage(label)`."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self._bar = label, None
+
+    def stage(self, label: str) -> None:
+        self.close()
+        self.label = label
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None or self._bar.length != total:
+            self.close()
+            self._bar = click.progressbar(length=total, label=f"{self.label:<16}", file=sys.stderr, show_pos=True)
+            self._bar.__enter__()
+        self._bar.update(done - self._bar.pos)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
 def _progress(quiet: bool, label: str) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
-    """A progress callback drawing a bar on stderr, only when stderr is a terminal and not --quiet."""
+    """A progress reporter drawing bars on stderr, only when stderr is a terminal and not --quiet."""
     if quiet or not sys.stderr.isatty():
         return None, lambda: None
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if "bar" not in state:
-            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
-            state["bar"].__enter__()
-        state["bar"].update(done - state["bar"].pos)
-
-    def close() -> None:
-        if "bar" in state:
-            state["bar"].__exit__(None, None, None)
-
-    return update, close
+    bar = ProgressBar(label)
+    return bar, bar.close
 
 
-@click.group(context_settings=CONTEXT)
+class _Interrupted(Exception):
+    """Ctrl-C inside a command, carried past click (which would print a blank line) to main."""
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
+
+
+class PositiveType(click.ParamType):
+    """A whole number >= 1 or a finite number > 0, checked while parsing, so before torch is imported."""
+
+    def __init__(self, integer: bool) -> None:
+        self.integer = integer
+        self.name = "INTEGER" if integer else "FLOAT"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = value
+        if isinstance(value, str):
+            try:
+                number = int(value) if self.integer else float(value)
+            except ValueError:
+                self.fail(f"{value!r} is not a {'whole number' if self.integer else 'number'}", param, ctx)
+        try:
+            return check_positive(param.name if param is not None else "value", number, integer=self.integer)
+        except InvalidArgument as error:
+            self.fail(str(error), param, ctx)
+
+
+def _positive(kind: type) -> click.ParamType:
+    return PositiveType(kind is int)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(package_name="gradviz", prog_name="gradviz")
 def cli() -> None:
     """gradviz: see how neural networks learn, as GIFs and figures for a lecture slide.
@@ -184,7 +234,8 @@ def cli() -> None:
       gradviz trajectories                       optimizers racing over Rosenbrock -> trajectories.gif
       gradviz trajectories -f beale -o beale.gif
       gradviz trajectories -O sgd -O adam:lr=0.05 --start -1,2.5
-      gradviz list functions | optimizers        what can be drawn, with defaults
+      gradviz list functions                     what can be drawn, with minima and windows
+      gradviz list optimizers                    optimizers with their default settings
     """
 
 
@@ -202,12 +253,15 @@ def cli() -> None:
                    f"[default: {' '.join('-O ' + n for n in DEFAULT_OPTIMIZERS)}]")
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None,
               help="Starting point, e.g. --start=-1.5,2 [default: the function's own]")
-@click.option("--steps", type=int, default=200, show_default=True, help="Optimizer steps to take.")
-@click.option("--frames", type=int, default=None, help="Frames in the animation [default: one per step, at most 300].")
-@click.option("--fps", type=float, default=20, show_default=True, help="Frames per second (a GIF allows up to 50).")
+@click.option("--steps", type=_positive(int), default=200, show_default=True, help="Optimizer steps to take.")
+@click.option("--frames", type=_positive(int), default=None,
+              help="Frames in the animation, at most steps + 1 [default: one per step, at most 300].")
+@click.option("--fps", type=_positive(float), default=20, show_default=True,
+              help="Frames per second (a GIF allows 0.0016 to 50).")
 @click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True,
               help="Image size in pixels.")
-@click.option("--dpi", type=float, default=100, show_default=True, help="Dots per inch: larger makes text bigger.")
+@click.option("--dpi", type=_positive(float), default=100, show_default=True,
+              help="Dots per inch: larger makes text bigger.")
 @click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True,
               help="Colours: light or dark slides.")
 @click.option("--domain", type=DomainType(), default=None,
@@ -283,26 +337,29 @@ def _nets_registry(name: str) -> Registry:
 @preset_option
 @click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
               help="Toy data set (see `gradviz list datasets`).")
-@click.option("--n", "n", type=int, default=300, show_default=True, help="Number of points.")
+@click.option("--n", "n", type=_positive(int), default=300, show_default=True, help="Number of points.")
 @click.option("--noise", type=float, default=None, help="Gaussian jitter of the points [default: the data set's own].")
 @click.option("--classes", type=int, default=None, help="Arms of spirals / clusters of blobs.")
 @click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
               help="Hidden layer sizes; 'none' for logistic/softmax regression.")
-@click.option("--activation", default="relu", show_default=True, help="sigmoid, tanh, relu, leaky-relu, gelu, elu.")
-@click.option("--init", "init", default="default", show_default=True, help="default, xavier, he, normal, scaled.")
+@click.option("--activation", type=NameType(ACTIVATIONS), default="relu", show_default=True,
+              help="Hidden-layer activation (see `gradviz list activations`).")
+@click.option("--init", "init", type=NameType(INITS), default="default", show_default=True,
+              help="Weight initialization (see `gradviz list inits`).")
 @click.option("--dropout", type=NumberListType(float, "0,0.5"), default="0", show_default=True,
               help="Dropout after each hidden layer; several values for side-by-side panels.")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable for side-by-side panels: -O sgd -O momentum -O adam:lr=0.01. "
                    "[default: -O adam]")
-@click.option("--steps", type=int, default=300, show_default=True, help="Training steps.")
-@click.option("--lr", type=float, default=None, help="Learning rate for every optimizer without its own "
+@click.option("--steps", type=_positive(int), default=300, show_default=True, help="Training steps.")
+@click.option("--lr", type=_positive(float), default=None, help="Learning rate for every optimizer without its own "
                                                      "[default: each optimizer's net default].")
-@click.option("--batch-size", type=int, default=None, help="Mini-batch size; 1 is SGD [default: full batch].")
+@click.option("--batch-size", type=_positive(int), default=None,
+              help="Mini-batch size; 1 is SGD [default: full batch].")
 @click.option("--weight-decay", type=NumberListType(float, "0,0.1"), default="0", show_default=True,
               help="L2 weight decay; several values for side-by-side panels.")
 @click.option("--freeze", type=str, default="", help="Comma-separated layers to freeze, e.g. fc1.")
-@click.option("--fps", type=float, default=15, show_default=True, help="Frames per second.")
+@click.option("--fps", type=_positive(float), default=15, show_default=True, help="Frames per second.")
 @click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
 @click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for data, weights and batches.")
@@ -320,8 +377,21 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
     """
     from gradviz.pipelines.boundary import boundary as run_boundary
 
-    if lr is not None and not (math.isfinite(lr) and lr > 0):
-        raise InvalidArgument(f"invalid learning rate: {lr} (must be a finite number > 0)")
+    # what the library checks after importing torch, checked here first so a typo fails at once
+    if n < 2:
+        raise InvalidArgument(f"invalid n: {n} (need at least 2 points)")
+    if noise is not None:
+        check_positive("noise", noise, allow_zero=True)
+    if classes is not None and classes < 2:
+        raise InvalidArgument(f"invalid classes: {classes} (at least 2)")
+    for units in hidden:
+        if units < 1:
+            raise InvalidArgument(f"invalid hidden layer size: {units} (must be a whole number >= 1)")
+    for value in dropout:
+        if not 0 <= value < 1:
+            raise InvalidArgument(f"invalid dropout: {value!r} (must be in [0, 1))")
+    for value in weight_decay:
+        check_positive("weight_decay", value, allow_zero=True)
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_boundary(dataset, output, n=n, noise=noise, classes=classes, hidden=hidden,
@@ -357,23 +427,23 @@ class WordListType(click.ParamType):
 
 @cli.command(context_settings=CONTEXT)
 @preset_option
-@click.option("--depth", type=int, default=10, show_default=True, help="Linear layers in the MLP.")
-@click.option("--width", type=int, default=64, show_default=True, help="Units per hidden layer.")
-@click.option("--activations", type=WordListType("gradviz.nets.models.ACTIVATIONS", "sigmoid,relu"),
+@click.option("--depth", type=_positive(int), default=10, show_default=True, help="Linear layers in the MLP.")
+@click.option("--width", type=_positive(int), default=64, show_default=True, help="Units per hidden layer.")
+@click.option("--activations", type=WordListType("gradviz.nets.choices.ACTIVATIONS", "sigmoid,relu"),
               default="sigmoid,relu", show_default=True, help="One panel per activation (see `gradviz list activations`).")
-@click.option("--inits", type=WordListType("gradviz.nets.models.INITS", "default,he"), default="default,he",
+@click.option("--inits", type=WordListType("gradviz.nets.choices.INITS", "default,he"), default="default,he",
               show_default=True, help="Initialization per activation, or one for all (see `gradviz list inits`).")
-@click.option("--std", type=float, default=None, help="Weight std for --inits normal; k of N(0, k^2/n) for scaled.")
+@click.option("--std", type=_positive(float), default=None, help="Weight std for --inits normal; k of N(0, k^2/n) for scaled.")
 @click.option("--optimizer", type=NameType(OPTIMIZERS), default="sgd", show_default=True, help="Optimizer.")
-@click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate.")
-@click.option("--steps", type=int, default=100, show_default=True, help="Training steps.")
-@click.option("--batch-size", type=int, default=128, show_default=True, help="Batch size.")
-@click.option("--clip", type=float, default=None, help="Clip the total gradient norm to this value.")
+@click.option("--lr", type=_positive(float), default=0.1, show_default=True, help="Learning rate.")
+@click.option("--steps", type=_positive(int), default=100, show_default=True, help="Training steps.")
+@click.option("--batch-size", type=_positive(int), default=128, show_default=True, help="Batch size.")
+@click.option("--clip", type=_positive(float), default=None, help="Clip the total gradient norm to this value.")
 @click.option("--data", default="random", show_default=True,
               help="'random' (N(0, I) inputs, random labels) or a data set of `gradviz list datasets`.")
 @click.option("--view", type=click.Choice(["summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid"]),
               default="summary", show_default=True, help="What a .png shows (a .gif always animates the profiles).")
-@click.option("--fps", type=float, default=10, show_default=True, help="Frames per second.")
+@click.option("--fps", type=_positive(float), default=10, show_default=True, help="Frames per second.")
 @click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
 @click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights and data.")
@@ -457,9 +527,15 @@ def list_(what: str) -> None:
     elif what == "optimizers":
         from gradviz.records import format_hyperparams
 
-        width = max(map(len, OPTIMIZERS))
+        import textwrap
+
+        width, column = max(map(len, OPTIMIZERS)), 30
         for name, spec in OPTIMIZERS.items():
-            click.echo(f"{name:<{width}}  {format_hyperparams(spec.defaults):<30}  {spec.summary} ({spec.reference})")
+            # long settings (lbfgs) wrap inside their column, so the summaries stay in one column
+            cells = textwrap.wrap(format_hyperparams(spec.defaults), column, break_long_words=False) or [""]
+            click.echo(f"{name:<{width}}  {cells[0]:<{column}}  {spec.summary} ({spec.reference})")
+            for cell in cells[1:]:
+                click.echo(f"{'':<{width}}  {cell}")
     elif what == "figures":
         width = max(map(len, FIGURES))
         for name, spec in FIGURES.items():
@@ -473,7 +549,7 @@ def list_(what: str) -> None:
             click.echo(f"{name:<6}  colormap {theme.colormap}, background {theme.background}")
     else:
         registry = _nets_registry({"datasets": "gradviz.nets.data.DATASETS", "activations":
-                                   "gradviz.nets.models.ACTIVATIONS", "inits": "gradviz.nets.models.INITS"}[what])
+                                   "gradviz.nets.choices.ACTIVATIONS", "inits": "gradviz.nets.choices.INITS"}[what])
         width = max(map(len, registry))
         for name, entry in registry.items():
             click.echo(f"{name:<{width}}  {entry.summary}")
@@ -509,7 +585,9 @@ def main(argv: list[str] | None = None) -> None:
     except InvalidArgument as error:
         click.echo(f"gradviz: error: {' '.join(str(error).split())}", err=True)
         sys.exit(2)
-    except (KeyboardInterrupt, click.Abort):
-        click.echo("gradviz: interrupted; no file written", err=True)
+    except (_Interrupted, KeyboardInterrupt, click.Abort):
+        # On a terminal, "\r" writes over the "^C" it echoed; click's own handler adds a blank line instead.
+        start = "\r" if sys.stderr.isatty() else ""
+        click.echo(f"{start}gradviz: interrupted; no file written", err=True)
         sys.exit(130)
     sys.exit(0)

@@ -58,6 +58,7 @@ def trace(
     steps: int = 200,
     seed: int = 0,
     dtype: str | torch.dtype = "float64",
+    progress: Callable[[int, int], None] | None = None,
     **hyperparams: Any,
 ) -> Trajectory | list[Trajectory]:
     """Run `optimizer` on `function` for `steps` steps and return the path it took.
@@ -70,6 +71,7 @@ def trace(
         one batch where the optimizer acts elementwise, and equal to tracing each start alone).
     seed: seeds torch's generator for the run (for stochastic user functions), restored afterwards.
     A path whose loss or position stops being finite ends there; its record says where (diverged_at).
+    progress: called as progress(step, steps) about a hundred times per path, for a sign of life.
     """
     fn = get_function(function)
     spec = get_optimizer(optimizer)
@@ -84,14 +86,15 @@ def trace(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if spec.elementwise and not spec.needs_closure:
-            results = _run(fn, spec, starts, steps, resolved, torch_dtype)
+            results = _run(fn, spec, starts, steps, resolved, torch_dtype, progress)
         else:
-            results = [r for row in starts for r in _run(fn, spec, row[None], steps, resolved, torch_dtype)]
+            results = [r for row in starts for r in _run(fn, spec, row[None], steps, resolved, torch_dtype, progress)]
     return results if batched else results[0]
 
 
 def _run(fn: TestFunction, spec: OptimizerSpec, starts: np.ndarray, steps: int,
-         hyperparams: dict[str, Any], dtype: torch.dtype) -> list[Trajectory]:
+         hyperparams: dict[str, Any], dtype: torch.dtype,
+         progress: Callable[[int, int], None] | None = None) -> list[Trajectory]:
     x = torch.tensor(starts, dtype=dtype, requires_grad=True)
     optimizer = spec.build([x], **hyperparams)
 
@@ -108,7 +111,10 @@ def _run(fn: TestFunction, spec: OptimizerSpec, starts: np.ndarray, steps: int,
         return evaluate().sum()
 
     points, losses, grad_norms, lrs = [], [], [], []
+    every = max(1, steps // 100)
     for k in range(steps + 1):
+        if progress is not None and (k % every == 0 or k == steps):
+            progress(k, steps)
         loss = evaluate()
         points.append(x.detach().clone())
         losses.append(loss.detach())

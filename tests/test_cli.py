@@ -46,6 +46,9 @@ def test_options_reach_the_library(tmp_path, read_gif):
     (["-o", "out.jpg"], "'.jpg'"),
     (["-o", "no/such/folder/out.gif"], "'no/such/folder'"),
     (["--theme", "blue"], "'blue'"),
+    (["--fps", "0.001"], "655.35 s"),
+    (["--frames", "500"], "at most 6 frames"),
+    (["-O", "adam:betas=0.9,0.99"], "tuples are written with '/': betas=0.9/0.99"),
 ])
 def test_bad_input_is_one_line_exit_2_no_file(tmp_path, args, shown):
     result = run(["trajectories", "--steps", "5", *args], tmp_path)
@@ -60,7 +63,8 @@ def test_help_and_list_do_not_import_torch(tmp_path):
     code = ("import sys; from gradviz.cli import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    pass\n"
             "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules, 'heavy import'\n")
-    for args in (["--help"], ["trajectories", "--help"], ["list", "functions"], ["list", "optimizers"]):
+    for args in (["--help"], ["trajectories", "--help"], ["list", "functions"], ["list", "optimizers"],
+                 ["list", "activations"], ["list", "inits"]):
         result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=tmp_path)
         assert result.returncode == 0, (args, result.stderr)
 
@@ -70,7 +74,8 @@ def test_list_prints_one_line_per_registry_entry(tmp_path):
     from gradviz.optim import OPTIMIZERS
 
     functions = run(["list", "functions"], tmp_path).stdout.strip().splitlines()
-    optimizers = run(["list", "optimizers"], tmp_path).stdout.strip().splitlines()
+    # one row per entry; long settings (lbfgs) continue on indented lines
+    optimizers = [line for line in run(["list", "optimizers"], tmp_path).stdout.splitlines() if line[:1].strip()]
     assert [line.split()[0] for line in functions] == list(FUNCTIONS)
     assert [line.split()[0] for line in optimizers] == list(OPTIMIZERS)
     assert "lr=0.1" in optimizers[list(OPTIMIZERS).index("adam")]
@@ -132,3 +137,58 @@ def test_gallery_into_an_impossible_folder_is_a_usage_error(tmp_path):
     result = run(["gallery", str(tmp_path / "file" / "sub")], tmp_path)
     assert result.returncode == 2 and "cannot create gallery folder" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+FAST_ERRORS = [
+    ["trajectories", "-f", "rosenbrok"], ["trajectories", "-O", "adamm"], ["trajectories", "--steps", "0"],
+    ["trajectories", "--frames", "500"], ["trajectories", "--fps", "0.001", "--steps", "2", "-o", "slow.gif"],
+    ["trajectories", "--size", "10x10"], ["trajectories", "-o", "x.jpg"], ["trajectories", "--dpi", "0"],
+    ["boundary", "--activation", "sigmod"], ["boundary", "--init", "kaiming"], ["boundary", "--dataset", "moon"],
+    ["boundary", "--steps", "0"], ["boundary", "--n", "1"], ["boundary", "--noise", "-1"],
+    ["boundary", "--hidden", "8,0"], ["boundary", "--dropout", "1"], ["boundary", "--lr", "-1"],
+    ["boundary", "--fps", "0.001"], ["gradflow", "--activations", "sigmod"], ["gradflow", "--inits", "kaiming"],
+    ["gradflow", "--depth", "0"], ["gradflow", "--data", "moon"], ["gradflow", "--fps", "100"],
+]
+
+
+def test_errors_the_cli_can_check_without_torch_come_before_torch(tmp_path):
+    # importing torch takes seconds: a typo must fail without it (what takes a user 4 s is a missing check)
+    code = ("import sys; from gradviz.cli import main\n"
+            "for args in " + repr(FAST_ERRORS) + ":\n"
+            "    try:\n        main(args)\n    except SystemExit as e:\n        assert e.code == 2, (args, e.code)\n"
+            "    assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules, args\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == len(FAST_ERRORS) and all("error" in line for line in lines), result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_shows_no_shell_pipe(tmp_path):
+    text = run(["--help"], tmp_path).stdout
+    assert "gradviz list functions" in text and "gradviz list optimizers" in text
+    assert not [line for line in text.splitlines() if "gradviz " in line and " | " in line]
+
+
+def test_list_optimizers_keeps_its_columns(tmp_path):
+    from gradviz.optim import OPTIMIZERS
+
+    lines = run(["list", "optimizers"], tmp_path).stdout.splitlines()
+    rows = {line.split()[0]: line for line in lines if line[:1].strip()}
+    assert list(rows) == list(OPTIMIZERS)
+    columns = {rows[name].index(spec.summary) for name, spec in OPTIMIZERS.items()}
+    assert len(columns) == 1, columns  # lbfgs's long settings used to push its summary right
+
+
+def test_an_interrupt_is_one_line_without_a_blank_one(monkeypatch, capsys, tmp_path):
+    import gradviz.pipelines.trajectories as pipeline
+    from gradviz.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "trajectories", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        main(["trajectories", "-o", str(tmp_path / "x.gif")])
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "gradviz: interrupted; no file written\n"

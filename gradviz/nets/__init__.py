@@ -10,7 +10,7 @@ from typing import Any
 
 _EXPORTS = {
     "DATASETS": "gradviz.nets.data", "make_dataset": "gradviz.nets.data", "train_val_split": "gradviz.nets.data",
-    "ACTIVATIONS": "gradviz.nets.models", "INITS": "gradviz.nets.models", "mlp": "gradviz.nets.models",
+    "ACTIVATIONS": "gradviz.nets.choices", "INITS": "gradviz.nets.choices", "mlp": "gradviz.nets.models",
     "initialize": "gradviz.nets.models", "train": "gradviz.nets.training",
 }
 

@@ -7,81 +7,16 @@ experiments use the same registries, so "relu" and "he" mean the same thing ever
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import torch
 from torch import nn
 
-from gradviz.registry import InvalidArgument, Registry, check_positive
+from gradviz.nets.choices import ACTIVATIONS, INITS, Activation
+from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["ACTIVATIONS", "INITS", "mlp", "initialize"]
-
-
-@dataclass(frozen=True)
-class Activation:
-    name: str
-    make: Callable[[], nn.Module]
-    max_slope: float  # sup |f'|: the per-layer factor in the backward bound (sigmoid: 1/4)
-    gain: float  # torch.nn.init.calculate_gain for this nonlinearity
-    summary: str
-    slope_rms: float = 1.0  # sqrt(E[f'(z)^2]) for small centred z: the typical per-layer backward factor
-
-
-ACTIVATIONS: Registry = Registry("activation")
-ACTIVATIONS.register("sigmoid", Activation("sigmoid", nn.Sigmoid, 0.25, 1.0, "1 / (1 + e^-x), slope at most 1/4", 0.25))
-ACTIVATIONS.register("tanh", Activation("tanh", nn.Tanh, 1.0, 5 / 3, "tanh x, slope at most 1"))
-ACTIVATIONS.register("relu", Activation("relu", nn.ReLU, 1.0, math.sqrt(2), "max(0, x)", math.sqrt(0.5)))
-ACTIVATIONS.register("leaky-relu", Activation("leaky-relu", lambda: nn.LeakyReLU(0.01), 1.0,
-                                              math.sqrt(2 / (1 + 0.01**2)), "max(0.01 x, x)",
-                                              math.sqrt((1 + 0.01**2) / 2)))
-ACTIVATIONS.register("gelu", Activation("gelu", nn.GELU, 1.13, math.sqrt(2), "x * Phi(x)", math.sqrt(0.5)))
-ACTIVATIONS.register("elu", Activation("elu", nn.ELU, 1.0, math.sqrt(2), "x if x > 0 else e^x - 1", math.sqrt(0.5)))
-ACTIVATIONS.register("identity", Activation("identity", nn.Identity, 1.0, 1.0, "no nonlinearity"))
-
-
-@dataclass(frozen=True)
-class Init:
-    name: str
-    apply: Callable[[nn.Linear, Activation, float | None], None]
-    summary: str
-    needs_std: bool = False
-
-
-def _default(layer: nn.Linear, activation: Activation, std: float | None) -> None:
-    layer.reset_parameters()  # PyTorch's own: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases
-
-
-def _xavier(layer: nn.Linear, activation: Activation, std: float | None) -> None:
-    nn.init.xavier_normal_(layer.weight, gain=1.0)
-    nn.init.zeros_(layer.bias)
-
-
-def _he(layer: nn.Linear, activation: Activation, std: float | None) -> None:
-    nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-    nn.init.zeros_(layer.bias)
-
-
-def _normal(layer: nn.Linear, activation: Activation, std: float | None) -> None:
-    nn.init.normal_(layer.weight, 0.0, std if std is not None else 0.01)
-    nn.init.zeros_(layer.bias)
-
-
-def _scaled(layer: nn.Linear, activation: Activation, std: float | None) -> None:
-    # N(0, k^2 / fan_in): the setting where k / sqrt(2) per ReLU layer decides vanishing or exploding
-    k = std if std is not None else 1.0
-    nn.init.normal_(layer.weight, 0.0, k / math.sqrt(layer.in_features))
-    nn.init.zeros_(layer.bias)
-
-
-INITS: Registry = Registry("init")
-INITS.register("default", Init("default", _default, "PyTorch's U(+-1/sqrt(fan_in))"))
-INITS.register("xavier", Init("xavier", _xavier, "Glorot normal, std sqrt(2 / (fan_in + fan_out))"))
-INITS.register("he", Init("he", _he, "Kaiming normal, std sqrt(2 / fan_in)"))
-INITS.register("normal", Init("normal", _normal, "N(0, std^2) with --std (default 0.01)", needs_std=True))
-INITS.register("scaled", Init("scaled", _scaled, "N(0, k^2 / fan_in) with k = --std (default 1)", needs_std=True))
 
 
 def initialize(model: nn.Module, init: str, *, activation: str = "relu", std: float | None = None) -> nn.Module:

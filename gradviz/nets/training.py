@@ -11,7 +11,7 @@ come from torch's global generator, seeded with `seed` for the run and restored 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -103,6 +103,7 @@ def train(
     domain: tuple[tuple[float, float], tuple[float, float]] | None = None,
     record_gradients: bool = False,
     label: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
     **hyperparams: Any,
 ) -> TrainingRun:
     """Train `model` in place on `data` and return the TrainingRun.
@@ -111,6 +112,7 @@ def train(
     batch_size: None is full-batch gradient descent, 1 is SGD, anything else mini-batch. freeze: names of
     layers (from model.named_modules()) whose parameters get requires_grad=False. clip: max total gradient
     norm. The model's output size picks the loss: 1 -> BCE-with-logits, k -> cross-entropy.
+    progress: called as progress(step, steps) about a hundred times, for a sign of life.
     """
     X, y = _as_data(data)
     spec = get_optimizer(optimizer)
@@ -169,7 +171,10 @@ def train(
     # dropout draws from torch's global generator: seed it for this run, and restore it afterwards
     with torch.random.fork_rng(devices=[]), recorder_context() as gradient_log:
         torch.manual_seed(seed)
+        every = max(1, steps // 100)
         for step in range(steps + 1):
+            if progress is not None and (step % every == 0 or step == steps):
+                progress(step, steps)
             if step % record_every == 0 or step == steps:
                 record(step)
             index = plan[step] if step < steps else None

@@ -157,10 +157,15 @@ def parse_optimizer(text: str) -> tuple[str, dict[str, Any]]:
     name, _, rest = text.partition(":")
     spec = OPTIMIZERS.lookup(name)
     hyperparams: dict[str, Any] = {}
+    previous = None
     for item in filter(None, (part.strip() for part in rest.split(","))):
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key or not value.strip():
-            raise InvalidArgument(f"invalid optimizer setting {item!r} in {text!r} (expected KEY=VALUE)")
+            hint = ""
+            if not sep and previous is not None:  # 'betas=0.9,0.99': the ',' started a new setting
+                hint = f"; settings are separated by ',', so tuples are written with '/': {previous}/{item}"
+            raise InvalidArgument(f"invalid optimizer setting {item!r} in {text!r} (expected KEY=VALUE{hint})")
         hyperparams[key] = _parse_value(value)
+        previous = item
     return spec.name, hyperparams

@@ -44,7 +44,7 @@ def train_variants(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Any]:
     """Train one MLP per combination of optimizer x weight_decay x dropout; -> list of TrainingRuns."""
-    from gradviz.pipelines.trajectories import _normalize_optimizers
+    from gradviz.pipelines.trajectories import _normalize_optimizers, start_stage
     from gradviz.nets import make_dataset, mlp, train
     from gradviz.records import format_hyperparams
 
@@ -79,11 +79,10 @@ def train_variants(
         if freeze:
             label += f", frozen: {'+'.join(freeze)}"
         run_lr = settings.pop("lr", lr)
+        start_stage(progress, f"training {index + 1}/{len(variants)}")
         runs.append(train(model, (X, y), spec, steps=steps, lr=run_lr, batch_size=batch_size,
                           weight_decay=decay, freeze=freeze, seed=seed, record_every=every, grid=grid,
-                          label=label, **settings))
-        if progress is not None:
-            progress(index + 1, len(variants))
+                          label=label, progress=progress, **settings))
     return runs
 
 
@@ -110,7 +109,7 @@ def boundary(
     check_fps(fps, out)
     check_render_options(size=size, dpi=dpi, frames=frames)
     THEMES.lookup(theme)
-    runs = train_variants(dataset, **training)
+    runs = train_variants(dataset, progress=progress, **training)
     from gradviz.render.boundary import BoundaryRenderer
 
     if title is None:

@@ -33,8 +33,7 @@ def _pairs(activations: Sequence[str], inits: Sequence[str]) -> list[tuple[str, 
 def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: Sequence[str] = ("default", "he"),
                        *, progress: Callable[[int, int], None] | None = None, **experiment: Any) -> list[Any]:
     """One GradientLog per (activation, init) pair, all checked before the first is trained."""
-    from gradviz.gradients import gradflow_experiment
-    from gradviz.nets.models import ACTIVATIONS, INITS
+    from gradviz.nets.choices import ACTIVATIONS, INITS
     from gradviz.optim import get_optimizer
     from gradviz.registry import check_positive
 
@@ -42,7 +41,6 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
     for activation, init in pairs:
         ACTIVATIONS.lookup(activation)
         INITS.lookup(init)
-    get_optimizer(experiment.get("optimizer", "sgd")).resolve({"lr": experiment.get("lr", 0.1)})
     for key in ("depth", "width", "steps", "batch_size"):
         if key in experiment:
             check_positive(key, experiment[key], integer=True)
@@ -50,6 +48,12 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
         check_positive("std", experiment["std"])
     if experiment.get("clip") is not None:
         check_positive("clip", experiment["clip"])
+    # the optimizer's hyperparameter names are read off its torch class: after the torch-free checks
+    get_optimizer(experiment.get("optimizer", "sgd")).resolve({"lr": experiment.get("lr", 0.1)})
+    from gradviz.gradients import gradflow_experiment
+    from gradviz.pipelines.trajectories import start_stage
+
+    start_stage(progress, "training")
     logs = []
     for index, (activation, init) in enumerate(pairs):
         logs.append(gradflow_experiment(activation=activation, init=init, **experiment))
@@ -70,11 +74,12 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     from gradviz.pipelines.trajectories import check_fps, write_rendered
     from gradviz.output import check_output_path, write_image
     from gradviz.render.frames import check_render_options
-    from gradviz.render.gradflow import VIEWS
 
     out = check_output_path(path)
     check_fps(fps, out)
     check_render_options(size=size, dpi=dpi, frames=frames)
+    from gradviz.render.gradflow import VIEWS  # imports matplotlib: after the checks that need nothing
+
     if view not in VIEWS:
         raise InvalidArgument(f"unknown view {view!r} (valid: {', '.join(VIEWS)})")
     logs = run_configurations(activations, inits, **experiment)

@@ -18,7 +18,7 @@ from gradviz.optim import DEFAULT_OPTIMIZERS, OptimizerSpec, get_optimizer, pars
 from gradviz.records import Trajectory
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["animate", "trajectories", "write_rendered", "check_fps"]
+__all__ = ["animate", "trajectories", "write_rendered", "check_fps", "check_frames", "start_stage"]
 
 Progress = Callable[[int, int], None]
 
@@ -41,11 +41,29 @@ def _normalize_optimizers(optimizers: Iterable[Any]) -> list[tuple[OptimizerSpec
     return out
 
 
-def check_fps(fps: float, path: Path) -> None:
+def check_fps(fps: float, path: Path, hold: float = 1.0) -> None:
+    """A frame rate (and a last-frame hold, in seconds) the output format can store, before any work."""
+    from gradviz.output import check_gif_timing
+
     check_positive("fps", fps)
-    if path.suffix.lower() == ".gif" and fps > 50:
-        raise InvalidArgument(f"invalid fps {fps:g} for a GIF: frames shorter than 20 ms play wrongly "
-                              "(use fps <= 50)")
+    check_positive("hold", hold, allow_zero=True)
+    if path.suffix.lower() == ".gif":
+        check_gif_timing(fps, hold)
+
+
+def check_frames(frames: int | None, steps: int) -> None:
+    """More frames than steps + 1 would repeat frames: say so instead of quietly drawing fewer."""
+    if frames is not None and frames > steps + 1:
+        raise InvalidArgument(f"invalid frames {frames}: {steps} steps give at most {steps + 1} frames "
+                              "(one per step and the start); use more steps or fewer frames")
+
+
+def start_stage(progress: Any, label: str) -> None:
+    """Tell a progress reporter that a stage ('tracing adam', 'rendering') begins; a reporter with a
+    `stage(label)` method (the CLI's bar) relabels itself, a plain callable just sees its count restart."""
+    stage = getattr(progress, "stage", None)
+    if callable(stage):
+        stage(label)
 
 
 def _with_progress(frames: Iterable[np.ndarray], total: int, progress: Progress | None) -> Iterator[np.ndarray]:
@@ -86,7 +104,7 @@ def animate(
     if not records:
         raise InvalidArgument("nothing to draw: no trajectories given")
     path = check_output_path(path)
-    check_fps(fps, path)
+    check_fps(fps, path, hold)
     if function is None:
         if records[0].function not in FUNCTIONS:
             raise InvalidArgument(f"trajectories were traced on {records[0].function!r}, which is not a registered "
@@ -109,6 +127,7 @@ def write_rendered(renderer: Any, path: Path, *, fps: float, hold: float = 1.0,
     """Stream a renderer's frames to `path` (.gif/.mp4), or its last frame to a .png."""
     from gradviz.output import write_animation, write_image
 
+    start_stage(progress, "rendering")
     if path.suffix.lower() == ".png":
         written = write_image(renderer.frame(renderer.n_frames - 1), path)
         if progress is not None:
@@ -142,7 +161,9 @@ def trajectories(
 
     function: a registry name, an expression in x and y ('x**2 + 10*sin(y)'), a TestFunction or a callable.
     optimizers: names ('adam'), specs with settings ('adam:lr=0.05,betas=0.9/0.99'), (name, dict) pairs
-    or torch.optim.Optimizer classes. Everything is checked before the first step is traced.
+    or torch.optim.Optimizer classes. Everything is checked before the first step is traced, and all but
+    hyperparameter names (which need the torch class) before torch is imported.
+    progress: progress(done, total) while each optimizer is traced and while frames are rendered.
     """
     from gradviz.output import check_output_path
     from gradviz.render.theme import THEMES
@@ -151,7 +172,6 @@ def trajectories(
     from gradviz.expressions import fit_window
 
     fn = fit_window(get_function(function), domain)  # an expression's default start moves into the window
-    choices = _normalize_optimizers(optimizers)
     check_positive("steps", steps, integer=True)
     out = check_output_path(path)
     check_fps(fps, out)
@@ -159,8 +179,17 @@ def trajectories(
     check_render_options(size=size, dpi=dpi, frames=frames)
     if field is not None and field not in ("arrows", "streamlines"):
         raise InvalidArgument(f"unknown field style {field!r} (valid: arrows, streamlines)")
+    check_frames(frames, steps)
+    optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
+    for item in optimizers:
+        if isinstance(item, str):
+            parse_optimizer(item)  # names first: a typo fails without importing torch
+    choices = _normalize_optimizers(optimizers)
     from gradviz.tracing import trace
 
-    records = [trace(fn, spec, start=start, steps=steps, seed=seed, **hyperparams) for spec, hyperparams in choices]
+    records = []
+    for spec, hyperparams in choices:
+        start_stage(progress, f"tracing {spec.name}")
+        records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress, **hyperparams))
     return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
                    frames=frames, domain=domain, progress=progress, field=field)
