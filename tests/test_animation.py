@@ -44,11 +44,49 @@ def test_divergence_is_drawn_not_raised(tmp_path):
     assert path.exists()
 
 
+class StageRecorder:
+    """A progress reporter like the CLI's bar: stage(label) announcements and (done, total) counts."""
+
+    def __init__(self):
+        self.events = []
+
+    def stage(self, label):
+        self.events.append(label)
+
+    def __call__(self, done, total):
+        self.events.append((done, total))
+
+
 def test_progress_is_reported(tmp_path):
     seen = []
     gradviz.trajectories("booth", ["adam"], tmp_path / "p.gif", steps=9, size=(320, 180),
                          progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(i, 10) for i in range(1, 11)]
+    assert seen == [(i, 9) for i in range(10)] + [(i, 10) for i in range(1, 11)]  # tracing, then rendering
+
+
+def test_progress_covers_tracing_each_optimizer_then_rendering(tmp_path):
+    # `--steps 100000` used to print nothing until rendering began, minutes later
+    recorder = StageRecorder()
+    gradviz.trajectories("booth", ["sgd", "adam"], tmp_path / "p.gif", steps=400, frames=5, size=(320, 180),
+                         progress=recorder)
+    labels = [e for e in recorder.events if isinstance(e, str)]
+    assert labels == ["tracing sgd", "tracing adam", "rendering"]
+    tracing_sgd = recorder.events[1:recorder.events.index("tracing adam")]
+    assert tracing_sgd[0] == (0, 400) and tracing_sgd[-1] == (400, 400) and len(tracing_sgd) == 101
+    assert recorder.events[-1] == (5, 5)
+
+
+def test_more_frames_than_steps_is_said_not_capped(tmp_path):
+    with pytest.raises(InvalidArgument, match="at most 11 frames"):
+        gradviz.trajectories("booth", ["adam"], tmp_path / "p.gif", steps=10, frames=50)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_animate_hold_a_gif_cannot_store_is_one_clear_error(tmp_path):
+    record = gradviz.trace("booth", "adam", steps=3)
+    with pytest.raises(InvalidArgument, match="655.35"):
+        gradviz.animate(record, tmp_path / "h.gif", hold=700)
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("kwargs, message", [

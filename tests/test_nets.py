@@ -219,3 +219,11 @@ def test_dropout_runs_are_repeatable_and_leave_the_global_generator_alone():
     assert torch.equal(torch.random.get_rng_state(), state)
     other = train(mlp(2, [16], 1, dropout=0.5, seed=0), (X, y), "adam", steps=20, seed=4)
     assert not np.array_equal(other.loss, runs[0].loss)
+
+
+def test_training_reports_progress():
+    seen = []
+    train(mlp(2, [4], 1, seed=0), make_dataset("moons", n=40), "adam", steps=250,
+          progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 250) and seen[-1] == (250, 250) and 100 <= len(seen) <= 130
+    assert all(b[0] > a[0] for a, b in zip(seen, seen[1:]))
