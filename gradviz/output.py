@@ -14,11 +14,13 @@ and are encoded as they come, so memory stays flat however many frames there are
 - PNG: a single image.
 
 Every file is written to a temporary name beside the target and renamed at the end, so an error or
-Ctrl-C leaves no partial file behind.
+Ctrl-C leaves no partial file behind. The path returned is an `OutputPath`: a pathlib.Path that Jupyter
+also displays, as the animation or image it names.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import struct
 import tempfile
@@ -30,12 +32,37 @@ import numpy as np
 
 from gradviz.registry import InvalidArgument
 
-__all__ = ["FORMATS", "check_output_path", "check_gif_timing", "write_animation", "write_image", "frame_delays"]
+__all__ = ["FORMATS", "OutputPath", "check_output_path", "check_gif_timing", "write_animation", "write_image", "frame_delays"]
 
 FORMATS = (".gif", ".mp4", ".png")
 MIN_DELAY_CS = 2  # browsers treat shorter GIF delays as 100 ms; 20 ms is the shortest honoured
 MAX_DELAY_CS = 65535  # a GIF delay is an unsigned 16-bit count of centiseconds: 655.35 s at most
 TRANSPARENT = 255
+
+
+class OutputPath(type(Path())):  # type: ignore[misc]  # PosixPath or WindowsPath: Path itself cannot be
+    """A path gradviz wrote, usable wherever a path is, that a notebook shows inline: a GIF or PNG as an
+    image, an MP4 as a looping video (embedded, so the notebook keeps it)."""
+
+    _MIME = {".gif": "image/gif", ".png": "image/png", ".mp4": "video/mp4"}
+
+    def _data(self) -> tuple[str, str] | None:
+        mime = self._MIME.get(self.suffix.lower())
+        if mime is None or not self.is_file():
+            return None
+        return mime, base64.b64encode(self.read_bytes()).decode("ascii")
+
+    def _repr_html_(self) -> str | None:
+        data = self._data()
+        if data is None:
+            return None
+        mime, encoded = data
+        if mime == "video/mp4":
+            return f'<video src="data:{mime};base64,{encoded}" controls autoplay loop muted></video>'
+        return f'<img src="data:{mime};base64,{encoded}" alt="{self.name}"/>'
+
+    def _repr_png_(self) -> bytes | None:
+        return self.read_bytes() if self.suffix.lower() == ".png" and self.is_file() else None
 
 
 def check_output_path(path: str | os.PathLike[str], formats: Iterable[str] = FORMATS) -> Path:
@@ -229,7 +256,7 @@ def write_animation(
             if stream is None or count != n_frames:
                 raise ValueError(f"got {count} frames, expected {n_frames}")
             stream.close()
-        return path
+        return OutputPath(path)
     return _write_mp4(frames, path, n_frames=n_frames, fps=fps, hold_last=hold_last, on_frame=on_frame)
 
 
@@ -280,7 +307,7 @@ def _write_mp4(frames: Iterable[np.ndarray], path: Path, *, n_frames: int, fps: 
         finally:
             if writer is not None:
                 writer.close()
-    return path
+    return OutputPath(path)
 
 
 def write_image(frame: np.ndarray, path: str | os.PathLike[str]) -> Path:
@@ -290,4 +317,4 @@ def write_image(frame: np.ndarray, path: str | os.PathLike[str]) -> Path:
     path = check_output_path(path, (".png",))
     with _atomic(path) as tmp:
         iio.imwrite(tmp, np.ascontiguousarray(frame[..., :3]), extension=".png")
-    return path
+    return OutputPath(path)

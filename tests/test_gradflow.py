@@ -305,18 +305,33 @@ def test_train_can_record_gradients():
 
 
 def test_plots_draw_the_data(tmp_path):
-    from gradviz.render.gradflow import plot_clipping, plot_depth_profile, plot_heatmap, plot_update_ratio
+    from gradviz.render.gradflow import (plot_bars, plot_clipping, plot_depth_profile, plot_grid, plot_heatmap,
+                                         plot_update_ratio)
+
+    import matplotlib.pyplot as plt
 
     flow = gradflow_experiment(steps=5, clip=1.0)
-    ax = plot_depth_profile(flow)
-    signal_line = ax.get_lines()[0]
-    np.testing.assert_allclose(signal_line.get_ydata(), gradviz.diagnosis.depth_profile(flow, "signal"))
-    assert len(ax.get_lines()) == 3  # signal, weight, theory
-    image = plot_heatmap(flow).get_images()[0]
-    assert image.get_array().shape == (10, 5)
-    clip_ax = plot_clipping(flow)
-    np.testing.assert_allclose(clip_ax.get_lines()[0].get_ydata(), flow.total_norm)
-    assert plot_update_ratio(flow).get_yscale() == "log"
+    try:
+        plt.figure()
+        ax = plot_depth_profile(flow)
+        assert ax is plt.gca()  # ax=None draws where pyplot (and a notebook) looks: the current Axes
+        signal_line = ax.get_lines()[0]
+        np.testing.assert_allclose(signal_line.get_ydata(), gradviz.diagnosis.depth_profile(flow, "signal"))
+        assert len(ax.get_lines()) == 3  # signal, weight, theory
+        plt.figure()
+        image = plot_heatmap(flow).get_images()[0]
+        assert image.get_array().shape == (10, 5)
+        plt.figure()
+        clip_ax = plot_clipping(flow)
+        np.testing.assert_allclose(clip_ax.get_lines()[0].get_ydata(), flow.total_norm)
+        plt.figure()
+        assert plot_update_ratio(flow).get_yscale() == "log"
+        _, own = plt.subplots()
+        assert plot_bars(flow, ax=own) is own and plt.gca() is own
+        grid = plot_grid([flow, flow])
+        assert grid.number in plt.get_fignums()  # a pyplot figure: shown inline in a notebook
+    finally:
+        plt.close("all")
 
 
 def test_gradflow_gif_and_png(tmp_path, read_gif):

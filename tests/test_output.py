@@ -208,3 +208,18 @@ def test_mp4_is_bt709_converted_and_tagged_padded_to_even_and_faststart(tmp_path
     # pure red in limited-range BT.709 is Y=63, Cb=102, Cr=240 (BT.601 would give Y=81, Cb=90)
     assert abs(y - 63) <= 1 and abs(cb - 102) <= 1 and abs(cr - 240) <= 1
     assert boxes.index("moov") < boxes.index("mdat")
+
+
+def test_written_paths_display_inline_in_a_notebook(tmp_path):
+    import base64
+
+    from gradviz.output import OutputPath
+
+    gif = write_animation(iter(moving_square_frames(3)), tmp_path / "a.gif", n_frames=3, fps=10)
+    png = write_image(moving_square_frames(1)[0], tmp_path / "a.png")
+    assert isinstance(gif, OutputPath) and gif == tmp_path / "a.gif" and os.fspath(gif) == str(tmp_path / "a.gif")
+    html = gif._repr_html_()
+    assert html.startswith('<img src="data:image/gif;base64,')
+    assert base64.b64decode(html.split(",", 1)[1].split('"')[0]) == gif.read_bytes()  # the animation itself
+    assert png._repr_png_() == png.read_bytes()
+    assert OutputPath(tmp_path / "missing.gif")._repr_html_() is None  # nothing to show: the plain repr

@@ -1,6 +1,6 @@
 """Gradient-flow figures and animations from GradientLogs (matplotlib only).
 
-Plot functions follow seaborn's shape: they take `ax=None`, draw on it (or on a new figure), pass
+Plot functions follow seaborn's shape: they take `ax=None`, draw on it (or on pyplot's current Axes), pass
 `**kwargs` to the one matplotlib call they wrap, and return the Axes. Layers are always in depth order
 (input first) and norms on log axes: vanishing and exploding are straight lines there.
 """
@@ -30,12 +30,13 @@ SIGNAL_COLOUR, WEIGHT_COLOUR, THEORY_COLOUR = "#d62728", "#1f77b4", "#555555"
 VIEWS = ("summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid")
 
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (6.4, 4.0)) -> Axes:
+def _axes(ax: Axes | None) -> Axes:
+    """ax, or pyplot's current Axes (as seaborn does), so a notebook shows the plot inline."""
     if ax is not None:
         return ax
-    figure = Figure(figsize=size, dpi=100)
-    FigureCanvasAgg(figure)
-    return figure.add_subplot()
+    import matplotlib.pyplot as plt
+
+    return plt.gca()
 
 
 def _layer_ticks(ax: Axes, log: GradientLog) -> None:
@@ -170,9 +171,10 @@ def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure
         raise InvalidArgument("nothing to draw: no gradient logs given")
     columns = columns or (len(logs) if len(logs) <= 5 else 4)
     rows = int(np.ceil(len(logs) / columns))
-    if figure is None:
-        figure = Figure(figsize=(4.0 * columns, 3.4 * rows), dpi=100, layout="constrained")
-        FigureCanvasAgg(figure)
+    if figure is None:  # a pyplot figure, so a notebook shows it inline
+        import matplotlib.pyplot as plt
+
+        figure = plt.figure(figsize=(4.0 * columns, 3.4 * rows), dpi=100, layout="constrained")
     axes = figure.subplots(rows, columns, sharey=True, squeeze=False).ravel()
     low, high = _shared_limits(logs)
     for ax, log in zip(axes, logs):
