@@ -4,17 +4,30 @@ One trajectory GIF per showcase function with the default optimizers, the decisi
 PyTorch seminar of the lecture as a numbered sequence, the gradient-flow GIF and figures, and the
 lecture's own figures (gradviz.FIGURES). The same seed and versions give the same
 bytes, so a rebuild that changes nothing shows no diff in git.
+
+What "the same" needs: torch's CPU results depend on its thread count and on the instruction set its
+kernels use (AVX2 or AVX-512), and the pictures on the versions of numpy, matplotlib, contourpy and Pillow.
+So the gallery is traced and trained on one thread with AVX2 kernels where the CPU allows (ATEN_CPU_CAPABILITY,
+unless set), and VERSIONS.txt beside the files records the versions that drew them (a pip constraints file).
 """
 
 from __future__ import annotations
 
+import os
+import platform
+import sys
+from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
 from gradviz.figures import FIGURES
 from gradviz.functions import FUNCTIONS
 
-__all__ = ["build_gallery", "SEMINAR", "build_seminar", "build_figures", "GALLERY_SIZE"]
+__all__ = ["build_gallery", "SEMINAR", "build_seminar", "build_figures", "GALLERY_SIZE", "write_versions"]
+
+# the distributions whose versions change the gallery's bytes
+DRAWN_BY = ("torch", "numpy", "matplotlib", "contourpy", "pillow", "imageio", "kiwisolver", "fonttools")
 
 GALLERY_SIZE = (640, 360)
 
@@ -58,12 +71,51 @@ def build_figures(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
                      **(dict(size=GALLERY_SIZE, dpi=67) if spec.animated else {}))
 
 
+def write_versions(folder: str | Path) -> Path:
+    """Write VERSIONS.txt: the versions and settings that drew the gallery, as a pip constraints file."""
+    lines = ["# The gallery's bytes depend on these versions: pip install -c gallery/VERSIONS.txt -e .",
+             f"# python {platform.python_version()}, {platform.machine()}"]
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        lines.append(f"# torch CPU kernels: {torch.backends.cpu.get_cpu_capability()}, "
+                     f"{torch.get_num_threads()} thread(s)")
+    for name in DRAWN_BY:
+        try:
+            lines.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pass
+    path = Path(folder) / "VERSIONS.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@contextmanager
+def _reproducible_torch() -> Iterator[None]:
+    """One thread and, unless chosen already, AVX2 kernels: results that do not depend on the core count
+    or on whether this CPU generation has AVX-512. Restores the thread count after."""
+    os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")  # read when torch first dispatches
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[Path]:
-    """Write gallery files into `folder`, yielding each path as it is written."""
+    """Write gallery files into `folder`, yielding each path as it is written, then VERSIONS.txt."""
+    folder = Path(folder)
+    with _reproducible_torch():
+        yield from _build_gallery(folder, seed=seed)
+        yield write_versions(folder)
+
+
+def _build_gallery(folder: Path, *, seed: int) -> Iterator[Path]:
     from gradviz.pipelines.trajectories import trajectories
     from gradviz.pipelines.boundary import boundary
 
-    folder = Path(folder)
     for name, function in FUNCTIONS.items():
         if function.showcase:
             yield trajectories(name, path=folder / f"trajectories-{name}.gif", size=GALLERY_SIZE, dpi=67,
