@@ -82,6 +82,12 @@ def test_more_frames_than_steps_is_said_not_capped(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_boundary_frames_beyond_the_recorded_steps_are_said_not_capped(tmp_path):
+    with pytest.raises(InvalidArgument, match="at most 21 frames"):
+        gradviz.boundary("moons", tmp_path / "b.gif", steps=20, frames=50)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_animate_hold_a_gif_cannot_store_is_one_clear_error(tmp_path):
     record = gradviz.trace("booth", "adam", steps=3)
     with pytest.raises(InvalidArgument, match="655.35"):

@@ -109,6 +109,13 @@ def boundary(
     check_fps(fps, out)
     check_render_options(size=size, dpi=dpi, frames=frames)
     THEMES.lookup(theme)
+    if frames is not None:  # one frame per recorded step at most: say so rather than draw fewer
+        steps = check_positive("steps", training.get("steps", 300), integer=True)
+        every = training.get("record_every") or max(1, steps // 100)
+        recorded = len(range(0, steps + 1, every)) + (1 if steps % every else 0)
+        if frames > recorded:
+            raise InvalidArgument(f"invalid frames {frames}: {steps} steps recorded every {every} give at most "
+                                  f"{recorded} frames; use fewer frames or a smaller record_every")
     runs = train_variants(dataset, progress=progress, **training)
     from gradviz.render.boundary import BoundaryRenderer
 
