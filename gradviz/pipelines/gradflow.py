@@ -78,6 +78,9 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     out = check_output_path(path)
     check_fps(fps, out)
     check_render_options(size=size, dpi=dpi, frames=frames)
+    steps = experiment.get("steps", 100)
+    if frames is not None and isinstance(steps, int) and frames > steps:  # one frame per step at most: say so
+        raise InvalidArgument(f"invalid frames {frames}: {steps} steps give at most {steps} frames")
     from gradviz.render.gradflow import VIEWS  # imports matplotlib: after the checks that need nothing
 
     if view not in VIEWS:
