@@ -125,12 +125,6 @@ def frame_delays(n_frames: int, fps: float, *, hold_last: float = 1.0) -> list[i
     return delays
 
 
-def _rgb_codes(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 -> (...) uint32 0xRRGGBB, one number per colour for exact matching."""
-    rgb = np.asarray(rgb, dtype=np.uint32)
-    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-
-
 class GifStream:
     """A GIF encoder that takes one frame at a time against a fixed palette."""
 
@@ -152,11 +146,14 @@ class GifStream:
         colours += [0] * (255 * 3 - len(colours))
         self.palette = Image.new("P", (1, 1))
         self.palette.putpalette(colours)  # exactly 255 entries: quantizing can never yield index 255
-        # Pillow maps colours to a palette through a coarse cache, which sends white to a median-cut
-        # (252, 252, 252) beside the exact key: pixels equal to a key colour are set to its entry here.
-        codes = _rgb_codes(keys)
-        order = np.argsort(codes)
-        self._key_codes, self._key_index = codes[order], order.astype(np.uint8)
+        # Pillow maps a colour to the palette entry nearest the centre of its cache cell, not to the
+        # nearest entry: white went to a median-cut (252, 252, 252) beside the exact white entry. Find the
+        # keys this happens to (the mapping depends on the colour alone) and put their pixels right in
+        # each frame: an exact-match mask per misplaced key, a few milliseconds a frame.
+        probe = Image.fromarray(np.ascontiguousarray(keys[None])) if len(keys) else None
+        landed = (np.asarray(probe.quantize(palette=self.palette, dither=Image.Dither.NONE))[0]
+                  if probe is not None else [])
+        self._misplaced = [(key, index) for index, (key, got) in enumerate(zip(keys, landed)) if got != index]
         fp.write(b"GIF89a" + struct.pack("<HHBBB", self.width, self.height, 0xF7, 0, 0))
         fp.write(bytes(colours) + bytes(3))
         # NETSCAPE2.0 application extension: loop forever.
@@ -168,11 +165,11 @@ class GifStream:
         rgb = np.ascontiguousarray(frame[..., :3])
         image = self._image.fromarray(rgb)
         indexed = np.array(image.quantize(palette=self.palette, dither=self._image.Dither.NONE))
-        if self._key_codes.size:
-            codes = _rgb_codes(rgb)
-            where = np.searchsorted(self._key_codes, codes).clip(max=self._key_codes.size - 1)
-            exact = self._key_codes[where] == codes
-            indexed[exact] = self._key_index[where[exact]]
+        for key, index in self._misplaced:
+            exact = rgb[..., 0] == key[0]
+            exact &= rgb[..., 1] == key[1]
+            exact &= rgb[..., 2] == key[2]
+            indexed[exact] = index
         return indexed
 
     def add(self, frame: np.ndarray, delay_cs: int) -> None:
