@@ -517,3 +517,65 @@ def test_a_transformer_encoder_layer_is_recorded_against_autograd():
         assert flow.weight_norms[name][0] == pytest.approx(expected_weight[name], rel=1e-5)
         if name in expected:
             assert flow.signal_norms[name][0] == pytest.approx(expected[name], rel=1e-5)
+
+
+def median_slope(activation, init, std=None, seeds=range(7)):
+    return float(np.median([diagnose(gradflow_experiment(activation=activation, init=init, std=std, steps=1,
+                                                         seed=seed)).slope for seed in seeds]))
+
+
+@pytest.mark.parametrize("activation, init, std", [("relu", "scaled", 3.0), ("sigmoid", "default", None)])
+def test_slopes_at_initialization_match_the_theory(activation, init, std):
+    # the tolerance of the ratio tests: a factor 3 over eight hops, log10(3) / 8 decades per layer
+    theory = math.log10(theoretical_factor(activation, init, std=std))
+    assert abs(median_slope(activation, init, std) - theory) < math.log10(3) / 8
+
+
+def test_the_diagnosis_is_taken_at_initialization_and_later_steps_on_request():
+    flow = gradflow_experiment(activation="relu", init="scaled", std=3.0, steps=4)
+    at_init, later = diagnose(flow), diagnose(flow, step=1)
+    assert at_init.step == 0 and "at initialization (step 0)" in at_init.text
+    first_last = flow.matrix("signal")[:, 0]
+    assert at_init.ratio == pytest.approx(first_last[0] / first_last[-1])
+    assert later.step == 1 and "at step 1" in later.text and later.slope != at_init.slope
+    with pytest.raises(InvalidArgument, match="step 9 is not recorded"):
+        diagnose(flow, step=9)
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_one_and_two_layers_give_a_verdict_without_nan(depth, tmp_path):
+    from gradviz.render.gradflow import summary_figure
+
+    flow = gradflow_experiment(depth=depth, width=8, steps=3)
+    verdict = diagnose(flow)
+    assert "nan" not in verdict.text
+    if depth == 1:
+        assert verdict.verdict == "one layer" and "too few layers to fit a slope" in verdict.text
+    else:
+        assert verdict.verdict == "healthy" and np.isfinite(verdict.slope)  # one hop cannot vanish by 100x
+    for view in ("summary", "grid"):
+        figure = summary_figure([flow], view, size=(480, 270))
+        titles = [ax.get_title() for ax in figure.axes]
+        assert titles and not any("nan" in t for t in titles) and not any("no gradient" in t for t in titles)
+
+
+def test_the_animation_legend_matches_its_markers_and_the_loss_panel_says_what_it_shows():
+    from matplotlib.markers import MarkerStyle
+
+    from gradviz.render.gradflow import GradflowRenderer
+
+    flows = [gradflow_experiment(depth=3, width=8, steps=4, activation=a, init=i) for a, i in
+             (("sigmoid", "default"), ("relu", "he"))]
+    renderer = GradflowRenderer(flows, size=(480, 270), frames=2)
+    renderer.frame(1)
+    legend = renderer.panels[0][0].get_legend()
+    handles = {text.get_text().split()[0]: handle for text, handle in zip(legend.get_texts(), legend.legend_handles)}
+    for (ax, _, (signal, weight)) in renderer.panels:
+        for scatter, key in ((signal, "signal"), (weight, "weight")):
+            style = MarkerStyle(handles[key].get_marker())
+            expected = style.get_path().transformed(style.get_transform()).vertices
+            np.testing.assert_allclose(scatter.get_paths()[0].vertices, expected)
+            assert len(scatter.get_offsets()) == 3  # one marker per layer
+    loss_legend = [t.get_text() for t in renderer.loss_axes.get_legend().get_texts()]
+    assert loss_legend == ["sigmoid / default", "relu / he", "chance: ln 10"]
+    assert "random labels" in renderer.loss_axes.get_title(loc="left")
