@@ -71,17 +71,19 @@ class Diagnosis:
         if self.layers >= 2:
             parts = [f"{self.verdict} {self.where}: signal first/last = {self.ratio:.2g}, "
                      f"{self.slope:+.2f} decades per layer"]
-            if self.theory is not None:
-                parts.append(f"(theory {np.log10(self.theory):+.2f})")
+            if self.theory is not None:  # the theory holds at initialization, and is said so elsewhere
+                when = "" if self.step == 0 else ", for the initialization"
+                parts.append(f"(theory {np.log10(self.theory):+.2f}{when})")
         elif self.verdict == "one layer":
             parts = [f"one layer {self.where}: too few layers to fit a slope"]
         else:
             parts = [f"{self.verdict} {self.where}"]
+        text = " ".join(parts)
         if self.nonfinite_steps:
-            parts.append(f"; non-finite from step {self.first_nonfinite} ({self.nonfinite_steps} steps)")
+            text += f"; non-finite from step {self.first_nonfinite} ({self.nonfinite_steps} recorded steps)"
         if self.no_gradient:
-            parts.append(f"; no gradient: {', '.join(self.no_gradient)}")
-        return " ".join(parts)
+            text += f"; no gradient: {', '.join(self.no_gradient)}"
+        return text
 
 
 def diagnose(log: GradientLog, *, step: int | None = None) -> Diagnosis:

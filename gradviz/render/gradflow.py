@@ -237,6 +237,15 @@ def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: 
     return figure
 
 
+def _short_verdict(verdict: Any) -> str:
+    """The printed diagnosis's numbers in two short lines (the title holds the verdict)."""
+    if verdict.layers < 2:
+        return verdict.text
+    theory = f" (theory {np.log10(verdict.theory):+.2f})" if verdict.theory is not None else ""
+    text = f"step {verdict.step}: signal first/last {verdict.ratio:.2g}, {verdict.slope:+.2f} decades/layer{theory}"
+    return text + (f"; non-finite from step {verdict.first_nonfinite}" if verdict.nonfinite_steps else "")
+
+
 def _classes(logs: Sequence[GradientLog]) -> int | None:
     classes = {log.meta.get("classes") for log in logs}
     return classes.pop() if len(classes) == 1 and None not in classes else None
@@ -300,9 +309,9 @@ class GradflowRenderer(FrameRenderer):
             style_axes(ax, theme, font * 0.8)
             verdict = diagnose(log)
             ax.set_title(f"{log.label}: {verdict.verdict} at init", color=theme.foreground, fontsize=font * 1.05,
-                         pad=4)
-            ax.text(0.02, 0.03, verdict.text, transform=ax.transAxes, fontsize=font * 0.7, color=theme.foreground,
-                    wrap=True, va="bottom")
+                         pad=4 + font * 1.2)
+            ax.text(0.5, 1.015, _short_verdict(verdict), transform=ax.transAxes, fontsize=font * 0.72,
+                    color=theme.foreground, ha="center", va="bottom")
             factor = log.meta.get("factor")
             signal = depth_profile(log, "signal")
             if factor and np.isfinite(signal[-1]) and signal[-1] > 0:
@@ -328,7 +337,11 @@ class GradflowRenderer(FrameRenderer):
             lo, hi = float(finite_losses.min()), float(finite_losses.max())
             if chance is not None:
                 lo, hi = min(lo, chance), max(hi, chance)
-            lax.set_ylim(lo - 0.05 * (hi - lo or 1), hi + 0.05 * (hi - lo or 1))
+            if lo > 0 and hi / lo > 100:  # a loss that explodes: a log axis keeps the start readable
+                lax.set_yscale("log")
+                lax.set_ylim(lo / 2, hi * 2)
+            else:
+                lax.set_ylim(lo - 0.05 * (hi - lo or 1), hi + 0.05 * (hi - lo or 1))
         lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.85, labelpad=1)
         lax.set_title(_loss_title(self.logs), loc="left", color=theme.foreground, fontsize=font * 0.9, pad=2)
         style_axes(lax, theme, font * 0.75)
