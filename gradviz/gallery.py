@@ -80,4 +80,6 @@ def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[
     yield gradflow(folder / "gradflow-heatmap.png", view="heatmap", steps=100, seed=seed)
     yield gradflow(folder / "gradflow-grid.png", view="grid", activations=("sigmoid", "sigmoid", "tanh", "relu", "relu"),
                    inits=("default", "xavier", "default", "default", "he"), steps=50, size=(1280, 560), seed=seed)
+    yield gradflow(folder / "gradflow-step50.png", activations=("relu",), inits=("he",), optimizer="adam:lr=0.01",
+                   step=50, steps=100, seed=seed)
     yield from build_figures(folder, seed=seed)

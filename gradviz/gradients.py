@@ -1,5 +1,10 @@
 """Recording gradient flow through any nn.Module, and the classic deep-MLP experiment.
 
+Layers are the modules with parameters of their own, named as named_modules() names them, in the order
+of the forward pass (an MLP's Linears; a CNN's Conv2d, BatchNorm2d and Linear; a transformer layer's
+attention, Linears and LayerNorms; a module the forward never calls, like nn.MultiheadAttention's
+out_proj, right after the module before it, with no backward signal of its own).
+
 `record_gradients(model, optimizer)` is a context manager around an ordinary training loop. Per step it
 records, for every leaf module that has parameters, the weight-gradient norm, the norm of the gradient
 reaching the module's output (the backward signal) and the parameter norm, plus the total gradient norm
