@@ -26,8 +26,9 @@ How, and why so (see shared/reference/gradient-flow.md):
 - Parameter norm and update: the step pre-hook measures the layers' weights and copies them (one
   _foreach_norm, one _foreach_copy_), the post-hook subtracts the new weights from the copies and
   measures the difference (one _foreach_sub_, one _foreach_norm).
-- every=k records steps 0, k, 2k, ...: on the other steps every hook returns at once (no norm, no copy,
-  no host transfer); the GradientLog's `steps` says which steps it holds.
+- every=k records steps 0, k, 2k, ...: on the other steps the modules carry no hooks (they are removed
+  after a recorded optimizer step and put back before the next recorded one) and the optimizer's return
+  at once: no norm, no copy, no host transfer. The GradientLog's `steps` says which steps it holds.
 - All norms are computed on the device (gradients with torch._foreach_norm) and moved to the host once
   per step, as one concatenated row; grouping into layers happens in numpy, in result().
 - Every hook handle is kept and removed on exit, exceptions included.
@@ -103,6 +104,7 @@ class GradientRecorder:
         self._order: list[int] = []  # layers in the order of their first call
         self._called: set[int] = set()
         self._handles: list[Any] = []
+        self._module_handles: list[Any] = []  # forward hooks, removed during unrecorded steps
         self._rows: list[tuple[Any, ...]] = []
         self._losses: dict[int, Any] = {}
         self._signal: list[tuple[int, torch.Tensor]] = []
@@ -118,10 +120,7 @@ class GradientRecorder:
 
     def __enter__(self) -> "GradientRecorder":
         try:
-            for index, (_, module) in enumerate(self.layers):
-                self._handles.append(module.register_forward_hook(self._forward_hook(index)))
-            for index, (_, module) in enumerate(self.relus):
-                self._handles.append(module.register_forward_hook(self._dead_hook(index)))
+            self._attach()
             if not self.layers:
                 for p in self.params:  # no module outputs to watch: learn of backward passes from the params
                     if p.requires_grad:
@@ -136,6 +135,18 @@ class GradientRecorder:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    def _attach(self) -> None:
+        """The modules' forward hooks. With an optimizer they are there only during recorded steps: a
+        module without hooks takes torch's fast call path, so unrecorded steps cost nothing."""
+        for index, (_, module) in enumerate(self.layers):
+            self._module_handles.append(module.register_forward_hook(self._forward_hook(index)))
+        for index, (_, module) in enumerate(self.relus):
+            self._module_handles.append(module.register_forward_hook(self._dead_hook(index)))
+
+    def _detach(self) -> None:
+        while self._module_handles:
+            self._module_handles.pop().remove()
 
     def _forward_hook(self, index: int) -> Any:
         signal_hook = self._signal_hooks[index]
@@ -254,6 +265,11 @@ class GradientRecorder:
     def _advance(self) -> None:
         self._step += 1
         self._active = self._step % self.every == 0
+        if self.optimizer is not None and self.every > 1 and self._handles:  # not after close()
+            if self._active and not self._module_handles:
+                self._attach()
+            elif not self._active and self._module_handles:
+                self._detach()
 
     def _before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         if not self._active:
@@ -315,6 +331,7 @@ class GradientRecorder:
 
     def close(self) -> None:
         """Remove every hook (idempotent)."""
+        self._detach()
         while self._handles:
             self._handles.pop().remove()
 

@@ -439,8 +439,14 @@ def test_every_leaves_unrecorded_steps_alone():
             optimizer.step()
     # the gradients and signals at the pass's end, the weights before and the update after the step: on
     # steps 0 and 3 only
-    assert sorted(calls) == [(s, m) for s in (0, 3) for m in ("_measure", "_norms", "_norms")]
-    assert list(log.result().steps) == [0, 3]
+        assert log._module_handles  # step 6 is recorded: its hooks are back
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+        assert not log._module_handles and all(not m._forward_hooks for m in model)  # step 7 is not
+    assert all(not m._forward_hooks for m in model)
+    assert sorted(calls) == [(s, m) for s in (0, 3, 6) for m in ("_measure", "_norms", "_norms")]
+    assert list(log.result().steps) == [0, 3, 6]
 
 
 def test_every_must_be_a_positive_integer():
