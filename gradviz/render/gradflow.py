@@ -68,7 +68,8 @@ def plot_depth_profile(log: GradientLog, *, step: int | None = None, ax: Axes | 
     if theory and factor and np.isfinite(signal[-1]):
         expected = signal[-1] * float(factor) ** (depth[-1] - depth)
         ax.plot(depth, expected, ls=(0, (4, 3)), color=THEORY_COLOUR, lw=1.2,
-                label=f"theory: x{float(factor):.2g} per layer")
+                label=f"theory{'' if log.steps[step_index(log, step)] == 0 else ' (for init)'}: x{float(factor):.2g} "
+                      "per layer")
     missing = [i for i, name in enumerate(log.names) if not log.has_gradient[name].any()]
     for i in missing:
         ax.annotate("no gradient", (depth[i], 0.02), xycoords=("data", "axes fraction"), ha="center",
