@@ -434,9 +434,13 @@ class WordListType(click.ParamType):
 @click.option("--inits", type=WordListType("gradviz.nets.choices.INITS", "default,he"), default="default,he",
               show_default=True, help="Initialization per activation, or one for all (see `gradviz list inits`).")
 @click.option("--std", type=_positive(float), default=None, help="Weight std for --inits normal; k of N(0, k^2/n) for scaled.")
-@click.option("--optimizer", type=NameType(OPTIMIZERS), default="sgd", show_default=True, help="Optimizer.")
+@click.option("-O", "--optimizer", type=OptimizerType(), default="sgd", show_default=True,
+              help="Optimizer as NAME[:KEY=VALUE,...], e.g. adam:lr=0.01 (see `gradviz list optimizers`); "
+                   "an lr given here wins over --lr.")
 @click.option("--lr", type=_positive(float), default=0.1, show_default=True, help="Learning rate.")
 @click.option("--steps", type=_positive(int), default=100, show_default=True, help="Training steps.")
+@click.option("--step", type=int, default=None,
+              help="Draw step K in a .png instead of the initialization (step 0, where the theory holds).")
 @click.option("--batch-size", type=_positive(int), default=128, show_default=True, help="Batch size.")
 @click.option("--clip", type=_positive(float), default=None, help="Clip the total gradient norm to this value.")
 @click.option("--data", default="random", show_default=True,
@@ -451,22 +455,35 @@ class WordListType(click.ParamType):
               show_default=True, help="Output file: .gif, .mp4 or .png.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no diagnosis printed.")
 def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[str, ...], std: float | None,
-             optimizer: str, lr: float, steps: int, batch_size: int, clip: float | None, data: str, view: str,
-             fps: float, size: tuple[int, int], theme: str, seed: int, output: Path, quiet: bool) -> None:
+             optimizer: str, lr: float, steps: int, step: int | None, batch_size: int, clip: float | None, data: str,
+             view: str, fps: float, size: tuple[int, int], theme: str, seed: int, output: Path, quiet: bool) -> None:
     """Show vanishing and exploding gradients: per-layer gradient norms of deep MLPs, side by side.
 
     By default a 10-layer sigmoid net (PyTorch's default init) against a 10-layer ReLU net (He init), on the
     same random data: the sigmoid signal shrinks about 7x per layer, the ReLU/He one stays level. Each
-    panel's diagnosis (slope per layer, first/last ratio, verdict) is printed too.
+    panel's diagnosis (slope per layer, first/last ratio, verdict, the theory's slope) is taken at
+    initialization, before the first update, where the theory holds, and printed too; the animation
+    shows how training moves the profile, and --step K draws one later step.
+
+    \b
+    Examples:
+      gradviz gradflow                                          # -> gradflow.gif
+      gradviz gradflow --activations relu --inits scaled --std 3 -o explode.png
+      gradviz gradflow --activations relu --inits he -O adam:lr=0.01 --step 50 -o later.png
+      gradviz gradflow --depth 20 --activations tanh,relu --inits xavier,he --view grid -o grid.png
     """
     from gradviz.pipelines.gradflow import gradflow as run_gradflow
 
     if data != "random":
         DATASETS.lookup(data)
+    if step is not None and (output.suffix.lower() != ".png" or not 0 <= step < steps):  # before importing torch
+        raise InvalidArgument(f"invalid --step {step}: give a .png output and a step from 0 to --steps - 1 "
+                              f"= {steps - 1}")
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_gradflow(output, activations=activations, inits=inits, view=view, fps=fps, size=size,
                             theme=theme, depth=depth, width=width, std=std, optimizer=optimizer, lr=lr, steps=steps,
+                            step=step,
                             batch_size=batch_size, clip=clip, data=data, seed=seed, progress=progress,
                             report=None if quiet else (lambda line: click.echo(line, err=True)))
     finally:

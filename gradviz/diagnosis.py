@@ -1,5 +1,10 @@
 """A short verdict on a GradientLog: per-layer slope, first/last ratio, vanishing/exploding/healthy.
 
+The verdict is taken at one recorded step, by default the first: at initialization, before any update,
+where the theory of vanishing and exploding gradients (a constant factor per layer) holds. Later steps
+show what training did to the profile; diagnose(log, step=K) names them. Non-finite values anywhere in
+the log are counted and reported whatever the step.
+
 Pure numpy on the record, so rendering and the CLI can both use it without torch.
 """
 
@@ -10,71 +15,108 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradviz.records import GradientLog
+from gradviz.registry import InvalidArgument
 
-__all__ = ["Diagnosis", "diagnose", "depth_profile"]
+__all__ = ["Diagnosis", "diagnose", "depth_profile", "step_index", "step_phrase"]
 
 VANISHING, EXPLODING = 1e-2, 1e2  # first/last ratios of the backward signal beyond which we say so
 
 
+def step_index(log: GradientLog, step: int | None = None) -> int:
+    """The column of `log` holding training step `step` (default: the first recorded step)."""
+    if len(log.steps) == 0:
+        raise InvalidArgument("the gradient log holds no steps")
+    if step is None:
+        return 0
+    found = np.flatnonzero(log.steps == step)
+    if found.size == 0:
+        shown = ", ".join(str(s) for s in log.steps[:6]) + (", ..." if len(log.steps) > 6 else "")
+        raise InvalidArgument(f"step {step} is not recorded (recorded steps: {shown}; last {int(log.steps[-1])})")
+    return int(found[0])
+
+
+def step_phrase(log: GradientLog, step: int | None = None) -> str:
+    """'at initialization (step 0)' or 'at step K': where a profile or verdict was taken."""
+    value = int(log.steps[step_index(log, step)])
+    return "at initialization (step 0)" if value == 0 else f"at step {value}"
+
+
 def depth_profile(log: GradientLog, quantity: str = "signal", *, step: int | None = None) -> np.ndarray:
-    """Per-layer norms at `step` (default: the geometric mean over the finite steps), in depth order."""
+    """Per-layer norms at training step `step` (default: the first recorded, the initialization), in depth
+    order."""
     matrix = log.matrix(quantity)
     if matrix.size == 0:
-        return np.zeros(len(log.names))
-    if step is not None:
-        return matrix[:, step]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log10(np.where(matrix > 0, matrix, np.nan))
-        finite = np.isfinite(logs)
-        counts = finite.sum(axis=1)
-        means = np.where(counts > 0, np.nansum(np.where(finite, logs, 0.0), axis=1) / np.maximum(counts, 1), np.nan)
-    return 10.0**means
+        return np.full(len(log.names), np.nan)
+    return matrix[:, step_index(log, step)]
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    verdict: str  # "vanishing", "exploding", "healthy", "non-finite" or "no gradient"
-    slope: float  # decades of signal per layer, towards the input (negative: shrinking)
+    verdict: str  # "vanishing", "exploding", "healthy", "one layer", "non-finite" or "no gradient"
+    slope: float  # decades of signal per layer, towards the input (negative: shrinking); NaN for one layer
     ratio: float  # backward signal at the first layer over the last
     nonfinite_steps: int
     first_nonfinite: int | None
     no_gradient: tuple[str, ...]
     theory: float | None = None  # expected per-layer factor, when known
+    step: int = 0  # the training step the verdict is taken at
+    layers: int = 0  # layers with a finite, positive signal at that step
+
+    @property
+    def where(self) -> str:
+        return "at initialization (step 0)" if self.step == 0 else f"at step {self.step}"
 
     @property
     def text(self) -> str:
-        parts = [f"{self.verdict}: signal first/last = {self.ratio:.2g}, "
-                 f"{self.slope:+.2f} decades per layer"]
-        if self.theory is not None:
-            parts.append(f"(theory {np.log10(self.theory):+.2f})")
+        if self.layers >= 2:
+            parts = [f"{self.verdict} {self.where}: signal first/last = {self.ratio:.2g}, "
+                     f"{self.slope:+.2f} decades per layer"]
+            if self.theory is not None:  # the theory holds at initialization, and is said so elsewhere
+                when = "" if self.step == 0 else ", for the initialization"
+                parts.append(f"(theory {np.log10(self.theory):+.2f}{when})")
+        elif self.verdict == "one layer":
+            parts = [f"one layer {self.where}: too few layers to fit a slope"]
+        else:
+            parts = [f"{self.verdict} {self.where}"]
+        text = " ".join(parts)
         if self.nonfinite_steps:
-            parts.append(f"; non-finite from step {self.first_nonfinite} ({self.nonfinite_steps} steps)")
+            text += f"; non-finite from step {self.first_nonfinite} ({self.nonfinite_steps} recorded steps)"
         if self.no_gradient:
-            parts.append(f"; no gradient: {', '.join(self.no_gradient)}")
-        return " ".join(parts)
+            text += f"; no gradient: {', '.join(self.no_gradient)}"
+        return text
 
 
 def diagnose(log: GradientLog, *, step: int | None = None) -> Diagnosis:
-    """Fit log10 of the backward signal against depth and name what it shows."""
-    profile = depth_profile(log, "signal", step=step)
+    """Fit log10 of the backward signal against depth at `step` (default: initialization) and name it."""
+    column = step_index(log, step)
+    at = int(log.steps[column])
+    profile = depth_profile(log, "signal", step=at)
     nonfinite_any = np.zeros(len(log.steps), dtype=bool)
     for name in log.names:
         nonfinite_any |= log.nonfinite[name] > 0
     nonfinite_any |= ~np.isfinite(log.total_norm)
     if log.losses is not None:
         nonfinite_any |= ~np.isfinite(log.losses) & ~np.isnan(log.losses)
-    first = int(np.flatnonzero(nonfinite_any)[0]) if nonfinite_any.any() else None
+    first = int(log.steps[np.flatnonzero(nonfinite_any)[0]]) if nonfinite_any.any() else None
     no_grad = tuple(name for name in log.names if not log.has_gradient[name].any())
     usable = np.isfinite(profile) & (profile > 0)
     theory = log.meta.get("factor")
-    if usable.sum() < 2:
-        verdict = "non-finite" if first is not None else "no gradient"
-        return Diagnosis(verdict, float("nan"), float("nan"), int(nonfinite_any.sum()), first, no_grad, theory)
+    count = int(usable.sum())
+    common = dict(nonfinite_steps=int(nonfinite_any.sum()), first_nonfinite=first, no_gradient=no_grad,
+                  theory=theory, step=at, layers=count)
+    if count < 2:
+        if count == 1 and len(log.names) == 1:
+            verdict = "one layer"
+        elif nonfinite_any[column] or np.isinf(profile).any():
+            verdict = "non-finite"
+        else:
+            verdict = "no gradient"
+        return Diagnosis(verdict, float("nan"), float("nan"), **common)
     depth = np.arange(len(profile))[usable]
     values = np.log10(profile[usable])
     slope = float(-np.polyfit(depth, values, 1)[0])  # decades per layer, stepping from the output back to the input
     ratio = float(profile[usable][0] / profile[usable][-1])
-    if first is not None and first < len(log.steps) // 2:
+    if nonfinite_any[column]:
         verdict = "exploding"
     elif ratio < VANISHING:
         verdict = "vanishing"
@@ -82,4 +124,4 @@ def diagnose(log: GradientLog, *, step: int | None = None) -> Diagnosis:
         verdict = "exploding"
     else:
         verdict = "healthy"
-    return Diagnosis(verdict, slope, ratio, int(nonfinite_any.sum()), first, no_grad, theory)
+    return Diagnosis(verdict, slope, ratio, **common)

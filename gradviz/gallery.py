@@ -132,4 +132,6 @@ def _build_gallery(folder: Path, *, seed: int) -> Iterator[Path]:
     yield gradflow(folder / "gradflow-heatmap.png", view="heatmap", steps=100, seed=seed)
     yield gradflow(folder / "gradflow-grid.png", view="grid", activations=("sigmoid", "sigmoid", "tanh", "relu", "relu"),
                    inits=("default", "xavier", "default", "default", "he"), steps=50, size=(1280, 560), seed=seed)
+    yield gradflow(folder / "gradflow-step50.png", activations=("relu",), inits=("he",), optimizer="adam:lr=0.01",
+                   step=50, steps=100, seed=seed)
     yield from build_figures(folder, seed=seed)

@@ -1,5 +1,10 @@
 """Recording gradient flow through any nn.Module, and the classic deep-MLP experiment.
 
+Layers are the modules with parameters of their own, named as named_modules() names them, in the order
+of the forward pass (an MLP's Linears; a CNN's Conv2d, BatchNorm2d and Linear; a transformer layer's
+attention, Linears and LayerNorms; a module the forward never calls, like nn.MultiheadAttention's
+out_proj, right after the module before it, with no backward signal of its own).
+
 `record_gradients(model, optimizer)` is a context manager around an ordinary training loop. Per step it
 records, for every leaf module that has parameters, the weight-gradient norm, the norm of the gradient
 reaching the module's output (the backward signal) and the parameter norm, plus the total gradient norm
@@ -18,9 +23,12 @@ How, and why so (see shared/reference/gradient-flow.md):
   gradient of the pass); when nothing touched the gradients since (their _version is unchanged), those
   norms are reused at the step.
   Without an optimizer, a step is a backward pass.
-- Parameter norm and update: the step pre-hook copies the layers' weights into one flat buffer (one
-  _foreach_copy_), the post-hook subtracts the new weights from it (one _foreach_sub_); the norms of
-  both come from (count, size) views of that buffer, one reduction per run of equally sized weights.
+- Parameter norm and update: the step pre-hook measures the layers' weights and copies them (one
+  _foreach_norm, one _foreach_copy_), the post-hook subtracts the new weights from the copies and
+  measures the difference (one _foreach_sub_, one _foreach_norm).
+- every=k records steps 0, k, 2k, ...: on the other steps the modules carry no hooks (they are removed
+  after a recorded optimizer step and put back before the next recorded one) and the optimizer's return
+  at once: no norm, no copy, no host transfer. The GradientLog's `steps` says which steps it holds.
 - All norms are computed on the device (gradients with torch._foreach_norm) and moved to the host once
   per step, as one concatenated row; grouping into layers happens in numpy, in result().
 - Every hook handle is kept and removed on exit, exceptions included.
@@ -48,52 +56,6 @@ LOW_PRECISION = (torch.float16, torch.bfloat16)
 SIGNAL_BUFFER = 32 * 2**20  # bytes of output gradients kept waiting for one _foreach_norm, at most
 
 
-class _FlatCopy:
-    """A copy of some tensors kept in one flat buffer per dtype and device.
-
-    Copying in and subtracting are one _foreach call each, and the norms of the copies take one
-    vector_norm per run of equally sized tensors over a (count, size) view of the buffer, instead of one
-    kernel per tensor: for the weights of a 10-layer MLP, two reductions instead of ten.
-    norms()[k] belongs to tensors[order[k]].
-    """
-
-    def __init__(self, tensors: list[torch.Tensor]) -> None:
-        members: dict[tuple[Any, Any], list[int]] = {}
-        for index, tensor in enumerate(tensors):
-            members.setdefault((tensor.dtype, tensor.device), []).append(index)
-        self.groups: list[tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor], Any]] = []
-        for (dtype, device), indices in members.items():
-            sources = [tensors[i] for i in indices]
-            sizes = [t.numel() for t in sources]
-            flat = torch.zeros(sum(sizes), dtype=dtype, device=device)
-            copies = [segment.view(t.shape) for segment, t in zip(flat.split(sizes), sources)]
-            runs, at, first = [], 0, 0
-            while first < len(sizes):
-                last = first
-                while last < len(sizes) and sizes[last] == sizes[first]:
-                    last += 1
-                count = last - first
-                runs.append(flat[at: at + count * sizes[first]].view(count, sizes[first]))
-                at, first = at + count * sizes[first], last
-            low = torch.float32 if dtype in LOW_PRECISION else None
-            self.groups.append((sources, copies, runs, low))
-        self.order = np.array([i for indices in members.values() for i in indices], dtype=np.int64)
-
-    def copy_from_sources(self) -> None:
-        """copies <- sources (call under torch.no_grad)."""
-        for sources, copies, _, _ in self.groups:
-            torch._foreach_copy_(copies, sources)
-
-    def subtract_sources(self) -> None:
-        """copies <- copies - sources (call under torch.no_grad)."""
-        for sources, copies, _, _ in self.groups:
-            torch._foreach_sub_(copies, sources)
-
-    def norms(self) -> list[torch.Tensor]:
-        """One (count,) tensor of norms per run of equally sized copies (call under torch.no_grad)."""
-        return [torch.linalg.vector_norm(run, dim=1, dtype=low) for _, _, runs, low in self.groups for run in runs]
-
-
 class GradientRecorder:
     """The state behind `record_gradients`; `result()` gives the GradientLog recorded so far.
 
@@ -103,10 +65,14 @@ class GradientRecorder:
     made of.
     """
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> None:
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None, *, every: int = 1) -> None:
         if not isinstance(model, nn.Module):
             raise InvalidArgument(f"record_gradients needs an nn.Module, got {type(model).__name__}")
         self.model, self.optimizer = model, optimizer
+        self.every = check_positive("every", every, integer=True)
+        self._step = 0  # steps taken so far: optimizer steps, or backward passes without an optimizer
+        self._active = True  # whether the current step is recorded (step % every == 0)
+        self._recorded: list[int] = []  # the step of each row
         self.layers = [(name, module) for name, module in model.named_modules()
                        if name and any(True for _ in module.parameters(recurse=False))]
         if not self.layers and any(True for _ in model.parameters(recurse=False)):
@@ -138,24 +104,23 @@ class GradientRecorder:
         self._order: list[int] = []  # layers in the order of their first call
         self._called: set[int] = set()
         self._handles: list[Any] = []
+        self._module_handles: list[Any] = []  # forward hooks, removed during unrecorded steps
         self._rows: list[tuple[Any, ...]] = []
-        self._losses: list[Any] = []
+        self._losses: dict[int, Any] = {}
         self._signal: list[tuple[int, torch.Tensor]] = []
         self._dead: dict[int, torch.Tensor] = {}
         self._backward_queued = False
         self._last: dict[str, Any] | None = None  # the latest backward pass's norms, until the step
         self._seen: torch.Tensor | None = None
-        self._copy: _FlatCopy | None = None  # the weights before the step, then the step's update
+        self._copies: list[torch.Tensor] | None = None  # the weights before the step, then the step's update
         self._copied = False
+        self._param_norms: list[torch.Tensor] = []
 
     # -- hooks ---------------------------------------------------------------------------------------------
 
     def __enter__(self) -> "GradientRecorder":
         try:
-            for index, (_, module) in enumerate(self.layers):
-                self._handles.append(module.register_forward_hook(self._forward_hook(index)))
-            for index, (_, module) in enumerate(self.relus):
-                self._handles.append(module.register_forward_hook(self._dead_hook(index)))
+            self._attach()
             if not self.layers:
                 for p in self.params:  # no module outputs to watch: learn of backward passes from the params
                     if p.requires_grad:
@@ -171,15 +136,33 @@ class GradientRecorder:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    def _attach(self) -> None:
+        """The modules' forward hooks. With an optimizer they are there only during recorded steps: a
+        module without hooks takes torch's fast call path, so unrecorded steps cost nothing."""
+        for index, (_, module) in enumerate(self.layers):
+            self._module_handles.append(module.register_forward_hook(self._forward_hook(index)))
+        for index, (_, module) in enumerate(self.relus):
+            self._module_handles.append(module.register_forward_hook(self._dead_hook(index)))
+
+    def _detach(self) -> None:
+        while self._module_handles:
+            self._module_handles.pop().remove()
+
     def _forward_hook(self, index: int) -> Any:
         signal_hook = self._signal_hooks[index]
         first_output = partial(signal_hook, 0)
         called = self._called
 
         def hook(module: nn.Module, inputs: Any, output: Any) -> None:
+            if not self._active:
+                if self.optimizer is None and isinstance(output, torch.Tensor) and output.grad_fn is not None:
+                    output.grad_fn.register_prehook(self._count_pass)  # a step is a backward pass: count it
+                return None
             if index not in called:
                 called.add(index)
                 self._order.append(index)
+            if isinstance(output, (tuple, list)) and output and isinstance(output[0], torch.Tensor):
+                output = output[0]  # e.g. nn.MultiheadAttention's (output, weights)
             node = output.grad_fn if isinstance(output, torch.Tensor) else None
             if node is not None:
                 # a pre-hook on the node that made the output gets dL/d(output) as it arrives; it is a
@@ -210,11 +193,16 @@ class GradientRecorder:
 
         return hook
 
+    def _count_pass(self, grad_outputs: Any) -> None:
+        """On an unrecorded step without an optimizer: learn when the backward pass ends, to count it."""
+        self._on_gradient(None)
+
     def _dead_hook(self, index: int) -> Any:
         def hook(module: nn.Module, inputs: Any, output: Any) -> None:
-            if isinstance(output, torch.Tensor) and output.ndim >= 1 and torch.is_grad_enabled():
+            if self._active and isinstance(output, torch.Tensor) and output.ndim >= 1 and torch.is_grad_enabled():
                 flat = output.detach().reshape(output.shape[0], -1) if output.ndim > 1 else output.detach()[None]
-                self._dead[index] = (flat <= 0).all(dim=0).float().mean()
+                # dead: <= 0 for the whole batch; amax over the batch is 5x quicker than (flat <= 0).all(0)
+                self._dead[index] = (flat.amax(dim=0) <= 0).float().mean()
             return None
 
         return hook
@@ -233,7 +221,7 @@ class GradientRecorder:
         self._signal += [(index, norm) for (index, _), norm in zip(pending, norms[len(tensors):])]
         return list(norms[:len(tensors)])
 
-    def _on_gradient(self, tensor: torch.Tensor) -> None:
+    def _on_gradient(self, tensor: Any) -> None:
         """First gradient of a backward pass: have the engine call _on_backward_end when the pass ends."""
         if not self._backward_queued:
             self._backward_queued = True
@@ -246,6 +234,10 @@ class GradientRecorder:
         """One _foreach_norm over the gradients (before any clipping) and the layers' output gradients
         (and, without an optimizer, the layers' weights); kept until the step."""
         self._backward_queued = False
+        if not self._active:  # an unrecorded backward pass ends: without an optimizer, that is a step
+            if self.optimizer is None:
+                self._advance()
+            return
         grads = [p.grad for p in self.params]
         present = [grad is not None for grad in grads]
         if not all(present):
@@ -268,13 +260,26 @@ class GradientRecorder:
                           "versions": self._versions() if self.optimizer is not None else None}
         if self.optimizer is None:
             self._finish_step([])
+            self._advance()
+
+    def _advance(self) -> None:
+        self._step += 1
+        self._active = self._step % self.every == 0
+        if self.optimizer is not None and self.every > 1 and self._handles:  # not after close()
+            if self._active and not self._module_handles:
+                self._attach()
+            elif not self._active and self._module_handles:
+                self._detach()
 
     def _before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        if self._copy is None:
-            self._copy = _FlatCopy(self._weights)
+        if not self._active:
+            return
         last = self._last
         with torch.no_grad():
-            self._copy.copy_from_sources()
+            if self._copies is None:
+                self._copies = [torch.empty_like(w) for w in self._weights]
+            self._param_norms = self._norms(self._weights)
+            torch._foreach_copy_(self._copies, self._weights)
             self._copied = True
             # clipping (or anything else) changed the gradients since the backward pass: what the
             # optimizer sees now is measured again
@@ -285,13 +290,20 @@ class GradientRecorder:
                 self._seen = None
 
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        if self._copy is None or not self._copied:
-            return
-        self._copied = False
-        with torch.no_grad():
-            param = self._copy.norms()  # of the weights before the step
-            self._copy.subtract_sources()  # before - after: the update, negated
-            self._finish_step(param + self._copy.norms())
+        if self._copied and self._copies is not None:
+            self._copied = False
+            with torch.no_grad():
+                torch._foreach_sub_(self._copies, self._weights)  # before - after: the update, negated
+                self._finish_step(self._param_norms + self._norms(self._copies))
+            self._param_norms = []
+        self._advance()
+
+    def _norms(self, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+        if not tensors:
+            return []
+        if self._low:
+            return list(torch._foreach_norm(tensors, 2, dtype=torch.float32))
+        return list(torch._foreach_norm(tensors))
 
     def _finish_step(self, weight_norms: list[torch.Tensor]) -> None:
         last = self._last
@@ -301,7 +313,8 @@ class GradientRecorder:
         seen = self._seen
         if seen is not None:
             parts.append(seen)
-        parts += weight_norms
+        if weight_norms:
+            parts.append(torch.stack(weight_norms))
         if self.relus:
             nan = torch.full((), math.nan, device=parts[0].device)
             parts.append(torch.stack([self._dead.get(i, nan).float() for i in range(len(self.relus))]))
@@ -310,6 +323,7 @@ class GradientRecorder:
         row = torch.cat(parts) if len(parts) > 1 else parts[0]
         if row.dtype not in (torch.float32, torch.float64):
             row = row.float()  # bfloat16 has no numpy twin
+        self._recorded.append(self._step)
         self._rows.append((row.cpu().numpy(), last["present"], [part[1:] for part in last["parts"]],
                            seen is not None, bool(weight_norms)))  # ^ the one transfer a step
         self._last, self._seen = None, None
@@ -317,12 +331,15 @@ class GradientRecorder:
 
     def close(self) -> None:
         """Remove every hook (idempotent)."""
+        self._detach()
         while self._handles:
             self._handles.pop().remove()
 
     def record_loss(self, loss: torch.Tensor | float) -> None:
-        """Optionally note the step's loss (kept on the device until result())."""
-        self._losses.append(loss.detach() if isinstance(loss, torch.Tensor) else float(loss))
+        """Optionally note the step's loss, before optimizer.step() (kept on the device until result();
+        ignored on steps that are not recorded)."""
+        if self._active:
+            self._losses[self._step] = loss.detach() if isinstance(loss, torch.Tensor) else float(loss)
 
     # -- grouping into layers, once -------------------------------------------------------------------------
 
@@ -335,6 +352,15 @@ class GradientRecorder:
         has_weight = self._weight_of >= 0
         out[:, has_weight] = per_param[:, self._weight_of[has_weight]]
         return np.where(has_layer, out, np.nan)
+
+    def _forward_order(self) -> list[int]:
+        """Layers in the order of their first call; a layer never called (nn.MultiheadAttention's out_proj,
+        whose weights its parent uses directly) right after the one before it in named_modules()."""
+        order = list(self._order)
+        for i in range(len(self.layers)):
+            if i not in order:
+                order.insert(order.index(i - 1) + 1 if i > 0 else 0, i)
+        return order
 
     def result(self, *, label: str = "", meta: dict[str, Any] | None = None) -> GradientLog:
         """The frozen GradientLog of every step recorded so far."""
@@ -349,7 +375,6 @@ class GradientRecorder:
         signal_sq = np.zeros((steps, n_layers))
         signal_seen = np.zeros((steps, n_layers), dtype=bool)
         dead = np.full((steps, n_relus), np.nan)
-        weight_order = self._copy.order if self._copy is not None else np.arange(n_weights)
         for step, (row, has, parts, remeasured, stepped) in enumerate(self._rows):
             present[step] = has
             at = 0
@@ -370,9 +395,9 @@ class GradientRecorder:
                 at += n_grads
             else:
                 seen[step] = pre[step]
-            if stepped:  # weights before the step, then the step's update, in the flat copy's order
-                param[step, weight_order] = row[at: at + n_weights]
-                update[step, weight_order] = row[at + n_weights: at + 2 * n_weights]
+            if stepped:  # weights before the step, then the step's update
+                param[step] = row[at: at + n_weights]
+                update[step] = row[at + n_weights: at + 2 * n_weights]
                 at += 2 * n_weights
             if n_relus:
                 dead[step] = row[at: at + n_relus]
@@ -394,12 +419,12 @@ class GradientRecorder:
         counts = np.zeros((steps, n_layers), dtype=np.int64)
         for p_index, layer in enumerate(self._owner):
             counts[:, layer] += bad[:, p_index]
-        order = self._order + [i for i in range(n_layers) if i not in self._order]
+        order = self._forward_order()
         losses = None
-        if self._losses and len(self._losses) == steps:
-            losses = np.array([float(v) for v in self._losses])
+        if self._losses:
+            losses = np.array([float(self._losses[s]) if s in self._losses else np.nan for s in self._recorded])
         return GradientLog(
-            names=tuple(self.layers[i][0] for i in order), steps=np.arange(steps),
+            names=tuple(self.layers[i][0] for i in order), steps=np.array(self._recorded, dtype=np.int64),
             weight_norms={self.layers[i][0]: weight[:, i] for i in order},
             signal_norms={self.layers[i][0]: signal[:, i] for i in order},
             param_norms={self.layers[i][0]: param_layers[:, i] for i in order},
@@ -413,17 +438,19 @@ class GradientRecorder:
 
 
 @contextmanager
-def record_gradients(model: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> Iterator[GradientRecorder]:
-    """Record per-layer gradient flow of `model` for every step taken inside the block.
+def record_gradients(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, *,
+                     every: int = 1) -> Iterator[GradientRecorder]:
+    """Record per-layer gradient flow of `model` for the steps taken inside the block.
 
-        with gradviz.record_gradients(model, optimizer) as log:
+        with gradviz.record_gradients(model, optimizer, every=10) as log:
             for x, y in batches: ...loss.backward(); optimizer.step()...
-        flow = log.result()          # a GradientLog
+        flow = log.result()          # a GradientLog; flow.steps: 0, 10, 20, ...
 
     Given the optimizer, a step is an optimizer step and gradients are those it sees; without, a step is
-    a backward pass. Hooks are removed when the block ends, exceptions included.
+    a backward pass. every=k records steps 0, k, 2k, ... (counted from the block's start); on the others
+    the hooks return at once. Hooks are removed when the block ends, exceptions included.
     """
-    recorder = GradientRecorder(model, optimizer)
+    recorder = GradientRecorder(model, optimizer, every=every)
     with recorder:
         yield recorder
 
@@ -492,17 +519,24 @@ def gradflow_experiment(
 ) -> GradientLog:
     """Train deep_mlp(...) with the registry's `optimizer` and return its GradientLog.
 
+    optimizer: a registry name, or 'NAME:KEY=VALUE,...' like the CLI's -O ('adam:lr=0.01'); an lr given
+    there wins over `lr`.
+
     data: "random" (N(0, I) inputs of size `width`, random labels over `classes`, a fresh batch each step)
     or a dataset name of gradviz.nets (2-D points, their own classes).
     """
     from gradviz.nets.data import DATASETS, make_dataset
-    from gradviz.optim import get_optimizer
+    from gradviz.optim import get_optimizer, parse_optimizer
 
     steps = check_positive("steps", steps, integer=True)
     batch_size = check_positive("batch_size", batch_size, integer=True)
     if clip is not None:
         check_positive("clip", clip)
-    spec = get_optimizer(optimizer)
+    name, hyperparams = parse_optimizer(optimizer) if isinstance(optimizer, str) else (optimizer, {})
+    spec = get_optimizer(name)
+    hyperparams = {"lr": lr, **hyperparams}
+    spec.resolve(hyperparams)
+    lr = hyperparams["lr"]
     if data == "random":
         features = width
         X, y = random_data(batch_size * steps, features, classes, seed=seed + 1)
@@ -512,10 +546,11 @@ def gradflow_experiment(
         features, classes = 2, int(y.max()) + 1
     model = deep_mlp(depth, width, in_features=features, out_features=classes, activation=activation, init=init,
                      std=std, seed=seed)
-    opt = spec.build(model.parameters(), lr=lr)
+    opt = spec.build(model.parameters(), **hyperparams)
     generator = torch.Generator().manual_seed(seed + 2)
     meta = dict(depth=depth, width=width, activation=activation, init=init, std=std, optimizer=spec.name, lr=lr,
-                clip=clip, batch_size=batch_size, data=data,
+                hyperparams={k: v for k, v in hyperparams.items() if k != "lr"},
+                clip=clip, batch_size=batch_size, data=data, classes=classes,
                 factor=theoretical_factor(activation, init, std=std, width=width))
     with record_gradients(model, opt) as log:
         for step in range(steps):

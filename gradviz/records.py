@@ -174,6 +174,8 @@ class TrainingRun:
 class GradientLog:
     """Per-layer gradient statistics over training steps, in depth order (the order of the forward pass).
 
+    steps: the training steps held, one per column (record_gradients(every=k): 0, k, 2k, ...).
+
     For each layer name (a leaf module with parameters), arrays over steps:
     weight_norms: ||dL/dW|| as the optimizer saw it (NaN where the layer had no gradient: frozen or
     unused); signal_norms: ||dL/dz||, the backward signal reaching the layer's output; param_norms: ||W||;

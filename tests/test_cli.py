@@ -118,11 +118,41 @@ def test_gradflow_command_prints_a_diagnosis_and_writes_a_gif(tmp_path, read_gif
     assert size == (480, 270) and loop == 0 and len(durations) >= 2
 
 
+def test_gradflow_prints_the_numbers_its_figure_draws(tmp_path):
+    import re
+
+    import numpy as np
+
+    from gradviz.diagnosis import depth_profile
+    from gradviz.gradients import gradflow_experiment
+    from gradviz.render.gradflow import plot_depth_profile
+
+    args = dict(activation="relu", init="scaled", std=3.0, steps=6, width=32, optimizer="adam:lr=0.01")
+    result = run(["gradflow", "--activations", "relu", "--inits", "scaled", "--std", "3", "--steps", "6", "--width",
+                  "32", "-O", "adam:lr=0.01", "--size", "480x270", "-o", "x.png"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = next(l for l in result.stderr.splitlines() if l.startswith("relu / scaled"))
+    match = re.search(r"exploding at initialization \(step 0\): signal first/last = (\S+), ([+-]\S+) decades per "
+                      r"layer \(theory ([+-]\S+)\)", line)
+    assert match, line
+    ratio, slope, theory = (float(g) for g in match.groups())
+    flow = gradflow_experiment(**args)  # the same run in the library: what the figure draws
+    assert flow.meta["optimizer"] == "adam" and flow.meta["lr"] == 0.01
+    drawn = plot_depth_profile(flow).get_lines()[0].get_ydata()
+    np.testing.assert_allclose(drawn, depth_profile(flow, "signal", step=0))
+    assert ratio == pytest.approx(drawn[0] / drawn[-1], rel=0.06)  # printed with two digits
+    fitted = -np.polyfit(np.arange(len(drawn)), np.log10(drawn), 1)[0]
+    assert slope == pytest.approx(fitted, abs=0.006) and theory == pytest.approx(np.log10(3 / np.sqrt(2)), abs=0.006)
+    assert abs(slope - theory) < 0.06  # at initialization the measured slope is the theory's
+    assert (tmp_path / "x.png").stat().st_size > 10_000
+
+
 @pytest.mark.parametrize("args, shown", [
     (["--activations", "sigmod,relu"], "'sigmod'"), (["--inits", "default,kaiming"], "'kaiming'"),
     (["--depth", "0"], "depth: 0"), (["--width", "-3"], "width: -3"), (["--std", "0", "--inits", "normal"], "std: 0"),
     (["--clip", "-1"], "clip: -1"), (["--optimizer", "adamm"], "'adamm'"), (["--data", "moon"], "'moon'"),
-    (["-o", "g.txt"], "'.txt'"), (["--lr", "nan"], "nan"),
+    (["-o", "g.txt"], "'.txt'"), (["--lr", "nan"], "nan"), (["-O", "adam:lrr=0.1"], "'lrr'"),
+    (["-O", "adam:lr=-1"], "learning rate"), (["--step", "1"], "--step 1"), (["--step", "2", "-o", "g.png"], "--step 2"),
 ])
 def test_gradflow_bad_input(tmp_path, args, shown):
     result = run(["gradflow", "--steps", "2", *args], tmp_path)

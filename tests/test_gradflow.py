@@ -398,3 +398,206 @@ def test_on_cuda_norms_match_and_one_transfer_a_step(buffer, monkeypatch):
         assert flow.weight_norms[name][0] == pytest.approx(w, rel=1e-4)
         assert flow.signal_norms[name][0] == pytest.approx(s.norm().item(), rel=1e-4)
     assert np.isfinite(flow.update_ratios["0"]).all() and len(flow.steps) == steps + 1
+
+
+def _train(model, optimizer, batches, every=1, accumulate=1):
+    with record_gradients(model, optimizer, every=every) as log:
+        for x, y in batches:
+            optimizer.zero_grad()
+            for _ in range(accumulate):
+                loss = nn.functional.cross_entropy(model(x), y)
+                loss.backward()
+            log.record_loss(loss)
+            optimizer.step()
+    return log.result()
+
+
+@pytest.mark.parametrize("optimizer_name", ["sgd", "adam", None])
+def test_every_records_exactly_every_kth_step_with_the_values_of_recording_all(optimizer_name):
+    batches = [batch(seed) for seed in range(12)]
+    flows = []
+    for every in (1, 5):
+        model = small_model()
+        if optimizer_name is None:  # without an optimizer a step is a backward pass
+            with record_gradients(model, every=every) as log:
+                for x, y in batches:
+                    model.zero_grad()
+                    nn.functional.cross_entropy(model(x), y).backward()
+            flows.append(log.result())
+        else:
+            cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[optimizer_name]
+            flows.append(_train(model, cls(model.parameters(), lr=0.05), batches, every=every))
+    full, sparse = flows
+    np.testing.assert_array_equal(full.steps, np.arange(12))
+    np.testing.assert_array_equal(sparse.steps, [0, 5, 10])
+    assert sparse.names == full.names
+    for quantity in ("signal", "weight", "param", "update"):
+        np.testing.assert_allclose(sparse.matrix(quantity), full.matrix(quantity)[:, [0, 5, 10]], rtol=1e-6)
+    np.testing.assert_allclose(sparse.total_norm, full.total_norm[[0, 5, 10]], rtol=1e-6)
+    np.testing.assert_allclose(sparse.losses, full.losses[[0, 5, 10]], rtol=1e-6, equal_nan=True)
+    for name in full.dead_fraction:
+        np.testing.assert_allclose(sparse.dead_fraction[name], full.dead_fraction[name][[0, 5, 10]])
+
+
+def test_every_leaves_unrecorded_steps_alone():
+    model = small_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = batch()
+    calls = []
+    with record_gradients(model, optimizer, every=3) as log:
+        for method in ("_norms", "_measure"):
+            original = getattr(log, method)
+            setattr(log, method, lambda tensors, original=original, method=method:
+                    calls.append((log._step, method)) or original(tensors))
+        for step in range(6):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    # the gradients and signals at the pass's end, the weights before and the update after the step: on
+    # steps 0 and 3 only
+        assert log._module_handles  # step 6 is recorded: its hooks are back
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+        assert not log._module_handles and all(not m._forward_hooks for m in model)  # step 7 is not
+    assert all(not m._forward_hooks for m in model)
+    assert sorted(calls) == [(s, m) for s in (0, 3, 6) for m in ("_measure", "_norms", "_norms")]
+    assert list(log.result().steps) == [0, 3, 6]
+
+
+def test_every_must_be_a_positive_integer():
+    with pytest.raises(InvalidArgument, match="every"):
+        record_gradients(small_model(), every=0).__enter__()
+
+
+def small_cnn():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+                         nn.Flatten(), nn.Linear(64, 10))
+
+
+def _reference(model, loss_of, modules):
+    """autograd.grad of the loss with respect to each module's output, and p.grad norms after backward."""
+    outputs = {}
+    handles = [module.register_forward_hook(
+        lambda m, inp, out, name=name: outputs.__setitem__(name, out[0] if isinstance(out, tuple) else out))
+        for name, module in modules]
+    loss = loss_of(model)
+    for handle in handles:
+        handle.remove()
+    names = [name for name, _ in modules if name in outputs]
+    grads = torch.autograd.grad(loss, [outputs[name] for name in names], retain_graph=True)
+    model.zero_grad()
+    loss.backward()
+    return {name: g.norm().item() for name, g in zip(names, grads)}
+
+
+def test_a_small_cnn_is_recorded_against_autograd():
+    model = small_cnn()
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(4, 3, 16, 16, generator=g), torch.randint(0, 10, (4,), generator=g)
+    loss_of = lambda m: nn.functional.cross_entropy(m(x), y)
+    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.BatchNorm2d, nn.Linear))]
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    expected = _reference(model, loss_of, layers)
+    expected_weight = {name: m.weight.grad.norm().item() for name, m in layers}
+    model.load_state_dict(state)  # batch-norm running statistics as before
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with record_gradients(model, optimizer) as log:
+        optimizer.zero_grad()
+        loss_of(model).backward()
+        optimizer.step()
+    flow = log.result()
+    assert flow.names == ("0", "1", "4", "5", "9")  # named_modules() names, forward order
+    for name in flow.names:
+        assert flow.signal_norms[name][0] == pytest.approx(expected[name], rel=1e-5)
+        assert flow.weight_norms[name][0] == pytest.approx(expected_weight[name], rel=1e-5)
+    assert set(flow.dead_fraction) == {"2", "6"}
+
+
+def test_a_transformer_encoder_layer_is_recorded_against_autograd():
+    torch.manual_seed(0)
+    model = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, dropout=0.0, batch_first=True)
+    x = torch.randn(3, 5, 16, generator=torch.Generator().manual_seed(1))
+    loss_of = lambda m: m(x).pow(2).mean()
+    modules = [(name, m) for name, m in model.named_modules() if name and any(True for _ in m.parameters(recurse=False))]
+    expected = _reference(model, loss_of, modules)
+    expected_weight = {name: torch.sqrt(sum(p.grad.norm() ** 2 for p in m.parameters(recurse=False))).item()
+                       if not hasattr(m, "weight") else m.weight.grad.norm().item() for name, m in modules}
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with record_gradients(model, optimizer) as log:
+        optimizer.zero_grad()
+        loss_of(model).backward()
+        optimizer.step()
+    flow = log.result()
+    # forward order of a post-norm layer; out_proj is never called (its parent uses its weights), so it
+    # follows its parent and has no backward signal of its own
+    assert flow.names == ("self_attn", "self_attn.out_proj", "norm1", "linear1", "linear2", "norm2")
+    assert "self_attn.out_proj" not in expected and np.isnan(flow.signal_norms["self_attn.out_proj"][0])
+    for name in flow.names:
+        assert flow.weight_norms[name][0] == pytest.approx(expected_weight[name], rel=1e-5)
+        if name in expected:
+            assert flow.signal_norms[name][0] == pytest.approx(expected[name], rel=1e-5)
+
+
+def median_slope(activation, init, std=None, seeds=range(7)):
+    return float(np.median([diagnose(gradflow_experiment(activation=activation, init=init, std=std, steps=1,
+                                                         seed=seed)).slope for seed in seeds]))
+
+
+@pytest.mark.parametrize("activation, init, std", [("relu", "scaled", 3.0), ("sigmoid", "default", None)])
+def test_slopes_at_initialization_match_the_theory(activation, init, std):
+    # the tolerance of the ratio tests: a factor 3 over eight hops, log10(3) / 8 decades per layer
+    theory = math.log10(theoretical_factor(activation, init, std=std))
+    assert abs(median_slope(activation, init, std) - theory) < math.log10(3) / 8
+
+
+def test_the_diagnosis_is_taken_at_initialization_and_later_steps_on_request():
+    flow = gradflow_experiment(activation="relu", init="scaled", std=3.0, steps=4)
+    at_init, later = diagnose(flow), diagnose(flow, step=1)
+    assert at_init.step == 0 and "at initialization (step 0)" in at_init.text
+    first_last = flow.matrix("signal")[:, 0]
+    assert at_init.ratio == pytest.approx(first_last[0] / first_last[-1])
+    assert later.step == 1 and "at step 1" in later.text and later.slope != at_init.slope
+    with pytest.raises(InvalidArgument, match="step 9 is not recorded"):
+        diagnose(flow, step=9)
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_one_and_two_layers_give_a_verdict_without_nan(depth, tmp_path):
+    from gradviz.render.gradflow import summary_figure
+
+    flow = gradflow_experiment(depth=depth, width=8, steps=3)
+    verdict = diagnose(flow)
+    assert "nan" not in verdict.text
+    if depth == 1:
+        assert verdict.verdict == "one layer" and "too few layers to fit a slope" in verdict.text
+    else:
+        assert verdict.verdict == "healthy" and np.isfinite(verdict.slope)  # one hop cannot vanish by 100x
+    for view in ("summary", "grid"):
+        figure = summary_figure([flow], view, size=(480, 270))
+        titles = [ax.get_title() for ax in figure.axes]
+        assert titles and not any("nan" in t for t in titles) and not any("no gradient" in t for t in titles)
+
+
+def test_the_animation_legend_matches_its_markers_and_the_loss_panel_says_what_it_shows():
+    from matplotlib.markers import MarkerStyle
+
+    from gradviz.render.gradflow import GradflowRenderer
+
+    flows = [gradflow_experiment(depth=3, width=8, steps=4, activation=a, init=i) for a, i in
+             (("sigmoid", "default"), ("relu", "he"))]
+    renderer = GradflowRenderer(flows, size=(480, 270), frames=2)
+    renderer.frame(1)
+    legend = renderer.panels[0][0].get_legend()
+    handles = {text.get_text().split()[0]: handle for text, handle in zip(legend.get_texts(), legend.legend_handles)}
+    for (ax, _, (signal, weight)) in renderer.panels:
+        for scatter, key in ((signal, "signal"), (weight, "weight")):
+            style = MarkerStyle(handles[key].get_marker())
+            expected = style.get_path().transformed(style.get_transform()).vertices
+            np.testing.assert_allclose(scatter.get_paths()[0].vertices, expected)
+            assert len(scatter.get_offsets()) == 3  # one marker per layer
+    loss_legend = [t.get_text() for t in renderer.loss_axes.get_legend().get_texts()]
+    assert loss_legend == ["sigmoid / default", "relu / he", "chance: ln 10"]
+    assert "random labels" in renderer.loss_axes.get_title(loc="left")

@@ -34,7 +34,7 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
                        *, progress: Callable[[int, int], None] | None = None, **experiment: Any) -> list[Any]:
     """One GradientLog per (activation, init) pair, all checked before the first is trained."""
     from gradviz.nets.choices import ACTIVATIONS, INITS
-    from gradviz.optim import get_optimizer
+    from gradviz.optim import get_optimizer, parse_optimizer
     from gradviz.registry import check_positive
 
     pairs = _pairs(activations, inits)
@@ -49,7 +49,9 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
     if experiment.get("clip") is not None:
         check_positive("clip", experiment["clip"])
     # the optimizer's hyperparameter names are read off its torch class: after the torch-free checks
-    get_optimizer(experiment.get("optimizer", "sgd")).resolve({"lr": experiment.get("lr", 0.1)})
+    optimizer = experiment.get("optimizer", "sgd")
+    name, hyperparams = parse_optimizer(optimizer) if isinstance(optimizer, str) else (optimizer, {})
+    get_optimizer(name).resolve({"lr": experiment.get("lr", 0.1), **hyperparams})
     from gradviz.gradients import gradflow_experiment
     from gradviz.pipelines.trajectories import start_stage
 
@@ -66,10 +68,13 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
              inits: Sequence[str] = ("default", "he"), view: str = "summary", fps: float = 10,
              size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str = "light", frames: int | None = None,
              progress: Callable[[int, int], None] | None = None, report: Callable[[str], None] | None = None,
-             **experiment: Any) -> Path:
+             step: int | None = None, **experiment: Any) -> Path:
     """Train each configuration and write a GIF/MP4 of its gradient flow or a PNG of `view`.
 
-    report, when given, receives one line of diagnosis per configuration.
+    Profiles and diagnoses are taken at initialization (step 0, before the first update), where the theory
+    of a constant factor per layer holds; the animation shows the steps after it, and step=K draws a PNG
+    of step K instead. report, when given, receives one line of diagnosis per configuration (the verdict
+    the figure draws).
     """
     from gradviz.pipelines.trajectories import check_fps, write_rendered
     from gradviz.output import check_output_path, write_image
@@ -85,16 +90,22 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
 
     if view not in VIEWS:
         raise InvalidArgument(f"unknown view {view!r} (valid: {', '.join(VIEWS)})")
+    if step is not None:
+        if out.suffix.lower() != ".png":
+            raise InvalidArgument(f"step {step}: a static figure of one step needs a .png output, not {out.suffix}")
+        steps = experiment.get("steps", 100)
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < steps:
+            raise InvalidArgument(f"invalid step {step!r} (must be an integer from 0 to steps - 1 = {steps - 1})")
     logs = run_configurations(activations, inits, **experiment)
     from gradviz.diagnosis import diagnose
     from gradviz.render.gradflow import GradflowRenderer, summary_figure
 
     if report is not None:
         for log in logs:
-            report(f"{log.label}: {diagnose(log).text}")
+            report(f"{log.label}: {diagnose(log, step=step).text}")
 
     if out.suffix.lower() == ".png":
-        figure = summary_figure(logs, view, size=size, dpi=dpi)
+        figure = summary_figure(logs, view, size=size, dpi=dpi, step=step)
         figure.canvas.draw()
         import numpy as np
 

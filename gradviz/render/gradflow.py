@@ -16,7 +16,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from gradviz.diagnosis import depth_profile, diagnose
+from gradviz.diagnosis import depth_profile, diagnose, step_index, step_phrase
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
@@ -54,8 +54,9 @@ def plot_depth_profile(log: GradientLog, *, step: int | None = None, ax: Axes | 
                        **kwargs: Any) -> Axes:
     """Gradient norm per layer on a log axis: backward signal ||dL/dz|| and weight gradient ||dL/dW||.
 
-    step: one step (default: geometric mean over steps). theory: the expected per-layer factor from the
-    log's meta, drawn dashed from the last layer back. kwargs go to the signal line's plot call.
+    step: the training step (default: the first recorded, the initialization, where the theory holds; the
+    legend says which). theory: the expected per-layer factor from the log's meta, drawn dashed from the
+    last layer back. kwargs go to the signal line's plot call.
     """
     ax = _axes(ax)
     depth = np.arange(1, len(log.names) + 1)
@@ -68,7 +69,8 @@ def plot_depth_profile(log: GradientLog, *, step: int | None = None, ax: Axes | 
     if theory and factor and np.isfinite(signal[-1]):
         expected = signal[-1] * float(factor) ** (depth[-1] - depth)
         ax.plot(depth, expected, ls=(0, (4, 3)), color=THEORY_COLOUR, lw=1.2,
-                label=f"theory: x{float(factor):.2g} per layer")
+                label=f"theory{'' if log.steps[step_index(log, step)] == 0 else ' (for init)'}: x{float(factor):.2g} "
+                      "per layer")
     missing = [i for i, name in enumerate(log.names) if not log.has_gradient[name].any()]
     for i in missing:
         ax.annotate("no gradient", (depth[i], 0.02), xycoords=("data", "axes fraction"), ha="center",
@@ -78,21 +80,28 @@ def plot_depth_profile(log: GradientLog, *, step: int | None = None, ax: Axes | 
     _layer_ticks(ax, log)
     ax.set_ylabel("gradient norm")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small", frameon=False)
+    ax.legend(fontsize="small", frameon=False, title=step_phrase(log, step), title_fontsize="small")
     return ax
 
 
 def plot_heatmap(log: GradientLog, *, quantity: str = "signal", ax: Axes | None = None, colorbar: bool = True,
-                 **kwargs: Any) -> Axes:
-    """Layers x steps image of log10 norms, depth order top to bottom; kwargs go to imshow."""
+                 mark: int | None = None, **kwargs: Any) -> Axes:
+    """Layers x steps image of log10 norms, depth order top to bottom; mark: a step to outline (the one a
+    profile beside it shows). kwargs go to imshow."""
     ax = _axes(ax)
     with np.errstate(divide="ignore", invalid="ignore"):
         values = np.log10(_positive(log.matrix(quantity)))
     from matplotlib import colormaps
 
     cmap = colormaps[kwargs.pop("cmap", "magma")].with_extremes(bad="#c8c8c8")  # grey: non-finite or no gradient
+    steps = log.steps
+    half = (float(steps[1] - steps[0]) if len(steps) > 1 else 1.0) / 2
     image = ax.imshow(values, aspect="auto", interpolation="nearest", origin="upper",
-                      extent=(-0.5, len(log.steps) - 0.5, len(log.names) + 0.5, 0.5), cmap=cmap, **kwargs)
+                      extent=(steps[0] - half, steps[-1] + half, len(log.names) + 0.5, 0.5) if len(steps) else None,
+                      cmap=cmap, **kwargs)
+    if mark is not None and len(steps):
+        at = float(steps[step_index(log, mark)])
+        ax.axvspan(at - half, at + half, fill=False, edgecolor="#1f77b4", lw=1.5)
     ax.set_yticks(range(1, len(log.names) + 1))
     ax.set_yticklabels(log.names, fontsize="small")
     ax.set_xlabel("step")
@@ -165,8 +174,10 @@ def _shared_limits(logs: Sequence[GradientLog], step: int | None = None) -> tupl
     return float(values.min()) / 3, float(values.max()) * 3
 
 
-def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure: Figure | None = None) -> Figure:
-    """Small multiples of depth profiles (one per log) on one shared log scale, each with its diagnosis."""
+def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure: Figure | None = None,
+              step: int | None = None) -> Figure:
+    """Small multiples of depth profiles (one per log) on one shared log scale, each with its diagnosis, at
+    `step` (default: initialization)."""
     if not logs:
         raise InvalidArgument("nothing to draw: no gradient logs given")
     columns = columns or (len(logs) if len(logs) <= 5 else 4)
@@ -176,12 +187,13 @@ def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure
 
         figure = plt.figure(figsize=(4.0 * columns, 3.4 * rows), dpi=100, layout="constrained")
     axes = figure.subplots(rows, columns, sharey=True, squeeze=False).ravel()
-    low, high = _shared_limits(logs)
+    low, high = _shared_limits(logs, step)
     for ax, log in zip(axes, logs):
-        plot_depth_profile(log, ax=ax)
+        plot_depth_profile(log, ax=ax, step=step)
         ax.set_ylim(low, high)
-        verdict = diagnose(log)
-        ax.set_title(f"{log.label}\n{verdict.verdict}, first/last {verdict.ratio:.1g}", fontsize="medium")
+        verdict = diagnose(log, step=step)
+        detail = f", first/last {verdict.ratio:.2g}" if verdict.layers >= 2 else ""
+        ax.set_title(f"{log.label}\n{verdict.verdict}{detail}", fontsize="medium")
         if ax is not axes[0]:
             ax.get_legend().remove()
     for ax in axes[len(logs):]:
@@ -190,27 +202,28 @@ def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure
 
 
 def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: tuple[int, int] = (960, 540),
-                   dpi: float = 100) -> Figure:
+                   dpi: float = 100, step: int | None = None) -> Figure:
     """One figure for the CLI's PNG output: a column per log of the chosen view (summary: profile over
-    heatmap, with the diagnosis)."""
+    heatmap, with the diagnosis). Profiles and diagnoses are taken at `step` (default: initialization)."""
     if view not in VIEWS:
         raise InvalidArgument(f"unknown view {view!r} (valid: {', '.join(VIEWS)})")
     check_render_options(size=size, dpi=dpi, frames=None)
     figure = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
     if view == "grid":
-        return plot_grid(logs, figure=figure)
+        return plot_grid(logs, figure=figure, step=step)
     rows = 2 if view == "summary" else 1
     axes = figure.subplots(rows, len(logs), squeeze=False)
-    low, high = _shared_limits(logs)
+    low, high = _shared_limits(logs, step)
     with np.errstate(divide="ignore", invalid="ignore"):  # one colour scale for every heatmap: comparable
         levels = np.concatenate([np.log10(_positive(log.matrix("signal"))).ravel() for log in logs])
     levels = levels[np.isfinite(levels)]
     shared = dict(vmin=float(levels.min()), vmax=float(levels.max())) if levels.size else {}
     for column, log in enumerate(logs):
         top = axes[0, column]
+        verdict = diagnose(log, step=step)
         if view in ("summary", "profile"):
-            plot_depth_profile(log, ax=top)
+            plot_depth_profile(log, ax=top, step=step)
             top.set_ylim(low, high)
         elif view == "heatmap":
             plot_heatmap(log, ax=top, colorbar=column == len(logs) - 1, **shared)
@@ -220,18 +233,46 @@ def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: 
             plot_clipping(log, ax=top)
         elif view == "ratio":
             plot_update_ratio(log, ax=top)
-        top.set_title(f"{log.label}: {diagnose(log).verdict}", fontsize="medium")
+        top.set_title(f"{log.label}: {verdict.verdict} {verdict.where}", fontsize="medium")
         if view == "summary":
-            plot_heatmap(log, ax=axes[1, column], colorbar=column == len(logs) - 1, **shared)
-            axes[1, column].set_title(diagnose(log).text, fontsize="x-small", wrap=True)
+            plot_heatmap(log, ax=axes[1, column], colorbar=column == len(logs) - 1, mark=verdict.step, **shared)
+            axes[1, column].set_title(verdict.text, fontsize="x-small", wrap=True)
     return figure
+
+
+def _short_verdict(verdict: Any) -> str:
+    """The printed diagnosis's numbers in two short lines (the title holds the verdict)."""
+    if verdict.layers < 2:
+        return verdict.text
+    theory = f" (theory {np.log10(verdict.theory):+.2f})" if verdict.theory is not None else ""
+    text = f"step {verdict.step}: signal first/last {verdict.ratio:.2g}, {verdict.slope:+.2f} decades/layer{theory}"
+    return text + (f"; non-finite from step {verdict.first_nonfinite}" if verdict.nonfinite_steps else "")
+
+
+def _classes(logs: Sequence[GradientLog]) -> int | None:
+    classes = {log.meta.get("classes") for log in logs}
+    return classes.pop() if len(classes) == 1 and None not in classes else None
+
+
+def _chance_loss(logs: Sequence[GradientLog]) -> float | None:
+    """ln(classes): the cross-entropy of guessing, which random labels never get below."""
+    classes = _classes(logs)
+    return float(np.log(classes)) if classes and all(log.meta.get("data") == "random" for log in logs) else None
+
+
+def _loss_title(logs: Sequence[GradientLog]) -> str:
+    if all(log.meta.get("data") == "random" for log in logs) and logs[0].meta:
+        return "training loss (random labels: nothing to learn, the loss stays near chance)"
+    return "training loss"
 
 
 class GradflowRenderer(FrameRenderer):
     """Per-layer norms as training proceeds, one panel per log, side by side on one fixed log scale.
 
     Frames stream like the trajectory renderer's: axes, theory lines, titles and legends are drawn once;
-    a frame draws the two depth profiles of its step and the loss so far.
+    a frame draws the two depth profiles of its step and the loss so far. The verdicts and the theory line
+    are those of the initialization (step 0, before the first update), where the theory holds; the frames
+    show how training moves the profile away from it.
     """
 
     def __init__(self, logs: Sequence[GradientLog], *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -270,14 +311,15 @@ class GradflowRenderer(FrameRenderer):
             ax.yaxis.set_minor_formatter(NullFormatter())
             style_axes(ax, theme, font * 0.8)
             verdict = diagnose(log)
-            ax.set_title(f"{log.label}: {verdict.verdict}", color=theme.foreground, fontsize=font * 1.05, pad=4)
-            ax.text(0.02, 0.03, verdict.text, transform=ax.transAxes, fontsize=font * 0.7, color=theme.foreground,
-                    wrap=True, va="bottom")
+            ax.set_title(f"{log.label}: {verdict.verdict} at init", color=theme.foreground, fontsize=font * 1.05,
+                         pad=4 + font * 1.2)
+            ax.text(0.5, 1.015, _short_verdict(verdict), transform=ax.transAxes, fontsize=font * 0.72,
+                    color=theme.foreground, ha="center", va="bottom")
             factor = log.meta.get("factor")
             signal = depth_profile(log, "signal")
             if factor and np.isfinite(signal[-1]) and signal[-1] > 0:
                 ax.plot(depth, signal[-1] * float(factor) ** (depth[-1] - depth), ls=(0, (4, 3)), color=THEORY_COLOUR,
-                        lw=1.1 * scale, label=f"theory x{float(factor):.2g}/layer")
+                        lw=1.1 * scale, label=f"theory x{float(factor):.2g}/layer, from init")
             ax.plot([], [], color=SIGNAL_COLOUR, marker="o", lw=2 * scale, label="signal ||dL/dz||")
             ax.plot([], [], color=WEIGHT_COLOUR, marker="s", ls="--", lw=1.4 * scale, label="weight grad ||dL/dW||")
             if index == 0:
@@ -286,20 +328,34 @@ class GradflowRenderer(FrameRenderer):
             lines = LineCollection([], colors=[SIGNAL_COLOUR, WEIGHT_COLOUR], linewidths=[2 * scale, 1.4 * scale],
                                    linestyles=["solid", "dashed"], animated=True)
             ax.add_collection(lines, autolim=False)
-            markers = ax.scatter([], [], s=22 * scale**2, animated=True, zorder=4)
+            markers = (ax.scatter([], [], s=22 * scale**2, marker="o", color=SIGNAL_COLOUR, animated=True, zorder=4),
+                       ax.scatter([], [], s=20 * scale**2, marker="s", color=WEIGHT_COLOUR, animated=True, zorder=4))
             self.panels.append((ax, lines, markers))
         self.loss_axes = lax = fig.add_axes((left, 0.08, 0.97 - left, 0.17))
         losses = [log.losses for log in self.logs]
         finite_losses = np.concatenate([l[np.isfinite(l)] for l in losses])
-        lax.set_xlim(0, max(len(l) for l in losses) - 1 or 1)
+        chance = _chance_loss(self.logs)
+        lax.set_xlim(0, max(int(log.steps[-1]) for log in self.logs) or 1)
         if finite_losses.size:
             lo, hi = float(finite_losses.min()), float(finite_losses.max())
-            lax.set_ylim(lo - 0.05 * (hi - lo or 1), hi + 0.05 * (hi - lo or 1))
+            if chance is not None:
+                lo, hi = min(lo, chance), max(hi, chance)
+            if lo > 0 and hi / lo > 100:  # a loss that explodes: a log axis keeps the start readable
+                lax.set_yscale("log")
+                lax.set_ylim(lo / 2, hi * 2)
+            else:
+                lax.set_ylim(lo - 0.05 * (hi - lo or 1), hi + 0.05 * (hi - lo or 1))
         lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.85, labelpad=1)
-        lax.set_title("training loss", loc="left", color=theme.foreground, fontsize=font * 0.9, pad=2)
+        lax.set_title(_loss_title(self.logs), loc="left", color=theme.foreground, fontsize=font * 0.9, pad=2)
         style_axes(lax, theme, font * 0.75)
         self._loss_colours = [theme.trails[i % len(theme.trails)] for i in range(n)]
-        self._loss_series = [np.column_stack([np.arange(len(l)), l]) for l in losses]
+        self._loss_series = [np.column_stack([log.steps, l]) for log, l in zip(self.logs, losses)]
+        for log, colour in zip(self.logs, self._loss_colours):  # legend entries; the lines are drawn per frame
+            lax.plot([], [], color=colour, lw=1.6 * scale, label=log.label)
+        if chance is not None:
+            lax.axhline(chance, color=THEORY_COLOUR, ls=":", lw=1.0 * scale, label=f"chance: ln {_classes(self.logs)}")
+        lax.legend(fontsize=font * 0.7, frameon=False, loc="center right", labelcolor=theme.foreground,
+                   ncol=n + (chance is not None))
         self.loss_lines = LineCollection([], colors=self._loss_colours, linewidths=1.6 * scale, animated=True)
         lax.add_collection(self.loss_lines, autolim=False)
         for (ax, _, _), colour in zip(self.panels, self._loss_colours):
@@ -310,25 +366,24 @@ class GradflowRenderer(FrameRenderer):
                  va="center")
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox),
-                                   int(self.frame_steps[-1]))
+                                   int(self.logs[0].steps[self.frame_steps[-1]]))
         self._background = self.counter.background
 
     def _draw(self, index: int) -> int:
-        step = int(self.frame_steps[index])
+        column = int(self.frame_steps[index])
         for log, (ax, lines, markers) in zip(self.logs, self.panels):
             depth = np.arange(1, len(log.names) + 1, dtype=float)
-            signal = _positive(log.matrix("signal")[:, step])
-            weight = _positive(log.matrix("weight")[:, step])
+            signal = _positive(log.matrix("signal")[:, column])
+            weight = _positive(log.matrix("weight")[:, column])
             lines.set_segments([np.column_stack([depth, signal]), np.column_stack([depth, weight])])
-            points = np.concatenate([np.column_stack([depth, signal]), np.column_stack([depth, weight])])
-            keep = np.isfinite(points).all(axis=1)
-            markers.set_offsets(points[keep])
-            markers.set_color(np.array([SIGNAL_COLOUR] * len(depth) + [WEIGHT_COLOUR] * len(depth))[keep])
+            for scatter, values in zip(markers, (signal, weight)):
+                points = np.column_stack([depth, values])
+                scatter.set_offsets(points[np.isfinite(points).all(axis=1)])
+                ax.draw_artist(scatter)
             ax.draw_artist(lines)
-            ax.draw_artist(markers)
-        self.loss_lines.set_segments([s[: step + 1] for s in self._loss_series])
+        self.loss_lines.set_segments([s[: column + 1] for s in self._loss_series])
         self.loss_axes.draw_artist(self.loss_lines)
-        return step
+        return int(self.logs[0].steps[column])
 
     def key_colours(self) -> np.ndarray:
         return colours_uint8([SIGNAL_COLOUR, WEIGHT_COLOUR, THEORY_COLOUR, *self._loss_colours,
