@@ -56,6 +56,16 @@ _EXPORTS = {
     "expression": "gradviz.expressions",
     "PRESETS": "gradviz.render.theme",
     "use_preset": "gradviz.render.theme",
+    "landscape": "gradviz.nets.landscape",
+    "random_directions": "gradviz.nets.landscape",
+    "pca_directions": "gradviz.nets.landscape",
+    "line_between": "gradviz.nets.landscape",
+    "PathProjection": "gradviz.records",
+    "landscape_animation": "gradviz.pipelines.landscape",
+    "plot_landscape": "gradviz.render.landscape",
+    "plot_curve": "gradviz.render.landscape",
+    "LandscapeRenderer": "gradviz.render.landscape",
+    "Surface3DRenderer": "gradviz.render.surface3d",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

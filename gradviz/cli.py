@@ -272,6 +272,10 @@ def cli() -> None:
 @click.option("--field", type=click.Choice(["arrows", "streamlines"]), is_flag=False, flag_value="arrows",
               default=None, help="Draw the normalized negative gradient under the paths: --field (arrows) or "
                                  "--field=streamlines.")
+@click.option("--view", type=click.Choice(["2d", "3d"]), default="2d", show_default=True,
+              help="2d: contours from above; 3d: the surface in perspective with the paths riding on it.")
+@click.option("--spin", type=float, default=0.0, show_default=True,
+              help="With --view 3d: degrees the camera turns over the animation (0: fixed, fastest).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same inputs, same bytes).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="trajectories.gif",
               show_default=True, help="Output file: .gif, .mp4 (needs gradviz[video]) or .png (last frame).")
@@ -279,11 +283,14 @@ def cli() -> None:
 def trajectories(function: str, minimum: tuple[float, float] | None, optimizers: tuple[str, ...],
                  start: tuple[float, float] | None, steps: int,
                  frames: int | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
-                 domain: Any, loss_panel: bool, field: str | None, seed: int, output: Path, quiet: bool) -> None:
+                 domain: Any, loss_panel: bool, field: str | None, view: str, spin: float, seed: int,
+                 output: Path, quiet: bool) -> None:
     """Animate optimizers racing across a 2-D test function.
 
     Every optimizer starts from the same point; the GIF shows their trails over the function's contours,
     the minima, a legend with each optimizer's settings (and where one diverged), and f - f* per step.
+    `--view 3d` draws the surface in 3-D instead (log10(f - f*) where the function has log colours):
+    `gradviz trajectories -f himmelblau --view 3d --spin 60 -o himmelblau-3d.gif`.
 
     \b
     Your own function, as an expression in x and y (start: a fifth in from the window's top-left corner):
@@ -298,7 +305,7 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
                                 start=start,
                                 steps=steps, seed=seed, fps=fps, size=size, dpi=dpi, theme=theme,
                                 loss_panel=loss_panel, frames=frames, domain=domain, progress=progress,
-                                field=field)
+                                field=field, view=view, spin=spin)
     finally:
         done()
     if not quiet:
@@ -518,6 +525,76 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_figure(name, output, size=size, dpi=dpi, theme=theme, fps=fps, seed=seed, progress=progress)
+    finally:
+        done()
+    if not quiet:
+        click.echo(f"wrote {path}", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@preset_option
+@click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
+              help="Toy data set (see `gradviz list datasets`).")
+@click.option("--n", "n", type=int, default=300, show_default=True, help="Number of points.")
+@click.option("--noise", type=float, default=None, help="Gaussian jitter of the points [default: the data set's own].")
+@click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
+              help="Hidden layer sizes; 'none' for logistic regression.")
+@click.option("--activation", default="relu", show_default=True, help="sigmoid, tanh, relu, leaky-relu, gelu, elu.")
+@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
+              help="Optimizer, repeatable (at most 4), all from the same initial weights: -O sgd -O adam:lr=0.01 "
+                   "[default: -O sgd -O momentum -O adam]")
+@click.option("--steps", type=int, default=300, show_default=True, help="Training steps.")
+@click.option("--plane", type=click.Choice(["pca", "random", "line"]), default="pca", show_default=True,
+              help="pca: the runs' shared PCA plane; random: two filter-normalized random directions; "
+                   "line: initial -> trained weights (a 1-D curve, .png).")
+@click.option("--grid", type=int, default=41, show_default=True, help="Grid points per axis (>= 3).")
+@click.option("--span", type=float, default=None,
+              help="Half-width of the plane [default: the paths' extent for pca, 1 for random; "
+                   "for line, how far alpha goes past 0 and 1, 0.5].")
+@click.option("--norm", type=click.Choice(["filter", "layer", "none"]), default="filter", show_default=True,
+              help="Normalization of random directions (filter: Li et al. 2018).")
+@click.option("--view", type=click.Choice(["2d", "3d"]), default="2d", show_default=True,
+              help="2d: contours + decision boundaries + loss curves; 3d: the surface in perspective.")
+@click.option("--spin", type=float, default=0.0, show_default=True,
+              help="With --view 3d: degrees the camera turns over the animation.")
+@click.option("--metric", type=click.Choice(["loss", "accuracy"]), default="loss", show_default=True,
+              help="What the surface shows: mean training loss (what training minimises) or accuracy.")
+@click.option("--device", default="cpu", show_default=True, help="Where the grid is evaluated: cpu, cuda, cuda:N.")
+@click.option("--frames", type=int, default=60, show_default=True, help="Frames in the animation.")
+@click.option("--fps", type=float, default=12, show_default=True, help="Frames per second.")
+@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
+@click.option("--dpi", type=float, default=100, show_default=True, help="Dots per inch: larger makes text bigger.")
+@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for data, weights and directions.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="landscape.gif",
+              show_default=True, help="Output file: .gif, .mp4 or .png (last frame; the only one for --plane line).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
+def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...], activation: str,
+              optimizers: tuple[str, ...], steps: int, plane: str, grid: int, span: float | None, norm: str,
+              view: str, spin: float, metric: str, device: str, frames: int, fps: float, size: tuple[int, int],
+              dpi: float, theme: str, seed: int, output: Path, quiet: bool) -> None:
+    """Animate optimizers crossing a small net's loss landscape, all from the same initial weights.
+
+    \b
+    By default: an MLP 2-16-16-1 on moons trained by sgd, momentum and adam; the loss over the plane of
+    their shared PCA directions; each path advancing over it, beside the decision boundaries and the loss
+    curves (solid: the weights' own loss; dashed: the surface under the projected point; where they part,
+    the path is off the plane).
+      gradviz landscape
+      gradviz landscape --view 3d --spin 40 -o landscape-3d.gif
+      gradviz landscape --plane random --norm filter --view 3d -o random-plane.png
+      gradviz landscape --plane line -o interpolation.png
+    """
+    from gradviz.pipelines.landscape import check_landscape_options, landscape_animation
+
+    check_landscape_options(plane=plane, view=view, norm=norm, metric=metric, grid=grid, span=span, device=device)
+    progress, done = _progress(quiet, "rendering")
+    try:
+        path = landscape_animation(output, dataset=dataset, n=n, noise=noise, hidden=hidden, activation=activation,
+                                   optimizers=optimizers or ("sgd", "momentum", "adam"), steps=steps, plane=plane,
+                                   grid=grid, span=span, norm=norm, view=view, spin=spin, metric=metric,
+                                   device=device, seed=seed, frames=frames, fps=fps, size=size, dpi=dpi,
+                                   theme=theme, progress=progress)
     finally:
         done()
     if not quiet:

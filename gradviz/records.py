@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["Trajectory", "Surface", "format_hyperparams"]
+__all__ = ["Trajectory", "Surface", "PathProjection", "format_hyperparams"]
 
 
 def _frozen(array: Any, dtype: Any = float) -> np.ndarray:
@@ -98,6 +98,8 @@ class Surface:
     """A function sampled on a grid: z[i, j] = f(x[j], y[i]).
 
     log_scale asks the renderer for logarithmic colours of z - floor; minima are points to mark.
+    A loss landscape also names its axes (xlabel, ylabel, zlabel: 'PC1 (87.1%)', 'mean training loss')
+    and keeps the PCA plane's explained-variance ratios; a 1-D curve (an interpolation) has y of length 1.
     """
 
     x: np.ndarray
@@ -107,6 +109,10 @@ class Surface:
     log_scale: bool = False
     floor: float | None = None
     minima: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    xlabel: str = "x"
+    ylabel: str = "y"
+    zlabel: str = ""
+    explained: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         x, y, z = _frozen(self.x), _frozen(self.y), _frozen(self.z)
@@ -115,10 +121,48 @@ class Surface:
         minima = _frozen(self.minima).reshape(-1, 2)
         for name, value in (("x", x), ("y", y), ("z", z), ("minima", minima)):
             object.__setattr__(self, name, value)
+        if self.explained is not None:
+            object.__setattr__(self, "explained", _frozen(self.explained))
+
+    @property
+    def is_curve(self) -> bool:
+        """True for a 1-D curve: z has one row, sampled along x."""
+        return len(self.y) == 1
 
     @property
     def extent(self) -> tuple[float, float, float, float]:
         return float(self.x[0]), float(self.x[-1]), float(self.y[0]), float(self.y[-1])
+
+
+@dataclass(frozen=True, eq=False)
+class PathProjection:
+    """A training run's parameter snapshots projected onto a landscape's plane.
+
+    steps: (n,) the recorded steps. coords: (n, 2) plane coordinates (a, b) of each snapshot, in the units
+    of the surface's x and y. off_plane: (n,) Euclidean distance of each snapshot from the plane, in
+    parameter space. loss: (n,) the metric of the snapshot's own weights. surface_loss: (n,) the metric at
+    the projected point origin + a d1 + b d2, i.e. what the surface shows under the path; loss -
+    surface_loss is the part of the story the plane cannot show.
+    """
+
+    steps: np.ndarray
+    coords: np.ndarray
+    off_plane: np.ndarray
+    loss: np.ndarray
+    surface_loss: np.ndarray
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", _frozen(self.steps, dtype=np.int64))
+        coords = _frozen(self.coords).reshape(-1, 2)
+        object.__setattr__(self, "coords", coords)
+        for name in ("off_plane", "loss", "surface_loss"):
+            array = _frozen(getattr(self, name))
+            if array.shape != (len(coords),):
+                raise ValueError(f"{name} must have shape ({len(coords)},), got {array.shape}")
+            object.__setattr__(self, name, array)
+        if self.steps.shape != (len(coords),):
+            raise ValueError(f"steps must have shape ({len(coords)},), got {self.steps.shape}")
 
 
 @dataclass(frozen=True, eq=False)

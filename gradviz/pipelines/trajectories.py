@@ -89,13 +89,17 @@ def animate(
     hold: float = 1.0,
     progress: Progress | None = None,
     field: str | None = None,
+    view: str = "2d",
+    spin: float = 0.0,
 ) -> Path:
     """Draw trajectories over their function's contours and write a .gif, .mp4 or .png (the last frame).
 
     function defaults to the one the trajectories were traced on; domain to the function's plot window
     (or, for a function without one, a window around the paths). The GIF loops forever, plays at `fps`
     and holds its last frame for `hold` seconds. field: "arrows" or "streamlines" draws the normalized
-    negative gradient under the paths (once, on the static background). Returns the path written.
+    negative gradient under the paths (once, on the static background). view='3d' draws the surface
+    in 3-D with the paths on it instead (render/surface3d.py; `spin` degrees of camera turn over the
+    animation, 0 for a fixed camera). Returns the path written.
     """
     from gradviz.output import check_output_path
     from gradviz.render.trajectories import TrajectoryRenderer
@@ -112,6 +116,12 @@ def animate(
         function = records[0].function
     fn = get_function(function)
     window = domain or fn.domain or domain_around([t.points for t in records])
+    if _check_view(view) == "3d":
+        from gradviz.render.surface3d import surface_3d_renderer
+
+        renderer = surface_3d_renderer(records, fn.surface(window, resolution=120), size=size, dpi=dpi,
+                                       theme=theme, frames=frames, title=title, spin=spin)
+        return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
     renderer = TrajectoryRenderer(records, fn.surface(window), size=size, dpi=dpi, theme=theme,
                                   loss_panel=loss_panel, frames=frames, title=title)
     if field is not None:
@@ -120,6 +130,12 @@ def animate(
         draw_field(renderer.axes, renderer.surface, style=field, color=renderer.theme.foreground)
         renderer.restage()
     return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
+
+
+def _check_view(view: str) -> str:
+    if view not in ("2d", "3d"):
+        raise InvalidArgument(f"unknown view {view!r} (valid: 2d, 3d)")
+    return view
 
 
 def write_rendered(renderer: Any, path: Path, *, fps: float, hold: float = 1.0,
@@ -156,6 +172,8 @@ def trajectories(
     domain: tuple[tuple[float, float], tuple[float, float]] | None = None,
     progress: Progress | None = None,
     field: str | None = None,
+    view: str = "2d",
+    spin: float = 0.0,
 ) -> Path:
     """Trace each optimizer from the same start on `function` and animate them together.
 
@@ -179,6 +197,7 @@ def trajectories(
     check_render_options(size=size, dpi=dpi, frames=frames)
     if field is not None and field not in ("arrows", "streamlines"):
         raise InvalidArgument(f"unknown field style {field!r} (valid: arrows, streamlines)")
+    _check_view(view)
     check_frames(frames, steps)
     optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     for item in optimizers:
@@ -192,4 +211,4 @@ def trajectories(
         start_stage(progress, f"tracing {spec.name}")
         records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress, **hyperparams))
     return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
-                   frames=frames, domain=domain, progress=progress, field=field)
+                   frames=frames, domain=domain, progress=progress, field=field, view=view, spin=spin)
