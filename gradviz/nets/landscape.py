@@ -137,6 +137,13 @@ def _flat(tensors: Sequence[torch.Tensor], dtype: torch.dtype = torch.float64) -
     return torch.cat([t.detach().reshape(-1).to("cpu", dtype) for t in tensors])
 
 
+def _vector(x: Any) -> torch.Tensor:
+    """A flat float64 CPU copy of a tensor, an array or a list of numbers."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().to("cpu", torch.float64).reshape(-1).clone()
+    return torch.from_numpy(np.array(x, dtype=np.float64)).reshape(-1)
+
+
 @dataclass(frozen=True, eq=False)
 class Plane:
     """A plane (or a line) in parameter space: origin + a d1 + b d2, all flat float64 CPU tensors.
@@ -220,7 +227,7 @@ def pca_directions(runs: Any, *, origin: Any = None) -> Plane:
     elif isinstance(origin, (list, tuple)):
         centre = _flat(origin)
     else:
-        centre = torch.from_numpy(np.array(origin, dtype=np.float64)).reshape(-1)
+        centre = _vector(origin)
     if centre.numel() != snapshots[0].shape[1]:
         raise InvalidArgument(f"origin has {centre.numel()} parameters, the runs have {snapshots[0].shape[1]}")
     delta = torch.as_tensor(np.concatenate(snapshots)) - centre
@@ -245,7 +252,7 @@ def line_between(start: Any, end: Any) -> Plane:
     of tensors or models). For the 1-D interpolation of Goodfellow et al. 2015 (init -> final, or two
     solutions); `landscape(..., directions="line")` centres it on the model, i.e. at alpha = 1."""
     a, b = (_flat(list(x.parameters())) if isinstance(x, nn.Module) else
-            _flat(x) if isinstance(x, (list, tuple)) else torch.from_numpy(np.array(x, dtype=np.float64)).reshape(-1)
+            _flat(x) if isinstance(x, (list, tuple)) else _vector(x)
             for x in (start, end))
     if a.numel() != b.numel():
         raise InvalidArgument(f"the two ends have {a.numel()} and {b.numel()} parameters")
