@@ -1,8 +1,8 @@
 """The gallery and the seminar sequence, rebuilt from the registries by `gradviz gallery`.
 
 One trajectory GIF per showcase function with the default optimizers, the decision-boundary GIFs, the
-PyTorch seminar of the lecture as a numbered sequence, the gradient-flow GIF and figures, and the
-lecture's own figures (gradviz.FIGURES). The same seed and versions give the same
+PyTorch seminar of the lecture as a numbered sequence, the gradient-flow GIF and figures, the
+lecture's own figures (gradviz.FIGURES) and the loss landscapes. The same seed and versions give the same
 bytes, so a rebuild that changes nothing shows no diff in git.
 
 What "the same" needs: torch's CPU results depend on its thread count and on the instruction set its
@@ -24,7 +24,8 @@ from typing import Any, Iterator
 from gradviz.figures import FIGURES
 from gradviz.functions import FUNCTIONS
 
-__all__ = ["build_gallery", "SEMINAR", "build_seminar", "build_figures", "GALLERY_SIZE", "write_versions"]
+__all__ = ["build_gallery", "SEMINAR", "build_seminar", "build_figures", "build_landscapes", "GALLERY_SIZE",
+           "write_versions"]
 
 # the distributions whose versions change the gallery's bytes
 DRAWN_BY = ("torch", "numpy", "matplotlib", "contourpy", "pillow", "imageio", "kiwisolver", "fonttools")
@@ -135,3 +136,23 @@ def _build_gallery(folder: Path, *, seed: int) -> Iterator[Path]:
     yield gradflow(folder / "gradflow-step50.png", activations=("relu",), inits=("he",), optimizer="adam:lr=0.01",
                    step=50, steps=100, seed=seed)
     yield from build_figures(folder, seed=seed)
+    yield from build_landscapes(folder, seed=seed)
+
+
+def build_landscapes(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
+    """The loss-landscape entries: three optimizers across their shared PCA plane (2-D GIF), optimizers
+    riding a test function in 3-D (GIF), a filter-normalized random plane in 3-D (PNG), and the 1-D
+    interpolation from the initial to the trained weights (PNG)."""
+    from gradviz.pipelines.landscape import landscape_animation
+    from gradviz.pipelines.trajectories import trajectories
+
+    folder = Path(folder)
+    yield landscape_animation(folder / "landscape-moons.gif", size=GALLERY_SIZE, dpi=67, frames=40, fps=10,
+                              seed=seed)
+    yield trajectories("himmelblau", path=folder / "trajectories-himmelblau-3d.gif", view="3d", steps=200,
+                       frames=60, fps=15, size=GALLERY_SIZE, dpi=67, seed=seed)
+    yield landscape_animation(folder / "landscape-random-plane-3d.png", plane="random", norm="filter", view="3d",
+                              grid=51, seed=seed, title="moons, MLP 2-16-16-1: loss on a filter-normalized "
+                              "random plane")
+    yield landscape_animation(folder / "landscape-interpolation.png", plane="line", optimizers=("adam",), grid=61,
+                              seed=seed)

@@ -153,10 +153,11 @@ class Odd(nn.Module):
 
 
 @pytest.mark.parametrize("metric", ["loss", "accuracy"])
-def test_batched_surface_equals_the_point_by_point_loop_for_any_module(metric):
+@pytest.mark.parametrize("kind", ["module", "mlp"])
+def test_batched_surface_equals_the_point_by_point_loop_for_any_module(metric, kind):
     X, y = make_dataset("blobs", n=90, classes=3, seed=1)
     torch.manual_seed(0)
-    model = Odd()
+    model = Odd() if kind == "module" else mlp(2, [6, 5], 3, activation="tanh", dropout=0.2, seed=0)
     train(model, (X, y), "adam", steps=10, grid=10)
     plane_dirs = random_directions(model, seed=2)
     surface = landscape(model, (X, y), directions=plane_dirs, grid=5, span=0.8, metric=metric)

@@ -42,6 +42,7 @@ METRICS.register("accuracy", "share of training points classified correctly")
 
 PLANES = ("random", "pca", "line")
 MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk by default
+ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.ELU, nn.Identity, nn.Dropout)
 
 
 def check_device(device: Any) -> torch.device:
@@ -287,10 +288,12 @@ def _values(logits: torch.Tensor, y: torch.Tensor, metric: str) -> torch.Tensor:
 
 
 class _Evaluator:
-    """Evaluates the model at many flat weight vectors at once (vmap over functional_call)."""
+    """Evaluates the model at many flat weight vectors at once: vmap over functional_call for any module;
+    for an nn.Sequential MLP (what gradviz.mlp builds) the same arithmetic written as one fused baddbmm per
+    layer, which saves vmap's separate bias pass (about a third of the time on a CPU)."""
 
     def __init__(self, model: nn.Module, X: torch.Tensor, y: torch.Tensor, device: torch.device, metric: str,
-                 chunk: int | None) -> None:
+                 chunk: int | None, fast: bool = True) -> None:
         self.model, self.device, self.metric = model, device, metric
         self.X, self.y = X.to(device), y.to(device)
         self.names = [name for name, _ in model.named_parameters()]
@@ -304,6 +307,48 @@ class _Evaluator:
             per_point = 4 * (3 * len(X) * widths + 2 * sum(self.sizes))
             chunk = max(1, min(4096, MEMORY_BUDGET // max(1, per_point)))
         self.chunk = check_positive("chunk", chunk, integer=True)
+        self._layers = self._mlp_layers() if fast else None
+
+    def _mlp_layers(self) -> list[Any] | None:
+        """The model as [Linear index or activation module, ...] if it is an nn.Sequential of Linear layers
+        and elementwise activations (gradviz.mlp's shape), else None (the generic vmap path)."""
+        if not isinstance(self.model, nn.Sequential) or self.buffers:
+            return None
+        layers: list[Any] = []
+        linear = 0
+        for module in self.model:
+            if isinstance(module, nn.Linear):
+                if module.bias is None:
+                    return None
+                layers.append(linear)
+                linear += 1
+            elif isinstance(module, ELEMENTWISE):
+                if not isinstance(module, (nn.Dropout, nn.Identity)):  # dropout is the identity in eval mode
+                    layers.append(module)
+            else:
+                return None
+        return layers if linear and 2 * linear == len(self.sizes) else None
+
+    def _mlp_forward(self, weights: torch.Tensor) -> torch.Tensor:
+        """(G, P) weight vectors -> (G, N, out) logits: one baddbmm per layer (bias fused), the first layer's
+        input shared by every grid point, activations in place where torch has an in-place form."""
+        pieces = torch.split(weights, self.sizes, dim=1)
+        G = len(weights)
+        h = self.X.expand(G, *self.X.shape)
+        for layer in self._layers:
+            if isinstance(layer, int):
+                W = pieces[2 * layer].reshape(G, *self.shapes[2 * layer])
+                b = pieces[2 * layer + 1].reshape(G, 1, -1)
+                h = torch.baddbmm(b, h, W.transpose(1, 2))
+            elif isinstance(layer, nn.ReLU):
+                h = h.relu_()
+            elif isinstance(layer, nn.Sigmoid):
+                h = h.sigmoid_()
+            elif isinstance(layer, nn.Tanh):
+                h = h.tanh_()
+            else:
+                h = layer(h)
+        return h
 
     def _forward(self, flat: torch.Tensor) -> torch.Tensor:
         pieces = torch.split(flat, self.sizes)
@@ -324,7 +369,7 @@ class _Evaluator:
         return self._run(lambda start, stop: weights[start:stop], len(weights))
 
     def _run(self, make: Any, total: int) -> torch.Tensor:
-        batched = torch.vmap(self._forward)
+        batched = self._mlp_forward if self._layers is not None else torch.vmap(self._forward)
         out = []
         was_training = self.model.training
         self.model.eval()
@@ -399,7 +444,7 @@ def _span_window(plane: Plane, span: Any, coords: list[np.ndarray]) -> tuple[tup
         return (values[0], values[1]), (values[2], values[3])
     if plane.kind == "line":
         return (-0.5, 1.5), (0.0, 0.0)
-    if coords:
+    if coords and plane.kind == "pca":
         points = np.concatenate(coords)
         lo, hi = points.min(0), points.max(0)
         extent = max(float((hi - lo).max()), 1e-6)
@@ -431,7 +476,7 @@ def landscape(
     centred on the model), 'line' (from the first run's initial weights, alpha = 0, to the model, alpha =
     1; or a Plane from line_between), a Plane, or a pair (d1, d2) of lists of tensors. grid: points per
     axis (>= 3). span: a number s for [-s, s] on both axes (a line: alpha in [-s, 1 + s], default 0.5),
-    ((a0, a1), (b0, b1)), or None: [-1, 1] for random planes, the paths' extent plus a margin for PCA.
+    ((a0, a1), (b0, b1)), or None: the paths' extent plus a margin for PCA, [-1, 1] otherwise.
     The centre of a plane's grid (odd `grid`, symmetric span) is the model itself, so z there is the
     model's own loss. chunk: grid points per batched forward pass (default: what fits in ~256 MB).
     paths=True also returns a PathProjection per run (coords, off-plane distance, own and surface loss).
@@ -452,7 +497,7 @@ def landscape(
         if kind == "random":
             d1, d2 = random_directions(model, norm=norm, seed=seed)
             plane = Plane(centre, _flat(d1), _flat(d2), "random",
-                          (f"a (random direction 1, {norm} norm)", f"b (random direction 2, {norm} norm)"))
+                          (f"direction 1 ({norm} norm)", f"direction 2 ({norm} norm)"))
             if runs is not None:
                 snapshots, labels, steps = _run_snapshots(runs)
                 plane = Plane(plane.origin, plane.d1, plane.d2, "random", plane.labels, None, tuple(snapshots),

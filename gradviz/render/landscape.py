@@ -115,7 +115,12 @@ def curve_image(surface: Surface, *, size: tuple[int, int] = (960, 540), dpi: fl
     canvas = FigureCanvasAgg(figure)
     ax = figure.add_subplot()
     plot_curve(surface, ax=ax, **kwargs)
-    ax.set_title(title, loc="left", fontsize="medium")
+    ax.set_title(title, loc="left", fontsize=13)
+    ax.xaxis.label.set_fontsize(13)
+    ax.yaxis.label.set_fontsize(13)
+    ax.tick_params(labelsize=11)
+    for text in ax.texts:
+        text.set_fontsize(11)
     if log if log is not None else (surface.zlabel.endswith("loss") and bool((surface.z > 0).all())):
         ax.set_yscale("log")
     figure.tight_layout()
@@ -240,13 +245,14 @@ class LandscapeRenderer(FrameRenderer):
         lax.add_collection(self.own_lines, autolim=False)
         lax.add_collection(self.flat_lines, autolim=False)
         handles = [Line2D([], [], color=c, lw=2.2 * scale, label=r.label) for c, r in zip(self._colors, self.runs)]
-        legend = ax.legend(handles=handles, loc="upper right", fontsize=font * 0.75, framealpha=0.85,
+        legend = ax.legend(handles=handles, loc="upper right", fontsize=font * 0.85, framealpha=0.85,
                            facecolor=theme.background, edgecolor=theme.grid, labelcolor=theme.foreground)
         legend.set_zorder(7)
         text = fig.text(0.985, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
                         family="monospace", animated=True)
-        self.gap_text = fig.text(0.07, 0.015, "", ha="left", va="bottom", color=theme.foreground,
-                                 fontsize=font * 0.75, animated=True)
+        self.gap_text = lax.text(0.02, 0.03, "", ha="left", va="bottom", color=theme.foreground,
+                                 fontsize=font * 0.75, family="monospace", transform=lax.transAxes,
+                                 animated=True, linespacing=1.15)
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
         self._background = self.counter.background
@@ -269,10 +275,12 @@ class LandscapeRenderer(FrameRenderer):
         self.flat_lines.set_segments([s[: record + 1] for s in self._flat])
         self.loss_axes.draw_artist(self.flat_lines)
         self.loss_axes.draw_artist(self.own_lines)
-        gaps = "   ".join(f"{p.label.split(' ')[0]}: off plane {p.off_plane[record]:.2g}, "
-                          f"loss {p.loss[record]:.3g} vs plane {p.surface_loss[record]:.3g}" for p in self.paths)
+        width = max(len(run.optimizer) for run in self.runs)
+        gaps = "\n".join([f"{'':{width}}  off plane  loss: weights / plane"] + [
+            f"{run.optimizer:{width}}  {p.off_plane[record]:9.2g}  {p.loss[record]:13.2g} / {p.surface_loss[record]:.2g}"
+            for run, p in zip(self.runs, self.paths)])
         self.gap_text.set_text(gaps)
-        self.figure.draw_artist(self.gap_text)
+        self.loss_axes.draw_artist(self.gap_text)
         return step
 
     def key_colours(self) -> np.ndarray:

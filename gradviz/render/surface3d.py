@@ -81,7 +81,7 @@ class Surface3DRenderer(FrameRenderer):
     def _build(self, dpi: float, title: str | None) -> None:
         theme, surface = self.theme, self.surface
         fig, scale, font = self._new_figure(dpi)
-        ax = fig.add_axes((-0.03, -0.06, 0.80, 1.02), projection="3d")
+        ax = fig.add_axes((-0.02, 0.0, 0.78, 0.95), projection="3d")
         heights, zlabel = surface_heights(surface, surface.z)
         lo, hi = np.nanpercentile(heights, 0.5), np.nanpercentile(heights, 99.5)
         heights = np.clip(heights, lo, hi)

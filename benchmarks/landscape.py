@@ -1,0 +1,166 @@
+"""gradviz.landscape against the ways the field computes loss surfaces, on the same model, data and grid.
+
+1. loop: the reference scripts' way (tomgoldstein/loss-landscape and most notebooks): for each grid point
+   copy theta + a d1 + b d2 into the model, evaluate the whole data set in eval mode without gradients,
+   repeat. Same directions as gradviz, so the two surfaces are compared value by value.
+2. loss-landscapes: the `loss-landscapes` package's random_plane with filter normalization (an optional
+   benchmark dependency, skipped where it is not installed). It draws its own directions, so only its time
+   is comparable.
+3. gradviz: landscape(model, data, directions=(d1, d2), grid=..., ...): chunks of grid points as one
+   batched forward pass (functional_call under vmap).
+
+Two sizes: a 2-16-16-1 ReLU MLP on 500 moons points over 101 x 101 (overhead-bound), and a 2-64-64-1 MLP
+on 1000 points over 51 x 51 (arithmetic-bound). Runs are interleaved (loop, loss-landscapes, gradviz,
+loop, ...) and medians printed with ratios; gradviz's GFLOP/s is printed beside a plain float32 matrix
+product's on the same device, so the distance to the machine's limit is visible.
+
+    python benchmarks/landscape.py [--repeat 3] [--device cuda] [--loop-points N]
+
+--loop-points times the loop (and loss-landscapes) on N evenly spread grid points and scales the time to the
+full grid (the per-point cost is constant); the default runs the whole grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+
+import numpy as np
+import torch
+
+import gradviz
+from gradviz.nets import make_dataset, mlp, train
+from gradviz.nets.landscape import random_directions
+from gradviz.nets.training import loss_function
+
+SIZES = [("2-16-16-1, 500 points, 101 x 101", (16, 16), 500, 101),
+         ("2-64-64-1, 1000 points, 51 x 51", (64, 64), 1000, 51)]
+
+
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def setup(hidden, n, device):
+    X, y = make_dataset("moons", n=n, seed=0)
+    model = mlp(2, list(hidden), 1, seed=0)
+    train(model, (X, y), "adam", steps=50, grid=10)
+    d1, d2 = random_directions(model, norm="filter", seed=1)
+    return model, X, y, d1, d2
+
+
+def loop_surface(model, X, y, d1, d2, a, b, device, subset=None):
+    """The point-by-point way: copy weights in, evaluate, repeat. -> (z with NaN where skipped, points done)."""
+    probe = copy.deepcopy(model).to(device).eval()
+    X, y = X.to(device), y.to(device)
+    origin = [p.detach().clone().to(device) for p in model.parameters()]
+    e1 = [d.to(device) for d in d1]
+    e2 = [d.to(device) for d in d2]
+    z = np.full((len(b), len(a)), np.nan)
+    points = [(i, j) for i in range(len(b)) for j in range(len(a))]
+    if subset is not None and subset < len(points):
+        points = [points[k] for k in np.linspace(0, len(points) - 1, subset).astype(int)]
+    with torch.no_grad():
+        for i, j in points:
+            for p, o, u, v in zip(probe.parameters(), origin, e1, e2):
+                p.copy_(o + float(a[j]) * u + float(b[i]) * v)
+            z[i, j] = loss_function(probe(X), y).item()
+    return z, len(points)
+
+
+def loss_landscapes_plane(model, X, y, steps, subset=None):
+    import loss_landscapes
+    from loss_landscapes.metrics import Loss
+
+    metric = Loss(loss_function, X, y)
+    probe = copy.deepcopy(model).eval()
+    if subset is not None and subset < steps * steps:
+        side = max(2, int(round(subset ** 0.5)))
+        loss_landscapes.random_plane(probe, metric, distance=2.0, steps=side, normalization="filter",
+                                     deepcopy_model=True)
+        return side * side
+    loss_landscapes.random_plane(probe, metric, distance=2.0, steps=steps, normalization="filter",
+                                 deepcopy_model=True)
+    return steps * steps
+
+
+def matmul_gflops(device: str, repeat: int = 5) -> float:
+    n = 1024 if device == "cpu" else 8192
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    a @ b
+    sync(device)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        a @ b
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def forward_flops(model, n):
+    return sum(2 * n * m.in_features * m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--loop-points", type=int, default=None)
+    args = parser.parse_args()
+    try:
+        import loss_landscapes  # noqa: F401
+        have_ll = True
+    except ImportError:
+        have_ll = False
+    device = args.device
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, device {device}"
+          + (f" ({torch.cuda.get_device_name()})" if device.startswith("cuda") else ""))
+    peak = matmul_gflops(device)
+    print(f"plain float32 matmul: {peak:.1f} GFLOP/s")
+    for title, hidden, n, grid in SIZES:
+        model, X, y, d1, d2 = setup(hidden, n, "cpu")
+        a = b = np.linspace(-1.0, 1.0, grid)
+        points = grid * grid
+        ours, loops, lls = [], [], []
+        surface = None
+        gradviz.landscape(model, (X, y), directions=(d1, d2), grid=5, span=1.0, device=device)  # warm-up
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            z_loop, done = loop_surface(model, X, y, d1, d2, a, b, device, args.loop_points)
+            sync(device)
+            loops.append((time.perf_counter() - start) * points / done)
+            if have_ll and device == "cpu":
+                start = time.perf_counter()
+                done = loss_landscapes_plane(model, X, y, grid, args.loop_points)
+                lls.append((time.perf_counter() - start) * points / done)
+            start = time.perf_counter()
+            surface = gradviz.landscape(model, (X, y), directions=(d1, d2), grid=grid, span=1.0, device=device)
+            sync(device)
+            ours.append(time.perf_counter() - start)
+        mask = np.isfinite(z_loop)
+        gap = float(np.abs(surface.z[mask] - z_loop[mask]).max())
+        ours_s, loop_s = statistics.median(ours), statistics.median(loops)
+        gflops = forward_flops(model, n) * points / ours_s / 1e9
+        scaled = " (scaled from %d points)" % args.loop_points if args.loop_points else ""
+        print(f"\n{title}: {points} grid points, medians of {args.repeat}")
+        print(f"  loop            {loop_s:8.3f} s{scaled}")
+        if lls:
+            ll_s = statistics.median(lls)
+            print(f"  loss-landscapes {ll_s:8.3f} s{scaled}   gradviz {ll_s / ours_s:6.1f}x faster")
+        elif device == "cpu":
+            print("  loss-landscapes not installed: skipped")
+        print(f"  gradviz         {ours_s:8.3f} s   {loop_s / ours_s:6.1f}x faster than the loop;"
+              f" {gflops:.2f} GFLOP/s = {100 * gflops / peak:.1f}% of the matmul's")
+        print(f"  max |gradviz - loop| = {gap:.2e} over {int(mask.sum())} points")
+        if device != "cpu":
+            cpu = gradviz.landscape(model, (X, y), directions=(d1, d2), grid=grid, span=1.0)
+            print(f"  max |{device} - cpu| = {float(np.abs(surface.z - cpu.z).max()):.2e}")
+
+
+if __name__ == "__main__":
+    main()
