@@ -14,7 +14,7 @@ on 1000 points over 51 x 51 (arithmetic-bound). Runs are interleaved (loop, loss
 loop, ...) and medians printed with ratios; gradviz's GFLOP/s is printed beside a plain float32 matrix
 product's on the same device, so the distance to the machine's limit is visible.
 
-    python benchmarks/landscape.py [--repeat 3] [--device cuda] [--loop-points N]
+    python benchmarks/landscape.py [--repeat 3] [--device cuda] [--loop-points N] [--threads T] [--sizes 0,1]
 
 --loop-points times the loop (and loss-landscapes) on N evenly spread grid points and scales the time to the
 full grid (the per-point cost is constant); the default runs the whole grid.
@@ -111,7 +111,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--loop-points", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--sizes", default="0,1", help="which sizes to run: 0 (small), 1 (large)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     try:
         import loss_landscapes  # noqa: F401
         have_ll = True
@@ -122,7 +126,7 @@ def main() -> None:
           + (f" ({torch.cuda.get_device_name()})" if device.startswith("cuda") else ""))
     peak = matmul_gflops(device)
     print(f"plain float32 matmul: {peak:.1f} GFLOP/s")
-    for title, hidden, n, grid in SIZES:
+    for title, hidden, n, grid in [SIZES[int(i)] for i in args.sizes.split(",")]:
         model, X, y, d1, d2 = setup(hidden, n, "cpu")
         a = b = np.linspace(-1.0, 1.0, grid)
         points = grid * grid

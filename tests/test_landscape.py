@@ -249,7 +249,7 @@ def test_a_run_inside_two_directions_lies_on_its_pca_plane():
     t = np.linspace(0, 1, 12)
     snapshots = final + np.outer(np.cos(3 * t) * (1 - t), u) + np.outer(np.sin(2 * t) * (1 - t), v)
     plane = pca_directions(snapshots)
-    coords, off = plane.coordinates(snapshots)
+    [(coords, off)] = plane.paths()
     np.testing.assert_allclose(off, 0.0, atol=1e-9)
     np.testing.assert_allclose(coords[-1], 0.0, atol=1e-12)
     assert plane.explained.sum() == pytest.approx(1.0)

@@ -168,6 +168,10 @@ class Plane:
     def directions(self) -> tuple[torch.Tensor, ...]:
         return (self.d1,) if self.d2 is None else (self.d1, self.d2)
 
+    def paths(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each run the plane was built from: ((n, 2) coordinates, (n,) distance off the plane)."""
+        return [self.coordinates(snapshots) for snapshots in self.snapshots]
+
     def coordinates(self, snapshots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n, P) flat weights -> ((n, 2) least-squares plane coordinates, (n,) distance off the plane)."""
         delta = torch.from_numpy(np.array(snapshots, dtype=np.float64)) - self.origin
