@@ -97,6 +97,9 @@ def test_orthogonal_directions_are_orthogonal_and_keep_their_norms(norm):
     model = mlp(2, [16, 16], 1, seed=2)
     d1, d2 = random_directions(model, norm=norm, orthogonal=True, seed=5)
     assert abs(float(flat(d1) @ flat(d2))) < 1e-4 * float(flat(d1).norm() * flat(d2).norm())
+    e1, e2 = random_directions(model, norm=norm, orthogonal=False, seed=5)
+    assert abs(float(flat(e1) @ flat(e2))) > 1e-3 * float(flat(e1).norm() * flat(e2).norm())
+    assert torch.equal(flat(e1), flat(d1))  # the first direction is the same draw either way
     if norm == "filter":
         for tensor, weight in zip(d2, model.parameters()):
             if weight.dim() > 1:

@@ -89,7 +89,7 @@ def random_directions(model: nn.Module, *, norm: str = "filter", ignore_1d: bool
     'filter' (Li et al. 2018): for every slice i along dim 0 (a Linear layer's row, a conv layer's output
     channel) d[i] <- d[i] * ||theta[i]|| / (||d[i]|| + 1e-10); 'layer': d <- d * ||theta|| / ||d||;
     'none': left as drawn. ignore_1d zeroes 1-D tensors (biases, norm-layer weights), as the paper's
-    figures do; otherwise they are normalized as one slice per element ('filter') or as a whole ('layer').
+    figures do; otherwise a 1-D tensor is normalized as a whole (its norm made the weights' norm).
     orthogonal makes d2 orthogonal to d1 slice by slice before its normalization (whole vectors for 'none').
     """
     NORMS.lookup(norm)
@@ -104,7 +104,7 @@ def random_directions(model: nn.Module, *, norm: str = "filter", ignore_1d: bool
             if ignore_1d and weight.dim() <= 1:
                 out.append(torch.zeros_like(weight))
                 continue
-            other = None if against is None else against[index].to(torch.float64)
+            other = against[index].to(torch.float64) if (orthogonal and against is not None) else None
             slice_norm = "layer" if (norm == "filter" and weight.dim() <= 1) else norm
             if slice_norm == "filter" or slice_norm == "layer":
                 d = _normalize(raw, weight.to(torch.float64).cpu(), slice_norm,
