@@ -277,7 +277,8 @@ class LandscapeRenderer(FrameRenderer):
         self.loss_axes.draw_artist(self.own_lines)
         width = max(len(run.optimizer) for run in self.runs)
         gaps = "\n".join([f"{'':{width}}  off plane  loss: weights / plane"] + [
-            f"{run.optimizer:{width}}  {p.off_plane[record]:9.2g}  {p.loss[record]:13.2g} / {p.surface_loss[record]:.2g}"
+            f"{run.optimizer:{width}}  {p.off_plane[record]:9.2g}  {p.loss[record]:13.2g} / "
+            f"{p.surface_loss[record]:.2g}"
             for run, p in zip(self.runs, self.paths)])
         self.gap_text.set_text(gaps)
         self.loss_axes.draw_artist(self.gap_text)
