@@ -539,7 +539,8 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
 @click.option("--noise", type=float, default=None, help="Gaussian jitter of the points [default: the data set's own].")
 @click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
               help="Hidden layer sizes; 'none' for logistic regression.")
-@click.option("--activation", default="relu", show_default=True, help="sigmoid, tanh, relu, leaky-relu, gelu, elu.")
+@click.option("--activation", type=NameType(ACTIVATIONS), default="relu", show_default=True,
+              help="Hidden-layer activation (see `gradviz list activations`).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable (at most 4), all from the same initial weights: -O sgd -O adam:lr=0.01 "
                    "[default: -O sgd -O momentum -O adam]")
