@@ -216,6 +216,7 @@ def trajectories(
     loss_panel: bool = True,
     frames: int | None = None,
     domain: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    title: str | None = None,
     progress: Progress | None = None,
     field: str | None = None,
 ) -> Path:
@@ -226,6 +227,8 @@ def trajectories(
     or torch.optim.Optimizer classes. Everything is checked before the first step is traced, and all but
     hyperparameter names (which need the torch class) before torch is imported.
     progress: progress(done, total) while each optimizer is traced and while frames are rendered.
+    title: the picture's title; by default the function's name ('Rosenbrock'), the name of your own
+    function (`def bowl(xy): ...` is titled 'bowl'), or 'f(x, y)' for one without a name (a lambda).
     """
     from gradviz.output import check_output_path
     from gradviz.render.theme import THEMES
@@ -254,4 +257,4 @@ def trajectories(
         start_stage(progress, f"tracing {spec.name}")
         records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress, **hyperparams))
     return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
-                   frames=frames, domain=domain, progress=progress, field=field)
+                   frames=frames, domain=domain, title=title, progress=progress, field=field)

@@ -1,8 +1,8 @@
 """Decision boundaries evolving over training, side by side: one panel per run, same data, same scale.
 
 Each panel shades the class probabilities on the grid in a few flat bands (the most likely class's
-colour, stronger where the net is more confident: p of the winner in 0.5-0.6, ..., 0.9-1 for two classes),
-draws the boundary (p = 0.5, or where the most likely class changes) and the training points. Flat bands
+colour, stronger where the net is more confident: for two classes, p of the winner in 0.5-0.67, 0.67-0.83
+and 0.83-1), draws the boundary (p = 0.5, or where the most likely class changes) and the training points. Flat bands
 read like contour maps and keep a GIF small: between frames only the pixels near a moving band edge
 change, and the GIF writer stores only those. A strip below plots every run's training loss and accuracy
 as they grow, and, with held-out data, the validation loss and accuracy dashed beside them. Axes, titles
@@ -18,20 +18,19 @@ import numpy as np
 from contourpy import contour_generator
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
-from matplotlib.ticker import NullFormatter
 
 from gradviz.records import TrainingRun
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.theme import THEMES, Theme
 from gradviz.render.frames import (FrameRenderer, check_render_options, colours_uint8, fit_axes,
-                                   shrink_text_to_fit, style_axes)
+                                   log_ticks, shrink_text_to_fit, style_axes)
 
 __all__ = ["BoundaryRenderer", "shade", "shade_bands", "upsample", "boundary_lines", "CLASS_COLOURS"]
 
 CLASS_COLOURS = ("#2166ac", "#d6604d", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 MAX_PANELS = 8
-BANDS = 5  # confidence bands of the shading
+BANDS = 3  # confidence bands of the shading: few, so that only band edges change between frames
 
 
 def shade(probabilities: np.ndarray, colours: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -163,7 +162,7 @@ class BoundaryRenderer(FrameRenderer):
         hi = float(positive.max()) if positive.size else 1.0
         lax.set_yscale("log")
         lax.set_ylim(lo / 1.5, max(hi, lo * 10) * 1.5)
-        lax.yaxis.set_minor_formatter(NullFormatter())
+        log_ticks(lax.yaxis, lo / 1.5, max(hi, lo * 10) * 1.5)
         aax.set_ylim(0.0, 1.02)
         names = (("loss (solid: training, dashed: validation)", "accuracy (solid: training, dashed: validation)")
                  if self.validation else ("training loss", "training accuracy"))

@@ -9,7 +9,7 @@ import numpy as np
 from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["check_render_options", "rgb_copy", "colours_uint8", "style_axes", "FrameRenderer", "text_scale",
-           "fit_axes", "fit_legend", "texts_outside", "shrink_text_to_fit"]
+           "fit_axes", "fit_legend", "texts_outside", "shrink_text_to_fit", "log_ticks"]
 
 # Text never smaller than 6 pt at 100 dpi (8.3 px), nor larger than 1.6 times a size's default (a high dpi
 # makes text bigger, up to what the layout can hold).
@@ -181,6 +181,24 @@ def fit_legend(make: Callable[[float, bool], Any], box: tuple[float, float, floa
         factor = min((x1 - x0) / extent.width, (y1 - y0) / extent.height, 0.95)
         fontsize = max(minimum, fontsize * max(0.6, factor))
     return legend
+
+
+def log_ticks(axis: Any, lo: float, hi: float) -> None:
+    """Log-axis ticks with at least two labels: powers of ten, or 1-2-5 steps on a short range."""
+    from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, NullFormatter
+
+    decades = [10.0**k for k in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)]
+    for subs in ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)):
+        ticks = [d * s for d in decades for s in subs if lo <= d * s <= hi]
+        if len(ticks) >= 2:
+            break
+    if len(ticks) < 2:  # less than a factor of 1.5: two labels at the ends
+        ticks = [lo * 1.05, hi / 1.05]
+    if len(ticks) > 7:  # many decades: every other, every third, ...
+        ticks = ticks[:: int(np.ceil(len(ticks) / 6))]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def style_axes(ax: Any, theme: Any, font: float, *, grid: bool = True) -> None:

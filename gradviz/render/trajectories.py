@@ -17,13 +17,12 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, NullFormatter, NullLocator
 
 from gradviz.records import Surface, Trajectory
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.frames import (FrameRenderer, check_render_options, colours_uint8, fit_axes, fit_legend,
-                                   shrink_text_to_fit, style_axes)
+                                   log_ticks, shrink_text_to_fit, style_axes)
 from gradviz.render.theme import Theme
 
 __all__ = ["TrajectoryRenderer", "contour_levels", "check_render_options"]
@@ -89,23 +88,7 @@ def trail_widths(count: int, width: float) -> np.ndarray:
     runs inside the earlier ones, which show as a border on both sides."""
     if count <= 1:
         return np.full(count, width)
-    return width * np.linspace(1.8, 0.9, count)
-
-
-def log_ticks(axis: object, lo: float, hi: float) -> None:
-    """Log-axis ticks with at least two labels: powers of ten, or 1-2-5 steps on a short range."""
-    decades = [10.0**k for k in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)]
-    for subs in ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)):
-        ticks = [d * s for d in decades for s in subs if lo <= d * s <= hi]
-        if len(ticks) >= 2:
-            break
-    if len(ticks) < 2:  # less than a factor of 1.5: two labels at the ends
-        ticks = [lo * 1.05, hi / 1.05]
-    if len(ticks) > 7:  # many decades: every other, every third, ...
-        ticks = ticks[:: int(np.ceil(len(ticks) / 6))]
-    axis.set_major_locator(FixedLocator(ticks))  # type: ignore[attr-defined]
-    axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))  # type: ignore[attr-defined]
-    axis.set_minor_formatter(NullFormatter())  # type: ignore[attr-defined]
+    return width * np.linspace(2.0, 0.8, count)
 
 
 class TrajectoryRenderer(FrameRenderer):
@@ -162,13 +145,14 @@ class TrajectoryRenderer(FrameRenderer):
         handles = []
         # the minima are drawn in every frame above the current points, which would otherwise cover them
         self.minima_marker = None
+        in_view = [m for m in surface.minima if x0 <= m[0] <= x1 and y0 <= m[1] <= y1]
         if len(surface.minima):
             self.minima_marker = ax.scatter(surface.minima[:, 0], surface.minima[:, 1], marker="*",
                                             s=170 * scale**2, c=theme.minimum, edgecolors=theme.foreground,
                                             linewidths=0.7, zorder=7, animated=True)
             handles.append(Line2D([], [], ls="", marker="*", ms=11 * scale, color=theme.minimum,
                                   markeredgecolor=theme.foreground, markeredgewidth=0.7,
-                                  label="global minim" + ("a" if len(surface.minima) > 1 else "um")))
+                                  label="global minim" + ("a" if len(in_view) > 1 else "um")))
         starts = np.array([t.points[0] for t in self.trajectories])
         ax.scatter(starts[:, 0], starts[:, 1], s=45 * scale**2, facecolors="none", edgecolors=self._colors,
                    linewidths=1.4 * scale, zorder=4)
@@ -178,8 +162,8 @@ class TrajectoryRenderer(FrameRenderer):
                                   markeredgecolor=theme.background, markeredgewidth=0.6 * scale,
                                   label=trajectory.label))
         name = title if title is not None else surface_title(surface.name)
-        ax.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground, fontsize=font * 1.15,
-                     loc="left", pad=4)
+        self.title = ax.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground,
+                                  fontsize=font * 1.15, loc="left", pad=4)
 
         self.axes = ax
         # Trails that run together (several optimizers down one valley) stay visible: earlier trails are
@@ -225,10 +209,12 @@ class TrajectoryRenderer(FrameRenderer):
         # the counter sits over the right end of the contour axes, clear of the figure's top
         top = min(box.y1 * height + counter.height * 0.5 + 4, height - pad - counter.height / 2)
         self.step_text.set_position((box.x1, top / height))
-        title = ax.title.get_window_extent(renderer)
-        if title.y1 > top - counter.height / 2 and title.x1 > box.x1 * width - counter.width - 6:
-            ax.set_title(ax.get_title(), fontsize=ax.title.get_fontsize() * 0.85, loc="left", pad=4,
-                         color=self.theme.foreground)
+        # the title (drawn left) must end before the counter (drawn right) begins
+        title = self.title
+        for _ in range(8):
+            if title.get_window_extent(renderer).x1 < box.x1 * width - counter.width - 8:
+                break
+            title.set_fontsize(title.get_fontsize() * 0.9)
         self.step_text.set_text("")
         left = (lax.get_position().x0 - 0.02) * width if lax is not None else (box.x1 + 0.07) * width
         if lax is not None:
@@ -271,19 +257,26 @@ class TrajectoryRenderer(FrameRenderer):
         cap = float(np.abs(starts).max()) * 100 if starts.size else np.inf
         self.loss_clamp = None
         if use_log:
-            tiny = max(LOSS_CLAMP, float(finite[finite > 0].min()) if (finite > 0).any() else LOSS_CLAMP)
+            positive = finite[finite > 0]
+            # f - f* of exactly 0 (the minimum reached) or below the clamp is drawn at the clamp, not at the
+            # smallest positive value, where the curve would seem to stop short
+            if (finite <= 0).any() or not positive.size or positive.min() < LOSS_CLAMP:
+                tiny = LOSS_CLAMP
+            else:
+                tiny = float(positive.min())
             series = [np.maximum(s, tiny) for s in series]
             lax.set_yscale("log")
             lo, hi = tiny, float(min(max(finite.max(), tiny * 10), max(cap, tiny * 10)))
             lax.set_ylim(lo / 2, hi * 2)
             log_ticks(lax.yaxis, lo / 2, hi * 2)
             lax.set_ylabel("f - f*", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
-            if (finite < tiny).any() or tiny == LOSS_CLAMP:
+            if (finite < tiny).any():
                 # values at or below the floor are drawn on it: say so where the curves flatten
                 self.loss_clamp = tiny
                 lax.axhline(tiny, color=theme.foreground, lw=0.6 * scale, ls=(0, (2, 2)), alpha=0.6)
-                lax.text(0.98, 0.03, f"values below {tiny:.0e} drawn at {tiny:.0e}", transform=lax.transAxes,
-                         ha="right", va="bottom", fontsize=font * 0.7, color=theme.foreground)
+                self.loss_clamp_note = lax.set_title(f"values below {tiny:.0e} drawn at {tiny:.0e} (dotted)",
+                                                     loc="right", fontsize=font * 0.7, color=theme.foreground,
+                                                     pad=3)
         else:
             lo, hi = (float(max(finite.min(), -cap)), float(min(finite.max(), cap))) if finite.size else (-1.0, 1.0)
             pad = 0.05 * (hi - lo or 1.0)
