@@ -89,7 +89,7 @@ def gradient_logs():
     return run_configurations(["relu"], ["scaled", "he"], std=3.0, depth=5, width=16, steps=6, batch_size=16)
 
 
-@pytest.mark.parametrize("width,height,dpi", [(960, 540, 100), (960, 540, 200), (240, 160, 100), (640, 360, 300)])
+@pytest.mark.parametrize("width,height,dpi", [(960, 540, 100), (960, 540, 200), (240, 160, 100)])
 def test_gradflow_text_inside(gradient_logs, assert_text_inside, width, height, dpi):
     from gradviz.render.gradflow import GradflowRenderer, summary_figure
 
@@ -286,7 +286,7 @@ def test_lambda_is_not_titled_lambda(tmp_path):
 def training_runs():
     from gradviz.pipelines.boundary import train_variants
 
-    return train_variants("moons", n=80, steps=30, grid=24, optimizers=["sgd", "adam"], dropout=[0.0, 0.5],
+    return train_variants("moons", n=80, steps=20, grid=16, optimizers=["adam"], dropout=[0.0, 0.5],
                           validation=0.25)
 
 
@@ -321,8 +321,8 @@ def test_validation_curves_are_drawn_beside_training(training_runs, tmp_path):
     renderer.frame(renderer.n_frames - 1)
     segments = renderer.val_loss_lines.get_segments()
     assert len(segments) == len(training_runs)
-    np.testing.assert_allclose(segments[1][:, 1], np.maximum(training_runs[1].val_loss,
-                                                             renderer._loss[1][:, 1].min()))
+    np.testing.assert_allclose(segments[1][:, 1], np.maximum(training_runs[1].val_loss, renderer.loss_floor))
+    np.testing.assert_array_equal(segments[1][:, 0], training_runs[1].record_steps)
     np.testing.assert_allclose(renderer.val_accuracy_lines.get_segments()[0][:, 1], training_runs[0].val_accuracy)
     assert "validation" in renderer.loss_axes.get_title(loc="left")
 
@@ -349,3 +349,18 @@ def test_banded_boundary_gif_is_small(training_runs, tmp_path):
                                palette_sample=renderer.palette_sample(), key_colours=renderer.key_colours())
         sizes[bands] = path.stat().st_size
     assert sizes[BANDS] < 0.6 * sizes[0], sizes
+
+
+def test_cli_validation_option(tmp_path):
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "gradviz", "boundary", *args, "-o", str(tmp_path / "v.gif")],
+                              capture_output=True, text=True, timeout=300)
+
+    bad = run("--validation", "1.5", "--steps", "3")
+    assert bad.returncode == 2 and "invalid validation fraction: 1.5" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "v.gif").exists()
+    good = run("--validation", "0.3", "--steps", "4", "--n", "40", "--size", "320x180", "-q")
+    assert good.returncode == 0, good.stderr

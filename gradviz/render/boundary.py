@@ -171,6 +171,7 @@ class BoundaryRenderer(FrameRenderer):
             style_axes(axis, theme, font * 0.75)
             axis.set_xlabel("step", color=theme.foreground, fontsize=font * 0.8, labelpad=1)
             axis.set_title(name, color=theme.foreground, fontsize=font * 0.85, loc="left", pad=2)
+        self.loss_floor = lo  # losses below it (or zero) are drawn on it
         self._loss = [np.column_stack([steps, np.maximum(r.loss, lo)]) for r in runs]
         self._accuracy = [np.column_stack([steps, r.accuracy]) for r in runs]
         self.loss_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)
