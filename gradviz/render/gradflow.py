@@ -215,12 +215,12 @@ def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: 
     # text sized for the image (as the animations do), so a high dpi or a small size keeps it inside
     _, font = text_scale(size, dpi)
     with matplotlib.rc_context({"font.size": font}):
-        figure = _summary_figure(logs, view, size=size, dpi=dpi)
+        figure = _summary_figure(logs, view, size=size, step=step)
     shrink_text_to_fit(figure)
     return figure
 
 
-def _summary_figure(logs: Sequence[GradientLog], view: str, *, size: tuple[int, int], dpi: float) -> Figure:
+def _summary_figure(logs: Sequence[GradientLog], view: str, *, size: tuple[int, int], step: int | None) -> Figure:
     figure = Figure(figsize=(size[0] / RENDER_DPI, size[1] / RENDER_DPI), dpi=RENDER_DPI, layout="constrained")
     FigureCanvasAgg(figure)
     if view == "grid":
