@@ -130,7 +130,21 @@ def shrink_text_to_fit(figure: Any, *, minimum_px: float = 2.0) -> None:
                     text.set_fontsize(max(minimum, text.get_fontsize() * 0.85))
                     changed = True
         if not changed:
-            return
+            break
+    # what is still outside at the smallest size is moved in (a label centred near an edge)
+    renderer = figure.canvas.get_renderer()
+    width, height = figure.bbox.width, figure.bbox.height
+    hidden = _undrawn_tick_labels(figure)
+    for text in figure.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip() or id(text) in hidden:
+            continue
+        box = text.get_window_extent(renderer)
+        dx = max(0.0, 1.0 - box.x0) - max(0.0, box.x1 - width + 1.0)
+        dy = max(0.0, 1.0 - box.y0) - max(0.0, box.y1 - height + 1.0)
+        if dx or dy:
+            transform = text.get_transform()
+            x, y = transform.transform(text.get_position())
+            text.set_position(transform.inverted().transform((x + dx, y + dy)))
 
 
 def fit_axes(figure: Any, axes: list[Any], *, pad: float = 3.0) -> None:
