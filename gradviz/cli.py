@@ -366,6 +366,9 @@ def _nets_registry(name: str) -> Registry:
 @click.option("--weight-decay", type=NumberListType(float, "0,0.1"), default="0", show_default=True,
               help="L2 weight decay; several values for side-by-side panels.")
 @click.option("--freeze", type=str, default="", help="Comma-separated layers to freeze, e.g. fc1.")
+@click.option("--validation", type=float, default=None,
+              help="Hold out this fraction of the points (e.g. 0.3) and plot validation loss and accuracy "
+                   "beside training: what dropout and weight decay improve.")
 @click.option("--fps", type=_positive(float), default=15, show_default=True, help="Frames per second.")
 @click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
 @click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
@@ -375,12 +378,14 @@ def _nets_registry(name: str) -> Registry:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
 def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hidden: tuple[int, ...],
              activation: str, init: str, dropout: tuple[float, ...], optimizers: tuple[str, ...], steps: int,
-             lr: float | None, batch_size: int | None, weight_decay: tuple[float, ...], freeze: str, fps: float,
-             size: tuple[int, int], theme: str, seed: int, output: Path, quiet: bool) -> None:
+             lr: float | None, batch_size: int | None, weight_decay: tuple[float, ...], freeze: str,
+             validation: float | None, fps: float, size: tuple[int, int], theme: str, seed: int, output: Path,
+             quiet: bool) -> None:
     """Animate an MLP's decision boundary as it learns a 2-D toy data set.
 
     Several optimizers, weight decays or dropouts give side-by-side panels, all from the same initial
     weights on the same data: `gradviz boundary -O sgd -O momentum -O adam` or `--weight-decay 0,0.1`.
+    `gradviz boundary --dropout 0,0.5 --noise 0.3 --validation 0.3` adds the held-out curves.
     """
     from gradviz.pipelines.boundary import boundary as run_boundary
 
@@ -405,7 +410,8 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
                             activation=activation, init=init, dropout=list(dropout or (0.0,)),
                             optimizers=optimizers or ("adam",), steps=steps, lr=lr, batch_size=batch_size,
                             weight_decay=list(weight_decay or (0.0,)),
-                            freeze=[f.strip() for f in freeze.split(",") if f.strip()], seed=seed, fps=fps,
+                            freeze=[f.strip() for f in freeze.split(",") if f.strip()], validation=validation,
+                            seed=seed, fps=fps,
                             size=size, theme=theme, progress=progress)
     finally:
         done()

@@ -101,12 +101,15 @@ def get_function(function: str | TestFunction | Callable[[Any], Any]) -> TestFun
 
         return function_from_text(function)
     if callable(function):
-        name = getattr(function, "__name__", type(function).__name__)
+        name = getattr(function, "__name__", None)
+        if not isinstance(name, str) or not name.isidentifier():  # a lambda, a partial: no name to show
+            name = ANONYMOUS
         return TestFunction(name=name, expr=None, domain=None, call=function)
     raise InvalidArgument(f"invalid function {function!r}: give a name, a TestFunction or a callable")
 
 
 FUNCTIONS: Registry = Registry("function")
+ANONYMOUS = "f(x, y)"  # the name (and title) of a callable without a real name, such as a lambda
 
 
 def _add(name: str, expr: Callable[[Any, Any, Any], Any], **kwargs: Any) -> None:

@@ -15,11 +15,20 @@ from typing import Any, Callable, Iterable, Sequence
 
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["boundary", "train_variants"]
+__all__ = ["boundary", "train_variants", "check_validation"]
 
 
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def check_validation(validation: float | None) -> None:
+    """InvalidArgument unless validation is None or a fraction strictly between 0 and 1 (checked before
+    torch is imported)."""
+    if validation is None:
+        return
+    if isinstance(validation, bool) or not isinstance(validation, (int, float)) or not 0 < validation < 1:
+        raise InvalidArgument(f"invalid validation fraction: {validation!r} (must be between 0 and 1, e.g. 0.3)")
 
 
 def train_variants(
@@ -41,15 +50,26 @@ def train_variants(
     seed: int = 0,
     record_every: int | None = None,
     grid: int = 80,
+    validation: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Any]:
-    """Train one MLP per combination of optimizer x weight_decay x dropout; -> list of TrainingRuns."""
+    """Train one MLP per combination of optimizer x weight_decay x dropout; -> list of TrainingRuns.
+
+    validation: a fraction of the points (0 < fraction < 1) held out, the same points for every variant;
+    the runs then record validation loss and accuracy, which is what dropout and weight decay improve.
+    """
     from gradviz.pipelines.trajectories import _normalize_optimizers, start_stage
     from gradviz.nets import make_dataset, mlp, train
     from gradviz.records import format_hyperparams
 
+    check_validation(validation)
     X, y = make_dataset(dataset, n=n, noise=noise, seed=seed, classes=classes)
     k = int(y.max()) + 1
+    held_out = None
+    if validation is not None:
+        from gradviz.nets.data import train_val_split
+
+        (X, y), held_out = train_val_split(X, y, fraction=validation, seed=seed)
     out_features = 1 if k == 2 else k
     choices = _normalize_optimizers(optimizers)
     decays, dropouts = _as_list(weight_decay), _as_list(dropout)
@@ -82,7 +102,7 @@ def train_variants(
         start_stage(progress, f"training {index + 1}/{len(variants)}")
         runs.append(train(model, (X, y), spec, steps=steps, lr=run_lr, batch_size=batch_size,
                           weight_decay=decay, freeze=freeze, seed=seed, record_every=every, grid=grid,
-                          label=label, progress=progress, **settings))
+                          validation=held_out, label=label, progress=progress, **settings))
     return runs
 
 
@@ -106,6 +126,7 @@ def boundary(
     from gradviz.render.theme import THEMES
 
     out = check_output_path(path)
+    check_validation(training.get("validation"))
     check_fps(fps, out)
     check_render_options(size=size, dpi=dpi, frames=frames)
     THEMES.lookup(theme)

@@ -18,7 +18,7 @@ from gradviz.optim import DEFAULT_OPTIMIZERS, OptimizerSpec, get_optimizer, pars
 from gradviz.records import Trajectory
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["animate", "trajectories", "write_rendered", "check_fps", "check_frames", "start_stage"]
+__all__ = ["animate", "trajectories", "write_rendered", "check_fps", "check_frames", "start_stage", "plot_window"]
 
 Progress = Callable[[int, int], None]
 
@@ -73,6 +73,66 @@ def _with_progress(frames: Iterable[np.ndarray], total: int, progress: Progress 
             progress(done, total)
 
 
+Window = tuple[tuple[float, float], tuple[float, float]]
+
+
+def plot_window(window: Window | None, records: Sequence[Trajectory],
+                minima: Sequence[Sequence[float]] = (), *, zoom: float = 0.25) -> Window:
+    """The window to draw `records` in, given the function's own (None: a window around the paths).
+
+    It always holds every start: a start outside the function's window widens it to the start and the
+    paths near it, so the picture is never empty. Where every path stays in a small part of the window
+    (their box, with the minimum nearest each end, covers less than `zoom` of its area) the window
+    closes in on them, keeping its aspect ratio, as on Beale, whose paths fill a fifth of its window.
+    Paths that leave the window are seen leaving it: they do not widen it.
+    """
+    if window is None:
+        return domain_around([t.points for t in records])
+    (x0, x1), (y0, y1) = window
+    starts = np.array([t.points[0] for t in records], dtype=float)
+    starts = starts[np.isfinite(starts).all(axis=1)]
+    if len(starts):
+        x0, x1 = min(x0, starts[:, 0].min()), max(x1, starts[:, 0].max())
+        y0, y1 = min(y0, starts[:, 1].min()), max(y1, starts[:, 1].max())
+    base = np.array([[x0, y0], [x1, y1]])
+    span = base[1] - base[0]
+    near = []  # path points that stay within one window's span of the window
+    for t in records:
+        points = np.asarray(t.points, dtype=float)
+        points = points[np.isfinite(points).all(axis=1)]
+        keep = ((points >= base[0] - span) & (points <= base[1] + span)).all(axis=1)
+        near.append(points[keep])
+    paths = np.concatenate(near) if near else np.empty((0, 2))
+    outside = len(starts) and ((starts < np.array([window[0][0], window[1][0]])).any()
+                               or (starts > np.array([window[0][1], window[1][1]])).any())
+    if outside:  # widen to the start(s) and the paths near them
+        return domain_around([paths, base], margin=0.05) if len(paths) else domain_around([base], margin=0.05)
+    if len(paths):
+        # close in on the paths and the minimum nearest each path's end
+        goal = [paths]
+        minima_array = np.asarray(minima, dtype=float).reshape(-1, 2)
+        if len(minima_array):
+            for points in near:
+                if len(points):
+                    goal.append(minima_array[np.argmin(((minima_array - points[-1]) ** 2).sum(axis=1))][None])
+        box = np.concatenate(goal)
+        blo, bhi = box.min(axis=0), box.max(axis=0)
+        bspan = np.maximum(bhi - blo, 1e-9)
+        if np.prod(bspan) < zoom * np.prod(span):
+            bspan = np.maximum(bspan * 1.3, 0.3 * span)  # a margin; never closer than 30% of the window
+            aspect = span[0] / span[1]
+            if bspan[0] / bspan[1] < aspect:
+                bspan[0] = bspan[1] * aspect
+            else:
+                bspan[1] = bspan[0] / aspect
+            if (bspan >= span).any():
+                return (float(x0), float(x1)), (float(y0), float(y1))
+            centre = np.clip((blo + bhi) / 2, base[0] + bspan / 2, base[1] - bspan / 2)
+            lo, hi = centre - bspan / 2, centre + bspan / 2
+            return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+    return (float(x0), float(x1)), (float(y0), float(y1))
+
+
 def animate(
     trajectories: Trajectory | Sequence[Trajectory],
     path: str | os.PathLike[str] = "trajectories.gif",
@@ -94,12 +154,14 @@ def animate(
 ) -> Path:
     """Draw trajectories over their function's contours and write a .gif, .mp4 or .png (the last frame).
 
-    function defaults to the one the trajectories were traced on; domain to the function's plot window
-    (or, for a function without one, a window around the paths). The GIF loops forever, plays at `fps`
-    and holds its last frame for `hold` seconds. field: "arrows" or "streamlines" draws the normalized
-    negative gradient under the paths (once, on the static background). view='3d' draws the surface
-    in 3-D with the paths on it instead (render/surface3d.py; `spin` degrees of camera turn over the
-    animation, 0 for a fixed camera). Returns the path written.
+    function defaults to the one the trajectories were traced on; domain to a window that frames the
+    paths (see plot_window): the function's own, widened to a start outside it, or closed in on paths that
+    stay in a small part of it. title: the picture's title (default: the function's name, or "f(x, y)"
+    for an anonymous callable such as a lambda). The GIF loops forever, plays at `fps` and holds its last
+    frame for `hold` seconds. field: "arrows" or "streamlines" draws the normalized negative gradient under
+    the paths (once, on the static background). view='3d' draws the surface in 3-D with the paths on it
+    instead (render/surface3d.py; `spin` degrees of camera turn over the animation, 0 for a fixed camera;
+    the window is then the function's own). Returns the path written.
     """
     from gradviz.output import check_output_path
     from gradviz.render.trajectories import TrajectoryRenderer
@@ -115,13 +177,14 @@ def animate(
                                   "function: pass function=")
         function = records[0].function
     fn = get_function(function)
-    window = domain or fn.domain or domain_around([t.points for t in records])
     if _check_view(view) == "3d":
         from gradviz.render.surface3d import surface_3d_renderer
 
+        window = domain or fn.domain or domain_around([t.points for t in records])
         renderer = surface_3d_renderer(records, fn.surface(window, resolution=120), size=size, dpi=dpi,
                                        theme=theme, frames=frames, title=title, spin=spin)
         return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
+    window = domain or plot_window(fn.domain, records, fn.minima)
     renderer = TrajectoryRenderer(records, fn.surface(window), size=size, dpi=dpi, theme=theme,
                                   loss_panel=loss_panel, frames=frames, title=title)
     if field is not None:
@@ -170,6 +233,7 @@ def trajectories(
     loss_panel: bool = True,
     frames: int | None = None,
     domain: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    title: str | None = None,
     progress: Progress | None = None,
     field: str | None = None,
     view: str = "2d",
@@ -182,6 +246,8 @@ def trajectories(
     or torch.optim.Optimizer classes. Everything is checked before the first step is traced, and all but
     hyperparameter names (which need the torch class) before torch is imported.
     progress: progress(done, total) while each optimizer is traced and while frames are rendered.
+    title: the picture's title; by default the function's name ('Rosenbrock'), the name of your own
+    function (`def bowl(xy): ...` is titled 'bowl'), or 'f(x, y)' for one without a name (a lambda).
     """
     from gradviz.output import check_output_path
     from gradviz.render.theme import THEMES
@@ -211,4 +277,5 @@ def trajectories(
         start_stage(progress, f"tracing {spec.name}")
         records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress, **hyperparams))
     return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
-                   frames=frames, domain=domain, progress=progress, field=field, view=view, spin=spin)
+                   frames=frames, domain=domain, title=title, progress=progress, field=field, view=view,
+                   spin=spin)

@@ -1,10 +1,12 @@
 """Decision boundaries evolving over training, side by side: one panel per run, same data, same scale.
 
-Each panel shades the class probabilities on the grid (two classes: a blend from the class-0 colour to the
-class-1 colour by p(1); k classes: the probability-weighted mix of the class colours), draws the
-boundary (p = 0.5, or where the most likely class changes) and the training points. A strip below plots
-every run's training loss and accuracy as they grow. Axes, titles and ticks are drawn once; a frame
-redraws the shading, boundaries, points and curves.
+Each panel shades the class probabilities on the grid in a few flat bands (the most likely class's
+colour, stronger where the net is more confident: for two classes, p of the winner in 0.5-0.67, 0.67-0.83
+and 0.83-1), draws the boundary (p = 0.5, or where the most likely class changes) and the training points. Flat bands
+read like contour maps and keep a GIF small: between frames only the pixels near a moving band edge
+change, and the GIF writer stores only those. A strip below plots every run's training loss and accuracy
+as they grow, and, with held-out data, the validation loss and accuracy dashed beside them. Axes, titles
+and ticks are drawn once; a frame redraws the shading, boundaries, points and curves.
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ import numpy as np
 from contourpy import contour_generator
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
-from matplotlib.ticker import NullFormatter
 
 from gradviz.records import TrainingRun
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.theme import THEMES, Theme
-from gradviz.render.frames import FrameRenderer, check_render_options, colours_uint8, style_axes
+from gradviz.render.frames import (FrameRenderer, check_render_options, colours_uint8, fit_axes,
+                                   log_ticks, shrink_text_to_fit, style_axes)
 
-__all__ = ["BoundaryRenderer", "shade", "boundary_lines", "CLASS_COLOURS"]
+__all__ = ["BoundaryRenderer", "shade", "shade_bands", "upsample", "boundary_lines", "CLASS_COLOURS"]
 
 CLASS_COLOURS = ("#2166ac", "#d6604d", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 MAX_PANELS = 8
+BANDS = 3  # confidence bands of the shading: few, so that only band edges change between frames
 
 
 def shade(probabilities: np.ndarray, colours: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -37,6 +40,33 @@ def shade(probabilities: np.ndarray, colours: np.ndarray, background: np.ndarray
     confidence = (probabilities.max(axis=-1, keepdims=True) * probabilities.shape[-1] - 1) / (probabilities.shape[-1] - 1)
     weight = 0.25 + 0.45 * np.clip(confidence, 0.0, 1.0)
     return np.clip(background + weight * (mixed - background), 0.0, 1.0)
+
+
+def upsample(values: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(gy, gx, k) grid values -> (height, width, k) by bilinear interpolation (grid corners on pixel
+    centres at the image's edges), so bands computed from it have smooth, pixel-exact edges."""
+    gy, gx = values.shape[:2]
+    ys, xs = np.linspace(0, gy - 1, height), np.linspace(0, gx - 1, width)
+    y0, x0 = np.minimum(ys.astype(int), gy - 2) if gy > 1 else np.zeros(height, int), \
+        np.minimum(xs.astype(int), gx - 2) if gx > 1 else np.zeros(width, int)
+    fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
+    y1, x1 = np.minimum(y0 + 1, gy - 1), np.minimum(x0 + 1, gx - 1)
+    top = values[y0][:, x0] * (1 - fx) + values[y0][:, x1] * fx
+    bottom = values[y1][:, x0] * (1 - fx) + values[y1][:, x1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def shade_bands(probabilities: np.ndarray, colours: np.ndarray, background: np.ndarray,
+                bands: int = BANDS) -> np.ndarray:
+    """(h, w, k) probabilities -> (h, w, 3) floats in `bands` flat bands per class: the most likely
+    class's colour, washed towards the background by how unsure the net is (its confidence, 0 where the
+    classes tie and 1 where one is certain, cut into `bands` equal steps)."""
+    k = probabilities.shape[-1]
+    winner = probabilities.argmax(axis=-1)
+    confidence = (probabilities.max(axis=-1) * k - 1) / (k - 1)
+    band = np.minimum((np.clip(confidence, 0.0, 1.0) * bands).astype(int), bands - 1)
+    weight = 0.25 + 0.45 * (band + 0.5) / bands
+    return np.clip(background + weight[..., None] * (colours[winner] - background), 0.0, 1.0)
 
 
 def boundary_lines(probabilities: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
@@ -57,7 +87,9 @@ class BoundaryRenderer(FrameRenderer):
     """Renders TrainingRuns as frames; `frame(i)` -> (H, W, 3) uint8, one frame per recorded step."""
 
     def __init__(self, runs: Sequence[TrainingRun], *, size: tuple[int, int] = (960, 540), dpi: float = 100,
-                 theme: str | Theme = "light", frames: int | None = None, title: str | None = None) -> None:
+                 theme: str | Theme = "light", frames: int | None = None, title: str | None = None,
+                 bands: int = BANDS) -> None:
+        """bands: confidence bands of the shading (a few keep GIFs small; 0 for the smooth shading)."""
         self.runs = list(runs)
         if not self.runs:
             raise InvalidArgument("nothing to draw: no training runs given")
@@ -72,6 +104,8 @@ class BoundaryRenderer(FrameRenderer):
         count = len(steps) if frames is None else min(int(frames), len(steps))
         self.frame_records = np.unique(np.round(np.linspace(0, len(steps) - 1, count)).astype(int))
         self.total_steps = int(steps[-1])
+        self.bands = int(bands)
+        self.validation = any(np.isfinite(r.val_loss).any() for r in self.runs)
         self._build(float(dpi), title)
 
     @property
@@ -102,8 +136,8 @@ class BoundaryRenderer(FrameRenderer):
                                panel_w, panel_h))
             x, y = run.grid_x, run.grid_y
             image = ax.imshow(shade(run.probabilities[0], self._colours, background), origin="lower",
-                              extent=(x[0], x[-1], y[0], y[-1]), interpolation="bilinear", aspect="auto",
-                              animated=True)
+                              extent=(x[0], x[-1], y[0], y[-1]), aspect="auto", animated=True,
+                              interpolation="nearest" if self.bands else "bilinear")
             lines = LineCollection([], colors=theme.foreground, linewidths=1.8 * scale, animated=True)
             ax.add_collection(lines, autolim=False)
             points = ax.scatter(run.X[:, 0], run.X[:, 1], s=11 * scale**2, c=self._colours[run.y],
@@ -121,25 +155,38 @@ class BoundaryRenderer(FrameRenderer):
         self.loss_axes = lax = fig.add_axes((0.07, 0.08, 0.40, 0.2))
         self.accuracy_axes = aax = fig.add_axes((0.57, 0.08, 0.40, 0.2))
         steps = np.arange(len(runs[0].loss))
-        finite = np.concatenate([r.loss[np.isfinite(r.loss)] for r in runs])
+        finite = np.concatenate([r.loss[np.isfinite(r.loss)] for r in runs]
+                                + [r.val_loss[np.isfinite(r.val_loss)] for r in runs])
         positive = finite[finite > 0]
         lo = max(float(positive.min()) if positive.size else 1e-4, 1e-6)
         hi = float(positive.max()) if positive.size else 1.0
         lax.set_yscale("log")
         lax.set_ylim(lo / 1.5, max(hi, lo * 10) * 1.5)
-        lax.yaxis.set_minor_formatter(NullFormatter())
+        log_ticks(lax.yaxis, lo / 1.5, max(hi, lo * 10) * 1.5)
         aax.set_ylim(0.0, 1.02)
-        for axis, name in ((lax, "training loss"), (aax, "training accuracy")):
+        names = (("loss (solid: training, dashed: validation)", "accuracy (solid: training, dashed: validation)")
+                 if self.validation else ("training loss", "training accuracy"))
+        for axis, name in zip((lax, aax), names):
             axis.set_xlim(0, max(1, len(steps) - 1))
             style_axes(axis, theme, font * 0.75)
             axis.set_xlabel("step", color=theme.foreground, fontsize=font * 0.8, labelpad=1)
             axis.set_title(name, color=theme.foreground, fontsize=font * 0.85, loc="left", pad=2)
+        self.loss_floor = lo  # losses below it (or zero) are drawn on it
         self._loss = [np.column_stack([steps, np.maximum(r.loss, lo)]) for r in runs]
         self._accuracy = [np.column_stack([steps, r.accuracy]) for r in runs]
         self.loss_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)
         self.accuracy_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)
         lax.add_collection(self.loss_lines, autolim=False)
         aax.add_collection(self.accuracy_lines, autolim=False)
+        record_steps = runs[0].record_steps
+        self._val_loss = [np.column_stack([record_steps, np.maximum(r.val_loss, lo)]) for r in runs]
+        self._val_accuracy = [np.column_stack([record_steps, r.val_accuracy]) for r in runs]
+        self.val_loss_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, linestyles="dashed",
+                                             animated=True)
+        self.val_accuracy_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale,
+                                                 linestyles="dashed", animated=True)
+        lax.add_collection(self.val_loss_lines, autolim=False)
+        aax.add_collection(self.val_accuracy_lines, autolim=False)
         if n > 1:  # the curves' colours name the panels
             for (ax, *_), colour in zip(self.panels, self._colors):
                 ax.title.set_color(colour)
@@ -147,16 +194,26 @@ class BoundaryRenderer(FrameRenderer):
             fig.text(0.02, 0.965, title, color=theme.foreground, fontsize=font * 1.1, va="center")
         text = fig.text(0.98, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
                         family="monospace", animated=True)
+        text.set_text(f"step {self.total_steps}/{self.total_steps}")
+        fit_axes(fig, [lax, aax], pad=3.0)
+        shrink_text_to_fit(fig)
+        text.set_text("")
         self.canvas.draw()
+        self._pixels = [(max(2, int(round(ax.bbox.height))), max(2, int(round(ax.bbox.width))))
+                        for ax, *_ in self.panels]
         self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
         self._background = self.counter.background
 
     def _draw(self, index: int) -> int:
         record = int(self.frame_records[index])
         step = int(self.runs[0].record_steps[record])
-        for run, (ax, image, lines, points) in zip(self.runs, self.panels):
+        for run, (ax, image, lines, points), pixels in zip(self.runs, self.panels, self._pixels):
             probabilities = run.probabilities[record]
-            image.set_data(shade(probabilities, self._colours, self._background_rgb))
+            if self.bands:  # banded at the panel's pixel size: imshow then draws it without resampling
+                image.set_data(shade_bands(upsample(probabilities, *pixels), self._colours, self._background_rgb,
+                                           self.bands))
+            else:
+                image.set_data(shade(probabilities, self._colours, self._background_rgb))
             lines.set_segments(boundary_lines(probabilities, run.grid_x, run.grid_y))
             ax.draw_artist(image)
             ax.draw_artist(lines)
@@ -166,6 +223,12 @@ class BoundaryRenderer(FrameRenderer):
         self.accuracy_lines.set_segments([s[: e + 1] for s, e in zip(self._accuracy, ends)])
         self.loss_axes.draw_artist(self.loss_lines)
         self.accuracy_axes.draw_artist(self.accuracy_lines)
+        if self.validation:
+            upto = int(np.searchsorted(self.runs[0].record_steps, step, side="right"))
+            self.val_loss_lines.set_segments([s[:upto] for s in self._val_loss])
+            self.val_accuracy_lines.set_segments([s[:upto] for s in self._val_accuracy])
+            self.loss_axes.draw_artist(self.val_loss_lines)
+            self.accuracy_axes.draw_artist(self.val_accuracy_lines)
         return step
 
     def key_colours(self) -> np.ndarray:

@@ -38,6 +38,7 @@ class StepCounter:
 
         blank = render(label([" "] * width))
         box = text.get_window_extent(canvas.get_renderer())
+        self.extent = (box.x0, box.y0, box.x1, box.y1)  # display pixels, y up: where the label is drawn
         height = blank.shape[0]
         top, bottom = max(0, int(height - box.y1) - 2), min(height, int(np.ceil(height - box.y0)) + 2)
         left, right = max(0, int(box.x0) - 2), min(blank.shape[1], int(np.ceil(box.x1)) + 2)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["check_render_options", "rgb_copy", "colours_uint8", "style_axes", "FrameRenderer"]
+__all__ = ["check_render_options", "rgb_copy", "colours_uint8", "style_axes", "FrameRenderer", "text_scale",
+           "fit_axes", "fit_legend", "texts_outside", "shrink_text_to_fit", "log_ticks"]
+
+# Text never smaller than 6 pt at 100 dpi (8.3 px), nor larger than 1.6 times a size's default (a high dpi
+# makes text bigger, up to what the layout can hold).
+MIN_TEXT_PX = 6 * 100 / 72
+MAX_TEXT_GROWTH = 1.6
+# Every figure is drawn at this dpi: an image's size is given in pixels, and the user's dpi sets only how
+# large text is (text_scale). A figure at dpi 400 could not make text smaller than matplotlib's 1 point,
+# 5.6 pixels there, which is too large to fit a legend into a 240x160 image.
+RENDER_DPI = 100.0
 
 
 def check_render_options(*, size: tuple[int, int], dpi: float, frames: int | None) -> None:
@@ -43,6 +53,168 @@ def colours_uint8(colours: list[Any]) -> np.ndarray:
     return np.round(np.array([to_rgb(c) for c in colours]).reshape(-1, 3) * 255).astype(np.uint8)
 
 
+def text_scale(size: tuple[int, int], dpi: float, base_font: float = 10.0) -> tuple[float, float]:
+    """-> (scale, font size in points) for an image of `size` pixels drawn on a RENDER_DPI figure.
+
+    scale multiplies line widths and marker sizes (in points) so they grow with the image: a 640x360
+    gallery GIF reads like a 960x540 slide. The font is `base_font` points on 960x540, scaled with the
+    image and by the user's dpi / 100 (a higher dpi makes text bigger, up to MAX_TEXT_GROWTH times, which
+    the layouts can still hold), never below MIN_TEXT_PX pixels.
+    """
+    from gradviz.render.theme import FONT_SCALE  # a preset's type scale (use_preset), 1 by default
+
+    width, height = size
+    reference = min(width / 960, height / 540)
+    pixels = base_font * 100 / 72 * reference * FONT_SCALE.get()
+    pixels = max(MIN_TEXT_PX, pixels * min(dpi / 100, MAX_TEXT_GROWTH))
+    return reference * 100 / RENDER_DPI, pixels * 72 / RENDER_DPI
+
+
+def _undrawn_tick_labels(figure: Any) -> set[int]:
+    """ids of tick labels whose tick lies outside its axis's view: matplotlib keeps them, but does not
+    draw them."""
+    hidden: set[int] = set()
+    for ax in figure.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            span = abs(hi - lo) * 1e-9
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not lo - span <= tick.get_loc() <= hi + span:
+                    hidden.update((id(tick.label1), id(tick.label2)))
+    return hidden
+
+
+def texts_outside(figure: Any, *, tolerance: float = 0.5) -> list[tuple[str, Any]]:
+    """Every visible, non-empty Text of `figure` whose rendered extent leaves the figure: [(text, bbox)].
+
+    Draws the figure first, so layouts (constrained or fitted) are final.
+    """
+    from matplotlib.text import Text
+
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    width, height = figure.bbox.width, figure.bbox.height
+    hidden = _undrawn_tick_labels(figure)
+    out = []
+    for text in figure.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip() or id(text) in hidden:
+            continue
+        axes = text.axes
+        if axes is not None and not axes.get_visible():
+            continue
+        box = text.get_window_extent(renderer)
+        if (box.x0 < -tolerance or box.y0 < -tolerance or box.x1 > width + tolerance
+                or box.y1 > height + tolerance):
+            out.append((text.get_text(), box))
+    return out
+
+
+def shrink_text_to_fit(figure: Any, *, minimum_px: float = 2.0) -> None:
+    """The last resort: make any text that still leaves the figure smaller (down to `minimum` points)
+    until it fits. Layouts should make this a no-op; it keeps the promise where they cannot."""
+    from matplotlib.text import Text
+
+    minimum = minimum_px * 72 / figure.dpi
+    for _ in range(24):
+        figure.canvas.draw()  # text positions (a legend's, a constrained layout's) are set when drawn
+        renderer = figure.canvas.get_renderer()
+        width, height = figure.bbox.width, figure.bbox.height
+        hidden = _undrawn_tick_labels(figure)
+        changed = False
+        for text in figure.findobj(Text):
+            if not text.get_visible() or not text.get_text().strip() or id(text) in hidden:
+                continue
+            box = text.get_window_extent(renderer)
+            if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > width + 0.5 or box.y1 > height + 0.5:
+                if text.get_fontsize() > minimum:
+                    text.set_fontsize(max(minimum, text.get_fontsize() * 0.85))
+                    changed = True
+        if not changed:
+            break
+    # what is still outside at the smallest size is moved in (a label centred near an edge)
+    renderer = figure.canvas.get_renderer()
+    width, height = figure.bbox.width, figure.bbox.height
+    hidden = _undrawn_tick_labels(figure)
+    for text in figure.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip() or id(text) in hidden:
+            continue
+        box = text.get_window_extent(renderer)
+        dx = max(0.0, 1.0 - box.x0) - max(0.0, box.x1 - width + 1.0)
+        dy = max(0.0, 1.0 - box.y0) - max(0.0, box.y1 - height + 1.0)
+        if dx or dy:
+            transform = text.get_transform()
+            x, y = transform.transform(text.get_position())
+            text.set_position(transform.inverted().transform((x + dx, y + dy)))
+
+
+def fit_axes(figure: Any, axes: list[Any], *, pad: float = 3.0) -> None:
+    """Shrink fixed-position axes until their labels, tick labels and titles lie `pad` pixels inside
+    the figure (renderers place axes by figure fractions; large text at a high dpi would leave it)."""
+    width, height = figure.bbox.width, figure.bbox.height
+    renderer = figure.canvas.get_renderer()
+    for _ in range(4):
+        moved = False
+        for ax in axes:
+            tight = ax.get_tightbbox(renderer)
+            box = ax.get_position()
+            x0, y0, x1, y1 = box.x0, box.y0, box.x1, box.y1
+            if tight.x0 < pad:
+                x0 += (pad - tight.x0) / width
+            if tight.x1 > width - pad:
+                x1 -= (tight.x1 - width + pad) / width
+            if tight.y0 < pad:
+                y0 += (pad - tight.y0) / height
+            if tight.y1 > height - pad:
+                y1 -= (tight.y1 - height + pad) / height
+            if (x0, y0, x1, y1) != (box.x0, box.y0, box.x1, box.y1) and x1 - x0 > 0.05 and y1 - y0 > 0.05:
+                ax.set_position((x0, y0, x1 - x0, y1 - y0))
+                moved = True
+        if not moved:
+            return
+
+
+def fit_legend(make: Callable[[float, bool], Any], box: tuple[float, float, float, float], fontsize: float,
+               *, minimum_px: float = 2.0) -> Any:
+    """A figure legend that fits the pixel box (x0, y0, x1, y1): `make(fontsize, wrap)` builds one (and
+    removes the one before); long labels are wrapped first (wrap=True), then the font shrinks, down to
+    `minimum_px` pixels. -> the legend."""
+    x0, y0, x1, y1 = box
+    minimum = None
+    wrap = False
+    for _ in range(24):
+        legend = make(fontsize, wrap)
+        minimum = minimum_px * 72 / legend.figure.dpi
+        extent = legend.get_window_extent(legend.figure.canvas.get_renderer())
+        if extent.width <= x1 - x0 and extent.height <= y1 - y0:
+            return legend
+        if not wrap and extent.width > x1 - x0:
+            wrap = True
+            continue
+        if fontsize <= minimum:
+            return legend
+        factor = min((x1 - x0) / extent.width, (y1 - y0) / extent.height, 0.95)
+        fontsize = max(minimum, fontsize * max(0.6, factor))
+    return legend
+
+
+def log_ticks(axis: Any, lo: float, hi: float) -> None:
+    """Log-axis ticks with at least two labels: powers of ten, or 1-2-5 steps on a short range."""
+    from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, NullFormatter
+
+    decades = [10.0**k for k in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)]
+    for subs in ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)):
+        ticks = [d * s for d in decades for s in subs if lo <= d * s <= hi]
+        if len(ticks) >= 2:
+            break
+    if len(ticks) < 2:  # less than a factor of 1.5: two labels at the ends
+        ticks = [lo * 1.05, hi / 1.05]
+    if len(ticks) > 7:  # many decades: every other, every third, ...
+        ticks = ticks[:: int(np.ceil(len(ticks) / 6))]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def style_axes(ax: Any, theme: Any, font: float, *, grid: bool = True) -> None:
     """Theme colours for an Axes' face, ticks and spines (and a light grid)."""
     ax.set_facecolor(theme.background)
@@ -73,18 +245,16 @@ class FrameRenderer:
         self.theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
 
     def _new_figure(self, dpi: float, base_font: float = 10.0) -> tuple[Any, float, float]:
-        """A figure of self.size pixels on an Agg canvas -> (figure, scale, font size): text and line
-        widths scale with the image so a 640x360 gallery GIF reads like a 960x540 slide."""
+        """A figure of self.size pixels on an Agg canvas -> (figure, scale, font size) (see text_scale)."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         width, height = self.size
-        scale = min(width / 960, height / 540) * 100 / dpi
-        self.figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor=self.theme.background)
+        scale, font = text_scale(self.size, dpi, base_font)
+        self.figure = Figure(figsize=(width / RENDER_DPI, height / RENDER_DPI), dpi=RENDER_DPI,
+                             facecolor=self.theme.background)
         self.canvas = FigureCanvasAgg(self.figure)
-        from gradviz.render.theme import FONT_SCALE
-
-        return self.figure, scale, max(6.0, base_font * scale * FONT_SCALE.get())
+        return self.figure, scale, font
 
     @property
     def n_frames(self) -> int:

@@ -20,7 +20,8 @@ from gradviz.diagnosis import depth_profile, diagnose, step_index, step_phrase
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import FrameRenderer, check_render_options, colours_uint8, style_axes
+from gradviz.render.frames import (FrameRenderer, check_render_options, colours_uint8, fit_axes,
+                                   shrink_text_to_fit, style_axes, text_scale, RENDER_DPI)
 from gradviz.render.theme import Theme
 
 __all__ = ["plot_depth_profile", "plot_heatmap", "plot_bars", "plot_clipping", "plot_update_ratio", "plot_grid",
@@ -107,7 +108,8 @@ def plot_heatmap(log: GradientLog, *, quantity: str = "signal", ax: Axes | None 
     ax.set_xlabel("step")
     ax.set_ylabel("layer (input at top)")
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label=f"log10 {quantity} norm (grey: none or non-finite)")
+        # two short lines: one long label ran past the figure's edge beside a short colourbar
+        ax.figure.colorbar(image, ax=ax, label=f"log10 {quantity} norm\n(grey: none or non-finite)")
     return ax
 
 
@@ -208,7 +210,18 @@ def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: 
     if view not in VIEWS:
         raise InvalidArgument(f"unknown view {view!r} (valid: {', '.join(VIEWS)})")
     check_render_options(size=size, dpi=dpi, frames=None)
-    figure = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
+    import matplotlib
+
+    # text sized for the image (as the animations do), so a high dpi or a small size keeps it inside
+    _, font = text_scale(size, dpi)
+    with matplotlib.rc_context({"font.size": font}):
+        figure = _summary_figure(logs, view, size=size, step=step)
+    shrink_text_to_fit(figure)
+    return figure
+
+
+def _summary_figure(logs: Sequence[GradientLog], view: str, *, size: tuple[int, int], step: int | None) -> Figure:
+    figure = Figure(figsize=(size[0] / RENDER_DPI, size[1] / RENDER_DPI), dpi=RENDER_DPI, layout="constrained")
     FigureCanvasAgg(figure)
     if view == "grid":
         return plot_grid(logs, figure=figure, step=step)
@@ -364,6 +377,10 @@ class GradflowRenderer(FrameRenderer):
                         family="monospace", animated=True)
         fig.text(0.015, 0.965, "gradient flow through depth", color=theme.foreground, fontsize=font * 1.15,
                  va="center")
+        text.set_text(f"step {int(self.frame_steps[-1])}/{int(self.frame_steps[-1])}")
+        fit_axes(fig, [ax for ax, _, _ in self.panels] + [lax], pad=3.0)
+        shrink_text_to_fit(fig)
+        text.set_text("")
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox),
                                    int(self.logs[0].steps[self.frame_steps[-1]]))

@@ -24,20 +24,23 @@ class Theme:
     contour_lines: str
     minimum: str
     trails: tuple[str, ...]
+    # one marker per trail (with the colour, the shape tells optimizers apart without colour vision)
+    markers: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "p")
+    colormap_range: tuple[float, float] = (0.0, 1.0)  # the part of `colormap` the contours use
 
 
+# Trails use the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"): its hues stay distinct
+# for the common colour-vision deficiencies. The contours are grey so no trail hue is lost in them.
 THEMES: Registry = Registry("theme")
 THEMES.register("light", Theme(
-    name="light", background="#ffffff", foreground="#222222", grid="#d0d0d0", colormap="Blues_r",
-    contour_lines="#08306b", minimum="#ffd700",
-    trails=("#e6194b", "#f58231", "#3cb44b", "#911eb4", "#f032e6", "#9a6324", "#000000", "#808000",
-            "#ffe119", "#469990", "#800000", "#4363d8", "#aaffc3"),
+    name="light", background="#ffffff", foreground="#222222", grid="#d0d0d0", colormap="Greys_r",
+    colormap_range=(0.3, 1.0), contour_lines="#333333", minimum="#ffd700",
+    trails=("#d55e00", "#0072b2", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442"),
 ))
 THEMES.register("dark", Theme(
-    name="dark", background="#0f1117", foreground="#e8e8e8", grid="#3a3d46", colormap="magma",
-    contour_lines="#000000", minimum="#00e5ff",
-    trails=("#4cc9f0", "#80ff72", "#ffffff", "#f72585", "#ffbe0b", "#b388ff", "#ff8c42", "#00f5d4",
-            "#c0c0c0", "#ff4d6d", "#9ef01a", "#3a86ff", "#fee440"),
+    name="dark", background="#0f1117", foreground="#e8e8e8", grid="#3a3d46", colormap="Greys_r",
+    colormap_range=(0.0, 0.5), contour_lines="#000000", minimum="#ffd700",
+    trails=("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#d55e00", "#ffffff", "#0072b2"),
 ))
 
 

@@ -10,23 +10,28 @@ can stream them.
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import NullFormatter
 
 from gradviz.records import Surface, Trajectory
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import FrameRenderer, check_render_options, colours_uint8, style_axes
+from gradviz.render.frames import (FrameRenderer, check_render_options, colours_uint8, fit_axes, fit_legend,
+                                   log_ticks, shrink_text_to_fit, style_axes)
 from gradviz.render.theme import Theme
 
 __all__ = ["TrajectoryRenderer", "contour_levels", "check_render_options"]
 
 MAX_DEFAULT_FRAMES = 300
+# Trail i is drawn with DASHES[i]: where trails run together the earlier, wider ones show through the gaps.
+DASHES = ("solid", (0, (4, 1.6)), (0, (1.2, 1.4)), (0, (5, 1.5, 1.2, 1.5)), (0, (2.5, 1.5)),
+          (0, (6, 1.5, 1.2, 1.5, 1.2, 1.5)), (0, (1, 2.5)), (0, (8, 2)))
+LOSS_CLAMP = 1e-12  # f - f* below this is drawn at this value on the log axis (float64 noise, or exactly 0)
 
 
 def contour_levels(surface: Surface, count: int = 24) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -49,6 +54,41 @@ def contour_levels(surface: Surface, count: int = 24) -> tuple[np.ndarray, np.nd
     if not hi > lo:
         lo, hi = np.nanmin(z) - 1.0, np.nanmax(z) + 1.0
     return z, np.linspace(lo, hi, count), False
+
+
+def surface_title(name: str) -> str:
+    """A registry name ('six-hump-camel') -> 'Six hump camel'; a user's function name stays as written."""
+    if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name):
+        return name.replace("-", " ").capitalize()
+    return name or "f(x, y)"
+
+
+def contour_colormap(theme: Theme) -> object:
+    """The theme's colormap, cut to its `colormap_range`."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    lo, hi = theme.colormap_range
+    return ListedColormap(colormaps[theme.colormap](np.linspace(lo, hi, 256)), name=f"{theme.name}-contours")
+
+
+def marker_paths(markers: Sequence[str]) -> list[object]:
+    """Marker names -> paths for one scatter that draws point i with marker i (sizes stay the scatter's)."""
+    from matplotlib.markers import MarkerStyle
+
+    paths = []
+    for marker in markers:
+        style = MarkerStyle(marker)
+        paths.append(style.get_path().transformed(style.get_transform()))
+    return paths
+
+
+def trail_widths(count: int, width: float) -> np.ndarray:
+    """Line widths for `count` trails, widest first: where trails overlap, each later (narrower) trail
+    runs inside the earlier ones, which show as a border on both sides."""
+    if count <= 1:
+        return np.full(count, width)
+    return width * np.linspace(2.0, 0.8, count)
 
 
 class TrajectoryRenderer(FrameRenderer):
@@ -81,6 +121,8 @@ class TrajectoryRenderer(FrameRenderer):
             frames = min(self.total_steps + 1, MAX_DEFAULT_FRAMES)
         self.frame_steps = np.unique(np.round(np.linspace(0, self.total_steps, int(frames))).astype(int))
         self._colors = [self.theme.trails[i % len(self.theme.trails)] for i in range(len(self.trajectories))]
+        self._markers = [self.theme.markers[i % len(self.theme.markers)] for i in range(len(self.trajectories))]
+        self._dashes = [DASHES[i % len(DASHES)] for i in range(len(self.trajectories))]
         self._build(float(dpi), loss_panel, title)
 
     # -- the stage: drawn once --------------------------------------------------------------------------
@@ -91,7 +133,7 @@ class TrajectoryRenderer(FrameRenderer):
 
         ax = fig.add_axes((0.065, 0.09, 0.50, 0.80))
         values, levels, is_log = contour_levels(surface)
-        ax.contourf(surface.x, surface.y, values, levels=levels, cmap=theme.colormap, extend="both")
+        ax.contourf(surface.x, surface.y, values, levels=levels, cmap=contour_colormap(theme), extend="both")
         ax.contour(surface.x, surface.y, values, levels=levels[::2], colors=theme.contour_lines,
                    linewidths=0.4 * scale, alpha=0.35)
         x0, x1, y0, y1 = surface.extent
@@ -101,45 +143,46 @@ class TrajectoryRenderer(FrameRenderer):
         ax.set_ylabel("y", color=theme.foreground, fontsize=font, labelpad=1)
         self._style(ax, font)
         handles = []
+        # the minima are drawn in every frame above the current points, which would otherwise cover them
+        self.minima_marker = None
+        in_view = [m for m in surface.minima if x0 <= m[0] <= x1 and y0 <= m[1] <= y1]
         if len(surface.minima):
-            ax.scatter(surface.minima[:, 0], surface.minima[:, 1], marker="*", s=170 * scale**2,
-                       c=theme.minimum, edgecolors=theme.foreground, linewidths=0.7, zorder=4)
+            self.minima_marker = ax.scatter(surface.minima[:, 0], surface.minima[:, 1], marker="*",
+                                            s=170 * scale**2, c=theme.minimum, edgecolors=theme.foreground,
+                                            linewidths=0.7, zorder=7, animated=True)
             handles.append(Line2D([], [], ls="", marker="*", ms=11 * scale, color=theme.minimum,
                                   markeredgecolor=theme.foreground, markeredgewidth=0.7,
-                                  label="global minimum" + ("s" if len(surface.minima) > 1 else "")))
+                                  label="global minim" + ("a" if len(in_view) > 1 else "um")))
         starts = np.array([t.points[0] for t in self.trajectories])
         ax.scatter(starts[:, 0], starts[:, 1], s=45 * scale**2, facecolors="none", edgecolors=self._colors,
                    linewidths=1.4 * scale, zorder=4)
-        for trajectory, color in zip(self.trajectories, self._colors):
-            handles.append(Line2D([], [], color=color, lw=2.2 * scale, marker="o", ms=5 * scale,
+        self._widths = trail_widths(len(self.trajectories), 1.9 * scale)
+        for trajectory, color, marker, dashes in zip(self.trajectories, self._colors, self._markers, self._dashes):
+            handles.append(Line2D([], [], color=color, lw=2.2 * scale, marker=marker, ms=5.5 * scale, ls=dashes,
+                                  markeredgecolor=theme.background, markeredgewidth=0.6 * scale,
                                   label=trajectory.label))
-        name = surface.name
-        if name.replace("-", "").isalnum():  # a registry name: 'six-hump-camel' -> 'Six hump camel'
-            name = name.replace("-", " ").capitalize()
-        name = title if title is not None else (name or "f(x, y)")  # an expression stays as typed
-        ax.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground, fontsize=font * 1.15,
-                     loc="left", pad=4)
+        name = title if title is not None else surface_title(surface.name)
+        self.title = ax.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground,
+                                  fontsize=font * 1.15, loc="left", pad=4)
 
         self.axes = ax
-        self.trails = LineCollection([], colors=self._colors, linewidths=1.9 * scale, capstyle="round",
-                                     joinstyle="round", animated=True, zorder=5)
+        # Trails that run together (several optimizers down one valley) stay visible: earlier trails are
+        # wider and solid, later ones narrower and dashed, so the ones below show at the sides and through
+        # the gaps.
+        self.trails = LineCollection([], colors=self._colors, linewidths=self._widths, linestyles=self._dashes,
+                                     capstyle="butt", joinstyle="round", animated=True, zorder=5)
         ax.add_collection(self.trails, autolim=False)
         self.heads = ax.scatter(starts[:, 0], starts[:, 1], s=60 * scale**2, c=self._colors,
                                 edgecolors=theme.background, linewidths=0.9 * scale, animated=True, zorder=6)
+        self.heads.set_paths(marker_paths(self._markers))
 
         self.loss_axes = None
         if loss_panel:
             self._build_loss_panel(fig, font, scale)
-            legend_top = 0.44
-        else:
-            legend_top = 0.89
-        legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.635, legend_top), frameon=False,
-                            fontsize=font * 0.9, labelcolor=theme.foreground, handlelength=1.8,
-                            borderaxespad=0.0)
-        legend.set_in_layout(False)
         # top right of the contour axes: the changing pixels of a frame stay in one compact rectangle
         self.step_text = fig.text(0.565, 0.915, "", ha="right", va="center", color=theme.foreground,
                                   fontsize=font * 1.1, family="monospace", animated=True)
+        self._layout(handles, font)
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(fig.bbox),
                                    self.total_steps)
@@ -151,6 +194,53 @@ class TrajectoryRenderer(FrameRenderer):
         self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(self.figure.bbox),
                                    self.total_steps)
         self._background = self.counter.background
+
+    def _layout(self, handles: list[Line2D], font: float) -> None:
+        """Fit every text inside the image: axes shrink until their labels fit, the step counter follows
+        the contour axes, and the legend fills the space left (wrapping, then shrinking, long labels)."""
+        fig, ax, lax = self.figure, self.axes, self.loss_axes
+        width, height = self.size
+        pad = 3.0
+        self.step_text.set_text(f"step {self.total_steps}/{self.total_steps}")
+        fit_axes(fig, [ax] + ([lax] if lax is not None else []), pad=pad)
+        renderer = self.canvas.get_renderer()
+        box = ax.get_position()
+        counter = self.step_text.get_window_extent(renderer)
+        # the counter sits over the right end of the contour axes, clear of the figure's top
+        top = min(box.y1 * height + counter.height * 0.5 + 4, height - pad - counter.height / 2)
+        self.step_text.set_position((box.x1, top / height))
+        # the title (drawn left) must end before the counter (drawn right) begins
+        title = self.title
+        for _ in range(8):
+            if title.get_window_extent(renderer).x1 < box.x1 * width - counter.width - 8:
+                break
+            title.set_fontsize(title.get_fontsize() * 0.9)
+        self.step_text.set_text("")
+        left = (lax.get_position().x0 - 0.02) * width if lax is not None else (box.x1 + 0.07) * width
+        if lax is not None:
+            legend_top = lax.get_tightbbox(renderer).y0 - 10
+        else:
+            legend_top = 0.89 * height
+        legend_box = (left, pad, width - pad, legend_top)
+        theme = self.theme
+        state: dict[str, object] = {}
+
+        def make(fontsize: float, wrap: bool) -> object:
+            if "legend" in state:
+                state["legend"].remove()  # type: ignore[union-attr]
+            labels = [h.get_label() for h in handles]
+            if wrap:
+                labels = [label.replace(" diverged", "\n diverged", 1) for label in labels]
+            legend = fig.legend(handles=handles, labels=labels, loc="upper left",
+                                bbox_to_anchor=(left / width, legend_top / height), frameon=False,
+                                fontsize=fontsize, labelcolor=theme.foreground, handlelength=1.8,
+                                borderaxespad=0.0)
+            legend.set_in_layout(False)
+            state["legend"] = legend
+            return legend
+
+        self.legend = fit_legend(make, legend_box, font * 0.9)
+        shrink_text_to_fit(fig)
 
     def _build_loss_panel(self, fig: Figure, font: float, scale: float) -> None:
         theme, surface = self.theme, self.surface
@@ -165,14 +255,28 @@ class TrajectoryRenderer(FrameRenderer):
         # A diverging path would stretch the axis to 1e100: cap it at 100x the highest starting value.
         starts = np.array([s[0] for s in series if len(s) and np.isfinite(s[0])])
         cap = float(np.abs(starts).max()) * 100 if starts.size else np.inf
+        self.loss_clamp = None
         if use_log:
-            tiny = max(1e-12, float(finite[finite > 0].min()) if (finite > 0).any() else 1e-12)
+            positive = finite[finite > 0]
+            # f - f* of exactly 0 (the minimum reached) or below the clamp is drawn at the clamp, not at the
+            # smallest positive value, where the curve would seem to stop short
+            if (finite <= 0).any() or not positive.size or positive.min() < LOSS_CLAMP:
+                tiny = LOSS_CLAMP
+            else:
+                tiny = float(positive.min())
             series = [np.maximum(s, tiny) for s in series]
             lax.set_yscale("log")
-            lax.yaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks pile up on short ranges
             lo, hi = tiny, float(min(max(finite.max(), tiny * 10), max(cap, tiny * 10)))
             lax.set_ylim(lo / 2, hi * 2)
+            log_ticks(lax.yaxis, lo / 2, hi * 2)
             lax.set_ylabel("f - f*", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+            if (finite < tiny).any():
+                # values at or below the floor are drawn on it: say so where the curves flatten
+                self.loss_clamp = tiny
+                lax.axhline(tiny, color=theme.foreground, lw=0.6 * scale, ls=(0, (2, 2)), alpha=0.6)
+                self.loss_clamp_note = lax.set_title(f"values below {tiny:.0e} drawn at {tiny:.0e} (dotted)",
+                                                     loc="right", fontsize=font * 0.7, color=theme.foreground,
+                                                     pad=3)
         else:
             lo, hi = (float(max(finite.min(), -cap)), float(min(finite.max(), cap))) if finite.size else (-1.0, 1.0)
             pad = 0.05 * (hi - lo or 1.0)
@@ -184,11 +288,13 @@ class TrajectoryRenderer(FrameRenderer):
         self._style(lax, font * 0.85)
         self.loss_axes = lax
         self._loss_series = [np.column_stack([np.arange(len(s)), s]) for s in series]
-        self.loss_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)
+        self.loss_lines = LineCollection([], colors=self._colors, linewidths=self._widths * 0.8,
+                                         linestyles=self._dashes, animated=True)
         lax.add_collection(self.loss_lines, autolim=False)
         heads = np.array([s[0] for s in self._loss_series])
-        self.loss_heads = lax.scatter(heads[:, 0], heads[:, 1], s=22 * scale**2, c=self._colors, animated=True,
+        self.loss_heads = lax.scatter(heads[:, 0], heads[:, 1], s=24 * scale**2, c=self._colors, animated=True,
                                       zorder=4)
+        self.loss_heads.set_paths(marker_paths(self._markers))
 
     def _style(self, ax: object, font: float) -> None:
         style_axes(ax, self.theme, font * 0.85, grid=False)
@@ -202,6 +308,8 @@ class TrajectoryRenderer(FrameRenderer):
         self.heads.set_offsets(np.array([t.points[end] for t, end in zip(self.trajectories, ends)]))
         self.axes.draw_artist(self.trails)
         self.axes.draw_artist(self.heads)
+        if self.minima_marker is not None:
+            self.axes.draw_artist(self.minima_marker)
         if self.loss_axes is not None:
             self.loss_lines.set_segments([s[: end + 1] for s, end in zip(self._loss_series, ends)])
             self.loss_heads.set_offsets(np.array([s[end] for s, end in zip(self._loss_series, ends)]))
@@ -213,3 +321,4 @@ class TrajectoryRenderer(FrameRenderer):
         """(k, 3) uint8: the colours of trails, markers and text, which a palette must keep exact."""
         theme = self.theme
         return colours_uint8([*self._colors, theme.minimum, theme.foreground, theme.background, theme.grid])
+
