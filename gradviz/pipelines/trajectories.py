@@ -273,7 +273,7 @@ def _animate_comparison(result: Mapping[str, Any], out: Path, fn: TestFunction, 
     if field is not None:
         from gradviz.render.field import draw_field
 
-        for axes in getattr(renderer, "axes_list", [renderer.axes]):
+        for axes in renderer.axes_list if hasattr(renderer, "axes_list") else [renderer.axes]:
             draw_field(axes, renderer.surface, style=field, color=renderer.theme.foreground)
         renderer.restage()
     return write_rendered(renderer, out, fps=fps, progress=progress)
