@@ -685,6 +685,7 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
 
 
 @cli.command(context_settings=CONTEXT)
+@preset_option
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
               help="Test function (see `gradviz list functions`).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
@@ -729,6 +730,7 @@ def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, 
 
 
 @cli.command(context_settings=CONTEXT)
+@preset_option
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="himmelblau", show_default=True,
               help="Test function with known minima (see `gradviz list functions`).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from gradviz.records import BasinMap
-from gradviz.render.compare import BASIN_COLOURS, DIVERGED_COLOUR, NONE_COLOUR, new_figure, plot_basin_map
+from gradviz.render.compare import BASIN_COLOURS, DIVERGED_COLOUR, NONE_COLOUR, new_figure, plot_basin_map, styled
 
 __all__ = ["basins_figure"]
 
@@ -20,6 +20,13 @@ def _share(value: float) -> str:
 
 def basins_figure(maps: Sequence[BasinMap], *, size: tuple[int, int] = (960, 540), dpi: float = 100,
                   theme: str = "light") -> Figure:
+    with styled(size, dpi, theme):
+        figure = _draw(maps, size, dpi, theme)
+        figure.canvas.draw()  # lay the text out while the style is in force
+    return figure
+
+
+def _draw(maps: Sequence[BasinMap], size: tuple[int, int], dpi: float, theme: str) -> Figure:
     figure = new_figure(size, dpi, theme)
     axes = figure.subplots(1, len(maps), squeeze=False)[0]
     for k, (ax, basin) in enumerate(zip(axes, maps)):

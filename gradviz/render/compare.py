@@ -9,9 +9,11 @@ noise seeds): one colour and one legend entry per group, every path of a group d
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 import numpy as np
+from matplotlib import rcParams
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
@@ -27,7 +29,7 @@ from gradviz.render.theme import THEMES, Theme
 from gradviz.render.trajectories import TrajectoryRenderer, contour_levels
 
 __all__ = ["plot_lr_curve", "plot_basin_map", "figure_rgb", "new_figure", "GroupRenderer", "ScheduleRenderer",
-           "NotedTrajectoryRenderer",
+           "NotedTrajectoryRenderer", "styled",
            "BASIN_COLOURS"]
 
 # Colour-blind-safe (Okabe-Ito) colours for up to 8 basins; starts that reached no minimum are grey.
@@ -42,6 +44,24 @@ def new_figure(size: tuple[int, int], dpi: float, theme: str | Theme = "light") 
                     facecolor=theme.background)
     FigureCanvasAgg(figure)
     return figure
+
+
+@contextmanager
+def styled(size: tuple[int, int], dpi: float, theme: str | Theme = "light") -> Iterator[None]:
+    """Type that keeps its share of the image at any size, dpi and --preset (10 pt at 960x540 / 100 dpi),
+    in the theme's colours, for the static figures drawn inside the block."""
+    import matplotlib
+
+    from gradviz.render.theme import FONT_SCALE
+
+    theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
+    font = max(6.0, 10.0 * min(size[0] / 960, size[1] / 540) * 100 / dpi * FONT_SCALE.get())
+    with matplotlib.rc_context({
+        "font.size": font, "text.color": theme.foreground, "axes.labelcolor": theme.foreground,
+        "xtick.color": theme.foreground, "ytick.color": theme.foreground, "axes.edgecolor": theme.grid,
+        "axes.facecolor": theme.background, "legend.labelcolor": theme.foreground,
+    }):
+        yield
 
 
 def figure_rgb(figure: Figure) -> np.ndarray:
@@ -98,7 +118,7 @@ def plot_lr_curve(table: TuningTable, *, values: str = "finals", ax: Axes | None
     ax.set_xlabel("learning rate", color=theme.foreground)
     gap = "f - f*" if values == "finals" else table.objective
     ax.set_ylabel(f"{gap} after {table.steps} steps" if values == "finals" else gap, color=theme.foreground)
-    style_axes(ax, theme, 9)
+    style_axes(ax, theme, rcParams["font.size"] * 0.85)
     ax.legend(fontsize="small", frameon=False, labelcolor=theme.foreground)
     return ax
 
