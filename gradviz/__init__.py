@@ -66,6 +66,20 @@ _EXPORTS = {
     "plot_curve": "gradviz.render.landscape",
     "LandscapeRenderer": "gradviz.render.landscape",
     "Surface3DRenderer": "gradviz.render.surface3d",
+    "lr_sweep": "gradviz.compare",
+    "noise_bundle": "gradviz.compare",
+    "trace_swarm": "gradviz.compare",
+    "basin_map": "gradviz.compare",
+    "tune": "gradviz.compare",
+    "Swarm": "gradviz.records",
+    "BasinMap": "gradviz.records",
+    "TuningTable": "gradviz.records",
+    "SCHEDULERS": "gradviz.schedules",
+    "OBJECTIVES": "gradviz.grids",
+    "sweep": "gradviz.pipelines.sweep",
+    "basins": "gradviz.pipelines.basins",
+    "plot_lr_curve": "gradviz.render.compare",
+    "plot_basin_map": "gradviz.render.compare",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -16,6 +16,7 @@ import click
 
 from gradviz.figures import FIGURES
 from gradviz.functions import FUNCTIONS, parse_domain
+from gradviz.grids import OBJECTIVES, parse_lrs, parse_starts
 from gradviz.nets.choices import ACTIVATIONS, INITS
 from gradviz.nets.data import DATASETS
 from gradviz.optim import DEFAULT_OPTIMIZERS, OPTIMIZERS, parse_optimizer
@@ -29,11 +30,43 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 class OptimizerType(click.ParamType):
     name = "NAME[:KEY=VALUE,...]"
 
+    def __init__(self, schedules: bool = False) -> None:
+        self.schedules = schedules
+        if schedules:
+            self.name = "NAME[:KEY=VALUE,...][@SCHEDULER[:KEY=VALUE,...]]"
+
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
         if not isinstance(value, str):
             return value
         try:
-            parse_optimizer(value)
+            if self.schedules:
+                from gradviz.schedules import parse_schedule, split_schedule
+
+                text, schedule = split_schedule(value)
+                parse_optimizer(text)
+                if schedule is not None:
+                    parse_schedule(schedule)
+            else:
+                parse_optimizer(value)
+        except InvalidArgument as error:
+            self.fail(str(error), param, ctx)
+        return value
+
+
+class ParsedType(click.ParamType):
+    """A value checked by a torch-free parser of gradviz (learning-rate lists, start sets)."""
+
+    def __init__(self, parse: Callable[[str], Any], example: str) -> None:
+        self.parse, self.name = parse, example
+
+    def get_metavar(self, param: Any, ctx: Any = None) -> str:
+        return self.name  # as written: 'grid:NXxNY', not click's upper case
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            self.parse(value)
         except InvalidArgument as error:
             self.fail(str(error), param, ctx)
         return value
@@ -247,10 +280,25 @@ def cli() -> None:
                    "sigmoid, pi, e).")
 @click.option("--minimum", type=PairType(",", False, "X,Y"), default=None,
               help="Where an expression's minimum is, to mark it and plot f - f* [default: unknown, plot f].")
-@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
+@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
               help="Optimizer, repeatable, with optional settings: -O adam:lr=0.05 -O momentum:lr=1e-3,momentum=0.9 "
-                   "(tuples with '/': betas=0.9/0.99). "
+                   "(tuples with '/': betas=0.9/0.99), and an lr schedule after '@': -O sgd:lr=0.01@cosine:T_max=200, "
+                   "-O adam@warmup:total_iters=20+cosine (see `gradviz list schedulers`). "
                    f"[default: {' '.join('-O ' + n for n in DEFAULT_OPTIMIZERS)}]")
+@click.option("--lr", "lrs", type=ParsedType(parse_lrs, "LIST|LOW:HIGH:COUNT"), default=None,
+              help="Learning rates to draw every optimizer at: 1e-4,1e-3,1e-2 or a log range 1e-4:1e-1:7; "
+                   "with --tune, the grid searched.")
+@click.option("--noise", type=float, default=0.0, show_default=True,
+              help="Std of Gaussian noise added to every gradient coordinate (a stand-in for mini-batch SGD).")
+@click.option("--seeds", type=int, default=1, show_default=True,
+              help="With --noise: paths per optimizer, one per noise seed, drawn as a bundle.")
+@click.option("--starts", type=ParsedType(parse_starts, "grid:NXxNY|random:N"), default=None,
+              help="Many starts per optimizer, one panel each: grid:10x10 or random:100.")
+@click.option("--tune", is_flag=True, help="Draw each optimizer at its best rate of a log grid (--lr, or its default "
+                                           "x 10^-2..10^1) for --objective; prints the table.")
+@click.option("--objective", type=NameType(OBJECTIVES), default="final", show_default=True,
+              help="What --tune minimises: final (f - f* at the end), auc (mean log10(f - f*)), steps-to-tol.")
+@click.option("--tol", type=float, default=1e-3, show_default=True, help="Tolerance of --objective steps-to-tol.")
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None,
               help="Starting point, e.g. --start=-1.5,2 [default: the function's own]")
 @click.option("--steps", type=_positive(int), default=200, show_default=True, help="Optimizer steps to take.")
@@ -281,7 +329,8 @@ def cli() -> None:
               show_default=True, help="Output file: .gif, .mp4 (needs gradviz[video]) or .png (last frame).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
 def trajectories(function: str, minimum: tuple[float, float] | None, optimizers: tuple[str, ...],
-                 start: tuple[float, float] | None, steps: int,
+                 lrs: str | None, noise: float, seeds: int, starts: str | None, tune: bool, objective: str,
+                 tol: float, start: tuple[float, float] | None, steps: int,
                  frames: int | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
                  domain: Any, loss_panel: bool, field: str | None, view: str, spin: float, seed: int,
                  output: Path, quiet: bool) -> None:
@@ -296,16 +345,35 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
     Your own function, as an expression in x and y (start: a fifth in from the window's top-left corner):
       gradviz trajectories -f "x**2 + 10*sin(y)" --domain=-3:3,-2:2
       gradviz trajectories -f "(x-1)**2 + 5*(y+0.5)**2" --minimum 1,-0.5 --start=-2,2
+
+    \b
+    Compare them the way the lecture does:
+      gradviz trajectories -O sgd --lr 1e-4:1e-2:5          one optimizer at five rates
+      gradviz trajectories -O sgd:lr=2e-3@cosine -O adam@warmup:total_iters=20+cosine
+      gradviz trajectories -f himmelblau -O sgd --noise 20 --seeds 8
+      gradviz trajectories -f himmelblau -O sgd -O adam --starts grid:10x10
+      gradviz trajectories -O sgd -O momentum -O adam --tune --objective auc
     """
     from gradviz.pipelines.trajectories import trajectories as run_trajectories
 
+    if not (math.isfinite(noise) and noise >= 0):
+        raise InvalidArgument(f"invalid noise: {noise} (must be a finite number >= 0)")
+    if seeds < 1:
+        raise InvalidArgument(f"invalid seeds: {seeds} (must be a whole number > 0)")
+    from gradviz.compare import check_comparison
+    from gradviz.schedules import split_schedule
+
+    check_comparison([(*parse_optimizer(split_schedule(text)[0]), None) for text in optimizers], lrs=lrs,
+                     noise=noise, seeds=seeds, starts=starts, tune=tune)  # before torch is imported
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_trajectories(_function(function, domain, minimum), optimizers or DEFAULT_OPTIMIZERS, output,
                                 start=start,
                                 steps=steps, seed=seed, fps=fps, size=size, dpi=dpi, theme=theme,
                                 loss_panel=loss_panel, frames=frames, domain=domain, progress=progress,
-                                field=field, view=view, spin=spin)
+                                field=field, view=view, spin=spin, lrs=lrs, noise=noise, seeds=seeds,
+                                starts=starts, tune=tune, objective=objective, tol=tol,
+                                report=None if quiet else (lambda text: click.echo(text, err=True)))
     finally:
         done()
     if not quiet:
@@ -359,8 +427,14 @@ def _nets_registry(name: str) -> Registry:
               help="Optimizer, repeatable for side-by-side panels: -O sgd -O momentum -O adam:lr=0.01. "
                    "[default: -O adam]")
 @click.option("--steps", type=_positive(int), default=300, show_default=True, help="Training steps.")
-@click.option("--lr", type=_positive(float), default=None, help="Learning rate for every optimizer without its own "
-                                                     "[default: each optimizer's net default].")
+@click.option("--lr", type=ParsedType(parse_lrs, "LR|LIST|LOW:HIGH:COUNT"), default=None,
+              help="Learning rate for every optimizer without its own; several (1e-3,1e-2 or 1e-4:1e-1:4) for "
+                   "side-by-side panels; with --tune, the grid searched [default: each optimizer's net default].")
+@click.option("--tune", is_flag=True, help="Draw each optimizer at its best rate of a log grid (--lr, or its "
+                                           "default x 10^-2..10^1) for --objective on the training loss.")
+@click.option("--objective", type=NameType(OBJECTIVES), default="final", show_default=True,
+              help="What --tune minimises: final training loss, auc (mean log10 loss), steps-to-tol.")
+@click.option("--tol", type=float, default=1e-2, show_default=True, help="Loss tolerance of steps-to-tol.")
 @click.option("--batch-size", type=_positive(int), default=None,
               help="Mini-batch size; 1 is SGD [default: full batch].")
 @click.option("--weight-decay", type=NumberListType(float, "0,0.1"), default="0", show_default=True,
@@ -378,14 +452,18 @@ def _nets_registry(name: str) -> Registry:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
 def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hidden: tuple[int, ...],
              activation: str, init: str, dropout: tuple[float, ...], optimizers: tuple[str, ...], steps: int,
-             lr: float | None, batch_size: int | None, weight_decay: tuple[float, ...], freeze: str,
-             validation: float | None, fps: float, size: tuple[int, int], theme: str, seed: int, output: Path,
-             quiet: bool) -> None:
+             lr: str | None, tune: bool, objective: str, tol: float, batch_size: int | None,
+             weight_decay: tuple[float, ...], freeze: str, validation: float | None, fps: float,
+             size: tuple[int, int], theme: str, seed: int, output: Path, quiet: bool) -> None:
     """Animate an MLP's decision boundary as it learns a 2-D toy data set.
 
     Several optimizers, weight decays or dropouts give side-by-side panels, all from the same initial
     weights on the same data: `gradviz boundary -O sgd -O momentum -O adam` or `--weight-decay 0,0.1`.
-    `gradviz boundary --dropout 0,0.5 --noise 0.3 --validation 0.3` adds the held-out curves.
+
+    \b
+      gradviz boundary -O sgd --lr 0.01,0.1,1              one optimizer at three rates
+      gradviz boundary -O sgd -O momentum -O adam --tune   each at its best rate for the final loss
+      gradviz boundary --dropout 0,0.5 --noise 0.3 --validation 0.3   with the held-out curves
     """
     from gradviz.pipelines.boundary import boundary as run_boundary
 
@@ -404,6 +482,8 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
             raise InvalidArgument(f"invalid dropout: {value!r} (must be in [0, 1))")
     for value in weight_decay:
         check_positive("weight_decay", value, allow_zero=True)
+    if tune and lr is not None:
+        parse_lrs(lr, minimum=2)
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_boundary(dataset, output, n=n, noise=noise, classes=classes, hidden=hidden,
@@ -411,8 +491,9 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
                             optimizers=optimizers or ("adam",), steps=steps, lr=lr, batch_size=batch_size,
                             weight_decay=list(weight_decay or (0.0,)),
                             freeze=[f.strip() for f in freeze.split(",") if f.strip()], validation=validation,
-                            seed=seed, fps=fps,
-                            size=size, theme=theme, progress=progress)
+                            seed=seed, fps=fps, size=size, theme=theme, progress=progress, tune=tune,
+                            objective=objective, tol=tol,
+                            report=None if quiet else (lambda text: click.echo(text, err=True)))
     finally:
         done()
     if not quiet:
@@ -608,13 +689,96 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
         click.echo(f"wrote {path}", err=True)
 
 
+@cli.command(context_settings=CONTEXT)
+@preset_option
+@click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
+              help="Test function (see `gradviz list functions`).")
+@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
+              help="Optimizer, repeatable, settings but no lr (the rates come from --lr) [default: -O sgd -O momentum "
+                   "-O adam]")
+@click.option("--lr", "lrs", type=ParsedType(lambda text: parse_lrs(text, minimum=2), "LIST|LOW:HIGH:COUNT"),
+              default="1e-5:1:11", show_default=True, help="Learning rates: a list or a log range, at least two.")
+@click.option("--objective", type=NameType(OBJECTIVES), default="final", show_default=True,
+              help="What to plot against the rate: final f - f*, auc, steps-to-tol.")
+@click.option("--tol", type=float, default=1e-3, show_default=True, help="Tolerance of steps-to-tol.")
+@click.option("--noise", type=float, default=0.0, show_default=True, help="Gaussian gradient noise std.")
+@click.option("--start", type=PairType(",", False, "X,Y"), default=None, help="Start [default: the function's own].")
+@click.option("--steps", type=int, default=200, show_default=True, help="Steps per run.")
+@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
+@click.option("--dpi", type=float, default=100, show_default=True, help="Dots per inch.")
+@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="sweep.png",
+              show_default=True, help="Output file (.png).")
+@click.option("-q", "--quiet", is_flag=True, help="No table printed.")
+def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, tol: float, noise: float,
+          start: tuple[float, float] | None, steps: int, size: tuple[int, int], dpi: float, theme: str, seed: int,
+          output: Path, quiet: bool) -> None:
+    """Plot final loss against learning rate (the "U" curve) for one or more optimizers.
+
+    Too small a rate crawls, too large diverges (drawn as crosses on their own band); the best rate of each
+    optimizer is ringed and the table is printed.
+
+    \b
+      gradviz sweep -O sgd -O momentum -O adam --lr 1e-5:1:11 -o ucurve.png
+      gradviz sweep -f himmelblau -O adam --lr 1e-3,1e-2,1e-1,1 --objective auc
+    """
+    from gradviz.pipelines.sweep import sweep as run_sweep
+
+    if not (math.isfinite(noise) and noise >= 0):
+        raise InvalidArgument(f"invalid noise: {noise} (must be a finite number >= 0)")
+    path = run_sweep(function, optimizers or ("sgd", "momentum", "adam"), output, lrs=lrs, steps=steps,
+                     objective=objective, tol=tol, start=start, seed=seed, noise=noise, size=size, dpi=dpi,
+                     theme=theme, report=None if quiet else (lambda text: click.echo(text, err=True)))
+    if not quiet:
+        click.echo(f"wrote {path}", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@preset_option
+@click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="himmelblau", show_default=True,
+              help="Test function with known minima (see `gradviz list functions`).")
+@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
+              help="Optimizer, repeatable (at most 4, elementwise ones) [default: -O sgd -O momentum -O adam]")
+@click.option("--resolution", type=int, default=200, show_default=True, help="Starts per side of the grid.")
+@click.option("--steps", type=int, default=500, show_default=True, help="Steps per start.")
+@click.option("--tol", type=float, default=None, help="Distance that counts as reaching a minimum "
+                                                      "[default: 1% of the window's larger side].")
+@click.option("--domain", type=DomainType(), default=None, help="Window of starts [default: the function's own].")
+@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
+@click.option("--dpi", type=float, default=100, show_default=True, help="Dots per inch.")
+@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="basins.png",
+              show_default=True, help="Output file (.png).")
+@click.option("-q", "--quiet", is_flag=True, help="No shares printed.")
+def basins(function: str, optimizers: tuple[str, ...], resolution: int, steps: int, tol: float | None, domain: Any,
+           size: tuple[int, int], dpi: float, theme: str, seed: int, output: Path, quiet: bool) -> None:
+    """Map which minimum each start reaches: a basin map per optimizer, side by side.
+
+    Every start of a resolution x resolution grid is traced, all of them as one batch; its cell takes the
+    colour of the minimum it ends at, lighter the sooner it got there.
+
+    \b
+      gradviz basins                                    Himmelblau, sgd / momentum / adam, 200 x 200
+      gradviz basins -f six-hump-camel -O adam:lr=0.05 --resolution 100
+    """
+    from gradviz.pipelines.basins import basins as run_basins
+
+    path = run_basins(function, optimizers or ("sgd", "momentum", "adam"), output, resolution=resolution,
+                      steps=steps, tol=tol, domain=domain, seed=seed, size=size, dpi=dpi, theme=theme,
+                      report=None if quiet else (lambda text: click.echo(text, err=True)))
+    if not quiet:
+        click.echo(f"wrote {path}", err=True)
+
+
 @cli.command("list", context_settings=CONTEXT)
 @click.argument("what", type=click.Choice(["functions", "optimizers", "themes", "datasets", "activations", "inits",
-                                          "figures", "presets"]),
+                                          "figures", "presets", "schedulers", "objectives"]),
                 default="functions")
 def list_(what: str) -> None:
-    """List functions, optimizers (with default settings), themes, datasets, activations, inits, figures or
-    presets."""
+    """List functions, optimizers (with default settings), themes, datasets, activations, inits, figures,
+    presets, lr schedulers or tuning objectives."""
     if what == "functions":
         rows = []
         for name, fn in FUNCTIONS.items():
@@ -645,6 +809,18 @@ def list_(what: str) -> None:
         for name, preset in _preset_registry().items():
             size = f"{preset.size[0]}x{preset.size[1]}"
             click.echo(f"{name:<10} {size:<10} type x{preset.font_scale:<4g} {preset.summary}")
+    elif what == "schedulers":
+        from gradviz.records import format_hyperparams
+        from gradviz.schedules import SCHEDULERS
+
+        width = max(map(len, SCHEDULERS))
+        for name, spec in SCHEDULERS.items():
+            defaults = format_hyperparams(spec.defaults)
+            click.echo(f"{name:<{width}}  {spec.target.rpartition('.')[2]:<27}  {spec.summary}"
+                       + (f" [defaults: {defaults}]" if defaults else ""))
+    elif what == "objectives":
+        for name, objective in OBJECTIVES.items():
+            click.echo(f"{name:<12}  {objective.summary}")
     elif what == "themes":
         for name, theme in _theme_registry().items():
             click.echo(f"{name:<6}  colormap {theme.colormap}, background {theme.background}")

@@ -25,7 +25,7 @@ from gradviz.figures import FIGURES
 from gradviz.functions import FUNCTIONS
 
 __all__ = ["build_gallery", "SEMINAR", "build_seminar", "build_figures", "build_landscapes", "GALLERY_SIZE",
-           "write_versions"]
+           "write_versions", "build_comparisons"]
 
 # the distributions whose versions change the gallery's bytes
 DRAWN_BY = ("torch", "numpy", "matplotlib", "contourpy", "pillow", "imageio", "kiwisolver", "fonttools")
@@ -109,6 +109,33 @@ def _reproducible_torch() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
+def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
+    """The lecture's comparisons: an lr sweep, the U curve, schedules, noisy gradients, a swarm of starts,
+    basin maps and a tuned comparison (with its objective and grid in the picture)."""
+    from gradviz.pipelines.basins import basins
+    from gradviz.pipelines.sweep import sweep
+    from gradviz.pipelines.trajectories import trajectories
+
+    folder = Path(folder)
+    small = dict(size=GALLERY_SIZE, dpi=67, seed=seed)
+    yield trajectories("rosenbrock", ["momentum"], folder / "compare-lr-sweep.gif", lrs="1e-4,3e-4,1e-3,3e-3",
+                       steps=200, frames=50, fps=12, **small)
+    yield sweep("rosenbrock", ["sgd", "momentum", "adam"], folder / "compare-u-curve.png", lrs="1e-5:1:11", steps=200,
+                seed=seed)
+    yield trajectories("rosenbrock", ["momentum:lr=1e-3", "momentum:lr=1e-3@cosine",
+                                      "momentum:lr=1e-3@step:step_size=50",
+                                      "adam:lr=0.3@warmup:total_iters=20+cosine"],
+                       folder / "compare-schedules.gif", steps=200, frames=50, fps=12, **small)
+    yield trajectories("himmelblau", ["sgd:lr=0.005", "adam:lr=0.1"], folder / "compare-noise-bundle.gif", noise=20.0,
+                       seeds=8, steps=150, frames=50, fps=12, **small)
+    yield trajectories("himmelblau", ["sgd", "momentum", "adam"], folder / "compare-swarm.gif", starts="grid:10x10",
+                       steps=100, frames=40, fps=10, **small)
+    yield basins("himmelblau", ["sgd", "momentum", "adam"], folder / "compare-basins.png", resolution=200, steps=500,
+                 size=(1280, 540), seed=seed)
+    yield trajectories("rosenbrock", ["sgd", "momentum", "adam"], folder / "compare-tuned.gif", tune=True,
+                       lrs="1e-5:1:11", steps=200, frames=50, fps=12, **small)
+
+
 def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[Path]:
     """Write gallery files into `folder`, yielding each path as it is written, then VERSIONS.txt."""
     folder = Path(folder)
@@ -130,6 +157,7 @@ def _build_gallery(folder: Path, *, seed: int) -> Iterator[Path]:
     yield boundary("spirals", folder / "boundary-optimizers.gif", optimizers=["sgd", "momentum", "adam"],
                    hidden=(32, 32), steps=500, size=GALLERY_SIZE, dpi=67, frames=30, fps=8, seed=seed)
     yield from build_seminar(folder, seed=seed)
+    yield from build_comparisons(folder, seed=seed)
     from gradviz.pipelines.gradflow import gradflow
 
     yield gradflow(folder / "gradflow-sigmoid-vs-relu.gif", steps=100, size=GALLERY_SIZE, dpi=67, frames=50, seed=seed)

@@ -12,7 +12,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["Trajectory", "Surface", "PathProjection", "format_hyperparams"]
+__all__ = ["Trajectory", "Surface", "PathProjection", "format_hyperparams", "Swarm", "BasinMap",
+           "TuningTable"]
 
 
 def _frozen(array: Any, dtype: Any = float) -> np.ndarray:
@@ -51,6 +52,7 @@ class Trajectory:
     losses: (n,) f at each point. grad_norms: (n,) |grad f| at each point (NaN where not evaluated).
     lrs: (n - 1,) learning rate used by step k + 1. diverged_at: the first step whose loss or point was
     not finite (the record keeps only the finite prefix, so n - 1 == diverged_at - 1 steps), else None.
+    schedule: the lr scheduler that set lrs ('cosine:T_max=200'), if any.
     """
 
     points: np.ndarray
@@ -62,6 +64,7 @@ class Trajectory:
     function: str = ""
     diverged_at: int | None = None
     steps_requested: int | None = None
+    schedule: str | None = None
 
     def __post_init__(self) -> None:
         points = _frozen(self.points)
@@ -88,6 +91,8 @@ class Trajectory:
                                                             "weight_decay"), symbols=True)
         if params:
             text += f" ({params})"
+        if self.schedule:
+            text += f" @{self.schedule}"
         if self.diverged_at is not None:
             text += f" diverged at step {self.diverged_at}"
         return text
@@ -266,3 +271,165 @@ class GradientLog:
         source = {"signal": self.signal_norms, "weight": self.weight_norms, "param": self.param_norms,
                   "update": self.update_ratios}[quantity]
         return np.stack([source[name] for name in self.names]) if self.names else np.zeros((0, len(self.steps)))
+
+
+@dataclass(frozen=True, eq=False)
+class Swarm:
+    """Many starts of one optimizer traced together as one batch (see gradviz.compare.trace_swarm).
+
+    points: (n, N, 2) position of every start after k steps (NaN from where a start diverged on);
+    losses: (n, N) f there; ends: (N,) index of each start's last finite point; diverged: (N,) bool.
+    lrs: (n - 1,) the learning rate of each step (shared by all starts).
+    """
+
+    points: np.ndarray
+    losses: np.ndarray
+    ends: np.ndarray
+    diverged: np.ndarray
+    lrs: np.ndarray
+    optimizer: str
+    hyperparams: Mapping[str, Any] = field(default_factory=dict)
+    function: str = ""
+    label: str = ""
+    schedule: str | None = None
+
+    def __post_init__(self) -> None:
+        points = _frozen(self.points)
+        if points.ndim != 3 or points.shape[2] != 2:
+            raise ValueError(f"points must have shape (n, N, 2), got {points.shape}")
+        object.__setattr__(self, "points", points)
+        n, count = points.shape[:2]
+        for name, shape, dtype in (("losses", (n, count), float), ("ends", (count,), np.int64),
+                                   ("diverged", (count,), bool), ("lrs", (n - 1,), float)):
+            array = _frozen(getattr(self, name), dtype=dtype)
+            if array.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+            object.__setattr__(self, name, array)
+        object.__setattr__(self, "hyperparams", dict(self.hyperparams))
+
+    def __len__(self) -> int:
+        return self.points.shape[1]
+
+    @property
+    def steps(self) -> int:
+        return self.points.shape[0] - 1
+
+    @property
+    def finals(self) -> np.ndarray:
+        """(N, 2) each start's last finite position."""
+        return self.points[self.ends, np.arange(len(self))]
+
+    def trajectory(self, index: int) -> Trajectory:
+        """Start `index` as a Trajectory (its finite prefix, as trace would record it)."""
+        end = int(self.ends[index]) + 1
+        return Trajectory(points=self.points[:end, index], losses=self.losses[:end, index],
+                          grad_norms=np.full(end, np.nan), lrs=self.lrs[: end - 1], optimizer=self.optimizer,
+                          hyperparams=self.hyperparams, function=self.function,
+                          diverged_at=end if self.diverged[index] else None, steps_requested=self.steps,
+                          schedule=self.schedule)
+
+
+@dataclass(frozen=True, eq=False)
+class BasinMap:
+    """Where each start of a fine grid ends: labels[i, j] is the index into `minima` of the minimum that
+    the start (x[j], y[i]) ended within `tol` of, -1 if none (or it diverged: see diverged); steps[i, j]
+    the first step from which f - f* stayed <= f_tol (-1 where labels is -1)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    labels: np.ndarray
+    steps: np.ndarray
+    diverged: np.ndarray
+    minima: np.ndarray
+    optimizer: str
+    hyperparams: Mapping[str, Any] = field(default_factory=dict)
+    function: str = ""
+    tol: float = 1e-2
+    steps_requested: int = 0
+    label: str = ""
+    f_tol: float = 0.0
+
+    def __post_init__(self) -> None:
+        x, y = _frozen(self.x), _frozen(self.y)
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+        for name, dtype in (("labels", np.int64), ("steps", np.int64), ("diverged", bool)):
+            array = _frozen(getattr(self, name), dtype=dtype)
+            if array.shape != (len(y), len(x)):
+                raise ValueError(f"{name} must have shape ({len(y)}, {len(x)}), got {array.shape}")
+            object.__setattr__(self, name, array)
+        object.__setattr__(self, "minima", _frozen(self.minima).reshape(-1, 2))
+        object.__setattr__(self, "hyperparams", dict(self.hyperparams))
+
+    def shares(self) -> np.ndarray:
+        """(len(minima) + 1,) share of starts that reached each minimum, then the share that reached none."""
+        counts = np.bincount(self.labels.ravel() + 1, minlength=len(self.minima) + 1)
+        return np.roll(counts, -1) / self.labels.size
+
+
+@dataclass(frozen=True, eq=False)
+class TuningTable:
+    """Each optimizer's runs over a learning-rate grid, scored by a declared objective (lower is better).
+
+    lrs, scores, finals, diverged: (optimizers, candidates). scores: the objective of each run (+inf where
+    it diverged); finals: f - f* (or f where f* is unknown) after the last step. `best` picks the lowest
+    score per optimizer (-1 if every candidate diverged or never reached the goal).
+    """
+
+    optimizers: tuple[str, ...]
+    lrs: np.ndarray
+    scores: np.ndarray
+    finals: np.ndarray
+    diverged: np.ndarray
+    objective: str
+    objective_summary: str = ""
+    function: str = ""
+    steps: int = 0
+    labels: tuple[str, ...] = ()
+    objective_short: str = ""
+    grid_note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "optimizers", tuple(self.optimizers))
+        object.__setattr__(self, "labels", tuple(self.labels) or self.optimizers)
+        shape = (len(self.optimizers), np.shape(self.lrs)[-1] if np.ndim(self.lrs) else 0)
+        for name, dtype in (("lrs", float), ("scores", float), ("finals", float), ("diverged", bool)):
+            array = _frozen(getattr(self, name), dtype=dtype)
+            if array.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+            object.__setattr__(self, name, array)
+
+    @property
+    def best(self) -> np.ndarray:
+        """(optimizers,) index of the best candidate per optimizer, -1 where none scored finitely."""
+        scores = np.where(np.isfinite(self.scores), self.scores, np.inf)
+        index = np.argmin(scores, axis=1)
+        return np.where(np.isfinite(scores[np.arange(len(scores)), index]), index, -1)
+
+    @property
+    def best_lrs(self) -> np.ndarray:
+        best = self.best
+        return np.where(best >= 0, self.lrs[np.arange(len(best)), np.maximum(best, 0)], np.nan)
+
+    def grid_text(self) -> str:
+        """'lr in 1e-04..0.1, 7 values' for a shared grid, else grid_note or per optimizer ranges."""
+        rows = {tuple(row) for row in self.lrs}
+        if len(rows) > 1 and self.grid_note:
+            return self.grid_note
+        if len(rows) == 1:
+            row = self.lrs[0]
+            return f"{len(row)} rates from {row[0]:.3g} to {row[-1]:.3g}"
+        return "lr grids " + "; ".join(f"{name} {r[0]:.3g}..{r[-1]:.3g}" for name, r in zip(self.labels, self.lrs))
+
+    def format(self) -> str:
+        """The table as text: one row per optimizer, the score at each candidate, the winner starred."""
+        lines = [f"objective: {self.objective} ({self.objective_summary}); {self.grid_text()}; "
+                 f"{self.function}, {self.steps} steps"]
+        width = max(len(label) for label in self.labels) if self.labels else 8
+        for label, lrs, scores, diverged, best in zip(self.labels, self.lrs, self.scores, self.diverged, self.best):
+            cells = []
+            for k, (lr, score, gone) in enumerate(zip(lrs, scores, diverged)):
+                value = "diverged" if gone else f"{score:.3g}"
+                cells.append(f"{lr:.3g}:{value}" + ("*" if k == best else ""))
+            lines.append(f"{label:<{width}}  " + "  ".join(cells))
+        return "\n".join(lines)

@@ -59,6 +59,9 @@ def trace(
     seed: int = 0,
     dtype: str | torch.dtype = "float64",
     progress: Callable[[int, int], None] | None = None,
+    noise: float = 0.0,
+    noise_seed: int | None = None,
+    schedule: Any = None,
     **hyperparams: Any,
 ) -> Trajectory | list[Trajectory]:
     """Run `optimizer` on `function` for `steps` steps and return the path it took.
@@ -72,6 +75,11 @@ def trace(
     seed: seeds torch's generator for the run (for stochastic user functions), restored afterwards.
     A path whose loss or position stops being finite ends there; its record says where (diverged_at).
     progress: called as progress(step, steps) about a hundred times per path, for a sign of life.
+    noise: the standard deviation of Gaussian noise added to every gradient coordinate the optimizer
+        sees (a stand-in for mini-batch SGD), drawn from its own generator seeded by noise_seed (default:
+        seed), so the same seed repeats the path exactly. grad_norms are then of the noisy gradient.
+    schedule: a torch lr scheduler by name with arguments ('cosine:T_max=200', 'warmup+cosine', see
+        gradviz.schedules.SCHEDULERS), stepped after every optimizer step; lrs records the rates used.
     """
     fn = get_function(function)
     spec = get_optimizer(optimizer)
@@ -83,20 +91,40 @@ def trace(
     resolved = spec.resolve(hyperparams)
     starts, batched = _parse_start(start, fn)
     torch_dtype = _parse_dtype(dtype)
+    extras = _extras(noise=noise, noise_seed=noise_seed, seed=seed, schedule=schedule)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if spec.elementwise and not spec.needs_closure:
-            results = _run(fn, spec, starts, steps, resolved, torch_dtype, progress)
+            results = _run(fn, spec, starts, steps, resolved, torch_dtype, progress, **extras)
         else:
-            results = [r for row in starts for r in _run(fn, spec, row[None], steps, resolved, torch_dtype, progress)]
+            results = [r for row in starts
+                       for r in _run(fn, spec, row[None], steps, resolved, torch_dtype, progress, **extras)]
     return results if batched else results[0]
+
+
+def _extras(*, noise: float, noise_seed: int | None, seed: int, schedule: Any) -> dict[str, Any]:
+    """Check the noise and schedule options of trace -> keyword arguments of _run."""
+    from gradviz.schedules import parse_schedule
+
+    noise = check_positive("noise", noise, allow_zero=True)
+    if noise_seed is not None and (isinstance(noise_seed, bool) or not isinstance(noise_seed, int)):
+        raise InvalidArgument(f"invalid noise_seed {noise_seed!r} (must be a whole number)")
+    return {"noise": float(noise), "noise_seed": seed if noise_seed is None else noise_seed,
+            "schedule": None if schedule is None else parse_schedule(schedule)}
 
 
 def _run(fn: TestFunction, spec: OptimizerSpec, starts: np.ndarray, steps: int,
          hyperparams: dict[str, Any], dtype: torch.dtype,
-         progress: Callable[[int, int], None] | None = None) -> list[Trajectory]:
+         progress: Callable[[int, int], None] | None = None, *, noise: float = 0.0, noise_seed: int = 0,
+         schedule: Any = None) -> list[Trajectory]:
     x = torch.tensor(starts, dtype=dtype, requires_grad=True)
     optimizer = spec.build([x], **hyperparams)
+    scheduler = None
+    if schedule is not None:
+        from gradviz.schedules import build_scheduler
+
+        scheduler = build_scheduler(optimizer, schedule, steps=steps)
+    generator = torch.Generator().manual_seed(noise_seed) if noise else None
 
     def evaluate() -> torch.Tensor:
         optimizer.zero_grad()
@@ -105,6 +133,8 @@ def _run(fn: TestFunction, spec: OptimizerSpec, starts: np.ndarray, steps: int,
             shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
             raise InvalidArgument(f"function {fn.name!r} must map shape (N, 2) to (N,), got {shape}")
         loss.sum().backward()
+        if generator is not None:
+            x.grad.add_(torch.randn(x.shape, generator=generator, dtype=x.dtype), alpha=noise)
         return loss
 
     def closure() -> torch.Tensor:
@@ -127,6 +157,8 @@ def _run(fn: TestFunction, spec: OptimizerSpec, starts: np.ndarray, steps: int,
             optimizer.step(closure)
         else:
             optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
 
     all_points = torch.stack(points).cpu().numpy()  # (n, N, 2)
     all_losses = torch.stack(losses).cpu().numpy()  # (n, N)
@@ -144,6 +176,7 @@ def _run(fn: TestFunction, spec: OptimizerSpec, starts: np.ndarray, steps: int,
             points=all_points[:end, i], losses=all_losses[:end, i], grad_norms=all_norms[:end, i],
             lrs=lr_array[: end - 1], optimizer=spec.name, hyperparams=hyperparams, function=fn.name,
             diverged_at=diverged, steps_requested=steps,
+            schedule=None if schedule is None else schedule.describe(),
         ))
     return records
 

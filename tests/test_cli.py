@@ -222,3 +222,47 @@ def test_an_interrupt_is_one_line_without_a_blank_one(monkeypatch, capsys, tmp_p
         main(["trajectories", "-o", str(tmp_path / "x.gif")])
     assert stop.value.code == 130
     assert capsys.readouterr().err == "gradviz: interrupted; no file written\n"
+@pytest.mark.parametrize("args, shown", [
+    (["trajectories", "--lr", "1e-3,,1e-2"], "'1e-3,,1e-2'"),
+    (["trajectories", "--lr", "1e-4:1e-1"], "LOW:HIGH:COUNT"),
+    (["trajectories", "-O", "sgd@cosin"], "'cosin'; did you mean 'cosine'? (valid: step,"),
+    (["trajectories", "-O", "sgd@cosine:Tmax=5"], "'Tmax' for cosine"),
+    (["trajectories", "--noise", "-0.5"], "noise: -0.5"),
+    (["trajectories", "--starts", "grid:0x10"], "zero points"),
+    (["trajectories", "--tune", "--lr", "0.01"], "need at least 2"),
+    (["trajectories", "--tune", "--objective", "areaa"], "'areaa'"),
+    (["trajectories", "--starts", "random:9", "--tune"], "cannot combine starts and tune"),
+    (["sweep", "--lr", "0.1"], "need at least 2"),
+    (["basins", "-f", "saddle"], "no known minima"),
+    (["basins", "-O", "lbfgs"], "does not act elementwise"),
+    (["boundary", "--tune", "--lr", "0.1"], "need at least 2"),
+])
+def test_comparison_bad_input_is_one_line_exit_2_no_file_no_torch(tmp_path, args, shown):
+    code = ("import sys; from gradviz.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nfinally:\n    assert 'torch' not in sys.modules, 'torch imported'\n")
+    output = ["-o", "out.png"] if args[0] in ("sweep", "basins") else []
+    result = subprocess.run([sys.executable, "-c", code, *args, *output], capture_output=True, text=True,
+                            cwd=tmp_path, env=dict(os.environ, MPLBACKEND="Agg"))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and shown in lines[0], result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_basins_and_swarm_commands_write_their_files(tmp_path, read_gif):
+    from PIL import Image
+
+    result = run(["sweep", "-O", "sgd", "-O", "adam", "--lr", "1e-4,1e-2", "--steps", "10", "--size", "480x270"],
+                 tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "objective: final" in result.stderr and "sgd" in result.stderr and "diverged" in result.stderr
+    assert Image.open(tmp_path / "sweep.png").size == (480, 270)
+    result = run(["basins", "-O", "adam", "--resolution", "8", "--steps", "30", "--size", "480x270", "-o", "b.png"],
+                 tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert Image.open(tmp_path / "b.png").size == (480, 270) and "adam (lr=0.46)" in result.stderr
+    result = run(["trajectories", "-f", "himmelblau", "-O", "sgd", "--starts", "grid:3x3", "--steps", "10",
+                  "--frames", "4", "--size", "480x270", "-o", "s.gif"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    frames, _, _, size = read_gif(tmp_path / "s.gif")
+    assert len(frames) == 4 and size == (480, 270)

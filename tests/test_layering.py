@@ -33,10 +33,10 @@ def test_layering(path):
     tops = {top(n) for n in names}
     if relative.startswith("render/"):
         assert "torch" not in tops, relative
-    if relative in ("tracing.py", "gradients.py", "functions.py", "lecture.py", "expressions.py") or \
+    if relative in ("tracing.py", "gradients.py", "functions.py", "lecture.py", "expressions.py", "compare.py") or \
             relative.startswith(("optim/", "nets/")):
         assert "matplotlib" not in tops, relative
-    if relative in ("records.py", "registry.py", "diagnosis.py", "figures.py"):
+    if relative in ("records.py", "registry.py", "diagnosis.py", "figures.py", "grids.py", "schedules.py"):
         assert not tops & {"torch", "matplotlib"}, relative
     if relative != "output.py":
         assert not tops & {"imageio", "PIL", "imageio_ffmpeg"}, relative
@@ -73,7 +73,7 @@ def test_reexported_functions_are_not_shadowed_by_submodules():
         parts = [part for part in path.relative_to(PACKAGE).with_suffix("").parts if part != "__init__"]
         if parts != ["__main__"]:
             importlib.import_module(".".join(["gradviz", *parts]))
-    for name in ("trajectories", "animate", "boundary", "gradflow", "trace", "train"):
+    for name in ("trajectories", "animate", "boundary", "gradflow", "trace", "train", "sweep", "basins", "tune"):
         assert callable(getattr(gradviz, name)) and not isinstance(getattr(gradviz, name), type(gradviz)), name
     top_modules = {p.stem for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
     assert not top_modules & set(gradviz.__all__)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["boundary", "train_variants", "check_validation"]
+__all__ = ["boundary", "train_variants", "check_validation", "tune_rates"]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -43,7 +43,7 @@ def train_variants(
     dropout: float | Sequence[float] = 0.0,
     optimizers: Iterable[Any] = ("adam",),
     steps: int = 300,
-    lr: float | None = None,
+    lr: float | Sequence[float] | str | None = None,
     batch_size: int | None = None,
     weight_decay: float | Sequence[float] = 0.0,
     freeze: Sequence[str] = (),
@@ -53,8 +53,10 @@ def train_variants(
     validation: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Any]:
-    """Train one MLP per combination of optimizer x weight_decay x dropout; -> list of TrainingRuns.
+    """Train one MLP per combination of optimizer x learning rate x weight_decay x dropout; -> TrainingRuns.
 
+    lr: one rate, several ('1e-3,1e-2', a list, or a log range '1e-4:1e-1:7') for side-by-side panels,
+    or None for each optimizer's net default (an optimizer's own lr= wins over both).
     validation: a fraction of the points (0 < fraction < 1) held out, the same points for every variant;
     the runs then record validation loss and accuracy, which is what dropout and weight decay improve.
     """
@@ -72,12 +74,14 @@ def train_variants(
         (X, y), held_out = train_val_split(X, y, fraction=validation, seed=seed)
     out_features = 1 if k == 2 else k
     choices = _normalize_optimizers(optimizers)
+    rates = _rates(lr, False)
     decays, dropouts = _as_list(weight_decay), _as_list(dropout)
     for value in decays:
         check_positive("weight_decay", value, allow_zero=True)
     steps = check_positive("steps", steps, integer=True)
     every = record_every or max(1, steps // 100)
-    variants = list(itertools.product(choices, decays, dropouts))
+    variants = [((spec, {"lr": rate, **hyperparams} if rate is not None else hyperparams), decay, drop)
+                for (spec, hyperparams), rate, decay, drop in itertools.product(choices, rates, decays, dropouts)]
     if len(variants) > 8:
         raise InvalidArgument(f"too many variants side by side: {len(variants)} (at most 8)")
     # check every model and setting before the first step is taken
@@ -90,7 +94,7 @@ def train_variants(
     runs = []
     for index, (((spec, hyperparams), decay, drop), model) in enumerate(zip(variants, models)):
         settings = {**hyperparams}
-        shown = {"lr": settings.get("lr", lr if lr is not None else spec.net_lr), **settings}
+        shown = {"lr": settings.get("lr", spec.net_lr), **settings}
         label = f"{spec.name} ({format_hyperparams(shown, symbols=True)})"
         if len(decays) > 1 or decay:
             label += f", wd={decay:g}"
@@ -98,12 +102,71 @@ def train_variants(
             label += f", dropout={drop:g}"
         if freeze:
             label += f", frozen: {'+'.join(freeze)}"
-        run_lr = settings.pop("lr", lr)
+        run_lr = settings.pop("lr", None)
         start_stage(progress, f"training {index + 1}/{len(variants)}")
         runs.append(train(model, (X, y), spec, steps=steps, lr=run_lr, batch_size=batch_size,
                           weight_decay=decay, freeze=freeze, seed=seed, record_every=every, grid=grid,
                           validation=held_out, label=label, progress=progress, **settings))
     return runs
+
+
+def _rates(lr: Any, tune: bool) -> list[Any]:
+    """The learning rates of the variants: [None] for each optimizer's default, else checked rates."""
+    from gradviz.grids import parse_lrs
+
+    if lr is None:
+        return [None]
+    return list(parse_lrs(lr, minimum=2 if tune else 1))
+
+
+def tune_rates(dataset: str = "moons", optimizers: Iterable[Any] = ("sgd", "momentum", "adam"), *,
+               lr: Any = None, objective: str = "final", tol: float = 1e-2, n: int = 300, noise: float | None = None,
+               classes: int | None = None, hidden: Sequence[int] = (16, 16), activation: str = "relu",
+               init: str = "default", steps: int = 300, batch_size: int | None = None, seed: int = 0,
+               **_: Any) -> Any:
+    """Train each optimizer at every rate of a log grid (lr: a list or 'LOW:HIGH:COUNT', at least 2; default
+    its net default times 10^-2..10^1 in 7 steps), all from the same initial weights, and score the
+    training loss by `objective` ('final', 'auc': mean log10 loss, 'steps-to-tol': steps until loss <= tol).
+    -> TuningTable (best per optimizer in .best_lrs)."""
+    import numpy as np
+
+    from gradviz.grids import DEFAULT_GRID_NOTE, default_grid, get_objective, parse_lrs
+    from gradviz.nets import make_dataset, mlp, train
+    from gradviz.pipelines.trajectories import _normalize_optimizers
+    from gradviz.records import TuningTable, format_hyperparams
+
+    chosen = get_objective(objective)
+    check_positive("tol", tol)
+    steps = check_positive("steps", steps, integer=True)
+    shared = list(parse_lrs(lr, minimum=2)) if lr is not None else None
+    choices = _normalize_optimizers(optimizers)
+    X, y = make_dataset(dataset, n=n, noise=noise, seed=seed, classes=classes)
+    out_features = 1 if int(y.max()) + 1 == 2 else int(y.max()) + 1
+    grids, scores, finals, diverged = [], [], [], []
+    for spec, hyperparams in choices:
+        if "lr" in hyperparams:
+            raise InvalidArgument(f"{spec.name}: a tuned optimizer takes its rates from the grid, not lr=")
+        grid = shared or list(default_grid(spec.net_lr))
+        row_scores, row_finals, row_gone = [], [], []
+        for rate in grid:
+            model = mlp(2, hidden, out_features, activation=activation, init=init, seed=seed)
+            run = train(model, (X, y), spec, steps=steps, lr=rate, batch_size=batch_size, seed=seed,
+                        record_every=steps, grid=2, **hyperparams)
+            gone = run.diverged_at is not None or not np.isfinite(run.loss).all()
+            row_gone.append(gone)
+            row_finals.append(np.inf if gone else float(run.loss[-1]))
+            row_scores.append(np.inf if gone else chosen.score(np.asarray(run.loss), tol))
+        grids.append(grid)
+        scores.append(row_scores)
+        finals.append(row_finals)
+        diverged.append(row_gone)
+    labels = tuple(spec.name + (f" ({format_hyperparams(h, symbols=True)})" if h else "") for spec, h in choices)
+    return TuningTable(optimizers=tuple(spec.name for spec, _ in choices), lrs=np.array(grids), scores=scores,
+                       finals=finals, diverged=diverged, objective=chosen.name,
+                       objective_summary=chosen.summary.replace("f - f*", "training loss"),
+                       function=f"{dataset} training loss", steps=steps, labels=labels,
+                       objective_short=chosen.short.replace("f - f*", "training loss"),
+                       grid_note="" if shared else DEFAULT_GRID_NOTE)
 
 
 def boundary(
@@ -117,9 +180,16 @@ def boundary(
     frames: int | None = None,
     title: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    tune: bool = False,
+    objective: str = "final",
+    tol: float = 1e-2,
+    report: Callable[[str], None] | None = None,
     **training: Any,
 ) -> Path:
-    """Train the variants (see train_variants) and animate their decision boundaries side by side."""
+    """Train the variants (see train_variants) and animate their decision boundaries side by side.
+
+    tune: first pick each optimizer's rate on a log grid (see tune_rates; `lr` is then the grid), report
+    the table, and draw each optimizer at its best rate with the objective and grid in the title."""
     from gradviz.pipelines.trajectories import check_fps, write_rendered
     from gradviz.output import check_output_path
     from gradviz.render.frames import check_render_options
@@ -137,6 +207,25 @@ def boundary(
         if frames > recorded:
             raise InvalidArgument(f"invalid frames {frames}: {steps} steps recorded every {every} give at most "
                                   f"{recorded} frames; use fewer frames or a smaller record_every")
+    note = None
+    if tune:
+        from gradviz.grids import get_objective
+
+        get_objective(objective)
+        table = tune_rates(dataset, **{**training, "objective": objective, "tol": tol})
+        if report is not None:
+            report(table.format())
+        from gradviz.compare import tuning_note_text
+        from gradviz.pipelines.trajectories import _normalize_optimizers
+
+        tuned = []
+        for (spec, hyperparams), best, label in zip(_normalize_optimizers(training.get("optimizers", ("adam",))),
+                                                   table.best_lrs, table.labels):
+            if best != best:  # NaN: every candidate diverged
+                raise InvalidArgument(f"{label}: no rate of the grid scored finitely for {objective}; widen the grid")
+            tuned.append((spec, {**hyperparams, "lr": float(best)}))
+        training = {**training, "optimizers": tuned, "lr": None}
+        note = tuning_note_text(table)
     runs = train_variants(dataset, progress=progress, **training)
     from gradviz.render.boundary import BoundaryRenderer
 
@@ -145,5 +234,7 @@ def boundary(
         shape = "-".join(str(s) for s in [2, *hidden])
         title = (f"{dataset}: " + (f"MLP {shape}, {training.get('activation', 'relu')}" if list(hidden)
                                    else "logistic regression"))
+    if note:
+        title = f"{title}\n{note}"
     renderer = BoundaryRenderer(runs, size=size, dpi=dpi, theme=theme, frames=frames, title=title)
     return write_rendered(renderer, out, fps=fps, progress=progress)

@@ -238,25 +238,46 @@ def trajectories(
     field: str | None = None,
     view: str = "2d",
     spin: float = 0.0,
+    lrs: Any = None,
+    noise: float = 0.0,
+    seeds: int = 1,
+    starts: Any = None,
+    tune: bool = False,
+    objective: str = "final",
+    tol: float = 1e-3,
+    report: Callable[[str], None] | None = None,
 ) -> Path:
     """Trace each optimizer from the same start on `function` and animate them together.
 
     function: a registry name, an expression in x and y ('x**2 + 10*sin(y)'), a TestFunction or a callable.
-    optimizers: names ('adam'), specs with settings ('adam:lr=0.05,betas=0.9/0.99'), (name, dict) pairs
-    or torch.optim.Optimizer classes. Everything is checked before the first step is traced, and all but
-    hyperparameter names (which need the torch class) before torch is imported.
+    optimizers: names ('adam'), specs with settings ('adam:lr=0.05,betas=0.9/0.99'), a schedule after '@'
+    ('sgd:lr=0.01@cosine:T_max=200', then the panel shows each path's learning rate instead of its loss),
+    (name, dict) pairs or torch.optim.Optimizer classes. Everything is checked before the first step is
+    traced, and all but hyperparameter names (which need the torch class) before torch is imported.
     progress: progress(done, total) while each optimizer is traced and while frames are rendered.
     title: the picture's title; by default the function's name ('Rosenbrock'), the name of your own
     function (`def bowl(xy): ...` is titled 'bowl'), or 'f(x, y)' for one without a name (a lambda).
+    Comparisons (see gradviz.compare.compare_paths): lrs ('1e-3,1e-2' or '1e-4:1e-1:7') draws every
+    optimizer at every rate; noise adds seeded Gaussian noise of that scale to every gradient, and seeds > 1
+    draws a bundle of paths per optimizer; starts ('grid:10x10', 'random:100') draws a swarm per
+    optimizer; tune picks each optimizer's best rate on a log grid (lrs, or its default times 10^-2..10^1)
+    for `objective` ('final', 'auc', 'steps-to-tol' with tol), prints the table to `report` and writes the
+    objective and grid into the figure.
     """
     from gradviz.output import check_output_path
     from gradviz.render.theme import THEMES
     from gradviz.render.frames import check_render_options
 
+    from gradviz.compare import check_comparison, parse_runs
     from gradviz.expressions import fit_window
+    from gradviz.grids import get_objective
+    from gradviz.schedules import parse_schedule, split_schedule
 
     fn = fit_window(get_function(function), domain)  # an expression's default start moves into the window
     check_positive("steps", steps, integer=True)
+    if tune:
+        get_objective(objective)
+        check_positive("tol", tol)
     out = check_output_path(path)
     check_fps(fps, out)
     THEMES.lookup(theme)
@@ -267,15 +288,59 @@ def trajectories(
     check_frames(frames, steps)
     optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     for item in optimizers:
-        if isinstance(item, str):
-            parse_optimizer(item)  # names first: a typo fails without importing torch
-    choices = _normalize_optimizers(optimizers)
+        if isinstance(item, str):  # names first: a typo fails without importing torch
+            text, schedule = split_schedule(item)
+            parse_optimizer(text)
+            if schedule is not None:
+                parse_schedule(schedule)
+    check_comparison([(*parse_optimizer(split_schedule(item)[0]), None) for item in optimizers
+                      if isinstance(item, str)], lrs=lrs, noise=noise, seeds=seeds, starts=starts, tune=tune)
+    runs = parse_runs(optimizers)
     from gradviz.tracing import trace
 
-    records = []
-    for spec, hyperparams in choices:
-        start_stage(progress, f"tracing {spec.name}")
-        records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress, **hyperparams))
-    return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
-                   frames=frames, domain=domain, title=title, progress=progress, field=field, view=view,
-                   spin=spin)
+    compared = lrs is not None or noise or starts is not None or tune or seeds > 1
+    if not compared and all(schedule is None for _, _, schedule in runs):
+        records = []
+        for spec, hyperparams, _ in runs:
+            start_stage(progress, f"tracing {spec.name}")
+            records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress, **hyperparams))
+        return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
+                       frames=frames, domain=domain, title=title, progress=progress, field=field, view=view,
+                       spin=spin)
+    if view != "2d":
+        raise InvalidArgument(f"view {view!r} draws plain paths only: drop --lr/--noise/--starts/--tune/@schedule "
+                              "or use the 2d view")
+    from gradviz.compare import compare_paths
+
+    result = compare_paths(fn, runs, lrs=lrs, noise=noise, seeds=seeds, starts=starts,
+                           tune_objective=objective if tune else None, tol=tol, start=start, steps=steps, seed=seed)
+    if result["table"] is not None and report is not None:
+        report(result["table"].format())
+    return _animate_comparison(result, out, fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
+                               frames=frames, domain=domain, progress=progress, field=field)
+
+
+def _animate_comparison(result: Mapping[str, Any], out: Path, fn: TestFunction, *, fps: float,
+                        size: tuple[int, int], dpi: float, theme: str, loss_panel: bool, frames: int | None,
+                        domain: Any, progress: Progress | None, field: str | None = None) -> Path:
+    """Draw compare_paths' result: groups as a swarm or bundle, paths with the lr panel where a schedule
+    sets the rate, the note (tuning objective and grid, noise, starts) under the function's name."""
+    from gradviz.render.compare import GroupRenderer, NotedTrajectoryRenderer, ScheduleRenderer
+
+    paths = result["paths"] or [p for _, group in result["groups"] for p in group]
+    window = domain or fn.domain or domain_around([t.points for t in paths])
+    options = dict(size=size, dpi=dpi, theme=theme, frames=frames, note=result["note"])
+    if result["groups"] is not None:
+        renderer: Any = GroupRenderer(result["groups"], fn.surface(window), panels=result["kind"] == "starts",
+                                      **options)
+    elif any(p.schedule for p in paths):
+        renderer = ScheduleRenderer(paths, fn.surface(window), **options)
+    else:
+        renderer = NotedTrajectoryRenderer(paths, fn.surface(window), loss_panel=loss_panel, **options)
+    if field is not None:
+        from gradviz.render.field import draw_field
+
+        for axes in renderer.axes_list if hasattr(renderer, "axes_list") else [renderer.axes]:
+            draw_field(axes, renderer.surface, style=field, color=renderer.theme.foreground)
+        renderer.restage()
+    return write_rendered(renderer, out, fps=fps, progress=progress)

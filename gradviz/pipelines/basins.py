@@ -1,0 +1,58 @@
+"""The pipeline behind `gradviz basins`: a basin map per optimizer (every start of a fine grid coloured
+by the minimum it reaches, shaded by the steps it needs), side by side, as a PNG."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from gradviz.registry import InvalidArgument, check_positive
+
+__all__ = ["basins"]
+
+
+def basins(function: Any = "himmelblau", optimizers: Iterable[Any] = ("sgd", "momentum", "adam"),
+           path: str | os.PathLike[str] = "basins.png", *, resolution: int = 200, steps: int = 500,
+           tol: float | None = None, domain: Any = None, seed: int = 0, size: tuple[int, int] = (960, 540),
+           dpi: float = 100, theme: str = "light", report: Callable[[str], None] | None = None) -> Path:
+    """Basin maps of each (elementwise) optimizer on `function` over a resolution x resolution grid of
+    starts, each traced as one batch for `steps` steps; shares per minimum go to `report`."""
+    from gradviz.functions import get_function
+    from gradviz.output import check_output_path, write_image
+    from gradviz.render.frames import check_render_options
+    from gradviz.render.theme import THEMES
+
+    out = check_output_path(path, (".png",))
+    check_render_options(size=size, dpi=dpi, frames=None)
+    THEMES.lookup(theme)
+    fn = get_function(function)
+    check_positive("resolution", resolution, integer=True)
+    check_positive("steps", steps, integer=True)
+    if tol is not None:
+        check_positive("tol", tol)
+    if not fn.minima:
+        raise InvalidArgument(f"function {fn.name!r} has no known minima to colour basins by")
+    from gradviz.compare import basin_map, parse_runs
+    from gradviz.optim import get_optimizer, parse_optimizer
+    from gradviz.schedules import split_schedule
+
+    optimizers = list(optimizers)
+    if len(optimizers) > 4:
+        raise InvalidArgument(f"too many basin maps side by side: {len(optimizers)} (at most 4)")
+    for item in optimizers:  # checked before parse_runs, which imports torch to read the signatures
+        spec = get_optimizer(parse_optimizer(split_schedule(item)[0])[0] if isinstance(item, str) else item)
+        if not spec.elementwise or spec.needs_closure:
+            raise InvalidArgument(f"optimizer {spec.name!r} does not act elementwise: its starts cannot be traced "
+                                  "as one batch, so it has no basin map here")
+    runs = parse_runs(optimizers)
+    maps = [basin_map(fn, spec, resolution=resolution, domain=domain, steps=steps, tol=tol, seed=seed,
+                      schedule=schedule, **hyperparams) for spec, hyperparams, schedule in runs]
+    if report is not None:
+        for basin in maps:
+            report(f"{basin.label}: " + ", ".join(f"{s:.1%}" for s in basin.shares()[:-1])
+                   + f", none {basin.shares()[-1]:.1%}")
+    from gradviz.render.basins import basins_figure
+    from gradviz.render.compare import figure_rgb
+
+    return write_image(figure_rgb(basins_figure(maps, size=size, dpi=dpi, theme=theme)), out)

@@ -1,0 +1,48 @@
+"""The pipeline behind `gradviz sweep`: every optimizer at every learning rate of a grid, scored, drawn as
+the final-loss-versus-learning-rate "U" curve (too small crawls, too large diverges)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from gradviz.registry import InvalidArgument
+
+__all__ = ["sweep"]
+
+
+def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "momentum", "adam"),
+          path: str | os.PathLike[str] = "sweep.png", *, lrs: Any = "1e-5:1:11", steps: int = 200,
+          objective: str = "final", tol: float = 1e-3, start: Sequence[float] | None = None, seed: int = 0,
+          noise: float = 0.0, size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str = "light",
+          report: Callable[[str], None] | None = None) -> Path:
+    """Trace each optimizer at each rate of `lrs` (a list or 'LOW:HIGH:COUNT', at least 2) and write the U
+    curve as a PNG: f - f* after `steps` (objective 'final') or the objective against the rate. The table
+    goes to `report`."""
+    from gradviz.functions import get_function
+    from gradviz.grids import get_objective, parse_lrs
+    from gradviz.output import check_output_path, write_image
+    from gradviz.render.frames import check_render_options
+    from gradviz.render.theme import THEMES
+
+    out = check_output_path(path, (".png",))
+    check_render_options(size=size, dpi=dpi, frames=None)
+    THEMES.lookup(theme)
+    fn = get_function(function)
+    parse_lrs(lrs, minimum=2)
+    get_objective(objective)
+    from gradviz.compare import parse_runs, tune
+
+    runs = parse_runs(optimizers)
+    for spec, hyperparams, _ in runs:
+        if "lr" in hyperparams:
+            raise InvalidArgument(f"{spec.name}: a swept optimizer takes its rates from --lr, not lr=")
+    table = tune(fn, runs, lrs=lrs, objective=objective, tol=tol, start=start, steps=steps, seed=seed, noise=noise)
+    if report is not None:
+        report(table.format())
+    from gradviz.render.compare import figure_rgb
+    from gradviz.render.sweep import sweep_figure
+
+    shown = tuple(start) if start is not None else fn.start
+    return write_image(figure_rgb(sweep_figure(table, size=size, dpi=dpi, theme=theme, start=shown)), out)
