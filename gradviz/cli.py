@@ -249,7 +249,7 @@ def cli() -> None:
               help="Where an expression's minimum is, to mark it and plot f - f* [default: unknown, plot f].")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable, with optional settings: -O adam:lr=0.05 -O momentum:lr=1e-3,momentum=0.9 "
-                   "(tuples with '/': betas=0.9/0.99). "
+                   "(tuples with '/': betas=0.9/0.99); any optimizer class by dotted path: -O pytorch_optimizer.Lion:lr=1e-3. "
                    f"[default: {' '.join('-O ' + n for n in DEFAULT_OPTIMIZERS)}]")
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None,
               help="Starting point, e.g. --start=-1.5,2 [default: the function's own]")
@@ -356,7 +356,8 @@ def _nets_registry(name: str) -> Registry:
 @click.option("--dropout", type=NumberListType(float, "0,0.5"), default="0", show_default=True,
               help="Dropout after each hidden layer; several values for side-by-side panels.")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
-              help="Optimizer, repeatable for side-by-side panels: -O sgd -O momentum -O adam:lr=0.01. "
+              help="Optimizer, repeatable for side-by-side panels: -O sgd -O momentum -O adam:lr=0.01 "
+                   "-O pytorch_optimizer.Lion:lr=1e-3. "
                    "[default: -O adam]")
 @click.option("--steps", type=_positive(int), default=300, show_default=True, help="Training steps.")
 @click.option("--lr", type=_positive(float), default=None, help="Learning rate for every optimizer without its own "
@@ -631,6 +632,9 @@ def list_(what: str) -> None:
             click.echo(f"{name:<{width}}  {cells[0]:<{column}}  {spec.summary} ({spec.reference})")
             for cell in cells[1:]:
                 click.echo(f"{'':<{width}}  {cell}")
+        click.echo("\nAny other torch.optim.Optimizer class works by its dotted path, with settings as above:\n"
+                   "  -O pytorch_optimizer.Lion:lr=1e-3   -O torch.optim.Rprop   -O torch_optimizer.Yogi:lr=0.01\n"
+                   "It is traced as your own loop would drive it (closure, second-order backward, a (2,) point).")
     elif what == "figures":
         width = max(map(len, FIGURES))
         for name, spec in FIGURES.items():
