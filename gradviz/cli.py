@@ -254,6 +254,10 @@ def cli() -> None:
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None,
               help="Starting point, e.g. --start=-1.5,2 [default: the function's own]")
 @click.option("--steps", type=_positive(int), default=200, show_default=True, help="Optimizer steps to take.")
+@click.option("--budget", type=str, default=None,
+              help="evaluations:N runs every method until it has spent N function evaluations and animates on "
+                   "evaluations (fair for direct methods: -O nelder-mead -O cma-es -O adam --budget evaluations:400); "
+                   "steps:N is --steps N.")
 @click.option("--frames", type=_positive(int), default=None,
               help="Frames in the animation, at most steps + 1 [default: one per step, at most 300].")
 @click.option("--fps", type=_positive(float), default=20, show_default=True,
@@ -281,7 +285,7 @@ def cli() -> None:
               show_default=True, help="Output file: .gif, .mp4 (needs gradviz[video]) or .png (last frame).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
 def trajectories(function: str, minimum: tuple[float, float] | None, optimizers: tuple[str, ...],
-                 start: tuple[float, float] | None, steps: int,
+                 start: tuple[float, float] | None, steps: int, budget: str | None,
                  frames: int | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
                  domain: Any, loss_panel: bool, field: str | None, view: str, spin: float, seed: int,
                  output: Path, quiet: bool) -> None:
@@ -296,14 +300,24 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
     Your own function, as an expression in x and y (start: a fifth in from the window's top-left corner):
       gradviz trajectories -f "x**2 + 10*sin(y)" --domain=-3:3,-2:2
       gradviz trajectories -f "(x-1)**2 + 5*(y+0.5)**2" --minimum 1,-0.5 --start=-2,2
+
+    Direct (gradient-free) methods draw their geometry too (simplex, stencil, population and its
+    1- and 2-sigma ellipses, proposals); compare them with gradient methods by evaluations:
+
+    \b
+      gradviz trajectories -O nelder-mead -O cma-es -O adam --budget evaluations:400
+      gradviz trajectories -f rastrigin -O cma-es -O adam -O momentum --budget evaluations:600
     """
+    from gradviz.budget import parse_budget
     from gradviz.pipelines.trajectories import trajectories as run_trajectories
 
+    if budget is not None:
+        parse_budget(budget)  # a bad budget fails before torch is imported
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_trajectories(_function(function, domain, minimum), optimizers or DEFAULT_OPTIMIZERS, output,
                                 start=start,
-                                steps=steps, seed=seed, fps=fps, size=size, dpi=dpi, theme=theme,
+                                steps=steps, seed=seed, budget=budget, fps=fps, size=size, dpi=dpi, theme=theme,
                                 loss_panel=loss_panel, frames=frames, domain=domain, progress=progress,
                                 field=field, view=view, spin=spin)
     finally:
@@ -632,6 +646,9 @@ def list_(what: str) -> None:
             click.echo(f"{name:<{width}}  {cells[0]:<{column}}  {spec.summary} ({spec.reference})")
             for cell in cells[1:]:
                 click.echo(f"{'':<{width}}  {cell}")
+        direct = ", ".join(name for name, spec in OPTIMIZERS.items() if spec.family == "direct")
+        click.echo(f"\nDirect (gradient-free) methods: {direct}. They never take a gradient and draw their\n"
+                   "geometry; compare them with gradient methods by evaluations: --budget evaluations:400.")
         click.echo("\nAny other torch.optim.Optimizer class works by its dotted path, with settings as above:\n"
                    "  -O pytorch_optimizer.Lion:lr=1e-3   -O torch.optim.Rprop   -O torch_optimizer.Yogi:lr=0.01\n"
                    "It is traced as your own loop would drive it (closure, second-order backward, a (2,) point).")

@@ -97,6 +97,12 @@ def trace(
     if scale is not None and "lr" not in hyperparams and "lr" in spec.defaults:
         # two significant digits: legends read lr=0.0022, not lr=0.00215443
         hyperparams = {**hyperparams, "lr": float(f"{spec.defaults['lr'] * scale:.2g}")}
+    if fn.domain is not None:
+        (x0, x1), (y0, y1) = fn.domain
+        for key, fraction in spec.window_defaults.items():
+            if key not in hyperparams:
+                size = min(x1 - x0, y1 - y0) * fraction if fraction is not None else None
+                hyperparams = {**hyperparams, key: float(f"{size:.2g}") if size is not None else fn.domain}
     resolved = spec.resolve(hyperparams)
     starts, batched = _parse_start(start, fn)
     torch_dtype = _parse_dtype(dtype)

@@ -52,6 +52,12 @@ def test_options_reach_the_library(tmp_path, read_gif):
     (["-O", "torch_optimizer.Yogi"], "module 'torch_optimizer' is not installed (pip install torch-optimizer)"),
     (["-O", "torch.optim.SDG"], "did you mean 'SGD'"),
     (["-O", "torch.optim.SGD:lr=1,mom=0.9"], "'mom' for sgd"),
+    (["--budget", "evaluations:0"], "'evaluations:0'"),
+    (["--budget", "calls:10"], "'calls:10'"),
+    (["-O", "cma-es:sigma0=0"], "sigma0: 0"),
+    (["-O", "cma-es:popsize=1"], "popsize: 1"),
+    (["-O", "simulated-annealing:cooling=1.5"], "cooling rate: 1.5"),
+    (["-O", "nelder-mead:initial_simplex=0/0"], "initial_simplex of shape"),
 ])
 def test_bad_input_is_one_line_exit_2_no_file(tmp_path, args, shown):
     result = run(["trajectories", "--steps", "5", *args], tmp_path)
@@ -60,6 +66,14 @@ def test_bad_input_is_one_line_exit_2_no_file(tmp_path, args, shown):
     assert len(lines) == 1 and "error" in lines[0] and shown in lines[0], result.stderr
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_direct_methods_by_evaluations(tmp_path, read_gif):
+    result = run(["trajectories", "-O", "nelder-mead", "-O", "cma-es", "-O", "adam", "--budget", "evaluations:60",
+                  "--frames", "10", "--size", "320x180", "-o", "d.gif", "-q"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    frames, _, _, size = read_gif(tmp_path / "d.gif")
+    assert size == (320, 180) and len(frames) == 10
 
 
 def test_an_optimizer_class_by_dotted_path(tmp_path):
@@ -92,6 +106,7 @@ def test_list_prints_one_line_per_registry_entry(tmp_path):
     assert [line.split()[0] for line in functions] == list(FUNCTIONS)
     assert [line.split()[0] for line in optimizers] == list(OPTIMIZERS)
     assert "-O pytorch_optimizer.Lion:lr=1e-3" in elsewhere  # how to use classes from elsewhere
+    assert "nelder-mead, pattern-search" in elsewhere and "--budget evaluations" in elsewhere
     assert "lr=0.1" in optimizers[list(OPTIMIZERS).index("adam")]
 
 

@@ -41,6 +41,9 @@ class OptimizerSpec:
     #                            "direct": gradient-free, driven only through the closure; "custom": a class from elsewhere
     net_lr: float = 0.01  # default learning rate for training the small nets of gradviz.nets
     second_order: bool | None = False  # needs backward(create_graph=True); None: find out with one probe step
+    # hyperparameters that `trace` sets from the function's plot window when none is given: a fraction of
+    # the window's shorter side (a step size), or None for the window itself ((x0, x1), (y0, y1))
+    window_defaults: Mapping[str, float | None] = field(default_factory=dict)
 
     @property
     def uses_gradient(self) -> bool:
@@ -136,6 +139,24 @@ _add("adabelief", "gradviz.optim.adabelief.AdaBelief", "Adam that scales by the 
 _add("lbfgs", "torch.optim.LBFGS", "quasi-Newton with a strong-Wolfe line search, one iteration a step",
      defaults={"lr": 1.0, "max_iter": 1, "max_eval": 25, "history_size": 10, "line_search_fn": "strong_wolfe"},
      elementwise=False, needs_closure=True, reference="Liu & Nocedal 1989", family="newton", net_lr=1.0)
+
+# Direct (gradient-free) methods: driven only through the closure, compared by evaluations (--budget).
+_add("nelder-mead", "gradviz.optim.direct.NelderMead", "simplex of n+1 points: reflect, expand, contract, shrink",
+     elementwise=False, family="direct", reference="Nelder & Mead 1965; Lagarias et al. 1998")
+_add("pattern-search", "gradviz.optim.direct.PatternSearch", "Hooke-Jeeves: stencil moves, pattern moves, halving",
+     elementwise=False, family="direct", reference="Hooke & Jeeves 1961", window_defaults={"step": 0.1})
+_add("random-search", "gradviz.optim.direct.RandomSearch", "(1+1)-ES: Gaussian step, 1/5 success rule",
+     elementwise=False, family="direct", reference="Rechenberg 1973", window_defaults={"sigma": 0.1})
+_add("pure-random", "gradviz.optim.direct.PureRandomSearch", "uniform samples over the window, best kept",
+     elementwise=False, family="direct", reference="Brooks 1958", window_defaults={"bounds": None})
+_add("cma-es", "gradviz.optim.direct.CMAES", "population from N(m, sigma^2 C), adapted mean, step and covariance",
+     elementwise=False, family="direct", reference="Hansen & Ostermeier 2001; Hansen 2016",
+     window_defaults={"sigma0": 0.25})
+_add("simulated-annealing", "gradviz.optim.direct.SimulatedAnnealing",
+     "Metropolis acceptance, geometric cooling, shrinking proposals", elementwise=False, family="direct",
+     reference="Kirkpatrick, Gelatt & Vecchi 1983", window_defaults={"step": 0.1})
+
+DIRECT_METHODS = tuple(name for name, spec in OPTIMIZERS.items() if spec.family == "direct")
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad")
 

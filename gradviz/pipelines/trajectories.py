@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from gradviz.budget import parse_budget
 from gradviz.functions import FUNCTIONS, TestFunction, domain_around, get_function
 from gradviz.optim import DEFAULT_OPTIMIZERS, OptimizerSpec, get_optimizer, parse_optimizer
 from gradviz.records import Trajectory
@@ -91,8 +92,11 @@ def animate(
     field: str | None = None,
     view: str = "2d",
     spin: float = 0.0,
+    clock: str = "steps",
 ) -> Path:
     """Draw trajectories over their function's contours and write a .gif, .mp4 or .png (the last frame).
+
+    clock: "steps", or "evaluations" to run frames and the loss panel on function evaluations.
 
     function defaults to the one the trajectories were traced on; domain to the function's plot window
     (or, for a function without one, a window around the paths). The GIF loops forever, plays at `fps`
@@ -123,7 +127,7 @@ def animate(
                                        theme=theme, frames=frames, title=title, spin=spin)
         return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
     renderer = TrajectoryRenderer(records, fn.surface(window), size=size, dpi=dpi, theme=theme,
-                                  loss_panel=loss_panel, frames=frames, title=title)
+                                  loss_panel=loss_panel, frames=frames, title=title, clock=clock)
     if field is not None:
         from gradviz.render.field import draw_field
 
@@ -174,14 +178,18 @@ def trajectories(
     field: str | None = None,
     view: str = "2d",
     spin: float = 0.0,
+    budget: tuple[str, int] | str | None = None,
 ) -> Path:
     """Trace each optimizer from the same start on `function` and animate them together.
 
     function: a registry name, an expression in x and y ('x**2 + 10*sin(y)'), a TestFunction or a callable.
-    optimizers: names ('adam'), specs with settings ('adam:lr=0.05,betas=0.9/0.99'), (name, dict) pairs
-    or torch.optim.Optimizer classes. Everything is checked before the first step is traced, and all but
-    hyperparameter names (which need the torch class) before torch is imported.
+    optimizers: names ('adam'), specs with settings ('adam:lr=0.05,betas=0.9/0.99'), dotted paths
+    ('pytorch_optimizer.Lion:lr=1e-3'), (name, dict) pairs or torch.optim.Optimizer classes. Everything is
+    checked before the first step is traced, and all but hyperparameter names (which need the torch class)
+    before torch is imported.
     progress: progress(done, total) while each optimizer is traced and while frames are rendered.
+    budget: ('evaluations', N) (or 'evaluations:N') runs every method until it has spent N evaluations of
+    f and animates on evaluations, so gradient and direct methods compare fairly; ('steps', N) is `steps`.
     """
     from gradviz.output import check_output_path
     from gradviz.render.theme import THEMES
@@ -191,6 +199,7 @@ def trajectories(
 
     fn = fit_window(get_function(function), domain)  # an expression's default start moves into the window
     check_positive("steps", steps, integer=True)
+    kind, amount = parse_budget(budget) if budget is not None else ("steps", steps)
     out = check_output_path(path)
     check_fps(fps, out)
     THEMES.lookup(theme)
@@ -198,7 +207,7 @@ def trajectories(
     if field is not None and field not in ("arrows", "streamlines"):
         raise InvalidArgument(f"unknown field style {field!r} (valid: arrows, streamlines)")
     _check_view(view)
-    check_frames(frames, steps)
+    check_frames(frames, amount)  # with an evaluation budget, a frame per evaluation at most
     optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     for item in optimizers:
         if isinstance(item, str):
@@ -209,6 +218,7 @@ def trajectories(
     records = []
     for spec, hyperparams in choices:
         start_stage(progress, f"tracing {spec.name}")
-        records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress, **hyperparams))
+        records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress,
+                             budget=(kind, amount), **hyperparams))
     return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
-                   frames=frames, domain=domain, progress=progress, field=field, view=view, spin=spin)
+                   frames=frames, domain=domain, progress=progress, field=field, view=view, spin=spin, clock=kind)
