@@ -193,6 +193,7 @@ class _Run:
                 break
             lrs.append(lr)
             going = record(rows)
+        x.grad = None  # after create_graph, a gradient holds its graph (and the parameter): let both go
         return self._records(starts, points, losses, grad_norms, lrs, evaluations, geometry, evaluated)
 
     def _step(self, stepper: Stepper) -> Any:
