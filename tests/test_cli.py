@@ -233,8 +233,8 @@ def test_help_shows_no_shell_pipe(tmp_path):
 def test_list_optimizers_keeps_its_columns(tmp_path):
     from gradviz.optim import OPTIMIZERS
 
-    lines = run(["list", "optimizers"], tmp_path).stdout.splitlines()
-    rows = {line.split()[0]: line for line in lines if line[:1].strip()}
+    table = run(["list", "optimizers"], tmp_path).stdout.partition("\n\n")[0]  # then how to use other classes
+    rows = {line.split()[0]: line for line in table.splitlines() if line[:1].strip()}
     assert list(rows) == list(OPTIMIZERS)
     columns = {rows[name].index(spec.summary) for name, spec in OPTIMIZERS.items()}
     assert len(columns) == 1, columns  # lbfgs's long settings used to push its summary right
