@@ -282,7 +282,8 @@ def cli() -> None:
               help="Where an expression's minimum is, to mark it and plot f - f* [default: unknown, plot f].")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
               help="Optimizer, repeatable, with optional settings: -O adam:lr=0.05 -O momentum:lr=1e-3,momentum=0.9 "
-                   "(tuples with '/': betas=0.9/0.99), and an lr schedule after '@': -O sgd:lr=0.01@cosine:T_max=200, "
+                   "(tuples with '/': betas=0.9/0.99); any optimizer class by dotted path: -O pytorch_optimizer.Lion:lr=1e-3; "
+                   "an lr schedule after '@': -O sgd:lr=0.01@cosine:T_max=200, "
                    "-O adam@warmup:total_iters=20+cosine (see `gradviz list schedulers`). "
                    f"[default: {' '.join('-O ' + n for n in DEFAULT_OPTIMIZERS)}]")
 @click.option("--lr", "lrs", type=ParsedType(parse_lrs, "LIST|LOW:HIGH:COUNT"), default=None,
@@ -302,6 +303,10 @@ def cli() -> None:
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None,
               help="Starting point, e.g. --start=-1.5,2 [default: the function's own]")
 @click.option("--steps", type=_positive(int), default=200, show_default=True, help="Optimizer steps to take.")
+@click.option("--budget", type=str, default=None,
+              help="evaluations:N runs every method until it has spent N function evaluations and animates on "
+                   "evaluations (fair for direct methods: -O nelder-mead -O cma-es -O adam --budget evaluations:400); "
+                   "steps:N is --steps N.")
 @click.option("--frames", type=_positive(int), default=None,
               help="Frames in the animation, at most steps + 1 [default: one per step, at most 300].")
 @click.option("--fps", type=_positive(float), default=20, show_default=True,
@@ -330,7 +335,7 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
 def trajectories(function: str, minimum: tuple[float, float] | None, optimizers: tuple[str, ...],
                  lrs: str | None, noise: float, seeds: int, starts: str | None, tune: bool, objective: str,
-                 tol: float, start: tuple[float, float] | None, steps: int,
+                 tol: float, start: tuple[float, float] | None, steps: int, budget: str | None,
                  frames: int | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
                  domain: Any, loss_panel: bool, field: str | None, view: str, spin: float, seed: int,
                  output: Path, quiet: bool) -> None:
@@ -346,6 +351,13 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
       gradviz trajectories -f "x**2 + 10*sin(y)" --domain=-3:3,-2:2
       gradviz trajectories -f "(x-1)**2 + 5*(y+0.5)**2" --minimum 1,-0.5 --start=-2,2
 
+    Direct (gradient-free) methods draw their geometry too (simplex, stencil, population and its
+    1- and 2-sigma ellipses, proposals); compare them with gradient methods by evaluations:
+
+    \b
+      gradviz trajectories -O nelder-mead -O cma-es -O adam --budget evaluations:400
+      gradviz trajectories -f rastrigin -O cma-es -O adam -O momentum --budget evaluations:600
+
     \b
     Compare them the way the lecture does:
       gradviz trajectories -O sgd --lr 1e-4:1e-2:5          one optimizer at five rates
@@ -354,8 +366,11 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
       gradviz trajectories -f himmelblau -O sgd -O adam --starts grid:10x10
       gradviz trajectories -O sgd -O momentum -O adam --tune --objective auc
     """
+    from gradviz.budget import parse_budget
     from gradviz.pipelines.trajectories import trajectories as run_trajectories
 
+    if budget is not None:
+        parse_budget(budget)  # a bad budget fails before torch is imported
     if not (math.isfinite(noise) and noise >= 0):
         raise InvalidArgument(f"invalid noise: {noise} (must be a finite number >= 0)")
     if seeds < 1:
@@ -369,7 +384,7 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
     try:
         path = run_trajectories(_function(function, domain, minimum), optimizers or DEFAULT_OPTIMIZERS, output,
                                 start=start,
-                                steps=steps, seed=seed, fps=fps, size=size, dpi=dpi, theme=theme,
+                                steps=steps, seed=seed, budget=budget, fps=fps, size=size, dpi=dpi, theme=theme,
                                 loss_panel=loss_panel, frames=frames, domain=domain, progress=progress,
                                 field=field, view=view, spin=spin, lrs=lrs, noise=noise, seeds=seeds,
                                 starts=starts, tune=tune, objective=objective, tol=tol,
@@ -424,7 +439,8 @@ def _nets_registry(name: str) -> Registry:
 @click.option("--dropout", type=NumberListType(float, "0,0.5"), default="0", show_default=True,
               help="Dropout after each hidden layer; several values for side-by-side panels.")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
-              help="Optimizer, repeatable for side-by-side panels: -O sgd -O momentum -O adam:lr=0.01. "
+              help="Optimizer, repeatable for side-by-side panels: -O sgd -O momentum -O adam:lr=0.01 "
+                   "-O pytorch_optimizer.Lion:lr=1e-3. "
                    "[default: -O adam]")
 @click.option("--steps", type=_positive(int), default=300, show_default=True, help="Training steps.")
 @click.option("--lr", type=ParsedType(parse_lrs, "LR|LIST|LOW:HIGH:COUNT"), default=None,
@@ -801,6 +817,12 @@ def list_(what: str) -> None:
             click.echo(f"{name:<{width}}  {cells[0]:<{column}}  {spec.summary} ({spec.reference})")
             for cell in cells[1:]:
                 click.echo(f"{'':<{width}}  {cell}")
+        direct = ", ".join(name for name, spec in OPTIMIZERS.items() if spec.family == "direct")
+        click.echo(f"\nDirect (gradient-free) methods: {direct}. They never take a gradient and draw their\n"
+                   "geometry; compare them with gradient methods by evaluations: --budget evaluations:400.")
+        click.echo("\nAny other torch.optim.Optimizer class works by its dotted path, with settings as above:\n"
+                   "  -O pytorch_optimizer.Lion:lr=1e-3   -O torch.optim.Rprop   -O torch_optimizer.Yogi:lr=0.01\n"
+                   "It is traced as your own loop would drive it (closure, second-order backward, a (2,) point).")
     elif what == "figures":
         width = max(map(len, FIGURES))
         for name, spec in FIGURES.items():

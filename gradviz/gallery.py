@@ -25,7 +25,7 @@ from gradviz.figures import FIGURES
 from gradviz.functions import FUNCTIONS
 
 __all__ = ["build_gallery", "SEMINAR", "build_seminar", "build_figures", "build_landscapes", "GALLERY_SIZE",
-           "write_versions", "build_comparisons"]
+           "write_versions", "build_comparisons", "DIRECT", "build_direct"]
 
 # the distributions whose versions change the gallery's bytes
 DRAWN_BY = ("torch", "numpy", "matplotlib", "contourpy", "pillow", "imageio", "kiwisolver", "fonttools")
@@ -136,6 +136,25 @@ def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
                        lrs="1e-5:1:11", steps=200, frames=50, fps=12, **small)
 
 
+# Direct (gradient-free) methods beside gradient ones, compared by function evaluations.
+DIRECT: list[tuple[str, str, dict[str, Any]]] = [
+    ("direct-rosenbrock", "Nelder-Mead's simplex and CMA-ES's population against Adam, 400 evaluations each",
+     dict(function="rosenbrock", optimizers=["nelder-mead", "cma-es", "adam"], budget=("evaluations", 400))),
+    ("direct-rastrigin", "CMA-ES escapes the local minima that gradient methods fall into",
+     dict(function="rastrigin", optimizers=["cma-es:popsize=30", "nelder-mead", "sgd", "adam"],
+          budget=("evaluations", 1200))),
+]
+
+
+def build_direct(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
+    """Write the direct-methods GIFs into `folder`, yielding each path as it is written."""
+    from gradviz.pipelines.trajectories import trajectories
+
+    for stem, _, arguments in DIRECT:
+        yield trajectories(path=Path(folder) / f"{stem}.gif", size=GALLERY_SIZE, dpi=67, frames=100, fps=12,
+                           seed=seed, **arguments)
+
+
 def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[Path]:
     """Write gallery files into `folder`, yielding each path as it is written, then VERSIONS.txt."""
     folder = Path(folder)
@@ -153,6 +172,7 @@ def _build_gallery(folder: Path, *, seed: int) -> Iterator[Path]:
             yield trajectories(name, path=folder / f"trajectories-{name}.gif", size=GALLERY_SIZE, dpi=67,
                                steps=200, frames=100, fps=15, seed=seed)
     yield trajectories("rosenbrock", path=folder / "trajectories-rosenbrock.png", seed=seed)
+    yield from build_direct(folder, seed=seed)
     yield boundary("moons", folder / "boundary-moons.gif", size=GALLERY_SIZE, dpi=67, frames=40, fps=10, seed=seed)
     yield boundary("spirals", folder / "boundary-optimizers.gif", optimizers=["sgd", "momentum", "adam"],
                    hidden=(32, 32), steps=500, size=GALLERY_SIZE, dpi=67, frames=30, fps=8, seed=seed)

@@ -50,8 +50,18 @@ class Trajectory:
 
     points: (n, 2) positions, points[0] is the start and points[k] the position after k steps.
     losses: (n,) f at each point. grad_norms: (n,) |grad f| at each point (NaN where not evaluated).
-    lrs: (n - 1,) learning rate used by step k + 1. diverged_at: the first step whose loss or point was
-    not finite (the record keeps only the finite prefix, so n - 1 == diverged_at - 1 steps), else None.
+    lrs: (n - 1,) learning rate used by step k + 1 (NaN for a class that chooses its own, lr=None).
+    diverged_at: the first step whose loss or point was not finite (the record keeps only the finite
+    prefix, so n - 1 == diverged_at - 1 steps), else None.
+    evaluations: (n,) cumulative evaluations of f spent when points[k] and its loss were known: one
+    evaluation of f (with its gradient, if taken) counts one, a closure call that computes counts one
+    (LBFGS's line search included), so plain gradient descent has evaluations[k] == k + 1 (default).
+    evaluations_requested: the evaluation budget the run had, if it had one.
+    Direct (gradient-free) methods also keep every point they evaluated, in order: evaluated (E, 2),
+    evaluated_losses (E,), evaluated_at (E,) (the index k of the point whose step evaluated it, 0 for the
+    start), and their per-point geometry: arrays whose first axis has length n, row k the state after step
+    k (simplex (n, 3, 2); stencil (n, 4, 2) and step (n,); population (n, lambda, 2), mean (n, 2),
+    covariance (n, 2, 2) of sigma^2 C; proposal (n, 2), temperature (n,), sigma (n,)).
     schedule: the lr scheduler that set lrs ('cosine:T_max=200'), if any.
     """
 
@@ -65,6 +75,12 @@ class Trajectory:
     diverged_at: int | None = None
     steps_requested: int | None = None
     schedule: str | None = None
+    evaluations: np.ndarray | None = None
+    evaluations_requested: int | None = None
+    evaluated: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    evaluated_losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    evaluated_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    geometry: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         points = _frozen(self.points)
@@ -77,6 +93,28 @@ class Trajectory:
                 raise ValueError(f"{name} must have shape ({length},), got {array.shape}")
             object.__setattr__(self, name, array)
         object.__setattr__(self, "hyperparams", dict(self.hyperparams))
+        counts = np.arange(1, len(points) + 1) if self.evaluations is None else self.evaluations
+        counts = _frozen(counts, dtype=np.int64)
+        if counts.shape != (len(points),) or (np.diff(counts) < 0).any():
+            raise ValueError(f"evaluations must be ({len(points)},) and never decrease, got {counts}")
+        object.__setattr__(self, "evaluations", counts)
+        evaluated = _frozen(self.evaluated).reshape(-1, 2)
+        evaluated_losses, evaluated_at = _frozen(self.evaluated_losses), _frozen(self.evaluated_at, dtype=np.int64)
+        if evaluated_losses.shape != (len(evaluated),) or evaluated_at.shape != (len(evaluated),):
+            raise ValueError("evaluated, evaluated_losses and evaluated_at need one entry per evaluation")
+        for name, value in (("evaluated", evaluated), ("evaluated_losses", evaluated_losses),
+                            ("evaluated_at", evaluated_at)):
+            object.__setattr__(self, name, value)
+        geometry = {key: _frozen(value) for key, value in self.geometry.items()}
+        for key, value in geometry.items():
+            if value.ndim < 1 or len(value) != len(points):
+                raise ValueError(f"geometry[{key!r}] needs one row per point ({len(points)}), got {value.shape}")
+        object.__setattr__(self, "geometry", geometry)
+
+    @property
+    def evaluations_spent(self) -> int:
+        """Evaluations of f the recorded path cost (evaluations[-1])."""
+        return int(self.evaluations[-1])
 
     @property
     def steps(self) -> int:

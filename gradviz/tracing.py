@@ -1,21 +1,28 @@
 """Tracing: run an optimizer over a 2-D function and record its path as a `Trajectory`.
 
-This is where tensors live. `trace` drives a real torch.optim optimizer exactly as a plain training loop
-does (zero_grad, loss, backward, step; LBFGS through a closure), so what is drawn is what torch computes.
-Several starts of an elementwise optimizer are traced together as one (N, 2) parameter: the loss is the
-sum of the per-row losses, so each row gets exactly its own gradient and its own optimizer state.
-Tensors become numpy once, at the end, when the records are built.
+This is where tensors live. `trace` drives a real torch.optim optimizer exactly as a user's own loop
+would: the parameter is the point (x, y), a (2,) tensor, and every step follows one rule
+(gradviz.optim.stepping.Stepper): evaluate as a plain loop does (zero_grad, loss, backward, with
+create_graph for optimizers that differentiate their gradients), then `step(closure)`, so first-order,
+closure (LBFGS, SAM) and second-order (AdaHessian, Sophia) optimizers all take their own path. Direct
+(gradient-free) methods get the same closure and no backward pass. Several starts of a registry optimizer
+known to act elementwise are traced together as one (N, 2) parameter: the loss is the sum of the per-row
+losses, so each row gets exactly its own gradient and its own optimizer state. Tensors become numpy once,
+at the end, when the records are built.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
+from gradviz.budget import parse_budget
 from gradviz.functions import TestFunction, get_function
 from gradviz.optim import OptimizerSpec, get_optimizer
+from gradviz.optim.stepping import SECOND_ORDER_HINTS, BudgetSpent, Stepper, needs_create_graph
 from gradviz.records import Trajectory
 from gradviz.registry import InvalidArgument, check_positive
 
@@ -62,17 +69,25 @@ def trace(
     noise: float = 0.0,
     noise_seed: int | None = None,
     schedule: Any = None,
+    budget: tuple[str, int] | str | None = None,
+    create_graph: bool | None = None,
     **hyperparams: Any,
 ) -> Trajectory | list[Trajectory]:
     """Run `optimizer` on `function` for `steps` steps and return the path it took.
 
     function: a name from FUNCTIONS, a TestFunction, or any callable mapping a (..., 2) tensor to (...).
-    optimizer: a name from OPTIMIZERS or a torch.optim.Optimizer class; hyperparams go to it (the
-        registry's defaults fill the rest; without an lr, the default is scaled by the function's
-        lr_scale for the optimizer's family, so each function animates well out of the box).
+    optimizer: a name from OPTIMIZERS, a dotted path to a class ('pytorch_optimizer.Lion') or any
+        torch.optim.Optimizer class; hyperparams go to it (the registry's defaults fill the rest; without an
+        lr, the default is scaled by the function's lr_scale for the optimizer's family, so each function
+        animates well out of the box).
     start: (x, y), or an (N, 2) array for N paths (then a list of N Trajectories is returned, traced as
         one batch where the optimizer acts elementwise, and equal to tracing each start alone).
-    seed: seeds torch's generator for the run (for stochastic user functions), restored afterwards.
+    budget: ('steps', N) or ('evaluations', N) (or 'evaluations:N'); replaces `steps`. With evaluations,
+        the method runs until it has spent N evaluations of f and never more (a step that would spend the
+        N+1st is left out). Every record counts its evaluations (Trajectory.evaluations).
+    create_graph: backward with create_graph=True, as second-order optimizers (AdaHessian, Sophia) need;
+        None finds out: the registry says, and a class from elsewhere is probed with one throwaway step.
+    seed: seeds torch's generator for the run (for stochastic user functions and methods), restored afterwards.
     A path whose loss or position stops being finite ends there; its record says where (diverged_at).
     progress: called as progress(step, steps) about a hundred times per path, for a sign of life.
     noise: the standard deviation of Gaussian noise added to every gradient coordinate the optimizer
@@ -84,26 +99,47 @@ def trace(
     fn = get_function(function)
     spec = get_optimizer(optimizer)
     steps = check_positive("steps", steps, integer=True)
+    kind, amount = parse_budget(budget) if budget is not None else ("steps", steps)
+    max_steps, max_evaluations = (amount, None) if kind == "steps" else (amount, amount)
     scale = fn.lr_scale.get(spec.family)
     if scale is not None and "lr" not in hyperparams and "lr" in spec.defaults:
         # two significant digits: legends read lr=0.0022, not lr=0.00215443
         hyperparams = {**hyperparams, "lr": float(f"{spec.defaults['lr'] * scale:.2g}")}
+    if fn.domain is not None:
+        (x0, x1), (y0, y1) = fn.domain
+        for key, fraction in spec.window_defaults.items():
+            if key not in hyperparams:
+                size = min(x1 - x0, y1 - y0) * fraction if fraction is not None else None
+                hyperparams = {**hyperparams, key: float(f"{size:.2g}") if size is not None else fn.domain}
     resolved = spec.resolve(hyperparams)
     starts, batched = _parse_start(start, fn)
     torch_dtype = _parse_dtype(dtype)
-    extras = _extras(noise=noise, noise_seed=noise_seed, seed=seed, schedule=schedule)
+    if create_graph is None:
+        create_graph = spec.second_order
+        if create_graph is None:
+            create_graph = needs_create_graph(lambda params: spec.build(params, **resolved), [(2,)], torch_dtype)
+    run = _Run(fn, spec, resolved, torch_dtype, max_steps=max_steps, max_evaluations=max_evaluations,
+               create_graph=bool(create_graph), progress=progress,
+               **_extras(noise=noise, noise_seed=noise_seed, seed=seed, schedule=schedule))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        if spec.elementwise and not spec.needs_closure:
-            results = _run(fn, spec, starts, steps, resolved, torch_dtype, progress, **extras)
+        if len(starts) > 1 and spec.elementwise and spec.uses_gradient and not create_graph:
+            results = run(starts)
         else:
-            results = [r for row in starts
-                       for r in _run(fn, spec, row[None], steps, resolved, torch_dtype, progress, **extras)]
+            results = [r for row in starts for r in run(row)]
     return results if batched else results[0]
 
 
+def _learning_rate(optimizer: Any) -> float:
+    """The lr of the first param group as a float; NaN where the class has none (lr=None: it chooses)."""
+    lr = optimizer.param_groups[0].get("lr")
+    if isinstance(lr, torch.Tensor) and lr.numel() == 1:
+        return float(lr)
+    return float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) else math.nan
+
+
 def _extras(*, noise: float, noise_seed: int | None, seed: int, schedule: Any) -> dict[str, Any]:
-    """Check the noise and schedule options of trace -> keyword arguments of _run."""
+    """Check the noise and schedule options of trace -> keyword arguments of _Run."""
     from gradviz.schedules import parse_schedule
 
     noise = check_positive("noise", noise, allow_zero=True)
@@ -113,71 +149,136 @@ def _extras(*, noise: float, noise_seed: int | None, seed: int, schedule: Any) -
             "schedule": None if schedule is None else parse_schedule(schedule)}
 
 
-def _run(fn: TestFunction, spec: OptimizerSpec, starts: np.ndarray, steps: int,
-         hyperparams: dict[str, Any], dtype: torch.dtype,
-         progress: Callable[[int, int], None] | None = None, *, noise: float = 0.0, noise_seed: int = 0,
-         schedule: Any = None) -> list[Trajectory]:
-    x = torch.tensor(starts, dtype=dtype, requires_grad=True)
-    optimizer = spec.build([x], **hyperparams)
-    scheduler = None
-    if schedule is not None:
-        from gradviz.schedules import build_scheduler
+class _Run:
+    """One traced run: starts of shape (2,) (one path) or (N, 2) (a batch) -> list of Trajectories."""
 
-        scheduler = build_scheduler(optimizer, schedule, steps=steps)
-    generator = torch.Generator().manual_seed(noise_seed) if noise else None
+    def __init__(self, fn: TestFunction, spec: OptimizerSpec, hyperparams: dict[str, Any], dtype: torch.dtype, *,
+                 max_steps: int, max_evaluations: int | None, create_graph: bool,
+                 progress: Callable[[int, int], None] | None = None, noise: float = 0.0, noise_seed: int = 0,
+                 schedule: Any = None) -> None:
+        self.fn, self.spec, self.hyperparams, self.dtype = fn, spec, hyperparams, dtype
+        self.progress = progress
+        self.noise, self.noise_seed, self.schedule = noise, noise_seed, schedule
+        self.max_steps, self.max_evaluations, self.create_graph = max_steps, max_evaluations, create_graph
 
-    def evaluate() -> torch.Tensor:
-        optimizer.zero_grad()
-        loss = fn(x)
-        if not isinstance(loss, torch.Tensor) or tuple(loss.shape) != (len(starts),):
-            shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
-            raise InvalidArgument(f"function {fn.name!r} must map shape (N, 2) to (N,), got {shape}")
-        loss.sum().backward()
-        if generator is not None:
-            x.grad.add_(torch.randn(x.shape, generator=generator, dtype=x.dtype), alpha=noise)
-        return loss
+    def __call__(self, starts: np.ndarray) -> list[Trajectory]:
+        fn, spec = self.fn, self.spec
+        x = torch.tensor(starts, dtype=self.dtype, requires_grad=True)
+        optimizer = spec.build([x], **self.hyperparams)
+        expected = tuple(x.shape[:-1])
+        direct = not spec.uses_gradient
+        current: dict[str, torch.Tensor] = {}
+        evaluated: list[tuple[torch.Tensor, torch.Tensor, int]] = []  # direct methods: (point, loss, step)
 
-    def closure() -> torch.Tensor:
-        return evaluate().sum()
+        def objective() -> torch.Tensor:
+            loss = fn(x)
+            if not isinstance(loss, torch.Tensor) or tuple(loss.shape) != expected:
+                shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+                raise InvalidArgument(f"function {fn.name!r} must map shape (..., 2) to (...), got {shape} "
+                                      f"for input {tuple(x.shape)}")
+            current["rows"] = loss.detach().reshape(-1)
+            if direct:
+                evaluated.append((x.detach().clone(), loss.detach().clone(), len(points)))
+            return loss.sum()
 
-    points, losses, grad_norms, lrs = [], [], [], []
-    every = max(1, steps // 100)
-    for k in range(steps + 1):
-        if progress is not None and (k % every == 0 or k == steps):
-            progress(k, steps)
-        loss = evaluate()
-        points.append(x.detach().clone())
-        losses.append(loss.detach())
-        grad_norms.append(torch.linalg.vector_norm(x.grad, dim=-1))
-        finite = torch.isfinite(loss) & torch.isfinite(x.detach()).all(dim=-1)
-        if k == steps or not bool(finite.any()):
-            break
-        lrs.append(float(optimizer.param_groups[0]["lr"]))
-        if spec.needs_closure:
-            optimizer.step(closure)
-        else:
-            optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
+        scheduler = None
+        if self.schedule is not None:
+            from gradviz.schedules import build_scheduler
 
-    all_points = torch.stack(points).cpu().numpy()  # (n, N, 2)
-    all_losses = torch.stack(losses).cpu().numpy()  # (n, N)
-    all_norms = torch.stack(grad_norms).cpu().numpy()
-    lr_array = np.array(lrs, dtype=float)
-    finite = np.isfinite(all_losses) & np.isfinite(all_points).all(axis=-1)
-    records = []
-    for i in range(len(starts)):
-        bad = np.flatnonzero(~finite[:, i])
-        end = int(bad[0]) if bad.size else len(finite)
-        if end == 0:  # the start itself is not finite for f
-            raise InvalidArgument(f"{fn.name} is not finite at start {tuple(starts[i])}")
-        diverged = end if bad.size else None
-        records.append(Trajectory(
-            points=all_points[:end, i], losses=all_losses[:end, i], grad_norms=all_norms[:end, i],
-            lrs=lr_array[: end - 1], optimizer=spec.name, hyperparams=hyperparams, function=fn.name,
-            diverged_at=diverged, steps_requested=steps,
-            schedule=None if schedule is None else schedule.describe(),
-        ))
-    return records
+            scheduler = build_scheduler(optimizer, self.schedule, steps=self.max_steps)
+        add_noise = None
+        if self.noise and not direct:  # seeded Gaussian noise on every gradient: a stand-in for mini-batches
+            generator = torch.Generator().manual_seed(self.noise_seed)
 
+            def add_noise() -> None:
+                x.grad.add_(torch.randn(x.shape, generator=generator, dtype=x.dtype), alpha=self.noise)
 
+        stepper = Stepper(optimizer, [x], objective, backward=not direct, create_graph=self.create_graph,
+                          after_backward=add_noise, max_evaluations=self.max_evaluations)
+        points, losses, grad_norms, lrs, evaluations, geometry = [], [], [], [], [], []
+
+        def record(rows: torch.Tensor) -> bool:
+            """Keep the current point; -> whether any row is still finite."""
+            point = x.detach().clone().reshape(-1, 2)
+            points.append(point)
+            losses.append(rows)
+            grad_norms.append(torch.full((len(point),), math.nan, dtype=self.dtype) if x.grad is None or direct
+                              else torch.linalg.vector_norm(x.grad.detach().reshape(-1, 2), dim=-1))
+            evaluations.append(stepper.evaluations)
+            k = len(points) - 1
+            if self.progress is not None and (k % max(1, self.max_steps // 100) == 0 or k == self.max_steps):
+                self.progress(k, self.max_steps)
+            if hasattr(optimizer, "geometry"):
+                geometry.append(optimizer.geometry())
+            return bool((torch.isfinite(rows) & torch.isfinite(point).all(dim=-1)).any())
+
+        stepper.evaluate()
+        going = record(current["rows"])
+        while going and len(points) <= self.max_steps:
+            try:
+                lr = _learning_rate(optimizer)
+                returned = self._step(stepper)
+                if scheduler is not None:
+                    scheduler.step()
+                if direct:  # a direct method's step returns f at the point it leaves: no new evaluation
+                    rows = returned.detach().reshape(-1).clone()
+                else:
+                    stepper.evaluate()
+                    rows = current["rows"]
+            except BudgetSpent:
+                break
+            lrs.append(lr)
+            going = record(rows)
+        x.grad = None  # after create_graph, a gradient holds its graph (and the parameter): let both go
+        return self._records(starts, points, losses, grad_norms, lrs, evaluations, geometry, evaluated)
+
+    def _step(self, stepper: Stepper) -> Any:
+        try:
+            return stepper.step()
+        except RuntimeError as error:
+            if not self.create_graph and any(hint in str(error) for hint in SECOND_ORDER_HINTS):
+                raise InvalidArgument(f"{self.spec.name} differentiates its gradients (it needs "
+                                      "backward(create_graph=True)): pass create_graph=True") from None
+            raise
+
+    def _records(self, starts: np.ndarray, points: list, losses: list, grad_norms: list, lrs: list,
+                 evaluations: list, geometry: list, evaluated: list) -> list[Trajectory]:
+        fn, spec = self.fn, self.spec
+        starts = starts.reshape(-1, 2)
+        all_points = torch.stack(points).cpu().numpy()  # (n, N, 2)
+        all_losses = torch.stack(losses).cpu().numpy()  # (n, N)
+        all_norms = torch.stack(grad_norms).cpu().numpy()
+        lr_array = np.array(lrs, dtype=float)
+        counts = np.array(evaluations, dtype=np.int64)
+        if len(starts) > 1:  # a batch: each row spent one evaluation of its own per evaluation of the sum
+            counts = np.arange(1, len(points) + 1, dtype=np.int64)
+        extra: dict[str, Any] = {}
+        if geometry:
+            extra["geometry"] = {key: np.stack([np.asarray(g[key], dtype=float) for g in geometry])
+                                 for key in geometry[0]}
+        if evaluated:
+            extra["evaluated"] = torch.stack([p.reshape(2) for p, _, _ in evaluated]).cpu().numpy()
+            extra["evaluated_losses"] = torch.stack([v.reshape(()) for _, v, _ in evaluated]).cpu().numpy()
+            extra["evaluated_at"] = np.array([k for _, _, k in evaluated], dtype=np.int64)
+        finite = np.isfinite(all_losses) & np.isfinite(all_points).all(axis=-1)
+        records = []
+        for i in range(len(starts)):
+            bad = np.flatnonzero(~finite[:, i])
+            end = int(bad[0]) if bad.size else len(finite)
+            if end == 0:  # the start itself is not finite for f
+                raise InvalidArgument(f"{fn.name} is not finite at start {tuple(starts[i])}")
+            diverged = end if bad.size else None
+            kept = dict(extra)
+            if "geometry" in kept:
+                kept["geometry"] = {key: value[:end] for key, value in kept["geometry"].items()}
+            if "evaluated" in kept:
+                mask = kept["evaluated_at"] < end
+                kept.update({key: kept[key][mask] for key in ("evaluated", "evaluated_losses", "evaluated_at")})
+            records.append(Trajectory(
+                points=all_points[:end, i], losses=all_losses[:end, i], grad_norms=all_norms[:end, i],
+                lrs=lr_array[: end - 1], optimizer=spec.name, hyperparams=self.hyperparams, function=fn.name,
+                diverged_at=diverged, steps_requested=None if self.max_evaluations else self.max_steps,
+                evaluations=counts[:end], evaluations_requested=self.max_evaluations, **kept,
+                schedule=None if self.schedule is None else self.schedule.describe(),
+            ))
+        return records

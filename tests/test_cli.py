@@ -49,6 +49,15 @@ def test_options_reach_the_library(tmp_path, read_gif):
     (["--fps", "0.001"], "655.35 s"),
     (["--frames", "500"], "at most 6 frames"),
     (["-O", "adam:betas=0.9,0.99"], "tuples are written with '/': betas=0.9/0.99"),
+    (["-O", "torch_optimizer.Yogi"], "module 'torch_optimizer' is not installed (pip install torch-optimizer)"),
+    (["-O", "torch.optim.SDG"], "did you mean 'SGD'"),
+    (["-O", "torch.optim.SGD:lr=1,mom=0.9"], "'mom' for sgd"),
+    (["--budget", "evaluations:0"], "'evaluations:0'"),
+    (["--budget", "calls:10"], "'calls:10'"),
+    (["-O", "cma-es:sigma0=0"], "sigma0: 0"),
+    (["-O", "cma-es:popsize=1"], "popsize: 1"),
+    (["-O", "simulated-annealing:cooling=1.5"], "cooling rate: 1.5"),
+    (["-O", "nelder-mead:initial_simplex=0/0"], "initial_simplex of shape"),
 ])
 def test_bad_input_is_one_line_exit_2_no_file(tmp_path, args, shown):
     result = run(["trajectories", "--steps", "5", *args], tmp_path)
@@ -57,6 +66,22 @@ def test_bad_input_is_one_line_exit_2_no_file(tmp_path, args, shown):
     assert len(lines) == 1 and "error" in lines[0] and shown in lines[0], result.stderr
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_direct_methods_by_evaluations(tmp_path, read_gif):
+    result = run(["trajectories", "-O", "nelder-mead", "-O", "cma-es", "-O", "adam", "--budget", "evaluations:60",
+                  "--frames", "10", "--size", "320x180", "-o", "d.gif", "-q"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    frames, _, _, size = read_gif(tmp_path / "d.gif")
+    assert size == (320, 180) and len(frames) == 10
+
+
+def test_an_optimizer_class_by_dotted_path(tmp_path):
+    pytest.importorskip("pytorch_optimizer")
+    result = run(["trajectories", "-O", "adam", "-O", "pytorch_optimizer.Lion:lr=1e-3", "--steps", "5",
+                  "--size", "320x180", "-o", "lion.png", "-q"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "lion.png").stat().st_size > 0
 
 
 def test_help_and_list_do_not_import_torch(tmp_path):
@@ -74,10 +99,14 @@ def test_list_prints_one_line_per_registry_entry(tmp_path):
     from gradviz.optim import OPTIMIZERS
 
     functions = run(["list", "functions"], tmp_path).stdout.strip().splitlines()
-    # one row per entry; long settings (lbfgs) continue on indented lines
-    optimizers = [line for line in run(["list", "optimizers"], tmp_path).stdout.splitlines() if line[:1].strip()]
+    # one row per entry; long settings (lbfgs) continue on indented lines; then how to use classes from elsewhere
+    text = run(["list", "optimizers"], tmp_path).stdout
+    optimizers, _, elsewhere = text.strip().partition("\n\n")
+    optimizers = [line for line in optimizers.splitlines() if line[:1].strip()]
     assert [line.split()[0] for line in functions] == list(FUNCTIONS)
     assert [line.split()[0] for line in optimizers] == list(OPTIMIZERS)
+    assert "-O pytorch_optimizer.Lion:lr=1e-3" in elsewhere  # how to use classes from elsewhere
+    assert "nelder-mead, pattern-search" in elsewhere and "--budget evaluations" in elsewhere
     assert "lr=0.1" in optimizers[list(OPTIMIZERS).index("adam")]
 
 
@@ -101,6 +130,7 @@ def test_boundary_command_writes_side_by_side_gif(tmp_path, read_gif):
     (["--init", "kaiming"], "'kaiming'"), (["--n", "1"], "n: 1"), (["--noise", "-1"], "noise: -1"),
     (["--hidden", "8,0"], "size: 0"), (["--dropout", "1"], "dropout: 1.0"), (["--freeze", "fc7"], "'fc7'"),
     (["-O", "adamm"], "'adamm'"), (["--lr", "-0.1"], "-0.1"), (["--batch-size", "0"], "batch_size: 0"),
+    (["-O", "torch_optimizer.Yogi"], "pip install torch-optimizer"),
 ])
 def test_boundary_bad_input(tmp_path, args, shown):
     result = run(["boundary", "--steps", "3", *args], tmp_path)
@@ -203,8 +233,8 @@ def test_help_shows_no_shell_pipe(tmp_path):
 def test_list_optimizers_keeps_its_columns(tmp_path):
     from gradviz.optim import OPTIMIZERS
 
-    lines = run(["list", "optimizers"], tmp_path).stdout.splitlines()
-    rows = {line.split()[0]: line for line in lines if line[:1].strip()}
+    table = run(["list", "optimizers"], tmp_path).stdout.partition("\n\n")[0]  # then how to use other classes
+    rows = {line.split()[0]: line for line in table.splitlines() if line[:1].strip()}
     assert list(rows) == list(OPTIMIZERS)
     columns = {rows[name].index(spec.summary) for name, spec in OPTIMIZERS.items()}
     assert len(columns) == 1, columns  # lbfgs's long settings used to push its summary right

@@ -191,7 +191,11 @@ def test_bad_training_arguments(kwargs, message):
 
 def test_every_optimizer_trains(tmp_path):
     X, y = make_dataset("moons", n=60)
-    for name in OPTIMIZERS:
+    for name, spec in OPTIMIZERS.items():
+        if not spec.uses_gradient:  # direct methods are for 2-D functions: refused with a message
+            with pytest.raises(InvalidArgument, match="gradient-free"):
+                train(mlp(2, [8], 1, seed=0), (X, y), name, steps=3)
+            continue
         run = train(mlp(2, [8], 1, seed=0), (X, y), name, steps=30, record_every=30, grid=8)
         assert run.loss[-1] < run.loss[0], name
 

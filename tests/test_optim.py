@@ -85,9 +85,13 @@ def test_required_optimizers_are_registered():
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_every_entry_builds_a_torch_optimizer_with_its_default_lr(name):
     p = torch.zeros(2, requires_grad=True)
-    optimizer = OPTIMIZERS[name].build([p])
+    spec = OPTIMIZERS[name]
+    optimizer = spec.build([p], **({"bounds": ((-1, 1), (-1, 1))} if name == "pure-random" else {}))
     assert isinstance(optimizer, torch.optim.Optimizer)
-    assert optimizer.param_groups[0]["lr"] == OPTIMIZERS[name].defaults["lr"] > 0
+    if spec.uses_gradient:
+        assert optimizer.param_groups[0]["lr"] == spec.defaults["lr"] > 0
+    else:  # direct methods have no learning rate
+        assert "lr" not in optimizer.param_groups[0] and spec.family == "direct"
 
 
 def test_variants_fix_their_settings():

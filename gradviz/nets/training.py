@@ -1,6 +1,8 @@
 """Training small nets on 2-D points and recording what an animation or a landscape needs.
 
-`train` is an ordinary torch training loop (zero_grad, forward, loss, backward, [clip], step) that also
+`train` is an ordinary torch training loop (zero_grad, forward, loss, backward, [clip], step; stepped
+through a closure by the one rule of gradviz.optim.stepping, so closure optimizers such as SAM and
+second-order ones such as AdaHessian train as in their own loops) that also
 keeps, cheaply: the loss and accuracy of every step (from the logits the step computed anyway, kept on the
 device and moved to the host once at the end), and at every `record_every` steps a parameter snapshot, the
 validation loss and accuracy, and the class probabilities on a grid (those three in eval mode under
@@ -19,6 +21,7 @@ from torch import nn
 
 from gradviz.functions import domain_around
 from gradviz.optim import OptimizerSpec, get_optimizer
+from gradviz.optim.stepping import Stepper, needs_create_graph
 from gradviz.records import TrainingRun, format_hyperparams
 from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
 
@@ -104,6 +107,7 @@ def train(
     record_gradients: bool = False,
     label: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    create_graph: bool | None = None,
     **hyperparams: Any,
 ) -> TrainingRun:
     """Train `model` in place on `data` and return the TrainingRun.
@@ -113,6 +117,8 @@ def train(
     layers (from model.named_modules()) whose parameters get requires_grad=False. clip: max total gradient
     norm. The model's output size picks the loss: 1 -> BCE-with-logits, k -> cross-entropy.
     progress: called as progress(step, steps) about a hundred times, for a sign of life.
+    create_graph: backward with create_graph=True (AdaHessian, Sophia); None finds out (see gradviz.trace).
+    A class from elsewhere whose own lr default is None (Adafactor) keeps it unless lr is given.
     """
     X, y = _as_data(data)
     spec = get_optimizer(optimizer)
@@ -125,7 +131,13 @@ def train(
         batch_size = check_positive("batch_size", batch_size, integer=True)
     grid = check_positive("grid", grid, integer=True)
     settings = dict(hyperparams)
-    settings["lr"] = lr if lr is not None else spec.net_lr
+    if lr is None and spec.family == "custom" and spec.default_of("lr") is None:
+        settings["lr"] = None  # the class chooses its own step size
+    else:
+        settings["lr"] = lr if lr is not None else spec.net_lr
+    if not spec.uses_gradient:
+        raise InvalidArgument(f"{spec.name} is a direct (gradient-free) method for 2-D functions; "
+                              "train nets with a gradient optimizer")
     if weight_decay:
         settings["weight_decay"] = weight_decay
     freeze_layers(model, freeze)
@@ -133,6 +145,11 @@ def train(
     if not params:
         raise InvalidArgument("every layer is frozen: nothing to train")
     opt = spec.build(params, **settings)
+    if create_graph is None:
+        create_graph = spec.second_order
+        if create_graph is None:
+            create_graph = needs_create_graph(lambda probe: spec.build(probe, **settings),
+                                              [tuple(p.shape) for p in params], params[0].dtype)
     names = tuple(name for name, _ in model.named_parameters())
     shapes = tuple(tuple(p.shape) for p in model.parameters())
     Xv, yv = _as_data(validation) if validation is not None else (None, None)
@@ -167,6 +184,14 @@ def train(
 
         return recorder(model, opt)
 
+    batch: dict[str, torch.Tensor] = {}
+
+    def objective() -> torch.Tensor:
+        batch["logits"] = model(batch["x"])
+        return loss_function(batch["logits"], batch["y"])
+
+    stepper = Stepper(opt, params, objective, create_graph=bool(create_graph),
+                      after_backward=None if clip is None else lambda: nn.utils.clip_grad_norm_(params, clip))
     model.train()
     # dropout draws from torch's global generator: seed it for this run, and restore it afterwards
     with torch.random.fork_rng(devices=[]), recorder_context() as gradient_log:
@@ -187,24 +212,11 @@ def train(
                 accuracies.append(_correct(logits, yb))
                 break
 
-            def closure() -> torch.Tensor:
-                opt.zero_grad()
-                out = loss_function(model(xb), yb)
-                out.backward()
-                return out
-
-            opt.zero_grad()
-            logits = model(xb)
-            loss = loss_function(logits, yb)
-            loss.backward()
-            if clip is not None:
-                nn.utils.clip_grad_norm_(params, clip)
+            batch["x"], batch["y"] = xb, yb
+            loss = stepper.evaluate()
             losses.append(loss.detach())
-            accuracies.append(_correct(logits.detach(), yb))
-            if spec.needs_closure:
-                opt.step(closure)
-            else:
-                opt.step()
+            accuracies.append(_correct(batch["logits"].detach(), yb))
+            stepper.step()
             if step % 50 == 49 and not bool(torch.isfinite(loss)):
                 break  # diverged: diverged_at is read off the recorded losses below
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from gradviz.registry import InvalidArgument, Registry, unknown_name_message
 
-__all__ = ["OptimizerSpec", "OPTIMIZERS", "get_optimizer", "parse_optimizer"]
+__all__ = ["OptimizerSpec", "OPTIMIZERS", "get_optimizer", "parse_optimizer", "import_optimizer_class"]
 
 
 # Accepted, but not worth listing as choices: they change how torch computes, not what.
@@ -35,10 +35,20 @@ class OptimizerSpec:
     fixed: Mapping[str, Any] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
     elementwise: bool = True
-    needs_closure: bool = False
+    needs_closure: bool = False  # informative only: every optimizer is stepped through a closure
     reference: str = ""
-    family: str = "adaptive"  # "gradient": step = lr * g; "adaptive": step ~ lr; "newton": lr is a step fraction
+    family: str = "adaptive"  # "gradient": step = lr * g; "adaptive": step ~ lr; "newton": lr is a step fraction;
+    #                            "direct": gradient-free, driven only through the closure; "custom": a class from elsewhere
     net_lr: float = 0.01  # default learning rate for training the small nets of gradviz.nets
+    second_order: bool | None = False  # needs backward(create_graph=True); None: find out with one probe step
+    # hyperparameters that `trace` sets from the function's plot window when none is given: a fraction of
+    # the window's shorter side (a step size), or None for the window itself ((x0, x1), (y0, y1))
+    window_defaults: Mapping[str, float | None] = field(default_factory=dict)
+
+    @property
+    def uses_gradient(self) -> bool:
+        """False for the direct (gradient-free) methods: tracing them takes no backward pass."""
+        return self.family != "direct"
 
     @property
     def cls(self) -> type:
@@ -53,15 +63,30 @@ class OptimizerSpec:
         return [n for n, p in params.items() if n not in ("self", "params")
                 and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
+    def takes_any_keyword(self) -> bool:
+        """Whether __init__ has **kwargs: then any hyperparameter name is passed through to the class."""
+        params = inspect.signature(self.cls.__init__).parameters.values()
+        return any(p.kind == p.VAR_KEYWORD for p in params)
+
+    def default_of(self, name: str) -> Any:
+        """The class's own default for hyperparameter `name` (inspect.Parameter.empty if it has none)."""
+        parameter = inspect.signature(self.cls.__init__).parameters.get(name)
+        return inspect.Parameter.empty if parameter is None else parameter.default
+
     def resolve(self, hyperparams: Mapping[str, Any]) -> dict[str, Any]:
-        """defaults | hyperparams, checked: unknown names and bad learning rates are InvalidArgument."""
+        """defaults | hyperparams, checked: unknown names and bad learning rates are InvalidArgument.
+
+        A class whose __init__ takes **kwargs gets every name passed through; lr=None is accepted where
+        the class's own default is None (Adafactor, A2Grad choose their step themselves).
+        """
         accepted = self.accepted()
+        open_ended = self.takes_any_keyword()
         for key in hyperparams:
-            if key not in accepted or key in self.fixed:
+            if (key not in accepted and not open_ended) or key in self.fixed:
                 valid = [k for k in accepted if k not in self.fixed and k not in _ENGINE_OPTIONS]
                 raise InvalidArgument(unknown_name_message("hyperparameter", key, valid, where=f" for {self.name}"))
         merged = {**self.defaults, **hyperparams}
-        if "lr" in merged:
+        if "lr" in merged and not (merged["lr"] is None and self.default_of("lr") is None):
             lr = merged["lr"]
             if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
                 raise InvalidArgument(f"invalid learning rate for {self.name}: {lr!r} (must be a finite number > 0)")
@@ -115,21 +140,86 @@ _add("lbfgs", "torch.optim.LBFGS", "quasi-Newton with a strong-Wolfe line search
      defaults={"lr": 1.0, "max_iter": 1, "max_eval": 25, "history_size": 10, "line_search_fn": "strong_wolfe"},
      elementwise=False, needs_closure=True, reference="Liu & Nocedal 1989", family="newton", net_lr=1.0)
 
+# Direct (gradient-free) methods: driven only through the closure, compared by evaluations (--budget).
+_add("nelder-mead", "gradviz.optim.direct.NelderMead", "simplex of n+1 points: reflect, expand, contract, shrink",
+     elementwise=False, family="direct", reference="Nelder & Mead 1965; Lagarias et al. 1998")
+_add("pattern-search", "gradviz.optim.direct.PatternSearch", "Hooke-Jeeves: stencil moves, pattern moves, halving",
+     elementwise=False, family="direct", reference="Hooke & Jeeves 1961", window_defaults={"step": 0.1})
+_add("random-search", "gradviz.optim.direct.RandomSearch", "(1+1)-ES: Gaussian step, 1/5 success rule",
+     elementwise=False, family="direct", reference="Rechenberg 1973", window_defaults={"sigma": 0.1})
+_add("pure-random", "gradviz.optim.direct.PureRandomSearch", "uniform samples over the window, best kept",
+     elementwise=False, family="direct", reference="Brooks 1958", window_defaults={"bounds": None})
+_add("cma-es", "gradviz.optim.direct.CMAES", "population from N(m, sigma^2 C), adapted mean, step and covariance",
+     elementwise=False, family="direct", reference="Hansen & Ostermeier 2001; Hansen 2016",
+     window_defaults={"sigma0": 0.25})
+_add("simulated-annealing", "gradviz.optim.direct.SimulatedAnnealing",
+     "Metropolis acceptance, geometric cooling, shrinking proposals", elementwise=False, family="direct",
+     reference="Kirkpatrick, Gelatt & Vecchi 1983", window_defaults={"step": 0.1})
+
+DIRECT_METHODS = tuple(name for name, spec in OPTIMIZERS.items() if spec.family == "direct")
+
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad")
 
 
+# Where a module's distribution is not simply its name with '-' for '_'.
+_DISTRIBUTIONS = {"torch_optimizer": "torch-optimizer", "pytorch_optimizer": "pytorch-optimizer"}
+
+
+def _is_dotted_path(text: str) -> bool:
+    module, dot, attr = text.partition(":")[0].strip().rpartition(".")
+    return bool(dot and module and attr)
+
+
+def _check_module_installed(path: str) -> None:
+    """InvalidArgument naming the module and how to install it; imports nothing (cheap, before torch)."""
+    import importlib.util
+
+    top = path.split(".")[0]
+    if importlib.util.find_spec(top) is None:
+        distribution = _DISTRIBUTIONS.get(top, top.replace("_", "-"))
+        raise InvalidArgument(f"optimizer {path!r}: module {top!r} is not installed (pip install {distribution})")
+
+
+def import_optimizer_class(path: str) -> type:
+    """'pytorch_optimizer.Lion' -> the class, or InvalidArgument saying what is missing."""
+    _check_module_installed(path)
+    module_name, _, attr = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise InvalidArgument(f"optimizer {path!r}: cannot import {module_name!r} ({error})") from None
+    cls = getattr(module, attr, None)
+    if cls is None:
+        import difflib
+
+        names = sorted(n for n, v in vars(module).items() if isinstance(v, type) and hasattr(v, "step"))
+        lowered = {n.lower(): n for n in names}
+        close = difflib.get_close_matches(attr.lower(), list(lowered), n=1, cutoff=0.5)
+        hint = f"; did you mean {lowered[close[0]]!r}?" if close else ""
+        raise InvalidArgument(f"unknown optimizer class {attr!r} in {module_name}{hint} (valid: {', '.join(names)})")
+    if not (isinstance(cls, type) and hasattr(cls, "step") and hasattr(cls, "zero_grad")):
+        raise InvalidArgument(f"optimizer {path!r} is not a torch.optim.Optimizer class")
+    return cls
+
+
 def get_optimizer(optimizer: str | type | OptimizerSpec) -> OptimizerSpec:
-    """A registry name, an OptimizerSpec, or any torch.optim.Optimizer subclass -> OptimizerSpec."""
+    """A registry name, a dotted path ('pytorch_optimizer.Lion'), an OptimizerSpec, or any
+    torch.optim.Optimizer subclass -> OptimizerSpec.
+
+    A class from outside the registry is traced one start at a time on a (2,) parameter, exactly as a
+    user's loop would drive it; whether it needs second-order gradients is found out with one probe step.
+    """
     if isinstance(optimizer, OptimizerSpec):
         return optimizer
+    if isinstance(optimizer, str) and _is_dotted_path(optimizer):
+        optimizer = import_optimizer_class(optimizer.strip())
     if isinstance(optimizer, str):
         return OPTIMIZERS.lookup(optimizer)
     if isinstance(optimizer, type) and hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad"):
-        is_lbfgs = optimizer.__name__ == "LBFGS"
         return OptimizerSpec(name=optimizer.__name__.lower(), target=optimizer, elementwise=False,
-                             needs_closure=is_lbfgs, family="custom")
-    raise InvalidArgument(f"invalid optimizer {optimizer!r}: give a name ({', '.join(OPTIMIZERS)}) "
-                          "or a torch.optim.Optimizer class")
+                             needs_closure=optimizer.__name__ == "LBFGS", family="custom", second_order=None)
+    raise InvalidArgument(f"invalid optimizer {optimizer!r}: give a name ({', '.join(OPTIMIZERS)}), a dotted path "
+                          "to a class (pytorch_optimizer.Lion) or a torch.optim.Optimizer class")
 
 
 def _parse_value(text: str) -> Any:
@@ -151,11 +241,17 @@ def _parse_value(text: str) -> Any:
 def parse_optimizer(text: str) -> tuple[str, dict[str, Any]]:
     """'adam:lr=0.05,betas=0.9/0.99' -> ('adam', {'lr': 0.05, 'betas': (0.9, 0.99)}).
 
-    The name is checked against the registry; hyperparameter names are checked when the optimizer is
-    built. Tuples are written with '/', booleans as true/false.
+    The name is a registry name, checked against the registry, or a dotted path to a class from any
+    installed module ('pytorch_optimizer.Lion:lr=1e-3'), returned as written once its module is found
+    (without importing it, so the CLI answers fast). Hyperparameter names are checked when the optimizer
+    is built. Tuples are written with '/', booleans as true/false.
     """
     name, _, rest = text.partition(":")
-    spec = OPTIMIZERS.lookup(name)
+    if _is_dotted_path(name):
+        _check_module_installed(name.strip())
+        resolved = name.strip()
+    else:
+        resolved = OPTIMIZERS.lookup(name).name
     hyperparams: dict[str, Any] = {}
     previous = None
     for item in filter(None, (part.strip() for part in rest.split(","))):
@@ -168,4 +264,4 @@ def parse_optimizer(text: str) -> tuple[str, dict[str, Any]]:
             raise InvalidArgument(f"invalid optimizer setting {item!r} in {text!r} (expected KEY=VALUE{hint})")
         hyperparams[key] = _parse_value(value)
         previous = item
-    return spec.name, hyperparams
+    return resolved, hyperparams

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from gradviz.budget import parse_budget
 from gradviz.functions import FUNCTIONS, TestFunction, domain_around, get_function
 from gradviz.optim import DEFAULT_OPTIMIZERS, OptimizerSpec, get_optimizer, parse_optimizer
 from gradviz.records import Trajectory
@@ -151,6 +152,7 @@ def animate(
     field: str | None = None,
     view: str = "2d",
     spin: float = 0.0,
+    clock: str = "steps",
 ) -> Path:
     """Draw trajectories over their function's contours and write a .gif, .mp4 or .png (the last frame).
 
@@ -161,7 +163,8 @@ def animate(
     frame for `hold` seconds. field: "arrows" or "streamlines" draws the normalized negative gradient under
     the paths (once, on the static background). view='3d' draws the surface in 3-D with the paths on it
     instead (render/surface3d.py; `spin` degrees of camera turn over the animation, 0 for a fixed camera;
-    the window is then the function's own). Returns the path written.
+    the window is then the function's own). clock: "steps", or "evaluations" to run frames and the loss
+    panel on function evaluations. Returns the path written.
     """
     from gradviz.output import check_output_path
     from gradviz.render.trajectories import TrajectoryRenderer
@@ -186,7 +189,7 @@ def animate(
         return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
     window = domain or plot_window(fn.domain, records, fn.minima)
     renderer = TrajectoryRenderer(records, fn.surface(window), size=size, dpi=dpi, theme=theme,
-                                  loss_panel=loss_panel, frames=frames, title=title)
+                                  loss_panel=loss_panel, frames=frames, title=title, clock=clock)
     if field is not None:
         from gradviz.render.field import draw_field
 
@@ -246,23 +249,27 @@ def trajectories(
     objective: str = "final",
     tol: float = 1e-3,
     report: Callable[[str], None] | None = None,
+    budget: tuple[str, int] | str | None = None,
 ) -> Path:
     """Trace each optimizer from the same start on `function` and animate them together.
 
     function: a registry name, an expression in x and y ('x**2 + 10*sin(y)'), a TestFunction or a callable.
-    optimizers: names ('adam'), specs with settings ('adam:lr=0.05,betas=0.9/0.99'), a schedule after '@'
-    ('sgd:lr=0.01@cosine:T_max=200', then the panel shows each path's learning rate instead of its loss),
-    (name, dict) pairs or torch.optim.Optimizer classes. Everything is checked before the first step is
-    traced, and all but hyperparameter names (which need the torch class) before torch is imported.
+    optimizers: names ('adam'), specs with settings ('adam:lr=0.05,betas=0.9/0.99'), dotted paths
+    ('pytorch_optimizer.Lion:lr=1e-3'), a schedule after '@' ('sgd:lr=0.01@cosine:T_max=200', then the
+    panel shows each path's learning rate instead of its loss), (name, dict) pairs or torch.optim.Optimizer
+    classes. Everything is checked before the first step is traced, and all but hyperparameter names (which
+    need the torch class) before torch is imported.
     progress: progress(done, total) while each optimizer is traced and while frames are rendered.
     title: the picture's title; by default the function's name ('Rosenbrock'), the name of your own
     function (`def bowl(xy): ...` is titled 'bowl'), or 'f(x, y)' for one without a name (a lambda).
+    budget: ('evaluations', N) (or 'evaluations:N') runs every method until it has spent N evaluations of
+    f and animates on evaluations, so gradient and direct methods compare fairly; ('steps', N) is `steps`.
     Comparisons (see gradviz.compare.compare_paths): lrs ('1e-3,1e-2' or '1e-4:1e-1:7') draws every
     optimizer at every rate; noise adds seeded Gaussian noise of that scale to every gradient, and seeds > 1
     draws a bundle of paths per optimizer; starts ('grid:10x10', 'random:100') draws a swarm per
     optimizer; tune picks each optimizer's best rate on a log grid (lrs, or its default times 10^-2..10^1)
     for `objective` ('final', 'auc', 'steps-to-tol' with tol), prints the table to `report` and writes the
-    objective and grid into the figure.
+    objective and grid into the figure. Comparisons run on steps, not on an evaluation budget.
     """
     from gradviz.output import check_output_path
     from gradviz.render.theme import THEMES
@@ -278,6 +285,7 @@ def trajectories(
     if tune:
         get_objective(objective)
         check_positive("tol", tol)
+    kind, amount = parse_budget(budget) if budget is not None else ("steps", steps)
     out = check_output_path(path)
     check_fps(fps, out)
     THEMES.lookup(theme)
@@ -285,7 +293,7 @@ def trajectories(
     if field is not None and field not in ("arrows", "streamlines"):
         raise InvalidArgument(f"unknown field style {field!r} (valid: arrows, streamlines)")
     _check_view(view)
-    check_frames(frames, steps)
+    check_frames(frames, amount)  # with an evaluation budget, a frame per evaluation at most
     optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     for item in optimizers:
         if isinstance(item, str):  # names first: a typo fails without importing torch
@@ -303,10 +311,14 @@ def trajectories(
         records = []
         for spec, hyperparams, _ in runs:
             start_stage(progress, f"tracing {spec.name}")
-            records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress, **hyperparams))
+            records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress,
+                                 budget=(kind, amount), **hyperparams))
         return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
                        frames=frames, domain=domain, title=title, progress=progress, field=field, view=view,
-                       spin=spin)
+                       spin=spin, clock=kind)
+    if kind != "steps":
+        raise InvalidArgument(f"budget {kind}:{amount}: --lr/--noise/--starts/--tune/@schedule compare on steps; "
+                              "use --steps with them")
     if view != "2d":
         raise InvalidArgument(f"view {view!r} draws plain paths only: drop --lr/--noise/--starts/--tune/@schedule "
                               "or use the 2d view")

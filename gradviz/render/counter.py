@@ -22,7 +22,8 @@ class StepCounter:
     part of the label ('step', '/200') drawn in, which callers restore from then on.
     """
 
-    def __init__(self, canvas: FigureCanvasAgg, text: Text, background: object, total: int) -> None:
+    def __init__(self, canvas: FigureCanvasAgg, text: Text, background: object, total: int,
+                 word: str = "step") -> None:
         self.total = total
         width = len(str(total))
         figure = canvas.figure
@@ -34,7 +35,7 @@ class StepCounter:
             return np.asarray(canvas.buffer_rgba())[..., :3]
 
         def label(cells: list[str]) -> str:
-            return f"step {''.join(cells)}/{total}"
+            return f"{word} {''.join(cells)}/{total}"
 
         blank = render(label([" "] * width))
         box = text.get_window_extent(canvas.get_renderer())

@@ -23,6 +23,7 @@ from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.frames import (FrameRenderer, check_render_options, colours_uint8, fit_axes, fit_legend,
                                    log_ticks, shrink_text_to_fit, style_axes)
+from gradviz.render.geometry import FADE_FRAMES, GeometryLayer
 from gradviz.render.theme import Theme
 
 __all__ = ["TrajectoryRenderer", "contour_levels", "check_render_options"]
@@ -97,6 +98,10 @@ class TrajectoryRenderer(FrameRenderer):
     trajectories: records from `trace`. surface: the function sampled on a grid (its extent is the view).
     size: (width, height) in pixels; dpi scales text and lines. frames: how many frames (default: one per
     step, at most 300, spread evenly over the steps). loss_panel: plot f - f* (or f) against the step.
+    clock: "steps", or "evaluations" to run the frames, the counter and the loss panel's x axis on
+    function evaluations (each record at the last point it reached within that many), so methods that
+    spend different numbers of evaluations per step appear side by side fairly; the legend then says how
+    many each spent. Direct methods' geometry and evaluated points are drawn by a GeometryLayer.
     """
 
     def __init__(
@@ -110,13 +115,20 @@ class TrajectoryRenderer(FrameRenderer):
         loss_panel: bool = True,
         frames: int | None = None,
         title: str | None = None,
+        clock: str = "steps",
     ) -> None:
         self.trajectories = list(trajectories)
         if not self.trajectories:
             raise InvalidArgument("nothing to draw: no trajectories given")
+        if clock not in ("steps", "evaluations"):
+            raise InvalidArgument(f"invalid clock {clock!r} (valid: steps, evaluations)")
         self._configure(size=size, dpi=dpi, theme=theme, frames=frames)
         self.surface = surface
-        self.total_steps = max(t.steps_requested or t.steps for t in self.trajectories)
+        self.clock = clock
+        if clock == "evaluations":
+            self.total_steps = max(t.evaluations_requested or t.evaluations_spent for t in self.trajectories)
+        else:
+            self.total_steps = max(t.steps_requested or t.steps for t in self.trajectories)
         if frames is None:
             frames = min(self.total_steps + 1, MAX_DEFAULT_FRAMES)
         self.frame_steps = np.unique(np.round(np.linspace(0, self.total_steps, int(frames))).astype(int))
@@ -158,9 +170,11 @@ class TrajectoryRenderer(FrameRenderer):
                    linewidths=1.4 * scale, zorder=4)
         self._widths = trail_widths(len(self.trajectories), 1.9 * scale)
         for trajectory, color, marker, dashes in zip(self.trajectories, self._colors, self._markers, self._dashes):
+            label = trajectory.label
+            if self.clock == "evaluations":
+                label += f", {trajectory.evaluations_spent} evaluations"
             handles.append(Line2D([], [], color=color, lw=2.2 * scale, marker=marker, ms=5.5 * scale, ls=dashes,
-                                  markeredgecolor=theme.background, markeredgewidth=0.6 * scale,
-                                  label=trajectory.label))
+                                  markeredgecolor=theme.background, markeredgewidth=0.6 * scale, label=label))
         name = title if title is not None else surface_title(surface.name)
         self.title = ax.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground,
                                   fontsize=font * 1.15, loc="left", pad=4)
@@ -175,6 +189,7 @@ class TrajectoryRenderer(FrameRenderer):
         self.heads = ax.scatter(starts[:, 0], starts[:, 1], s=60 * scale**2, c=self._colors,
                                 edgecolors=theme.background, linewidths=0.9 * scale, animated=True, zorder=6)
         self.heads.set_paths(marker_paths(self._markers))
+        self.geometry = GeometryLayer(ax, self.trajectories, self._colors, scale)
 
         self.loss_axes = None
         if loss_panel:
@@ -185,14 +200,14 @@ class TrajectoryRenderer(FrameRenderer):
         self._layout(handles, font)
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(fig.bbox),
-                                   self.total_steps)
+                                   self.total_steps, word="evals" if self.clock == "evaluations" else "step")
         self._background = self.counter.background
 
     def restage(self) -> None:
         """Copy the static background again after drawing more on it (a gradient field, other labels)."""
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(self.figure.bbox),
-                                   self.total_steps)
+                                   self.total_steps, word="evals" if self.clock == "evaluations" else "step")
         self._background = self.counter.background
 
     def _layout(self, handles: list[Line2D], font: float) -> None:
@@ -283,11 +298,13 @@ class TrajectoryRenderer(FrameRenderer):
             lax.set_ylim(lo - pad, hi + pad)
             lax.set_ylabel("f", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
         lax.set_xlim(0, max(1, self.total_steps))
-        lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+        lax.set_xlabel("evaluations" if self.clock == "evaluations" else "step", color=theme.foreground,
+                       fontsize=font * 0.9, labelpad=1)
         lax.grid(True, color=theme.grid, linewidth=0.5 * scale, alpha=0.7)
         self._style(lax, font * 0.85)
         self.loss_axes = lax
-        self._loss_series = [np.column_stack([np.arange(len(s)), s]) for s in series]
+        self._loss_series = [np.column_stack([t.evaluations if self.clock == "evaluations" else np.arange(len(s)), s])
+                             for t, s in zip(self.trajectories, series)]
         self.loss_lines = LineCollection([], colors=self._colors, linewidths=self._widths * 0.8,
                                          linestyles=self._dashes, animated=True)
         lax.add_collection(self.loss_lines, autolim=False)
@@ -301,13 +318,26 @@ class TrajectoryRenderer(FrameRenderer):
 
     # -- the actors: redrawn every frame ------------------------------------------------------------------
 
+    def _ends(self, index: int) -> list[int]:
+        """The point index each record has reached at frame `index` (-1 before the first frame)."""
+        if index < 0:
+            return [-1] * len(self.trajectories)
+        clock = int(self.frame_steps[index])
+        if self.clock == "evaluations":
+            return [max(0, int(np.searchsorted(t.evaluations, clock, side="right")) - 1) for t in self.trajectories]
+        return [min(clock, t.steps) for t in self.trajectories]
+
     def _draw(self, index: int) -> int:
         step = int(self.frame_steps[index])
-        ends = [min(step, t.steps) for t in self.trajectories]
+        ends = self._ends(index)
+        if self.geometry.active:
+            self.geometry.draw_points([self._ends(i) for i in range(index, index - FADE_FRAMES - 1, -1)])
         self.trails.set_segments([t.points[: end + 1] for t, end in zip(self.trajectories, ends)])
         self.heads.set_offsets(np.array([t.points[end] for t, end in zip(self.trajectories, ends)]))
         self.axes.draw_artist(self.trails)
         self.axes.draw_artist(self.heads)
+        if self.geometry.active:
+            self.geometry.draw_shapes(ends)
         if self.minima_marker is not None:
             self.axes.draw_artist(self.minima_marker)
         if self.loss_axes is not None:
