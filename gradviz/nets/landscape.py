@@ -393,29 +393,64 @@ class _Evaluator:
         The first layer's input is the same for every grid point, so its output is linear in the
         coefficients: X (W + sum_j c_j D_j)^T + (b + sum_j c_j e_j) = [1, c] @ [X W^T + b; X D_j^T + e_j].
         Those k + 1 (N, width) products are computed once per landscape and each chunk's first layer is one
-        (G, k + 1) @ (k + 1, N * width) matrix product. Later layers get their (G, out, in) weights and
-        (G, 1, out) biases as origin slice + c @ basis slice, contiguous per layer, and one baddbmm each."""
+        (G, k + 1) @ (k + 1, N * width) matrix product. Its output carries a trailing column of ones (exactly
+        1: [1, c] @ [1; 0, ...]), so the second layer's bias rides inside its matrix product as one more row
+        of a (G, in + 1, out) matrix [W^T; b] (one bmm, no bias copied into the output first as baddbmm
+        does); later layers are one baddbmm each. Weights are built per chunk and per layer as origin slice +
+        c @ basis slice, and every layer writes into a buffer reused from chunk to chunk (fresh multi-MB
+        allocations each chunk cost page faults)."""
         starts = np.concatenate([[0], np.cumsum(self.sizes)]).tolist()
         slices = [(origin[starts[i]:starts[i + 1]], basis[starts[i]:starts[i + 1]]) for i in range(len(self.sizes))]
+        linears = len(self.sizes) // 2
         (w0, wd), (b0, bd) = slices[0], slices[1]
         out0, inp0 = self.shapes[0]
         k = basis.shape[1]
-        rows = [torch.addmm(b0, self.X, w0.reshape(out0, inp0).T)]
-        rows += [torch.addmm(bd[:, j], self.X, wd[:, j].reshape(out0, inp0).T) for j in range(k)]
-        first = torch.stack(rows).reshape(k + 1, -1)  # (k + 1, N * width)
         n = len(self.X)
+        extra = int(linears > 1)  # the column of ones, where a second layer will use it
+        column = torch.ones(n, extra, dtype=self.dtype, device=self.device)
+        rows = [torch.cat([torch.addmm(b0, self.X, w0.reshape(out0, inp0).T), column], 1)]
+        rows += [torch.cat([torch.addmm(bd[:, j], self.X, wd[:, j].reshape(out0, inp0).T), 0 * column], 1)
+                 for j in range(k)]
+        first = torch.stack(rows).reshape(k + 1, -1)  # (k + 1, N * (width + extra))
+        later = []
+        for index in range(1, linears):
+            (w, wb), (b, bb) = slices[2 * index], slices[2 * index + 1]
+            out, inp = self.shapes[2 * index]
+            if index == 1:  # [W^T; b], flattened, for the origin and for each direction
+                centre = torch.cat([w.reshape(out, inp).T, b[None]]).reshape(-1)
+                span = torch.stack([torch.cat([wb[:, j].reshape(out, inp).T, bb[None, :, j]]).reshape(-1)
+                                    for j in range(k)], 1)
+                later.append(((centre, span), None))
+            else:
+                later.append(((w, wb), (b, bb)))
+        buffers: list[torch.Tensor] = []  # sized by the first chunk, the largest
 
         def forward(c: torch.Tensor) -> torch.Tensor:
             G = len(c)
+            if not buffers:
+                widths = [out0 + extra] + [self.shapes[2 * i][0] for i in range(1, linears)]
+                buffers.extend(torch.empty(G, n, w, dtype=self.dtype, device=self.device) for w in widths)
             ones = torch.ones(G, 1, dtype=c.dtype, device=c.device)
-            h = torch.mm(torch.cat([ones, c], 1), first).reshape(G, n, out0)  # mm: no bias copy, as addmm makes
+            h = torch.mm(torch.cat([ones, c], 1), first, out=buffers[0][:G].view(G, -1)).view(G, n, -1)
+            with_ones = bool(extra)
             for layer in self._layers[1:]:
                 if isinstance(layer, int):
-                    (w, wb), (b, bb) = slices[2 * layer], slices[2 * layer + 1]
-                    out, _ = self.shapes[2 * layer]
-                    W = torch.addmm(w, c, wb.T).reshape(G, out, -1)
-                    bias = torch.addmm(b, c, bb.T).reshape(G, 1, out)
-                    h = torch.baddbmm(bias, h, W.transpose(1, 2))
+                    (w, wb), bias_part = later[layer - 1]
+                    out = self.shapes[2 * layer][0]
+                    target = buffers[layer][:G]
+                    if bias_part is None:
+                        h = torch.bmm(h, torch.addmm(w, c, wb.T).reshape(G, -1, out), out=target)
+                    else:
+                        b, bb = bias_part
+                        W = torch.addmm(w, c, wb.T).reshape(G, out, -1)
+                        bias = torch.addmm(b, c, bb.T).reshape(G, 1, out)
+                        h = torch.baddbmm(bias, h, W.transpose(1, 2), out=target)
+                    with_ones = False
+                elif with_ones and not isinstance(layer, nn.ReLU):  # relu(1) = 1; others skip the ones
+                    part = h[..., :-1]
+                    result = self._activate(layer, part)
+                    if result is not part:
+                        part.copy_(result)
                 else:
                     h = self._activate(layer, h)
             return h
