@@ -11,7 +11,10 @@ The reference implementations loop over grid points in Python: copy the weights 
 repeat. For a lecture-sized net that loop is almost all overhead, so here a chunk of grid points is one
 batched forward pass: the chunk's weight vectors are built as one (G, P) matrix and fed to
 torch.func.functional_call under torch.vmap, which turns every nn.Linear into a batched matrix product.
-Any nn.Module that `train` accepts works; `chunk` bounds the memory.
+Any nn.Module that `train` accepts works; `chunk` bounds the memory. An nn.Sequential MLP (gradviz.mlp)
+takes a hand-written path instead: on a plane its first layer's output is linear in (a, b), so it is
+computed once per landscape and combined per chunk, and each later layer is one batched matrix product
+(see _Evaluator._plane_forward).
 """
 
 from __future__ import annotations
