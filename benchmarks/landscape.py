@@ -7,7 +7,8 @@
    benchmark dependency, skipped where it is not installed). It draws its own directions, so only its time
    is comparable.
 3. gradviz: landscape(model, data, directions=(d1, d2), grid=..., ...): chunks of grid points as one
-   batched forward pass (functional_call under vmap).
+   batched forward pass (for these nn.Sequential MLPs: the first layer's output computed once per plane,
+   then one batched matrix product per later layer; functional_call under vmap for other modules).
 
 Two sizes: a 2-16-16-1 ReLU MLP on 500 moons points over 101 x 101 (overhead-bound), and a 2-64-64-1 MLP
 on 1000 points over 51 x 51 (arithmetic-bound). Runs are interleaved (loop, loss-landscapes, gradviz,

@@ -170,6 +170,23 @@ def test_batched_surface_equals_the_point_by_point_loop_for_any_module(metric, k
     assert model.training  # the model's mode is restored
 
 
+@pytest.mark.parametrize("shape", ["linear", "gelu-3-hidden", "relu-3-hidden"])
+def test_plane_mlp_path_equals_the_loop_for_other_mlp_shapes(shape):
+    """The MLP plane path (first layer precomputed, bias folded in, buffers reused): one layer only, module
+    activations written back around the column of ones, and layers after the second, with uneven chunks."""
+    X, y = make_dataset("blobs", n=60, classes=3, seed=2)
+    if shape == "linear":
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 3))
+    else:
+        model = mlp(2, [5, 4, 6], 3, activation=shape.split("-")[0], seed=1)
+    plane_dirs = random_directions(model, seed=4, ignore_1d=False)
+    surface = landscape(model, (X, y), directions=plane_dirs, grid=5, span=0.8, chunk=4)
+    plane = Plane(flat(model.parameters()), flat(plane_dirs[0]), flat(plane_dirs[1]), "given", ("a", "b"))
+    expected = loop_surface(model, X, y, plane, surface.x, surface.y)
+    np.testing.assert_allclose(surface.z, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_chunked_equals_unchunked(data, trained):
     _, model = trained
     whole = landscape(model, data, grid=11, span=1.0, seed=1)

@@ -11,7 +11,10 @@ The reference implementations loop over grid points in Python: copy the weights 
 repeat. For a lecture-sized net that loop is almost all overhead, so here a chunk of grid points is one
 batched forward pass: the chunk's weight vectors are built as one (G, P) matrix and fed to
 torch.func.functional_call under torch.vmap, which turns every nn.Linear into a batched matrix product.
-Any nn.Module that `train` accepts works; `chunk` bounds the memory.
+Any nn.Module that `train` accepts works; `chunk` bounds the memory. An nn.Sequential MLP (gradviz.mlp)
+takes a hand-written path instead: on a plane its first layer's output is linear in (a, b), so it is
+computed once per landscape and combined per chunk, and each later layer is one batched matrix product
+(see _Evaluator._plane_forward).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ METRICS.register("accuracy", "share of training points classified correctly")
 PLANES = ("random", "pca", "line")
 MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk by default
 CPU_CHUNK = 128  # grid points per batched pass on a CPU (see _Evaluator)
+CPU_ACTIVATIONS = 2 * 2**20  # bytes of one layer's activations per chunk, MLP path on a CPU (see _Evaluator)
 ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.ELU, nn.Identity, nn.Dropout)
 
 
@@ -306,6 +310,7 @@ class _Evaluator:
         self.sizes = [int(np.prod(s)) for s in self.shapes]
         self.dtype = next(model.parameters()).dtype
         self.buffers = {name: b.to(device) for name, b in model.named_buffers()}
+        chunk_given = chunk
         if chunk is None:
             # activations of every layer (a few live copies each) plus the point's weights, in float32
             widths = sum(s[0] for s in self.shapes if len(s) >= 2) or 1
@@ -315,8 +320,14 @@ class _Evaluator:
             # MLP on 500 points, and 2x faster at 128 than at 16 for 2-64-64-1 on 1000, one thread).
             cap = 4096 if device.type == "cuda" else CPU_CHUNK
             chunk = max(1, min(cap, MEMORY_BUDGET // max(1, per_point)))
-        self.chunk = check_positive("chunk", chunk, integer=True)
         self._layers = self._mlp_layers() if fast else None
+        if chunk_given is None and device.type == "cpu" and self._layers is not None:
+            # The MLP path is a few matrix products per layer: fastest when one layer's (G, N, width) float32
+            # activations stay near the cache, about 2 MB (measured, one thread, 2-16-16-1 on 500 points:
+            # G = 64 beats 128 and 16; 2-64-64-1 on 1000: G = 8 beats 128, 32 and 2).
+            widest = max(s[0] for s in self.shapes if len(s) >= 2)
+            chunk = max(1, min(CPU_CHUNK, CPU_ACTIVATIONS // (4 * len(X) * widest)))
+        self.chunk = check_positive("chunk", chunk, integer=True)
 
     def _mlp_layers(self) -> list[Any] | None:
         """The model as [Linear index or activation module, ...] if it is an nn.Sequential of Linear layers
@@ -349,15 +360,19 @@ class _Evaluator:
                 W = pieces[2 * layer].reshape(G, *self.shapes[2 * layer])
                 b = pieces[2 * layer + 1].reshape(G, 1, -1)
                 h = torch.baddbmm(b, h, W.transpose(1, 2))
-            elif isinstance(layer, nn.ReLU):
-                h = h.relu_()
-            elif isinstance(layer, nn.Sigmoid):
-                h = h.sigmoid_()
-            elif isinstance(layer, nn.Tanh):
-                h = h.tanh_()
             else:
-                h = layer(h)
+                h = self._activate(layer, h)
         return h
+
+    @staticmethod
+    def _activate(layer: nn.Module, h: torch.Tensor) -> torch.Tensor:
+        if isinstance(layer, nn.ReLU):
+            return h.relu_()
+        if isinstance(layer, nn.Sigmoid):
+            return h.sigmoid_()
+        if isinstance(layer, nn.Tanh):
+            return h.tanh_()
+        return layer(h)
 
     def _forward(self, flat: torch.Tensor) -> torch.Tensor:
         pieces = torch.split(flat, self.sizes)
@@ -369,16 +384,91 @@ class _Evaluator:
         origin = origin.to(self.device, self.dtype)
         basis = basis.to(self.device, self.dtype)
         coefficients = coefficients.to(self.device, self.dtype)
-        return self._run(lambda start, stop: torch.addmm(origin, coefficients[start:stop], basis.T),
-                         len(coefficients))
+        if self._layers is not None and self._layers[0] == 0:
+            return self._run(self._plane_forward(origin, basis), len(coefficients),
+                             lambda start, stop: coefficients[start:stop])
+        return self._run(self._batched(), len(coefficients),
+                         lambda start, stop: torch.addmm(origin, coefficients[start:stop], basis.T))
+
+    def _plane_forward(self, origin: torch.Tensor, basis: torch.Tensor) -> Any:
+        """The MLP on a plane: (G, k) coefficients -> (G, N, out) logits, without building whole weight vectors.
+
+        The first layer's input is the same for every grid point, so its output is linear in the
+        coefficients: X (W + sum_j c_j D_j)^T + (b + sum_j c_j e_j) = [1, c] @ [X W^T + b; X D_j^T + e_j].
+        Those k + 1 (N, width) products are computed once per landscape and each chunk's first layer is one
+        (G, k + 1) @ (k + 1, N * width) matrix product. Its output carries a trailing column of ones (exactly
+        1: [1, c] @ [1; 0, ...]), so the second layer's bias rides inside its matrix product as one more row
+        of a (G, in + 1, out) matrix [W^T; b] (one bmm, no bias copied into the output first as baddbmm
+        does); later layers are one baddbmm each. Weights are built per chunk and per layer as origin slice +
+        c @ basis slice, and every layer writes into a buffer reused from chunk to chunk (fresh multi-MB
+        allocations each chunk cost page faults)."""
+        starts = np.concatenate([[0], np.cumsum(self.sizes)]).tolist()
+        slices = [(origin[starts[i]:starts[i + 1]], basis[starts[i]:starts[i + 1]]) for i in range(len(self.sizes))]
+        linears = len(self.sizes) // 2
+        (w0, wd), (b0, bd) = slices[0], slices[1]
+        out0, inp0 = self.shapes[0]
+        k = basis.shape[1]
+        n = len(self.X)
+        extra = int(linears > 1)  # the column of ones, where a second layer will use it
+        column = torch.ones(n, extra, dtype=self.dtype, device=self.device)
+        rows = [torch.cat([torch.addmm(b0, self.X, w0.reshape(out0, inp0).T), column], 1)]
+        rows += [torch.cat([torch.addmm(bd[:, j], self.X, wd[:, j].reshape(out0, inp0).T), 0 * column], 1)
+                 for j in range(k)]
+        first = torch.stack(rows).reshape(k + 1, -1)  # (k + 1, N * (width + extra))
+        later = []
+        for index in range(1, linears):
+            (w, wb), (b, bb) = slices[2 * index], slices[2 * index + 1]
+            out, inp = self.shapes[2 * index]
+            if index == 1:  # [W^T; b], flattened, for the origin and for each direction
+                centre = torch.cat([w.reshape(out, inp).T, b[None]]).reshape(-1)
+                span = torch.stack([torch.cat([wb[:, j].reshape(out, inp).T, bb[None, :, j]]).reshape(-1)
+                                    for j in range(k)], 1)
+                later.append(((centre, span), None))
+            else:
+                later.append(((w, wb), (b, bb)))
+        buffers: list[torch.Tensor] = []  # sized by the first chunk, the largest
+
+        def forward(c: torch.Tensor) -> torch.Tensor:
+            G = len(c)
+            if not buffers:
+                widths = [out0 + extra] + [self.shapes[2 * i][0] for i in range(1, linears)]
+                buffers.extend(torch.empty(G, n, w, dtype=self.dtype, device=self.device) for w in widths)
+            ones = torch.ones(G, 1, dtype=c.dtype, device=c.device)
+            h = torch.mm(torch.cat([ones, c], 1), first, out=buffers[0][:G].view(G, -1)).view(G, n, -1)
+            with_ones = bool(extra)
+            for layer in self._layers[1:]:
+                if isinstance(layer, int):
+                    (w, wb), bias_part = later[layer - 1]
+                    out = self.shapes[2 * layer][0]
+                    target = buffers[layer][:G]
+                    if bias_part is None:
+                        h = torch.bmm(h, torch.addmm(w, c, wb.T).reshape(G, -1, out), out=target)
+                    else:
+                        b, bb = bias_part
+                        W = torch.addmm(w, c, wb.T).reshape(G, out, -1)
+                        bias = torch.addmm(b, c, bb.T).reshape(G, 1, out)
+                        h = torch.baddbmm(bias, h, W.transpose(1, 2), out=target)
+                    with_ones = False
+                elif with_ones and not isinstance(layer, nn.ReLU):  # relu(1) = 1; others skip the ones
+                    part = h[..., :-1]
+                    result = self._activate(layer, part)
+                    if result is not part:
+                        part.copy_(result)
+                else:
+                    h = self._activate(layer, h)
+            return h
+
+        return forward
 
     def at(self, weights: torch.Tensor) -> torch.Tensor:
         """Values at each row of the (M, P) flat weight vectors."""
         weights = weights.to(self.device, self.dtype)
-        return self._run(lambda start, stop: weights[start:stop], len(weights))
+        return self._run(self._batched(), len(weights), lambda start, stop: weights[start:stop])
 
-    def _run(self, make: Any, total: int) -> torch.Tensor:
-        batched = self._mlp_forward if self._layers is not None else torch.vmap(self._forward)
+    def _batched(self) -> Any:
+        return self._mlp_forward if self._layers is not None else torch.vmap(self._forward)
+
+    def _run(self, batched: Any, total: int, make: Any) -> torch.Tensor:
         out = []
         was_training = self.model.training
         self.model.eval()
@@ -487,8 +577,8 @@ def landscape(
     axis (>= 3). span: a number s for [-s, s] on both axes (a line: alpha in [-s, 1 + s], default 0.5),
     ((a0, a1), (b0, b1)), or None: the paths' extent plus a margin for PCA, [-1, 1] otherwise.
     The centre of a plane's grid (odd `grid`, symmetric span) is the model itself, so z there is the
-    model's own loss. chunk: grid points per batched forward pass (default: 128 on a CPU, what fits in
-    ~256 MB on CUDA).
+    model's own loss. chunk: grid points per batched forward pass (default: on a CPU, what keeps one layer's
+    activations near 2 MB for an nn.Sequential MLP and 128 otherwise; on CUDA, what fits in ~256 MB).
     paths=True also returns a PathProjection per run (coords, off-plane distance, own and surface loss).
     """
     if isinstance(grid, bool) or not isinstance(grid, int) or grid < 3:
