@@ -7,6 +7,8 @@ Plot functions follow seaborn's shape: they take `ax=None`, draw on it (or on py
 
 from __future__ import annotations
 
+import warnings
+
 from typing import Any, Sequence
 
 import numpy as np
@@ -118,8 +120,8 @@ def plot_bars(log: GradientLog, *, ax: Axes | None = None, **kwargs: Any) -> Axe
     ax = _axes(ax)
     depth = np.arange(1, len(log.names) + 1)
     matrix = _positive(log.matrix("weight"))
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN layer (no gradient) has no mean
         mean, peak = np.nanmean(matrix, axis=1), np.nanmax(matrix, axis=1)
     ax.bar(depth, peak, color="#9ecae1", label="max over steps", width=0.8)
     ax.bar(depth, mean, color=WEIGHT_COLOUR, label="mean over steps", width=0.5, **kwargs)
