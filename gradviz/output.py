@@ -165,11 +165,12 @@ class GifStream:
         rgb = np.ascontiguousarray(frame[..., :3])
         image = self._image.fromarray(rgb)
         indexed = np.array(image.quantize(palette=self.palette, dither=self._image.Dither.NONE))
-        for key, index in self._misplaced:
-            exact = rgb[..., 0] == key[0]
-            exact &= rgb[..., 1] == key[1]
-            exact &= rgb[..., 2] == key[2]
-            indexed[exact] = index
+        if self._misplaced:  # one packed 24-bit view of the frame, then one comparison per misplaced key
+            packed = rgb[..., 0].astype(np.uint32) << 16
+            packed |= rgb[..., 1].astype(np.uint32) << 8
+            packed |= rgb[..., 2]
+            for key, index in self._misplaced:
+                indexed[packed == (int(key[0]) << 16 | int(key[1]) << 8 | int(key[2]))] = index
         return indexed
 
     def add(self, frame: np.ndarray, delay_cs: int) -> None:
