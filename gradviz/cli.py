@@ -366,20 +366,9 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
       gradviz trajectories -f himmelblau -O sgd -O adam --starts grid:10x10
       gradviz trajectories -O sgd -O momentum -O adam --tune --objective auc
     """
-    from gradviz.budget import parse_budget
     from gradviz.pipelines.trajectories import trajectories as run_trajectories
 
-    if budget is not None:
-        parse_budget(budget)  # a bad budget fails before torch is imported
-    if not (math.isfinite(noise) and noise >= 0):
-        raise InvalidArgument(f"invalid noise: {noise} (must be a finite number >= 0)")
-    if seeds < 1:
-        raise InvalidArgument(f"invalid seeds: {seeds} (must be a whole number > 0)")
-    from gradviz.compare import check_comparison
-    from gradviz.schedules import split_schedule
-
-    check_comparison([(*parse_optimizer(split_schedule(text)[0]), None) for text in optimizers], lrs=lrs,
-                     noise=noise, seeds=seeds, starts=starts, tune=tune)  # before torch is imported
+    # the pipeline checks the budget, noise, seeds and their combination before it imports torch
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_trajectories(_function(function, domain, minimum), optimizers or DEFAULT_OPTIMIZERS, output,

@@ -304,10 +304,14 @@ def trajectories(
     check_comparison([(*parse_optimizer(split_schedule(item)[0]), None) for item in optimizers
                       if isinstance(item, str)], lrs=lrs, noise=noise, seeds=seeds, starts=starts, tune=tune)
     runs = parse_runs(optimizers)
+    compared = lrs is not None or noise or starts is not None or tune or seeds > 1
+    plain = not compared and all(schedule is None for _, _, schedule in runs)
+    if not plain and kind != "steps":
+        raise InvalidArgument(f"budget {kind}:{amount}: --lr/--noise/--starts/--tune/@schedule compare on steps; "
+                              "use --steps with them")
     from gradviz.tracing import trace
 
-    compared = lrs is not None or noise or starts is not None or tune or seeds > 1
-    if not compared and all(schedule is None for _, _, schedule in runs):
+    if plain:
         records = []
         for spec, hyperparams, _ in runs:
             start_stage(progress, f"tracing {spec.name}")
@@ -316,9 +320,6 @@ def trajectories(
         return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
                        frames=frames, domain=domain, title=title, progress=progress, field=field, view=view,
                        spin=spin, clock=kind)
-    if kind != "steps":
-        raise InvalidArgument(f"budget {kind}:{amount}: --lr/--noise/--starts/--tune/@schedule compare on steps; "
-                              "use --steps with them")
     if view != "2d":
         raise InvalidArgument(f"view {view!r} draws plain paths only: drop --lr/--noise/--starts/--tune/@schedule "
                               "or use the 2d view")
