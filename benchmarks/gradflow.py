@@ -11,6 +11,8 @@ Loops of the same steps, each on its own copy of the model:
   gradviz    the same inside `with gradviz.record_gradients(model, optimizer)` (weight-gradient, signal and
              parameter norms per layer, total norm, update ratio, NaN/inf, dead units; one host transfer a step);
   every=10   the same with record_gradients(..., every=10): steps 0, 10, 20, ... recorded (mlp10 only);
+  updates=False  the full record without the update ratio: no copy of the weights before the step and no
+             subtraction after it (mlp512 and cnn, where those passes over the weights are the cost);
   per-item   what common tools do: after backward, for every parameter p.grad.norm().item() and p.norm().item()
              (a host sync per call), and no backward signal at all (mlp10 only).
 The loops take turns in short blocks of --steps steps, --repeat blocks each, so that a shared machine's
@@ -89,10 +91,10 @@ def plain() -> Loop:
     return (lambda: step(model, optimizer, x, y)), (lambda: None)
 
 
-def recorded(every: int = 1, **replace: Callable[..., Any]) -> Loop:
+def recorded(every: int = 1, updates: bool = True, **replace: Callable[..., Any]) -> Loop:
     """The recorder on its own model for the whole run; `replace` swaps some of its hooks (--breakdown)."""
     model, optimizer, x, y = make()
-    recorder = GradientRecorder(model, optimizer, every=every)
+    recorder = GradientRecorder(model, optimizer, every=every, updates=updates)
     for name, method in replace.items():
         setattr(recorder, name, types.MethodType(method, recorder))
     recorder.__enter__()
@@ -150,6 +152,8 @@ def run(name: str, args: argparse.Namespace) -> None:
     if name == "mlp10":
         loops["gradviz every=10"] = recorded(every=10)
         loops["per-item"] = per_item()
+    else:
+        loops["gradviz updates=False"] = recorded(updates=False)
     if args.breakdown:
         loops["gradviz, no signal hooks"] = recorded(_forward_hook=_no_signal)
         loops["gradviz, no step hooks"] = recorded(_before_step=_no_before, _after_step=_no_after)

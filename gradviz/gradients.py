@@ -25,7 +25,10 @@ How, and why so (see shared/reference/gradient-flow.md):
   Without an optimizer, a step is a backward pass.
 - Parameter norm and update: the step pre-hook measures the layers' weights and copies them (one
   _foreach_norm, one _foreach_copy_), the post-hook subtracts the new weights from the copies and
-  measures the difference (one _foreach_sub_, one _foreach_norm).
+  measures the difference (one _foreach_sub_, one _foreach_norm). On a step with real arithmetic on a
+  CPU these passes over the weights are most of the recorder's cost (the copy and the subtraction read
+  and write memory); updates=False keeps the parameter norm and skips the copy, the subtraction and the
+  update ratio.
 - every=k records steps 0, k, 2k, ...: on the other steps the modules carry no hooks (they are removed
   after a recorded optimizer step and put back before the next recorded one) and the optimizer's return
   at once: no norm, no copy, no host transfer. The GradientLog's `steps` says which steps it holds.
@@ -65,11 +68,15 @@ class GradientRecorder:
     made of.
     """
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None, *, every: int = 1) -> None:
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None, *, every: int = 1,
+                 updates: bool = True) -> None:
         if not isinstance(model, nn.Module):
             raise InvalidArgument(f"record_gradients needs an nn.Module, got {type(model).__name__}")
+        if not isinstance(updates, bool):
+            raise InvalidArgument(f"invalid updates: {updates!r} (valid: True, False)")
         self.model, self.optimizer = model, optimizer
         self.every = check_positive("every", every, integer=True)
+        self.updates = updates
         self._step = 0  # steps taken so far: optimizer steps, or backward passes without an optimizer
         self._active = True  # whether the current step is recorded (step % every == 0)
         self._recorded: list[int] = []  # the step of each row
@@ -113,7 +120,7 @@ class GradientRecorder:
         self._last: dict[str, Any] | None = None  # the latest backward pass's norms, until the step
         self._seen: torch.Tensor | None = None
         self._copies: list[torch.Tensor] | None = None  # the weights before the step, then the step's update
-        self._copied = False
+        self._stepping = False  # between a recorded step's pre-hook and its post-hook
         self._param_norms: list[torch.Tensor] = []
 
     # -- hooks ---------------------------------------------------------------------------------------------
@@ -276,11 +283,12 @@ class GradientRecorder:
             return
         last = self._last
         with torch.no_grad():
-            if self._copies is None:
-                self._copies = [torch.empty_like(w) for w in self._weights]
             self._param_norms = self._norms(self._weights)
-            torch._foreach_copy_(self._copies, self._weights)
-            self._copied = True
+            if self.updates:
+                if self._copies is None:
+                    self._copies = [torch.empty_like(w) for w in self._weights]
+                torch._foreach_copy_(self._copies, self._weights)
+            self._stepping = True
             # clipping (or anything else) changed the gradients since the backward pass: what the
             # optimizer sees now is measured again
             if last is None or last["versions"] != self._versions():
@@ -290,11 +298,14 @@ class GradientRecorder:
                 self._seen = None
 
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        if self._copied and self._copies is not None:
-            self._copied = False
-            with torch.no_grad():
-                torch._foreach_sub_(self._copies, self._weights)  # before - after: the update, negated
-                self._finish_step(self._param_norms + self._norms(self._copies))
+        if self._stepping:
+            self._stepping = False
+            update_norms = []
+            if self._copies is not None:
+                with torch.no_grad():
+                    torch._foreach_sub_(self._copies, self._weights)  # before - after: the update, negated
+                    update_norms = self._norms(self._copies)
+            self._finish_step(self._param_norms + update_norms)
             self._param_norms = []
         self._advance()
 
@@ -325,7 +336,7 @@ class GradientRecorder:
             row = row.float()  # bfloat16 has no numpy twin
         self._recorded.append(self._step)
         self._rows.append((row.cpu().numpy(), last["present"], [part[1:] for part in last["parts"]],
-                           seen is not None, bool(weight_norms)))  # ^ the one transfer a step
+                           seen is not None, len(weight_norms)))  # ^ the one transfer a step
         self._last, self._seen = None, None
         self._dead = {}
 
@@ -375,7 +386,7 @@ class GradientRecorder:
         signal_sq = np.zeros((steps, n_layers))
         signal_seen = np.zeros((steps, n_layers), dtype=bool)
         dead = np.full((steps, n_relus), np.nan)
-        for step, (row, has, parts, remeasured, stepped) in enumerate(self._rows):
+        for step, (row, has, parts, remeasured, n_weight_norms) in enumerate(self._rows):
             present[step] = has
             at = 0
             for number, (n_grads, signal_index) in enumerate(parts):
@@ -395,10 +406,11 @@ class GradientRecorder:
                 at += n_grads
             else:
                 seen[step] = pre[step]
-            if stepped:  # weights before the step, then the step's update
+            if n_weight_norms:  # the weights before the step, then (unless updates=False) the step's update
                 param[step] = row[at: at + n_weights]
-                update[step] = row[at + n_weights: at + 2 * n_weights]
-                at += 2 * n_weights
+                if n_weight_norms > n_weights:
+                    update[step] = row[at + n_weights: at + 2 * n_weights]
+                at += n_weight_norms
             if n_relus:
                 dead[step] = row[at: at + n_relus]
         signal = np.where(signal_seen, np.sqrt(signal_sq), np.nan)
@@ -439,7 +451,7 @@ class GradientRecorder:
 
 @contextmanager
 def record_gradients(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, *,
-                     every: int = 1) -> Iterator[GradientRecorder]:
+                     every: int = 1, updates: bool = True) -> Iterator[GradientRecorder]:
     """Record per-layer gradient flow of `model` for the steps taken inside the block.
 
         with gradviz.record_gradients(model, optimizer, every=10) as log:
@@ -449,8 +461,12 @@ def record_gradients(model: nn.Module, optimizer: torch.optim.Optimizer | None =
     Given the optimizer, a step is an optimizer step and gradients are those it sees; without, a step is
     a backward pass. every=k records steps 0, k, 2k, ... (counted from the block's start); on the others
     the hooks return at once. Hooks are removed when the block ends, exceptions included.
+
+    updates=False skips the update-to-weight ratio (left NaN): no copy of the weights before each recorded
+    step and no subtraction after it. On a large step on a CPU those two passes over the weights are most
+    of what recording costs.
     """
-    recorder = GradientRecorder(model, optimizer, every=every)
+    recorder = GradientRecorder(model, optimizer, every=every, updates=updates)
     with recorder:
         yield recorder
 

@@ -266,7 +266,8 @@ class GradientLog:
     For each layer name (a leaf module with parameters), arrays over steps:
     weight_norms: ||dL/dW|| as the optimizer saw it (NaN where the layer had no gradient: frozen or
     unused); signal_norms: ||dL/dz||, the backward signal reaching the layer's output; param_norms: ||W||;
-    update_ratios: ||W_after - W_before|| / ||W_before|| per optimizer step (NaN without an optimizer);
+    update_ratios: ||W_after - W_before|| / ||W_before|| per optimizer step (NaN without an optimizer, or
+        recorded with updates=False);
     has_gradient: whether the layer had one; nonfinite: NaN/inf entries in its gradients.
     total_norm: the global gradient norm before clipping; total_norm_clipped: what the optimizer saw.
     dead_fraction: for each ReLU-family module, the share of units that output <= 0 for the whole batch.

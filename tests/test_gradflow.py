@@ -465,6 +465,28 @@ def test_every_leaves_unrecorded_steps_alone():
     assert list(log.result().steps) == [0, 3, 6]
 
 
+def test_updates_false_records_the_same_but_copies_no_weights_and_has_no_update_ratio():
+    batches = [batch(seed) for seed in range(4)]
+    flows, copies = [], []
+    for updates in (True, False):
+        model = small_model()
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        with record_gradients(model, optimizer, updates=updates) as log:
+            for x, y in batches:
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+        flows.append(log.result())
+        copies.append(log._copies)
+    full, light = flows
+    assert copies[0] is not None and copies[1] is None  # no copy of the weights was ever made
+    for quantity in ("signal", "weight", "param"):
+        np.testing.assert_array_equal(light.matrix(quantity), full.matrix(quantity))
+    assert np.isfinite(full.matrix("update")).all() and np.isnan(light.matrix("update")).all()
+    with pytest.raises(InvalidArgument, match="invalid updates: 'no'"):
+        record_gradients(small_model(), updates="no").__enter__()
+
+
 def test_every_must_be_a_positive_integer():
     with pytest.raises(InvalidArgument, match="every"):
         record_gradients(small_model(), every=0).__enter__()
