@@ -18,8 +18,9 @@ Loops of the same steps, each on its own copy of the model:
 The loops take turns in short blocks of --steps steps, --repeat blocks each, so that a shared machine's
 drift hits them alike; each block is compared with the plain block next to it. Prints the median time per
 step and the median of the per-block ratios to plain (with their middle half).
---breakdown adds two loops (mlp10) that say what the recorder's parts cost: the recorder with its
-backward-signal hooks switched off, and with its optimizer-step hooks (parameter norms, update ratio) off.
+--breakdown adds three loops (any model) that say what the recorder's parts cost: the recorder with its
+backward-signal hooks switched off, with its optimizer-step hooks (parameter norms, update ratio) off, and
+with its dead-unit counting off.
 
     python benchmarks/gradflow.py [--model mlp10,mlp512,cnn] [--steps N] [--repeat 40] [--threads 1]
                                   [--device cpu|cuda] [--breakdown]
@@ -193,7 +194,7 @@ def main() -> None:
                         help="torch threads (default 1: on a shared 2-core machine, the steadiest ratio)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--breakdown", action="store_true",
-                        help="also time the recorder without its signal hooks and without its step hooks (mlp10)")
+                        help="also time the recorder without its signal hooks, its step hooks or its dead-unit counts")
     args = parser.parse_args()
     global DEVICE
     DEVICE = torch.device(args.device)
