@@ -202,6 +202,35 @@ def test_an_evaluation_budget_is_never_exceeded_by_any_method():
     assert trace("rosenbrock", "sgd", budget="evaluations:37").steps == 36  # one evaluation per point
 
 
+
+def test_3d_view_runs_on_evaluations_too():
+    from gradviz.render.surface3d import surface_3d_renderer
+
+    records = [trace("rosenbrock", name, budget="evaluations:120") for name in ("nelder-mead", "adam")]
+    renderer = surface_3d_renderer(records, FUNCTIONS["rosenbrock"].surface(resolution=40), size=(400, 240),
+                                   frames=7, clock="evaluations")
+    assert renderer.total_steps == 120 and renderer.word == "evals"
+    labels = [t.get_text() for t in renderer.figure.legends[0].get_texts()]
+    assert labels == [f"{t.label}, {t.evaluations_spent} evaluations" for t in records]
+    index = 3
+    renderer.frame(index)
+    clock = renderer.frame_steps[index]
+    for record, trail in zip(records, renderer.trails):  # each path at the last point reached within `clock`
+        end = len(trail.get_data_3d()[0]) - 1
+        assert record.evaluations[end] <= clock
+        assert end + 1 == len(record.points) or record.evaluations[end + 1] > clock
+    by_steps = surface_3d_renderer(records, FUNCTIONS["rosenbrock"].surface(resolution=40), size=(400, 240), frames=7)
+    by_steps.frame(index)  # on steps, Nelder-Mead (several evaluations a step) gets further in the same frame
+    assert len(by_steps.trails[0].get_data_3d()[0]) > len(renderer.trails[0].get_data_3d()[0])
+
+
+def test_a_field_on_the_3d_view_is_refused_before_anything_is_written(tmp_path):
+    import gradviz
+
+    with pytest.raises(InvalidArgument, match="field 'arrows' is drawn on the 2d view only"):
+        gradviz.trajectories("himmelblau", ["adam"], tmp_path / "x.gif", view="3d", field="arrows", steps=5)
+    assert not (tmp_path / "x.gif").exists()
+
 def test_renderer_draws_geometry_and_runs_on_evaluations():
     from gradviz.render.trajectories import TrajectoryRenderer
 

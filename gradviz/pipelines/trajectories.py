@@ -180,12 +180,12 @@ def animate(
                                   "function: pass function=")
         function = records[0].function
     fn = get_function(function)
-    if _check_view(view) == "3d":
+    if _check_view(view, field) == "3d":
         from gradviz.render.surface3d import surface_3d_renderer
 
         window = domain or fn.domain or domain_around([t.points for t in records])
         renderer = surface_3d_renderer(records, fn.surface(window, resolution=120), size=size, dpi=dpi,
-                                       theme=theme, frames=frames, title=title, spin=spin)
+                                       theme=theme, frames=frames, title=title, spin=spin, clock=clock)
         return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
     window = domain or plot_window(fn.domain, records, fn.minima)
     renderer = TrajectoryRenderer(records, fn.surface(window), size=size, dpi=dpi, theme=theme,
@@ -198,9 +198,11 @@ def animate(
     return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
 
 
-def _check_view(view: str) -> str:
+def _check_view(view: str, field: str | None = None) -> str:
     if view not in ("2d", "3d"):
         raise InvalidArgument(f"unknown view {view!r} (valid: 2d, 3d)")
+    if view == "3d" and field is not None:
+        raise InvalidArgument(f"field {field!r} is drawn on the 2d view only: drop --field or use --view 2d")
     return view
 
 
@@ -292,7 +294,7 @@ def trajectories(
     check_render_options(size=size, dpi=dpi, frames=frames)
     if field is not None and field not in ("arrows", "streamlines"):
         raise InvalidArgument(f"unknown field style {field!r} (valid: arrows, streamlines)")
-    _check_view(view)
+    _check_view(view, field)
     check_frames(frames, amount)  # with an evaluation budget, a frame per evaluation at most
     optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     for item in optimizers:

@@ -59,19 +59,23 @@ class Surface3DRenderer(FrameRenderer):
     """frame(i) -> (H, W, 3) uint8: the surface in 3-D with every path drawn up to frame i's step.
 
     elev, azim: the camera (degrees); spin: degrees the camera turns over the whole animation (0: fixed,
-    the surface drawn once). frames: how many frames (default: one per step, at most 300).
+    the surface drawn once). frames: how many frames (default: one per step, at most 300). The paths'
+    `steps` are the clock the frames run on; word and total label the counter ('step 40/200', or
+    'evals 40/200' when the steps are evaluations), total by default the longest path's last step.
     """
 
     def __init__(self, surface: Surface, paths: Sequence[Path3D], *, size: tuple[int, int] = (960, 540),
                  dpi: float = 100, theme: str | Theme = "light", frames: int | None = None,
-                 title: str | None = None, elev: float = 35.0, azim: float = -60.0, spin: float = 0.0) -> None:
+                 title: str | None = None, elev: float = 35.0, azim: float = -60.0, spin: float = 0.0,
+                 word: str = "step", total: int | None = None) -> None:
         if surface.is_curve:
             raise InvalidArgument("a 1-D curve has no 3-D view")
         if not np.isfinite(spin):
             raise InvalidArgument(f"invalid spin: {spin!r} (must be a finite number of degrees)")
         self.surface, self.paths = surface, list(paths)
         self._configure(size=size, dpi=dpi, theme=theme, frames=frames)
-        self.total_steps = max([int(p.steps[-1]) for p in self.paths] or [0])
+        self.total_steps = int(total) if total is not None else max([int(p.steps[-1]) for p in self.paths] or [0])
+        self.word = word
         count = min(self.total_steps + 1, 300) if frames is None else int(frames)
         self.frame_steps = np.unique(np.round(np.linspace(0, self.total_steps, count)).astype(int))
         self.elev, self.azim, self.spin = float(elev), float(azim), float(spin)
@@ -133,7 +137,8 @@ class Surface3DRenderer(FrameRenderer):
         text = fig.text(0.985, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
                         family="monospace", animated=True)
         self.canvas.draw()
-        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
+        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps,
+                                   word=self.word)
         self._background = self.counter.background
 
     def _end(self, path: Path3D, step: int) -> int:
@@ -176,16 +181,30 @@ class Surface3DRenderer(FrameRenderer):
         return colours_uint8([*self._colors, theme.foreground, theme.background])
 
 
-def surface_3d_renderer(trajectories: Sequence[Any], surface: Surface, **options: Any) -> Surface3DRenderer:
+def surface_3d_renderer(trajectories: Sequence[Any], surface: Surface, *, clock: str = "steps",
+                        **options: Any) -> Surface3DRenderer:
     """A Surface3DRenderer for optimizer Trajectories on a test function's surface (heights: f at each
-    point, on the surface's log or linear scale). The paths are clipped to the surface's window."""
+    point, on the surface's log or linear scale). The paths are clipped to the surface's window.
+
+    clock: "steps", or "evaluations" to run the frames on function evaluations (each path at the last
+    point it reached within that many), as the 2-D view does, so that methods spending different numbers
+    of evaluations per step move side by side fairly."""
+    if clock not in ("steps", "evaluations"):
+        raise InvalidArgument(f"invalid clock {clock!r} (valid: steps, evaluations)")
     (x0, x1, y0, y1) = surface.extent
     tracks = []
     for t in trajectories:
         points = np.column_stack([np.clip(t.points[:, 0], x0, x1), np.clip(t.points[:, 1], y0, y1)])
         heights, _ = surface_heights(surface, t.losses)
-        tracks.append(Path3D(points, heights, np.arange(len(points)), t.label))
-    if options.get("frames") is None:
+        ticks = np.asarray(t.evaluations) if clock == "evaluations" else np.arange(len(points))
+        label = f"{t.label}, {t.evaluations_spent} evaluations" if clock == "evaluations" else t.label
+        tracks.append(Path3D(points, heights, ticks, label))
+    if clock == "evaluations":
+        longest = max([t.evaluations_requested or t.evaluations_spent for t in trajectories] or [0])
+        options.setdefault("word", "evals")
+    else:
         longest = max([t.steps_requested or t.steps for t in trajectories] or [0])
+    options.setdefault("total", longest)
+    if options.get("frames") is None:
         options["frames"] = min(longest + 1, 300)
     return Surface3DRenderer(surface, tracks, **options)
