@@ -172,7 +172,7 @@ def _apply_preset(ctx: click.Context, param: Any, value: str | None) -> str | No
 
 def preset_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add `--preset NAME` to a command: it sets the size and dpi defaults and, while the command runs, the
-    type scale every renderer draws with. One line per command: put `@preset_option` under `@cli.command`."""
+    type scale every renderer draws with. `output_options` adds it to every command that writes a picture."""
     import functools
 
     @functools.wraps(command)
@@ -234,27 +234,64 @@ class _Group(click.Group):
 
 
 class PositiveType(click.ParamType):
-    """A whole number >= 1 or a finite number > 0, checked while parsing, so before torch is imported."""
+    """A whole number >= 1 (or >= `least`) or a finite number > 0, checked while parsing, so before torch is
+    imported."""
 
-    def __init__(self, integer: bool) -> None:
-        self.integer = integer
+    def __init__(self, integer: bool, least: int = 1) -> None:
+        self.integer, self.least = integer, least
         self.name = "INTEGER" if integer else "FLOAT"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        name = param.name if param is not None else "value"
         number = value
         if isinstance(value, str):
             try:
                 number = int(value) if self.integer else float(value)
             except ValueError:
                 self.fail(f"{value!r} is not a {'whole number' if self.integer else 'number'}", param, ctx)
+        if self.least > 1 and isinstance(number, int) and not isinstance(number, bool) and number < self.least:
+            self.fail(f"invalid {name}: {number!r} (must be a whole number >= {self.least})", param, ctx)
         try:
-            return check_positive(param.name if param is not None else "value", number, integer=self.integer)
+            return check_positive(name, number, integer=self.integer)
         except InvalidArgument as error:
             self.fail(str(error), param, ctx)
 
 
-def _positive(kind: type) -> click.ParamType:
-    return PositiveType(kind is int)
+def _positive(kind: type, least: int = 1) -> click.ParamType:
+    """A count (int: >= 1, or >= `least`) or a size (float: > 0), refused while parsing when it is not."""
+    return PositiveType(kind is int, least)
+
+
+def output_options(output: str | None, output_help: str, *, fps: float | None = None, seed_help: str,
+                   quiet_help: str = "No progress bar, no summary.") -> Callable[[Callable[..., Any]], Any]:
+    """The options of every command that writes a picture, with the same types, checks and help, in this order
+    after the command's own: [--fps,] --size, --dpi, --preset, --theme, --seed, -o/--output, -q/--quiet.
+
+    Put `@output_options(...)` last, right above the function. `fps` is the default frame rate of an animating
+    command (None: no --fps); `output` the default file (None: the command names it, so no default shown)."""
+    decorators = [] if fps is None else [
+        click.option("--fps", type=_positive(float), default=fps, show_default=True,
+                     help="Frames per second of an animation (a GIF allows 0.0016 to 50).")]
+    decorators += [
+        click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True,
+                     help="Image size in pixels."),
+        click.option("--dpi", type=_positive(float), default=100, show_default=True,
+                     help="Dots per inch: larger makes text bigger (the size in pixels stays)."),
+        preset_option,
+        click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True,
+                     help="Colours: light or dark slides."),
+        click.option("--seed", type=int, default=0, show_default=True, help=seed_help),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=output,
+                     show_default=output is not None, help=output_help),
+        click.option("-q", "--quiet", is_flag=True, help=quiet_help),
+    ]
+
+    def decorate(command: Callable[..., Any]) -> Any:
+        for decorator in reversed(decorators):  # click lists the options in the order they are written above
+            command = decorator(command)
+        return command
+
+    return decorate
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -273,7 +310,6 @@ def cli() -> None:
 
 
 @cli.command(context_settings=CONTEXT)
-@preset_option
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
               help="Test function to descend (see `gradviz list functions`), or an expression in x and y: "
                    "-f \"x**2 + 10*sin(y)\" (+ - * / **, sin cos tan exp log sqrt abs tanh sinh cosh atan "
@@ -309,14 +345,6 @@ def cli() -> None:
                    "steps:N is --steps N.")
 @click.option("--frames", type=_positive(int), default=None,
               help="Frames in the animation, at most steps + 1 [default: one per step, at most 300].")
-@click.option("--fps", type=_positive(float), default=20, show_default=True,
-              help="Frames per second (a GIF allows 0.0016 to 50).")
-@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True,
-              help="Image size in pixels.")
-@click.option("--dpi", type=_positive(float), default=100, show_default=True,
-              help="Dots per inch: larger makes text bigger.")
-@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True,
-              help="Colours: light or dark slides.")
 @click.option("--domain", type=DomainType(), default=None,
               help="Plot window, e.g. --domain=-2:2,-1:3 [default: the function's own; -3:3,-3:3 for an "
                    "expression].")
@@ -329,10 +357,8 @@ def cli() -> None:
               help="2d: contours from above; 3d: the surface in perspective with the paths riding on it.")
 @click.option("--spin", type=float, default=0.0, show_default=True,
               help="With --view 3d: degrees the camera turns over the animation (0: fixed, fastest).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same inputs, same bytes).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="trajectories.gif",
-              show_default=True, help="Output file: .gif, .mp4 (needs gradviz[video]) or .png (last frame).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
+@output_options("trajectories.gif", "Output file: .gif, .mp4 (needs gradviz[video]) or .png (last frame).", fps=20,
+                seed_help="Random seed (same inputs, same bytes).")
 def trajectories(function: str, minimum: tuple[float, float] | None, optimizers: tuple[str, ...],
                  lrs: str | None, noise: float, seeds: int, starts: str | None, tune: bool, objective: str,
                  tol: float, start: tuple[float, float] | None, steps: int, budget: str | None,
@@ -413,7 +439,6 @@ def _nets_registry(name: str) -> Registry:
 
 
 @cli.command(context_settings=CONTEXT)
-@preset_option
 @click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
               help="Toy data set (see `gradviz list datasets`).")
 @click.option("--n", "n", type=_positive(int), default=300, show_default=True, help="Number of points.")
@@ -448,18 +473,13 @@ def _nets_registry(name: str) -> Registry:
 @click.option("--validation", type=float, default=None,
               help="Hold out this fraction of the points (e.g. 0.3) and plot validation loss and accuracy "
                    "beside training: what dropout and weight decay improve.")
-@click.option("--fps", type=_positive(float), default=15, show_default=True, help="Frames per second.")
-@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
-@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for data, weights and batches.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="boundary.gif",
-              show_default=True, help="Output file: .gif, .mp4 or .png (last frame).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
+@output_options("boundary.gif", "Output file: .gif, .mp4 or .png (last frame).", fps=15,
+                seed_help="Seed for data, weights and batches.")
 def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hidden: tuple[int, ...],
              activation: str, init: str, dropout: tuple[float, ...], optimizers: tuple[str, ...], steps: int,
              lr: str | None, tune: bool, objective: str, tol: float, batch_size: int | None,
              weight_decay: tuple[float, ...], freeze: str, validation: float | None, fps: float,
-             size: tuple[int, int], theme: str, seed: int, output: Path, quiet: bool) -> None:
+             size: tuple[int, int], dpi: float, theme: str, seed: int, output: Path, quiet: bool) -> None:
     """Animate an MLP's decision boundary as it learns a 2-D toy data set.
 
     Several optimizers, weight decays or dropouts give side-by-side panels, all from the same initial
@@ -496,7 +516,7 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
                             optimizers=optimizers or ("adam",), steps=steps, lr=lr, batch_size=batch_size,
                             weight_decay=list(weight_decay or (0.0,)),
                             freeze=[f.strip() for f in freeze.split(",") if f.strip()], validation=validation,
-                            seed=seed, fps=fps, size=size, theme=theme, progress=progress, tune=tune,
+                            seed=seed, fps=fps, size=size, dpi=dpi, theme=theme, progress=progress, tune=tune,
                             objective=objective, tol=tol,
                             report=None if quiet else (lambda text: click.echo(text, err=True)))
     finally:
@@ -525,7 +545,6 @@ class WordListType(click.ParamType):
 
 
 @cli.command(context_settings=CONTEXT)
-@preset_option
 @click.option("--depth", type=_positive(int), default=10, show_default=True, help="Linear layers in the MLP.")
 @click.option("--width", type=_positive(int), default=64, show_default=True, help="Units per hidden layer.")
 @click.option("--activations", type=WordListType("gradviz.nets.choices.ACTIVATIONS", "sigmoid,relu"),
@@ -546,16 +565,12 @@ class WordListType(click.ParamType):
               help="'random' (N(0, I) inputs, random labels) or a data set of `gradviz list datasets`.")
 @click.option("--view", type=click.Choice(["summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid"]),
               default="summary", show_default=True, help="What a .png shows (a .gif always animates the profiles).")
-@click.option("--fps", type=_positive(float), default=10, show_default=True, help="Frames per second.")
-@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
-@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for weights and data.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="gradflow.gif",
-              show_default=True, help="Output file: .gif, .mp4 or .png.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no diagnosis printed.")
+@output_options("gradflow.gif", "Output file: .gif, .mp4 or .png.", fps=10, seed_help="Seed for weights and data.",
+                quiet_help="No progress bar, no diagnosis printed.")
 def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[str, ...], std: float | None,
              optimizer: str, lr: float, steps: int, step: int | None, batch_size: int, clip: float | None, data: str,
-             view: str, fps: float, size: tuple[int, int], theme: str, seed: int, output: Path, quiet: bool) -> None:
+             view: str, fps: float, size: tuple[int, int], dpi: float, theme: str, seed: int, output: Path,
+             quiet: bool) -> None:
     """Show vanishing and exploding gradients: per-layer gradient norms of deep MLPs, side by side.
 
     By default a 10-layer sigmoid net (PyTorch's default init) against a 10-layer ReLU net (He init), on the
@@ -580,7 +595,7 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
                               f"= {steps - 1}")
     progress, done = _progress(quiet, "rendering")
     try:
-        path = run_gradflow(output, activations=activations, inits=inits, view=view, fps=fps, size=size,
+        path = run_gradflow(output, activations=activations, inits=inits, view=view, fps=fps, size=size, dpi=dpi,
                             theme=theme, depth=depth, width=width, std=std, optimizer=optimizer, lr=lr, steps=steps,
                             step=step,
                             batch_size=batch_size, clip=clip, data=data, seed=seed, progress=progress,
@@ -592,16 +607,9 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
 
 
 @cli.command(context_settings=CONTEXT)
-@preset_option
 @click.argument("name", type=NameType(FIGURES), metavar="NAME")
-@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
-@click.option("--dpi", type=float, default=100, show_default=True, help="Dots per inch.")
-@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
-@click.option("--fps", type=float, default=15, show_default=True, help="Frames per second (animated figures).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for data and weights.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Output file [default: NAME.png, or NAME.gif for an animated figure; those also take .mp4].")
-@click.option("-q", "--quiet", is_flag=True, help="Do not print the file written.")
+@output_options(None, "Output file [default: NAME.png, or NAME.gif for an animated figure; those also take .mp4].",
+                fps=15, seed_help="Seed for data and weights.", quiet_help="Do not print the file written.")
 def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float, seed: int, output: Path | None,
            quiet: bool) -> None:
     """Draw one of the lecture's figures (see `gradviz list figures`).
@@ -624,10 +632,9 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
 
 
 @cli.command(context_settings=CONTEXT)
-@preset_option
 @click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
               help="Toy data set (see `gradviz list datasets`).")
-@click.option("--n", "n", type=int, default=300, show_default=True, help="Number of points.")
+@click.option("--n", "n", type=_positive(int), default=300, show_default=True, help="Number of points.")
 @click.option("--noise", type=float, default=None, help="Gaussian jitter of the points [default: the data set's own].")
 @click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
               help="Hidden layer sizes; 'none' for logistic regression.")
@@ -636,11 +643,12 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable (at most 4), all from the same initial weights: -O sgd -O adam:lr=0.01 "
                    "[default: -O sgd -O momentum -O adam]")
-@click.option("--steps", type=int, default=300, show_default=True, help="Training steps.")
+@click.option("--steps", type=_positive(int), default=300, show_default=True, help="Training steps.")
 @click.option("--plane", type=click.Choice(["pca", "random", "line"]), default="pca", show_default=True,
               help="pca: the runs' shared PCA plane; random: two filter-normalized random directions; "
                    "line: initial -> trained weights (a 1-D curve, .png).")
-@click.option("--grid", type=int, default=41, show_default=True, help="Grid points per axis (>= 3).")
+@click.option("--grid", type=_positive(int, least=3), default=41, show_default=True,
+              help="Grid points per axis (>= 3).")
 @click.option("--span", type=float, default=None,
               help="Half-width of the plane [default: the paths' extent for pca, 1 for random; "
                    "for line, how far alpha goes past 0 and 1, 0.5].")
@@ -653,15 +661,9 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
 @click.option("--metric", type=click.Choice(["loss", "accuracy"]), default="loss", show_default=True,
               help="What the surface shows: mean training loss (what training minimises) or accuracy.")
 @click.option("--device", default="cpu", show_default=True, help="Where the grid is evaluated: cpu, cuda, cuda:N.")
-@click.option("--frames", type=int, default=60, show_default=True, help="Frames in the animation.")
-@click.option("--fps", type=float, default=12, show_default=True, help="Frames per second.")
-@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
-@click.option("--dpi", type=float, default=100, show_default=True, help="Dots per inch: larger makes text bigger.")
-@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for data, weights and directions.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="landscape.gif",
-              show_default=True, help="Output file: .gif, .mp4 or .png (last frame; the only one for --plane line).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
+@click.option("--frames", type=_positive(int), default=60, show_default=True, help="Frames in the animation.")
+@output_options("landscape.gif", "Output file: .gif, .mp4 or .png (last frame; the only one for --plane line).",
+                fps=12, seed_help="Seed for data, weights and directions.")
 def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...], activation: str,
               optimizers: tuple[str, ...], steps: int, plane: str, grid: int, span: float | None, norm: str,
               view: str, spin: float, metric: str, device: str, frames: int, fps: float, size: tuple[int, int],
@@ -695,7 +697,6 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
 
 
 @cli.command(context_settings=CONTEXT)
-@preset_option
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
               help="Test function (see `gradviz list functions`).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
@@ -708,14 +709,8 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
 @click.option("--tol", type=float, default=1e-3, show_default=True, help="Tolerance of steps-to-tol.")
 @click.option("--noise", type=float, default=0.0, show_default=True, help="Gaussian gradient noise std.")
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None, help="Start [default: the function's own].")
-@click.option("--steps", type=int, default=200, show_default=True, help="Steps per run.")
-@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
-@click.option("--dpi", type=float, default=100, show_default=True, help="Dots per inch.")
-@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="sweep.png",
-              show_default=True, help="Output file (.png).")
-@click.option("-q", "--quiet", is_flag=True, help="No table printed.")
+@click.option("--steps", type=_positive(int), default=200, show_default=True, help="Steps per run.")
+@output_options("sweep.png", "Output file (.png).", seed_help="Random seed.", quiet_help="No table printed.")
 def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, tol: float, noise: float,
           start: tuple[float, float] | None, steps: int, size: tuple[int, int], dpi: float, theme: str, seed: int,
           output: Path, quiet: bool) -> None:
@@ -740,23 +735,16 @@ def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, 
 
 
 @cli.command(context_settings=CONTEXT)
-@preset_option
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="himmelblau", show_default=True,
               help="Test function with known minima (see `gradviz list functions`).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
               help="Optimizer, repeatable (at most 4, elementwise ones) [default: -O sgd -O momentum -O adam]")
-@click.option("--resolution", type=int, default=200, show_default=True, help="Starts per side of the grid.")
-@click.option("--steps", type=int, default=500, show_default=True, help="Steps per start.")
+@click.option("--resolution", type=_positive(int), default=200, show_default=True, help="Starts per side of the grid.")
+@click.option("--steps", type=_positive(int), default=500, show_default=True, help="Steps per start.")
 @click.option("--tol", type=float, default=None, help="Distance that counts as reaching a minimum "
                                                       "[default: 1% of the window's larger side].")
 @click.option("--domain", type=DomainType(), default=None, help="Window of starts [default: the function's own].")
-@click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True, help="Image size.")
-@click.option("--dpi", type=float, default=100, show_default=True, help="Dots per inch.")
-@click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True, help="Colours.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="basins.png",
-              show_default=True, help="Output file (.png).")
-@click.option("-q", "--quiet", is_flag=True, help="No shares printed.")
+@output_options("basins.png", "Output file (.png).", seed_help="Random seed.", quiet_help="No shares printed.")
 def basins(function: str, optimizers: tuple[str, ...], resolution: int, steps: int, tol: float | None, domain: Any,
            size: tuple[int, int], dpi: float, theme: str, seed: int, output: Path, quiet: bool) -> None:
     """Map which minimum each start reaches: a basin map per optimizer, side by side.

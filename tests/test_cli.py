@@ -296,3 +296,109 @@ def test_sweep_basins_and_swarm_commands_write_their_files(tmp_path, read_gif):
     assert result.returncode == 0, result.stderr
     frames, _, _, size = read_gif(tmp_path / "s.gif")
     assert len(frames) == 4 and size == (480, 270)
+
+
+# every command that writes a picture: the arguments it needs, its pipeline (module, function), and whether it
+# animates (--fps) and trains or traces (--steps)
+PICTURE_COMMANDS = {
+    "trajectories": ([], ("trajectories", "trajectories"), True, True),
+    "boundary": ([], ("boundary", "boundary"), True, True),
+    "gradflow": ([], ("gradflow", "gradflow"), True, True),
+    "figure": (["activations"], ("figure", "figure"), True, False),
+    "landscape": ([], ("landscape", "landscape_animation"), True, True),
+    "sweep": ([], ("sweep", "sweep"), False, True),
+    "basins": ([], ("basins", "basins"), False, True),
+}
+SHARED_OPTIONS = ["--size", "--dpi", "--preset", "--theme", "--seed", "--output", "--quiet"]
+
+
+def _bad_counts():
+    cases = []
+    for command, (needed, _, animates, steps) in PICTURE_COMMANDS.items():
+        cases.append(([command, *needed, "--dpi", "0"], "dpi: 0"))
+        cases.append(([command, *needed, "--dpi", "-1"], "dpi: -1"))
+        if animates:
+            cases.append(([command, *needed, "--fps", "0"], "fps: 0"))
+        if steps:
+            cases.append(([command, *needed, "--steps", "0"], "steps: 0"))
+    return cases + [
+        (["trajectories", "--frames", "0"], "frames: 0"), (["landscape", "--frames", "0"], "frames: 0"),
+        (["landscape", "--grid", "2"], "grid: 2 (must be a whole number >= 3)"), (["landscape", "--grid", "0"],
+                                                                                 "grid: 0"),
+        (["landscape", "--n", "0"], "n: 0"), (["boundary", "--n", "0"], "n: 0"),
+        (["basins", "--resolution", "0"], "resolution: 0"), (["sweep", "--steps", "1.5"], "'1.5'"),
+    ]
+
+
+BAD_COUNTS = _bad_counts()
+
+
+def test_bad_counts_and_dpi_are_refused_while_parsing_by_every_picture_command(tmp_path):
+    # one process for all (each would pay the interpreter start): exit 2, one line naming the value, before torch
+    code = ("import contextlib, io, json, sys; from gradviz.cli import main\n"
+            "results = []\n"
+            "for args in json.loads(sys.argv[1]):\n"
+            "    err, code = io.StringIO(), None\n"
+            "    with contextlib.redirect_stderr(err):\n"
+            "        try:\n            main(args)\n        except SystemExit as e:\n            code = e.code\n"
+            "    results.append([code, err.getvalue(), 'torch' in sys.modules])\n"
+            "print(json.dumps(results))\n")
+    import json
+
+    result = subprocess.run([sys.executable, "-c", code, json.dumps([args for args, _ in BAD_COUNTS])],
+                            capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ, MPLBACKEND="Agg"))
+    assert result.returncode == 0, result.stderr
+    wrong = []
+    for (args, shown), (code, stderr, torch) in zip(BAD_COUNTS, json.loads(result.stdout)):
+        lines = stderr.strip().splitlines()
+        if code != 2 or len(lines) != 1 or shown not in lines[0] or "Traceback" in stderr or torch:
+            wrong.append((args, code, stderr, torch))
+    assert not wrong, wrong
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_picture_commands_share_the_output_options_in_one_order():
+    from gradviz.cli import cli
+
+    for command, (_, _, animates, _) in PICTURE_COMMANDS.items():
+        params = cli.commands[command].params
+        names = [max(param.opts, key=len) for param in params]
+        shared = (["--fps"] if animates else []) + SHARED_OPTIONS
+        assert names[-len(shared):] == shared, command
+        assert "--fps" not in names[:-len(shared)], command
+        types = {max(p.opts, key=len): type(p.type).__name__ for p in params}
+        assert types["--dpi"] == "PositiveType" and (not animates or types["--fps"] == "PositiveType"), command
+        if "--steps" in types:
+            assert types["--steps"] == "PositiveType", command
+
+
+@pytest.mark.parametrize("command", PICTURE_COMMANDS)
+def test_every_picture_command_passes_dpi_to_its_pipeline(monkeypatch, tmp_path, command):
+    import importlib
+
+    from gradviz.cli import main
+
+    needed, (module, function), _, _ = PICTURE_COMMANDS[command]
+    seen = {}
+
+    def pipeline(*args, **kwargs):
+        seen.update(kwargs)
+        return tmp_path / "out.png"
+
+    monkeypatch.setattr(importlib.import_module(f"gradviz.pipelines.{module}"), function, pipeline)
+    with pytest.raises(SystemExit) as stop:
+        main([command, *needed, "--dpi", "50", "--size", "480x270", "-q", "-o", str(tmp_path / "out.png")])
+    assert stop.value.code == 0
+    assert seen["dpi"] == 50 and seen["size"] == (480, 270)
+
+
+@pytest.mark.parametrize("args", [
+    ["boundary", "--steps", "2", "--n", "20", "--hidden", "4"],
+    ["gradflow", "--steps", "2", "--depth", "3", "--width", "8"],
+])
+def test_dpi_scales_the_text_not_the_pixels(tmp_path, args):
+    from PIL import Image
+
+    result = run([*args, "--dpi", "50", "--size", "320x200", "-o", "small-type.png", "-q"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert Image.open(tmp_path / "small-type.png").size == (320, 200)
