@@ -166,8 +166,10 @@ class GifStream:
         image = self._image.fromarray(rgb)
         indexed = np.array(image.quantize(palette=self.palette, dither=self._image.Dither.NONE))
         if self._misplaced:  # one packed 24-bit view of the frame, then one comparison per misplaced key
-            packed = rgb[..., 0].astype(np.uint32) << 16
-            packed |= rgb[..., 1].astype(np.uint32) << 8
+            packed = rgb[..., 0].astype(np.uint32)  # built in place: temporaries made it 4x slower
+            packed <<= 8
+            packed |= rgb[..., 1]
+            packed <<= 8
             packed |= rgb[..., 2]
             for key, index in self._misplaced:
                 indexed[packed == (int(key[0]) << 16 | int(key[1]) << 8 | int(key[2]))] = index
