@@ -257,6 +257,21 @@ class PositiveType(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
+def _given(name: str) -> bool:
+    """Whether the user typed the option whose parameter is `name` (rather than leaving its default)."""
+    return click.get_current_context().get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+
+def _refuse_tuning_options_without_tune(tune: bool, objective: str) -> None:
+    """--objective and --tol choose what --tune minimises: typed without it, they would do nothing."""
+    for name in ("objective", "tol"):
+        if _given(name) and not tune:
+            raise InvalidArgument(f"--{name} sets what --tune minimises: add --tune or drop --{name}")
+    if _given("tol") and objective != "steps-to-tol":
+        raise InvalidArgument(f"--tol is the tolerance of --objective steps-to-tol, not of {objective!r}: "
+                              "add --objective steps-to-tol or drop --tol")
+
+
 def _positive(kind: type, least: int = 1) -> click.ParamType:
     """A count (int: >= 1, or >= `least`) or a size (float: > 0), refused while parsing when it is not."""
     return PositiveType(kind is int, least)
@@ -394,6 +409,12 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
     """
     from gradviz.pipelines.trajectories import trajectories as run_trajectories
 
+    _refuse_tuning_options_without_tune(tune, objective)
+    if budget is not None and _given("steps"):
+        from gradviz.budget import parse_budget
+
+        parse_budget(budget)  # a malformed budget is named first
+        raise InvalidArgument(f"--budget {budget} sets how long each optimizer runs: drop --steps {steps}")
     # the pipeline checks the budget, noise, seeds and their combination before it imports torch
     progress, done = _progress(quiet, "rendering")
     try:
@@ -492,6 +513,7 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
     """
     from gradviz.pipelines.boundary import boundary as run_boundary
 
+    _refuse_tuning_options_without_tune(tune, objective)
     # what the library checks after importing torch, checked here first so a typo fails at once
     if n < 2:
         raise InvalidArgument(f"invalid n: {n} (need at least 2 points)")

@@ -266,11 +266,20 @@ def test_an_interrupt_is_one_line_without_a_blank_one(monkeypatch, capsys, tmp_p
     (["basins", "-f", "saddle"], "no known minima"),
     (["basins", "-O", "lbfgs"], "does not act elementwise"),
     (["boundary", "--tune", "--lr", "0.1"], "need at least 2"),
+    # options that would do nothing in this combination are refused, not ignored
+    (["trajectories", "--objective", "auc"], "--objective sets what --tune minimises: add --tune"),
+    (["boundary", "--tol", "0.1"], "--tol sets what --tune minimises: add --tune"),
+    (["trajectories", "--tune", "--tol", "0.1"], "--tol is the tolerance of --objective steps-to-tol, not of 'final'"),
+    (["trajectories", "--budget", "steps:100", "--steps", "50"], "--budget steps:100 sets how long"),
+    (["trajectories", "--spin", "30"], "spin 30.0 turns the camera of the 3d view"),
+    (["trajectories", "--view", "3d", "--field"], "field 'arrows' is drawn on the 2d view only"),
+    (["landscape", "--spin", "30"], "spin 30.0 turns the camera of the 3d view"),
+    (["landscape", "--plane", "line", "--view", "3d"], "plane 'line' draws a 1-D curve, which has no 3d view"),
 ])
 def test_comparison_bad_input_is_one_line_exit_2_no_file_no_torch(tmp_path, args, shown):
     code = ("import sys; from gradviz.cli import main\n"
             "try:\n    main(sys.argv[1:])\nfinally:\n    assert 'torch' not in sys.modules, 'torch imported'\n")
-    output = ["-o", "out.png"] if args[0] in ("sweep", "basins") else []
+    output = ["-o", "out.png"] if args[0] in ("sweep", "basins", "landscape") else []
     result = subprocess.run([sys.executable, "-c", code, *args, *output], capture_output=True, text=True,
                             cwd=tmp_path, env=dict(os.environ, MPLBACKEND="Agg"))
     assert result.returncode == 2, result.stderr

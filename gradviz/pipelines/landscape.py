@@ -114,6 +114,11 @@ def landscape_animation(
         raise InvalidArgument(f"invalid spin: {spin!r} (must be a finite number of degrees)")
     if plane == "line" and out.suffix.lower() != ".png":
         raise InvalidArgument(f"plane 'line' draws a 1-D curve, a still picture: write a .png, not {out.name!r}")
+    if plane == "line" and view == "3d":
+        raise InvalidArgument("plane 'line' draws a 1-D curve, which has no 3d view: drop --view 3d or use "
+                              "--plane pca or random")
+    if spin and view != "3d":
+        raise InvalidArgument(f"spin {spin!r} turns the camera of the 3d view: add --view 3d or drop --spin")
     optimizers = tuple(optimizers)
     if len(optimizers) > 4:
         raise InvalidArgument(f"too many optimizers on one landscape: {len(optimizers)} (at most 4)")

@@ -180,7 +180,7 @@ def animate(
                                   "function: pass function=")
         function = records[0].function
     fn = get_function(function)
-    if _check_view(view, field) == "3d":
+    if _check_view(view, field, spin) == "3d":
         from gradviz.render.surface3d import surface_3d_renderer
 
         window = domain or fn.domain or domain_around([t.points for t in records])
@@ -198,11 +198,13 @@ def animate(
     return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
 
 
-def _check_view(view: str, field: str | None = None) -> str:
+def _check_view(view: str, field: str | None = None, spin: float = 0.0) -> str:
     if view not in ("2d", "3d"):
         raise InvalidArgument(f"unknown view {view!r} (valid: 2d, 3d)")
     if view == "3d" and field is not None:
         raise InvalidArgument(f"field {field!r} is drawn on the 2d view only: drop --field or use --view 2d")
+    if view == "2d" and spin:
+        raise InvalidArgument(f"spin {spin!r} turns the camera of the 3d view: add --view 3d or drop --spin")
     return view
 
 
@@ -294,7 +296,7 @@ def trajectories(
     check_render_options(size=size, dpi=dpi, frames=frames)
     if field is not None and field not in ("arrows", "streamlines"):
         raise InvalidArgument(f"unknown field style {field!r} (valid: arrows, streamlines)")
-    _check_view(view, field)
+    _check_view(view, field, spin)
     check_frames(frames, amount)  # with an evaluation budget, a frame per evaluation at most
     optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     for item in optimizers:
