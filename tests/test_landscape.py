@@ -303,6 +303,11 @@ def test_landscape_renderer_draws_paths_boundaries_and_the_gap(data, trained):
     np.testing.assert_allclose(own[2][:, 1], paths[2].loss)
     np.testing.assert_allclose(on_plane[2][:, 1], paths[2].surface_loss)
     assert "off plane" in renderer.gap_text.get_text()
+    # a colour bar says which way is high: 'low' at the contours' lowest level, 'high' at their highest
+    bars = [ax for ax in renderer.figure.axes if [t.get_text() for t in ax.get_yticklabels()] == ["low", "high"]]
+    assert len(bars) == 1
+    levels = next(c for c in renderer.axes.collections if hasattr(c, "levels")).levels
+    np.testing.assert_allclose(bars[0].get_yticks(), [levels[0], levels[-1]])
 
 
 def test_plot_functions_draw_on_the_current_axes(data, trained):

@@ -165,9 +165,15 @@ class LandscapeRenderer(FrameRenderer):
         n = len(self.runs)
         self._colors = [theme.trails[i % len(theme.trails)] for i in range(n)]
 
-        ax = fig.add_axes((0.07, 0.10, 0.44, 0.78))
+        ax = fig.add_axes((0.07, 0.10, 0.42, 0.78))
         values, levels, is_log = contour_levels(surface)
-        ax.contourf(surface.x, surface.y, values, levels=levels, cmap=theme.colormap, extend="both")
+        filled = ax.contourf(surface.x, surface.y, values, levels=levels, cmap=theme.colormap, extend="both")
+        # which way is up: a slim colour bar marked low / high (the values are log10(loss - floor) when the
+        # colours are logarithmic, which would read as a loss on tick labels)
+        bar = fig.colorbar(filled, cax=fig.add_axes((0.50, 0.10, 0.011, 0.78)), ticks=[levels[0], levels[-1]])
+        bar.ax.set_yticklabels(["low", "high"])
+        bar.ax.tick_params(colors=theme.foreground, labelsize=font * 0.75, length=0, pad=2)
+        bar.outline.set_edgecolor(theme.grid)
         ax.contour(surface.x, surface.y, values, levels=levels[::2], colors=theme.contour_lines,
                    linewidths=0.4 * scale, alpha=0.35)
         ax.set_xlim(surface.x[0], surface.x[-1])
@@ -250,9 +256,12 @@ class LandscapeRenderer(FrameRenderer):
         legend.set_zorder(7)
         text = fig.text(0.985, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
                         family="monospace", animated=True)
-        self.gap_text = lax.text(0.02, 0.03, "", ha="left", va="bottom", color=theme.foreground,
+        # upper right, where falling loss curves rarely are, on a backdrop in case one is
+        self.gap_text = lax.text(0.985, 0.97, "", ha="right", va="top", color=theme.foreground,
                                  fontsize=font * 0.75, family="monospace", transform=lax.transAxes,
-                                 animated=True, linespacing=1.15)
+                                 animated=True, linespacing=1.15, zorder=8, multialignment="left",
+                                 bbox=dict(boxstyle="round,pad=0.3", facecolor=theme.background, alpha=0.85,
+                                           edgecolor=theme.grid, linewidth=0.6 * scale))
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
         self._background = self.counter.background
