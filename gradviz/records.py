@@ -12,8 +12,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["Trajectory", "Surface", "PathProjection", "format_hyperparams", "Swarm", "BasinMap",
-           "TuningTable"]
+__all__ = ["Trajectory", "Surface", "PathProjection", "format_hyperparams", "legend_hyperparams", "Swarm",
+           "BasinMap", "TuningTable"]
 
 
 def _frozen(array: Any, dtype: Any = float) -> np.ndarray:
@@ -24,16 +24,41 @@ def _frozen(array: Any, dtype: Any = float) -> np.ndarray:
 
 # Greek letters as the lecture writes them, to keep legend lines short.
 SYMBOLS = {"momentum": "\u03bc", "betas": "\u03b2", "alpha": "\u03b1", "rho": "\u03c1", "weight_decay": "wd"}
+# Settings that change how torch computes, not what: never worth a legend's space.
+_ENGINE = ("foreach", "capturable", "differentiable", "fused")
+
+
+def legend_hyperparams(optimizer: str, hyperparams: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a legend shows, so that two curves differ in their labels where their settings do.
+
+    lr and the lecture's symbols (momentum, betas, alpha, rho, weight_decay) always; every other setting
+    unless it is the registry entry's own one at its registry value (lbfgs's max_iter=1) or one that
+    tracing chose from the plot window (a direct method's step). Reads the registry's plain data only.
+    """
+    from gradviz.optim import OPTIMIZERS  # the registry imports no torch until an optimizer is built
+
+    spec = OPTIMIZERS.get(optimizer)
+    own = dict(spec.defaults) if spec is not None else {}
+    window = set(spec.window_defaults) if spec is not None else set()
+    return {key: value for key, value in hyperparams.items()
+            if key == "lr" or key in SYMBOLS
+            or not (key in _ENGINE or key in window or (key in own and own[key] == value))}
 
 
 def format_hyperparams(hyperparams: Mapping[str, Any], *, keys: tuple[str, ...] | None = None,
                        symbols: bool = False) -> str:
-    """'lr=0.05, momentum=0.9' (or 'lr=0.05, \u03bc=0.9' with symbols): the short form used in legends."""
+    """'lr=0.05, momentum=0.9' (or 'lr=0.05, \u03bc=0.9' with symbols): the short form used in legends.
+
+    With symbols a switch reads as its name when on ('amsgrad') and name=false when off.
+    """
     parts = []
     for key, value in hyperparams.items():
         if keys is not None and key not in keys:
             continue
         name = SYMBOLS.get(key, key) if symbols else key
+        if symbols and isinstance(value, bool):
+            parts.append(name if value else f"{name}=false")
+            continue
         if isinstance(value, float):
             text = f"{value:g}"
         elif isinstance(value, (tuple, list)):
@@ -125,8 +150,7 @@ class Trajectory:
     def label(self) -> str:
         """'adam (lr=0.05)', the legend text, with a divergence note when it left."""
         text = self.optimizer
-        params = format_hyperparams(self.hyperparams, keys=("lr", "momentum", "betas", "alpha", "rho",
-                                                            "weight_decay"), symbols=True)
+        params = format_hyperparams(legend_hyperparams(self.optimizer, self.hyperparams), symbols=True)
         if params:
             text += f" ({params})"
         if self.schedule:

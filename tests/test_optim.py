@@ -137,3 +137,117 @@ def test_parse_optimizer():
         parse_optimizer("adamm:lr=1")
     with pytest.raises(InvalidArgument, match="KEY=VALUE"):
         parse_optimizer("adam:lr")
+
+
+# -O NAME:KEY=VALUE values are checked against the form of the class's own default, with one-line messages.
+
+def _resolve(text):
+    name, hyperparams = parse_optimizer(text)
+    return get_optimizer(name).resolve(hyperparams)
+
+
+@pytest.mark.parametrize("text, shown, expected", [
+    ("adam:betas=0.9/0.99/0.5", "'0.9/0.99/0.5'", "two numbers a/b in [0, 1)"),
+    ("adam:betas=0.9", "'0.9'", "two numbers a/b in [0, 1)"),
+    ("adam:betas=0.9/1.0", "'0.9/1.0'", "in [0, 1)"),
+    ("adam:betas=0.9/abc", "'0.9/abc'", "two numbers"),
+    ("momentum:momentum=abc", "'abc'", "a finite number"),
+    ("adam:eps=nan", "'nan'", "a finite number"),
+    ("momentum:momentum=true", "'True'", "a finite number"),
+    ("adam:amsgrad=maybe", "'maybe'", "true/false"),
+    ("momentum:nesterov=2", "'2'", "true/false"),
+    ("lbfgs:history_size=2.5", "'2.5'", "a whole number"),
+])
+def test_bad_values_name_the_optimizer_key_value_and_form(text, shown, expected):
+    name, key = text.split(":")[0], text.split(":")[1].split("=")[0]
+    with pytest.raises(InvalidArgument) as error:
+        _resolve(text)
+    message = str(error.value)
+    assert message.startswith(f"invalid {key} for {name}: {shown} (expected ") and expected in message
+    assert "\n" not in message
+
+
+def test_the_library_gets_the_same_message_as_the_command_line():
+    from gradviz.tracing import trace
+
+    with pytest.raises(InvalidArgument, match=r"invalid betas for adam: '0\.9' \(expected two numbers"):
+        trace("rosenbrock", "adam", betas=(0.9,), steps=2)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("adam:betas=0.5/0.9", {"betas": (0.5, 0.9)}),
+    ("adam:amsgrad=true", {"amsgrad": True}),
+    ("adam:amsgrad=No", {"amsgrad": False}),
+    ("adam:amsgrad=YES", {"amsgrad": True}),
+    ("sgd:nesterov=1,momentum=0.5", {"nesterov": True, "momentum": 0.5}),
+    ("lbfgs:history_size=5", {"history_size": 5}),
+    ("adam:eps=1e-6,weight_decay=0", {"eps": 1e-6, "weight_decay": 0}),
+])
+def test_valid_values_resolve_to_the_python_types_of_the_defaults(text, expected):
+    resolved = _resolve(text)
+    for key, value in expected.items():
+        assert resolved[key] == value and type(resolved[key]) is type(value), (key, resolved[key])
+    group = get_optimizer(text.split(":")[0]).build([torch.zeros(2, requires_grad=True)], **parse_optimizer(text)[1])
+    assert all(group.param_groups[0][key] == value for key, value in expected.items())
+
+
+def test_values_without_a_typed_default_pass_through():
+    assert _resolve("lbfgs:line_search_fn=none")["line_search_fn"] is None
+    assert _resolve("pure-random:bounds=none")["bounds"] is None
+
+
+@pytest.mark.parametrize("text", ["adam:lr=0.1,,eps=1", "adam:lr=0.1,", "adam:,lr=0.1"])
+def test_empty_settings_are_refused(text):
+    with pytest.raises(InvalidArgument, match=f"empty optimizer setting in {text!r}"):
+        parse_optimizer(text)
+
+
+def test_a_misspelt_module_gets_a_did_you_mean_and_no_pip_command():
+    with pytest.raises(InvalidArgument) as error:
+        parse_optimizer("pytorch_optimizr.Lion")
+    message = str(error.value)
+    assert "did you mean 'pytorch_optimizer'?" in message and "pip" not in message
+
+
+def test_a_known_package_gets_its_install_command(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pytorch_optimizer" else real(name, *a))
+    with pytest.raises(InvalidArgument, match=r"\(pip install pytorch-optimizer\)"):
+        parse_optimizer("pytorch_optimizer.Lion")
+
+
+def test_the_abstract_base_class_is_no_choice():
+    with pytest.raises(InvalidArgument) as error:
+        get_optimizer("torch.optim.Adamm")
+    valid = str(error.value).split("(valid: ")[1].rstrip(")").split(", ")
+    assert "Adam" in valid and "SGD" in valid and "Optimizer" not in valid
+    with pytest.raises(InvalidArgument, match="abstract base class"):
+        get_optimizer("torch.optim.Optimizer")
+    with pytest.raises(InvalidArgument, match="invalid optimizer"):
+        get_optimizer(torch.optim.Optimizer)
+
+
+def test_legend_labels_show_every_setting_that_was_chosen():
+    from gradviz.tracing import trace
+
+    labels = [trace("rosenbrock", name, steps=2, **hyperparams).label for name, hyperparams in [
+        ("adam", {}), ("adam", {"betas": (0.5, 0.9)}), ("adam", {"eps": 0.5}), ("momentum", {"dampening": 0.5}),
+        ("adam", {"amsgrad": True}), ("lbfgs", {}), ("lbfgs", {"history_size": 5})]]
+    assert labels == ["adam (lr=0.1)", "adam (lr=0.1, \u03b2=0.5/0.9)", "adam (lr=0.1, eps=0.5)",
+                      "momentum (lr=0.001, \u03bc=0.9, dampening=0.5)", "adam (lr=0.1, amsgrad)",
+                      "lbfgs (lr=1)", "lbfgs (lr=1, history_size=5)"]
+    assert len(set(labels)) == len(labels)
+
+
+def test_a_bad_tuple_on_the_command_line_is_one_line_and_exit_2(tmp_path, capsys):
+    from gradviz.cli import main  # what `python -m gradviz` runs, in this process (torch is already imported)
+
+    with pytest.raises(SystemExit) as stop:
+        main(["trajectories", "-O", "adam:betas=0.9/0.99/0.5", "-o", str(tmp_path / "x.gif")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "gradviz: error: invalid betas for adam: '0.9/0.99/0.5' (expected two numbers a/b in [0, 1), e.g. 0.9/0.999)"]
+    assert "Traceback" not in err and not (tmp_path / "x.gif").exists()

@@ -4,8 +4,9 @@ An entry is an `OptimizerSpec`: which torch.optim class to build (imported only 
 the registry does not import torch), fixed settings that make a variant (momentum is SGD with
 momentum=0.9), default hyperparameters tuned for a readable animation on the default function, and whether
 the update acts elementwise (then many starts can be traced as one batched tensor). Hyperparameters are
-checked where the optimizer is built: unknown names get the closest valid one suggested, and a learning
-rate must be a finite number > 0.
+checked where the optimizer is built: unknown names get the closest valid one suggested, a learning
+rate must be a finite number > 0, and every other value must have the form of the class's own default for
+it (a bool default takes true/false, a number a finite number, a tuple as many numbers, betas in [0, 1)).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+import numbers
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -90,7 +93,51 @@ class OptimizerSpec:
             lr = merged["lr"]
             if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
                 raise InvalidArgument(f"invalid learning rate for {self.name}: {lr!r} (must be a finite number > 0)")
+        parameters = inspect.signature(self.cls.__init__).parameters
+        for key, value in merged.items():
+            if key != "lr" and key in parameters:
+                merged[key] = self._check_value(key, value, parameters[key])
         return merged
+
+    def _check_value(self, key: str, value: Any, parameter: inspect.Parameter) -> Any:
+        """`value` in the form of the class's default for `key`, or InvalidArgument naming both.
+
+        A bool default takes a bool, 0/1 or true/false/yes/no/1/0 (any case) and gives a bool; a number
+        default a finite number (a whole one where annotated int); a tuple default exactly as many numbers
+        (None where the default has None), betas each in [0, 1). A default of None, or of any other
+        type, passes the value through for the class to judge.
+        """
+        default = parameter.default
+        if _foreign(value):  # a tensor (torch accepts one for most settings): torch judges it
+            return value
+        example = self.defaults.get(key, default)
+        if isinstance(default, bool):
+            flag = _as_bool(value)
+            if flag is None:
+                raise self._invalid(key, value, "true/false, yes/no or 1/0")
+            return flag
+        if isinstance(default, (int, float)):
+            whole = parameter.annotation in (int, "int")
+            if not _is_number(value) or (whole and float(value) != int(value)):
+                kind = "a whole number" if whole else "a finite number"
+                raise self._invalid(key, value, f"{kind}, e.g. {_show(example)}")
+            return int(value) if whole else value
+        if isinstance(default, tuple) and default and all(d is None or _is_number(d) for d in default):
+            n = len(default)
+            unit = key == "betas"
+            count = _COUNTS.get(n, str(n))
+            form = "/".join("abcdefgh"[i] for i in range(n)) if n <= 8 else "a/b/..."
+            expected = f"{count} numbers {form}{' in [0, 1)' if unit else ''}, e.g. {_show(example)}"
+            items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+            if len(items) != n or not all(_is_number(v) or (v is None and d is None) for v, d in zip(items, default)):
+                raise self._invalid(key, value, expected)
+            if unit and not all(0 <= v < 1 for v in items):
+                raise self._invalid(key, value, expected)
+            return items
+        return value
+
+    def _invalid(self, key: str, value: Any, expected: str) -> InvalidArgument:
+        return InvalidArgument(f"invalid {key} for {self.name}: {_show(value)!r} (expected {expected})")
 
     def build(self, params: Iterable[Any], **hyperparams: Any) -> Any:
         """A torch.optim.Optimizer over `params` with defaults | hyperparams."""
@@ -102,6 +149,40 @@ class OptimizerSpec:
 
     def __call__(self, params: Iterable[Any], **hyperparams: Any) -> Any:
         return self.build(params, **hyperparams)
+
+
+_COUNTS = {1: "one", 2: "two", 3: "three", 4: "four"}
+_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
+
+
+def _is_number(value: Any) -> bool:
+    """A finite real number, not a bool (True is an int to Python, not a learning rate to a user)."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool) and type(value).__name__ != "bool_"
+            and math.isfinite(value))
+
+
+def _as_bool(value: Any) -> bool | None:
+    """True/False for a bool, 0/1 or true/false/yes/no/1/0 (any case); None for anything else."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+    return None
+
+
+def _foreign(value: Any) -> bool:
+    return type(value).__module__.split(".")[0] == "torch"
+
+
+def _show(value: Any) -> str:
+    """A value as the -O syntax writes it: 0.9/0.999 for a tuple, none for None."""
+    if isinstance(value, (tuple, list)):
+        return "/".join(_show(v) for v in value)
+    return "none" if value is None else str(value)
 
 
 OPTIMIZERS: Registry = Registry("optimizer")
@@ -176,8 +257,19 @@ def _check_module_installed(path: str) -> None:
 
     top = path.split(".")[0]
     if importlib.util.find_spec(top) is None:
-        distribution = _DISTRIBUTIONS.get(top, top.replace("_", "-"))
-        raise InvalidArgument(f"optimizer {path!r}: module {top!r} is not installed (pip install {distribution})")
+        message = f"optimizer {path!r}: module {top!r} is not installed"
+        if top in _DISTRIBUTIONS:  # only a name gradviz knows gets a pip command: a misspelt one may be a trap
+            raise InvalidArgument(f"{message} (pip install {_DISTRIBUTIONS[top]})")
+        import difflib
+        import pkgutil
+
+        known = {*_DISTRIBUTIONS, "torch", "gradviz"}
+        installed = {m.name for m in pkgutil.iter_modules()} - known
+        close = (difflib.get_close_matches(top, sorted(known), n=1, cutoff=0.75)
+                 or difflib.get_close_matches(top, sorted(installed), n=1, cutoff=0.75))
+        hint = (f"; did you mean {close[0]!r}?" if close
+                else f" (optimizer packages gradviz knows: {', '.join(_DISTRIBUTIONS)})")
+        raise InvalidArgument(message + hint)
 
 
 def import_optimizer_class(path: str) -> type:
@@ -189,17 +281,28 @@ def import_optimizer_class(path: str) -> type:
     except ImportError as error:
         raise InvalidArgument(f"optimizer {path!r}: cannot import {module_name!r} ({error})") from None
     cls = getattr(module, attr, None)
+    names = sorted(n for n, v in vars(module).items() if _is_optimizer_class(v))
     if cls is None:
         import difflib
 
-        names = sorted(n for n, v in vars(module).items() if isinstance(v, type) and hasattr(v, "step"))
         lowered = {n.lower(): n for n in names}
         close = difflib.get_close_matches(attr.lower(), list(lowered), n=1, cutoff=0.5)
         hint = f"; did you mean {lowered[close[0]]!r}?" if close else ""
         raise InvalidArgument(f"unknown optimizer class {attr!r} in {module_name}{hint} (valid: {', '.join(names)})")
-    if not (isinstance(cls, type) and hasattr(cls, "step") and hasattr(cls, "zero_grad")):
+    if not _is_optimizer_class(cls):
+        if isinstance(cls, type) and hasattr(cls, "step"):  # torch.optim.Optimizer: steps nothing itself
+            raise InvalidArgument(f"optimizer {path!r} is the abstract base class, not an optimizer "
+                                  f"(valid: {', '.join(names)})")
         raise InvalidArgument(f"optimizer {path!r} is not a torch.optim.Optimizer class")
     return cls
+
+
+def _is_optimizer_class(value: Any) -> bool:
+    """A class with step and zero_grad that is not torch's abstract base torch.optim.Optimizer itself."""
+    if not (isinstance(value, type) and hasattr(value, "step") and hasattr(value, "zero_grad")):
+        return False
+    optim = sys.modules.get("torch.optim")
+    return optim is None or value is not optim.Optimizer
 
 
 def get_optimizer(optimizer: str | type | OptimizerSpec) -> OptimizerSpec:
@@ -215,7 +318,7 @@ def get_optimizer(optimizer: str | type | OptimizerSpec) -> OptimizerSpec:
         optimizer = import_optimizer_class(optimizer.strip())
     if isinstance(optimizer, str):
         return OPTIMIZERS.lookup(optimizer)
-    if isinstance(optimizer, type) and hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad"):
+    if _is_optimizer_class(optimizer):
         return OptimizerSpec(name=optimizer.__name__.lower(), target=optimizer, elementwise=False,
                              needs_closure=optimizer.__name__ == "LBFGS", family="custom", second_order=None)
     raise InvalidArgument(f"invalid optimizer {optimizer!r}: give a name ({', '.join(OPTIMIZERS)}), a dotted path "
@@ -254,7 +357,11 @@ def parse_optimizer(text: str) -> tuple[str, dict[str, Any]]:
         resolved = OPTIMIZERS.lookup(name).name
     hyperparams: dict[str, Any] = {}
     previous = None
-    for item in filter(None, (part.strip() for part in rest.split(","))):
+    items = [part.strip() for part in rest.split(",")] if rest.strip() else []
+    if "" in items:
+        raise InvalidArgument(f"empty optimizer setting in {text!r} (a ',' with nothing before or after it; "
+                              "expected NAME:KEY=VALUE,KEY=VALUE)")
+    for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key or not value.strip():
