@@ -728,7 +728,7 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
               default="1e-5:1:11", show_default=True, help="Learning rates: a list or a log range, at least two.")
 @click.option("--objective", type=NameType(OBJECTIVES), default="final", show_default=True,
               help="What to plot against the rate: final f - f*, auc, steps-to-tol.")
-@click.option("--tol", type=float, default=1e-3, show_default=True, help="Tolerance of steps-to-tol.")
+@click.option("--tol", type=float, default=None, help="Tolerance of --objective steps-to-tol only [default: 1e-3].")
 @click.option("--noise", type=float, default=0.0, show_default=True, help="Gaussian gradient noise std.")
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None, help="Start [default: the function's own].")
 @click.option("--steps", type=_positive(int), default=200, show_default=True, help="Steps per run.")

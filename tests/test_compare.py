@@ -221,3 +221,35 @@ def test_boundary_takes_a_list_of_rates_and_tunes_on_the_training_loss():
                   for rate in (0.01, 0.1, 1.0)]
         np.testing.assert_allclose(table.scores[row], finals, rtol=1e-6)
         assert table.best[row] == int(np.argmin(finals))
+
+
+def test_basins_prints_shares_that_add_up_to_100_and_match_the_drawn_ones(tmp_path):
+    import re
+
+    from gradviz.pipelines.basins import basins
+    from gradviz.render.basins import basins_figure
+
+    lines = []
+    basins("rosenbrock", ["momentum"], tmp_path / "b.png", resolution=10, steps=100, report=lines.append)
+    (line,) = lines
+    printed = [int(p) for p in re.findall(r"(\d+)%", line)]
+    assert sum(printed) == 100 and "none" in line and "diverged" in line, line  # a partition of the starts
+    basin = basin_map("rosenbrock", "momentum", resolution=10, steps=100)
+    assert basin.diverged.any() and (basin.labels[basin.diverged] == -1).all()
+    legend = next(ax.get_legend() for ax in basins_figure([basin], size=(480, 270)).axes if ax.get_legend())
+    drawn = [int(re.search(r"(\d+)%", text.get_text()).group(1)) for text in legend.get_texts()]
+    assert sorted(drawn) == sorted(printed)
+    assert line.startswith(basin.label + ": (1.00, 1.00) ")  # each share names its minimum
+
+
+def test_sweep_refuses_tol_unless_the_objective_is_steps_to_tol(tmp_path, monkeypatch):
+    from gradviz.pipelines.sweep import sweep
+
+    with pytest.raises(InvalidArgument, match="tol 0.1 applies only to objective 'steps-to-tol', not 'final'"):
+        sweep("rosenbrock", ["sgd"], tmp_path / "s.png", tol=0.1)
+    with pytest.raises(InvalidArgument, match="not 'auc'"):
+        sweep("rosenbrock", ["sgd"], tmp_path / "s.png", objective="auc", tol=0.1)
+    assert not (tmp_path / "s.png").exists()
+    path = sweep("rosenbrock", ["sgd"], tmp_path / "s.png", lrs=[1e-4, 1e-3], steps=5, objective="steps-to-tol",
+                 tol=100.0)
+    assert path.exists()

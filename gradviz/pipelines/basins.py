@@ -17,7 +17,8 @@ def basins(function: Any = "himmelblau", optimizers: Iterable[Any] = ("sgd", "mo
            tol: float | None = None, domain: Any = None, seed: int = 0, size: tuple[int, int] = (960, 540),
            dpi: float = 100, theme: str = "light", report: Callable[[str], None] | None = None) -> Path:
     """Basin maps of each (elementwise) optimizer on `function` over a resolution x resolution grid of
-    starts, each traced as one batch for `steps` steps; shares per minimum go to `report`."""
+    starts, each traced as one batch for `steps` steps; the shares of starts per minimum, none and diverged
+    (adding up to 100%, as drawn) go to `report`."""
     from gradviz.functions import get_function
     from gradviz.output import check_output_path, write_image
     from gradviz.render.frames import check_render_options
@@ -48,11 +49,11 @@ def basins(function: Any = "himmelblau", optimizers: Iterable[Any] = ("sgd", "mo
     runs = parse_runs(optimizers)
     maps = [basin_map(fn, spec, resolution=resolution, domain=domain, steps=steps, tol=tol, seed=seed,
                       schedule=schedule, **hyperparams) for spec, hyperparams, schedule in runs]
-    if report is not None:
+    from gradviz.render.basins import basins_figure, shares_text
+
+    if report is not None:  # the same whole percents the figure draws: each minimum, none, diverged
         for basin in maps:
-            report(f"{basin.label}: " + ", ".join(f"{s:.1%}" for s in basin.shares()[:-1])
-                   + f", none {basin.shares()[-1]:.1%}")
-    from gradviz.render.basins import basins_figure
+            report(shares_text(basin))
     from gradviz.render.compare import figure_rgb
 
     return write_image(figure_rgb(basins_figure(maps, size=size, dpi=dpi, theme=theme)), out)

@@ -7,19 +7,20 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from gradviz.registry import InvalidArgument
+from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["sweep"]
 
 
 def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "momentum", "adam"),
           path: str | os.PathLike[str] = "sweep.png", *, lrs: Any = "1e-5:1:11", steps: int = 200,
-          objective: str = "final", tol: float = 1e-3, start: Sequence[float] | None = None, seed: int = 0,
+          objective: str = "final", tol: float | None = None, start: Sequence[float] | None = None, seed: int = 0,
           noise: float = 0.0, size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str = "light",
           report: Callable[[str], None] | None = None) -> Path:
     """Trace each optimizer at each rate of `lrs` (a list or 'LOW:HIGH:COUNT', at least 2) and write the U
-    curve as a PNG: f - f* after `steps` (objective 'final') or the objective against the rate. The table
-    goes to `report`."""
+    curve as a PNG: f - f* (f where f* is unknown) after `steps` (objective 'final') or the objective
+    against the rate. `tol` belongs to objective 'steps-to-tol' (default 1e-3) and is refused with any
+    other. The table goes to `report`."""
     from gradviz.functions import get_function
     from gradviz.grids import get_objective, parse_lrs
     from gradviz.output import check_output_path, write_image
@@ -31,7 +32,11 @@ def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "mom
     THEMES.lookup(theme)
     fn = get_function(function)
     parse_lrs(lrs, minimum=2)
-    get_objective(objective)
+    chosen = get_objective(objective)
+    if tol is not None and chosen.name != "steps-to-tol":
+        raise InvalidArgument(f"tol {tol!r} applies only to objective 'steps-to-tol', not {chosen.name!r}: "
+                              "leave tol out or choose objective steps-to-tol")
+    tol = 1e-3 if tol is None else check_positive("tol", tol)
     from gradviz.compare import parse_runs, tune
 
     runs = parse_runs(optimizers)
@@ -45,4 +50,5 @@ def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "mom
     from gradviz.render.sweep import sweep_figure
 
     shown = tuple(start) if start is not None else fn.start
-    return write_image(figure_rgb(sweep_figure(table, size=size, dpi=dpi, theme=theme, start=shown)), out)
+    figure = sweep_figure(table, size=size, dpi=dpi, theme=theme, start=shown, known_minimum=fn.f_min is not None)
+    return write_image(figure_rgb(figure), out)

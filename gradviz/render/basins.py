@@ -1,21 +1,56 @@
 """The figure of `gradviz basins`: one basin map per optimizer, side by side on the same grid of starts,
-each titled with the share of starts that reached each minimum, under one legend of minima."""
+each with the share of starts that reached each minimum (in that minimum's colour), under one legend that
+names the minima by their coordinates.
+
+The shares are a partition of the starts: each minimum, then 'none' (finite but farther than tol from
+every minimum) and 'diverged' (left the finite numbers); `share_parts` gives them to the figure and to the
+printed table alike, so both say the same whole percents, which add up to 100."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Sequence
 
+import numpy as np
+from matplotlib import rcParams
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from gradviz.records import BasinMap
 from gradviz.render.compare import BASIN_COLOURS, DIVERGED_COLOUR, NONE_COLOUR, new_figure, plot_basin_map, styled
+from gradviz.render.trajectories import surface_title
 
-__all__ = ["basins_figure"]
+__all__ = ["basins_figure", "share_parts", "shares_text"]
 
 
-def _share(value: float) -> str:
-    return "<1%" if 0 < value < 0.005 else f"{value:.0%}"
+def share_parts(basin: BasinMap) -> list[tuple[str, str, float, int]]:
+    """(name, colour, fraction, whole percent) of each part of the starts: every minimum (named by its
+    coordinates), then 'none' and 'diverged' where any start is there. The fractions add up to 1 and the
+    percents, rounded by largest remainder, to 100."""
+    labels, diverged = basin.labels, basin.diverged
+    counts = [int(np.sum((labels == k) & ~diverged)) for k in range(len(basin.minima))]
+    counts += [int(np.sum((labels < 0) & ~diverged)), int(np.sum(diverged))]
+    total = max(1, labels.size)
+    fractions = np.array(counts, dtype=float) / total
+    exact = fractions * 100
+    percents = np.floor(exact).astype(int)
+    short = 100 - int(percents.sum()) if labels.size else 0
+    for index in np.argsort(-(exact - percents), kind="stable")[:short]:
+        percents[index] += 1
+    names = [f"({x:.2f}, {y:.2f})" for x, y in basin.minima] + ["none", "diverged"]
+    colours = list(BASIN_COLOURS[: len(basin.minima)]) + [NONE_COLOUR, DIVERGED_COLOUR]
+    keep = [k for k in range(len(counts)) if k < len(basin.minima) or counts[k]]
+    return [(names[k], colours[k], float(fractions[k]), int(percents[k])) for k in keep]
+
+
+def _percent(fraction: float, percent: int) -> str:
+    return "<1%" if percent == 0 and fraction > 0 else f"{percent}%"
+
+
+def shares_text(basin: BasinMap) -> str:
+    """'sgd (lr=0.001): (1.00, 1.00) 6%, none 79%, diverged 15%': the printed line, the figure's numbers."""
+    return f"{basin.label}: " + ", ".join(f"{name} {_percent(f, p)}" for name, _, f, p in share_parts(basin))
 
 
 def basins_figure(maps: Sequence[BasinMap], *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -26,28 +61,77 @@ def basins_figure(maps: Sequence[BasinMap], *, size: tuple[int, int] = (960, 540
     return figure
 
 
+def _fill(text: str, width_px: float, font_pt: float, dpi: float) -> str:
+    """Wrap text to about width_px at font_pt (an average character is ~0.55 em wide)."""
+    return textwrap.fill(text, max(20, int(width_px / (0.55 * font_pt * dpi / 72))))
+
+
+def _shares_legend(ax: Axes, parts: list[tuple[str, str, float, int]], font: float, columns: int) -> None:
+    """The shares as a legend of squares in the map's colours, `columns` wide, the rows evened out and read
+    left to right (matplotlib fills a legend column by column)."""
+    handles = [Line2D([], [], ls="", marker="s", ms=font * 0.9, color=colour, mec="#555555", mew=0.4,
+                      label=(name + " " if name in ("none", "diverged") else "") + _percent(f, p))
+               for name, colour, f, p in parts]
+    rows = -(-len(handles) // columns)
+    columns = -(-len(handles) // rows)
+    order = [i * columns + j for j in range(columns) for i in range(rows) if i * columns + j < len(handles)]
+    ax.legend(handles=[handles[k] for k in order], loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=columns,
+              frameon=False, handlelength=0.8, handletextpad=0.4, columnspacing=1.0, borderaxespad=0,
+              borderpad=0, title="share of starts:", title_fontsize="small")
+
+
 def _draw(maps: Sequence[BasinMap], size: tuple[int, int], dpi: float, theme: str) -> Figure:
     figure = new_figure(size, dpi, theme)
-    axes = figure.subplots(1, len(maps), squeeze=False)[0]
-    for k, (ax, basin) in enumerate(zip(axes, maps)):
+    font = float(rcParams["font.size"])
+    pad = 0.5 * font / 72  # inches: keep the last panel's axis and labels off the image's edges
+    figure.get_layout_engine().set(w_pad=pad, h_pad=pad)
+    # a row of maps over a row of flat, blank axes that each hold their map's shares legend, so the layout
+    # makes room for the legends under the x labels
+    grid = figure.add_gridspec(2, len(maps), height_ratios=(1, 1e-3))
+    axes = [figure.add_subplot(grid[0, k]) for k in range(len(maps))]
+    hosts = [figure.add_subplot(grid[1, k]) for k in range(len(maps))]
+    panel = size[0] / len(maps)
+    for k, (ax, host, basin) in enumerate(zip(axes, hosts, maps)):
         plot_basin_map(basin, ax=ax, legend=False)
         ax.set_aspect("equal")
-        shares = basin.shares()
-        text = " ".join(_share(s) for s in shares[:-1]) + (f", none {_share(shares[-1])}" if shares[-1] else "")
-        if basin.diverged.any():
-            text += f", diverged {basin.diverged.mean():.0%}"
+        ax.set_anchor("S")  # down on its shares, the spare height above
         ax.set_title("")
-        ax.set_title(f"{basin.label}\nshares: {text}", fontsize="small", loc="left")
+        ax.set_title(_fill(basin.label, panel * 0.9, font * 0.83, dpi), fontsize="small", loc="left", pad=2)
         if k:
             ax.set_ylabel("")
+        host.axis("off")
+        # the shares under the map, each square in its minimum's colour (the legend below names them)
+        _shares_legend(host, share_parts(basin), font, len(share_parts(basin)))
+    # a legend wider than its column is drawn again with fewer columns (measured out of the layout, so a
+    # legend too wide at first cannot squeeze the maps)
+    columns = [len(host.get_legend().legend_handles) for host in hosts]
+    for _ in range(8):
+        for host in hosts:
+            host.get_legend().set_in_layout(False)
+        figure.canvas.draw()
+        wide = [k for k, host in enumerate(hosts) if columns[k] > 1
+                and host.get_legend().get_window_extent().width > host.get_window_extent().width * 0.98]
+        for k in wide:
+            columns[k] -= 1
+            _shares_legend(hosts[k], share_parts(maps[k]), font, columns[k])
+        if not wide:
+            break
+    for host in hosts:
+        host.get_legend().set_in_layout(True)
     first = maps[0]
-    handles = [Line2D([], [], ls="", marker="s", ms=8, color=colour, label=f"({x:.2f}, {y:.2f})")
-               for (x, y), colour in zip(first.minima, BASIN_COLOURS)]
-    handles.append(Line2D([], [], ls="", marker="s", ms=8, color=NONE_COLOUR, label=f"no minimum within {first.tol:g}"))
+    handles = [Line2D([], [], ls="", marker="s", ms=font * 0.8, color=colour,
+                      label=f"({x:.2f}, {y:.2f})") for (x, y), colour in zip(first.minima, BASIN_COLOURS)]
+    handles.append(Line2D([], [], ls="", marker="s", ms=font * 0.8, color=NONE_COLOUR,
+                          label=f"none: ended farther than {first.tol:g} from every minimum"))
     if any(b.diverged.any() for b in maps):
-        handles.append(Line2D([], [], ls="", marker="s", ms=8, color=DIVERGED_COLOUR, label="diverged"))
-    figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize="small", frameon=False)
-    figure.suptitle(f"{first.function.replace('-', ' ').capitalize()}: the minimum each start reaches in "
-                    f"{first.steps_requested} steps (colour) and how soon f - f* stays <= {first.f_tol:.2g} "
-                    f"(lighter = sooner); {len(first.x)}x{len(first.y)} starts", fontsize="medium")
+        handles.append(Line2D([], [], ls="", marker="s", ms=font * 0.8, color=DIVERGED_COLOUR, label="diverged"))
+    chars = sum(len(h.get_label()) + 4 for h in handles)
+    rows = max(1, int(np.ceil(chars * 0.55 * font * dpi / 72 / (size[0] * 0.95))))
+    figure.legend(handles=handles, loc="outside lower center", ncol=-(-len(handles) // rows), fontsize="small",
+                  frameon=False, handletextpad=0.3, columnspacing=1.2)
+    name = surface_title(first.function)
+    title = (f"{name}, {len(first.x)}x{len(first.y)} starts, {first.steps_requested} steps: colour = the minimum "
+             f"a start ends within distance {first.tol:g} of; lighter = the sooner f - f* stayed "
+             f"\u2264 {first.f_tol:.2g}")
+    figure.suptitle(_fill(title, size[0] * 0.95, font * 1.2, dpi), fontsize="large")
     return figure
