@@ -20,7 +20,7 @@ import numpy as np
 from gradviz.functions import TestFunction, get_function
 from gradviz.grids import DEFAULT_GRID_NOTE, StartSet, default_grid, get_objective, parse_lrs, parse_starts
 from gradviz.optim import OptimizerSpec, get_optimizer, parse_optimizer
-from gradviz.records import BasinMap, Swarm, Trajectory, TuningTable, format_hyperparams
+from gradviz.records import BasinMap, Swarm, Trajectory, TuningTable, format_hyperparams, legend_hyperparams
 from gradviz.registry import InvalidArgument, check_positive
 from gradviz.schedules import Schedule, parse_schedule, split_schedule
 
@@ -211,7 +211,7 @@ def trace_swarm(function: Any, optimizer: Any = "adam", *, starts: Any = "grid:1
         after = np.arange(len(finite))[:, None] > ends[None, :]
         points_np[after] = np.nan
         losses_np[after] = np.nan
-    label = f"{spec.name} ({format_hyperparams(resolved, keys=('lr', 'momentum', 'betas'), symbols=True)})"
+    label = f"{spec.name} ({format_hyperparams(legend_hyperparams(spec.name, resolved), symbols=True)})"
     schedule_text = None if schedule is None else parse_schedule(schedule).describe()
     if schedule_text:
         label += f" @{schedule_text}"
@@ -273,7 +273,7 @@ def basin_map(function: Any = "himmelblau", optimizer: Any = "adam", *, resoluti
     labels = np.where(reached, nearest, -1)
     settled = np.where(reached, np.minimum(since.numpy(), steps), -1)
     grid = starts.reshape(ny, nx, 2)
-    text = f"{spec.name} ({format_hyperparams(resolved, keys=('lr', 'momentum', 'betas'), symbols=True)})"
+    text = f"{spec.name} ({format_hyperparams(legend_hyperparams(spec.name, resolved), symbols=True)})"
     if schedule is not None:
         text += f" @{parse_schedule(schedule).describe()}"
     return BasinMap(x=grid[0, :, 0], y=grid[:, 0, 1], labels=labels.reshape(ny, nx),

@@ -425,8 +425,10 @@ class BasinMap:
         object.__setattr__(self, "hyperparams", dict(self.hyperparams))
 
     def shares(self) -> np.ndarray:
-        """(len(minima) + 1,) share of starts that reached each minimum, then the share that reached none."""
-        counts = np.bincount(self.labels.ravel() + 1, minlength=len(self.minima) + 1)
+        """(len(minima) + 1,) share of starts that reached each minimum, then the share that reached none
+        without diverging; with the diverged share (`diverged.mean()`) they add up to 1."""
+        labels = np.where(self.diverged, -2, self.labels).ravel()  # a diverged start counts once, as diverged
+        counts = np.bincount(labels[labels >= -1] + 1, minlength=len(self.minima) + 1)
         return np.roll(counts, -1) / self.labels.size
 
 

@@ -253,3 +253,10 @@ def test_sweep_refuses_tol_unless_the_objective_is_steps_to_tol(tmp_path, monkey
     path = sweep("rosenbrock", ["sgd"], tmp_path / "s.png", lrs=[1e-4, 1e-3], steps=5, objective="steps-to-tol",
                  tol=100.0)
     assert path.exists()
+
+
+def test_swarm_and_basin_labels_show_every_setting_that_was_set():
+    label = trace_swarm("himmelblau", "adam", starts="grid:2x2", steps=2, eps=0.5).label
+    assert label.startswith("adam (lr=") and label.endswith(", eps=0.5)")  # eps was hidden before
+    assert basin_map("himmelblau", "momentum", resolution=3, steps=2, dampening=0.5).label.endswith(
+        "dampening=0.5)")

@@ -44,6 +44,12 @@ def test_a_basin_map_colours_each_start_by_its_minimum_lighter_when_sooner():
         assert np.allclose(strength, strength[0], atol=1e-6)
     assert (rgb[0, 1] > rgb[1, 0]).all()  # reached after 10 steps: lighter than after 20
     np.testing.assert_allclose(basin.shares(), [0.25, 0.5, 0.25])
+    # a diverged start (labelled -1 too) counts once, as diverged: shares and diverged add up to 1
+    diverged = BasinMap(x=[0.0, 1.0], y=[0.0, 1.0], labels=labels, steps=steps, diverged=labels < 0,
+                        minima=[[0.0, 0.0], [1.0, 1.0]], optimizer="sgd", tol=0.1, steps_requested=20)
+    np.testing.assert_allclose(diverged.shares(), [0.25, 0.5, 0.0])
+    legend = [t.get_text() for t in plot_basin_map(diverged).get_legend().get_texts()]
+    assert sum(int(text.rsplit(" ", 1)[1].rstrip("%")) for text in legend) == 100, legend
 
 
 def test_groups_animate_with_one_legend_entry_each_and_crosses_where_paths_left():

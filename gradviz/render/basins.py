@@ -18,30 +18,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from gradviz.records import BasinMap
-from gradviz.render.compare import BASIN_COLOURS, DIVERGED_COLOUR, NONE_COLOUR, new_figure, plot_basin_map, styled
+from gradviz.render.compare import (BASIN_COLOURS, DIVERGED_COLOUR, NONE_COLOUR, new_figure, plot_basin_map,
+                                    share_parts, styled)
 from gradviz.render.trajectories import surface_title
 
 __all__ = ["basins_figure", "share_parts", "shares_text"]
-
-
-def share_parts(basin: BasinMap) -> list[tuple[str, str, float, int]]:
-    """(name, colour, fraction, whole percent) of each part of the starts: every minimum (named by its
-    coordinates), then 'none' and 'diverged' where any start is there. The fractions add up to 1 and the
-    percents, rounded by largest remainder, to 100."""
-    labels, diverged = basin.labels, basin.diverged
-    counts = [int(np.sum((labels == k) & ~diverged)) for k in range(len(basin.minima))]
-    counts += [int(np.sum((labels < 0) & ~diverged)), int(np.sum(diverged))]
-    total = max(1, labels.size)
-    fractions = np.array(counts, dtype=float) / total
-    exact = fractions * 100
-    percents = np.floor(exact).astype(int)
-    short = 100 - int(percents.sum()) if labels.size else 0
-    for index in np.argsort(-(exact - percents), kind="stable")[:short]:
-        percents[index] += 1
-    names = [f"({x:.2f}, {y:.2f})" for x, y in basin.minima] + ["none", "diverged"]
-    colours = list(BASIN_COLOURS[: len(basin.minima)]) + [NONE_COLOUR, DIVERGED_COLOUR]
-    keep = [k for k in range(len(counts)) if k < len(basin.minima) or counts[k]]
-    return [(names[k], colours[k], float(fractions[k]), int(percents[k])) for k in keep]
 
 
 def _percent(fraction: float, percent: int) -> str:

@@ -28,7 +28,7 @@ from gradviz.render.frames import FrameRenderer, check_render_options, rgb_copy,
 from gradviz.render.theme import THEMES, Theme
 from gradviz.render.trajectories import TrajectoryRenderer, contour_levels
 
-__all__ = ["plot_lr_curve", "plot_basin_map", "figure_rgb", "new_figure", "GroupRenderer", "ScheduleRenderer",
+__all__ = ["plot_lr_curve", "plot_basin_map", "share_parts", "figure_rgb", "new_figure", "GroupRenderer", "ScheduleRenderer",
            "NotedTrajectoryRenderer", "styled",
            "BASIN_COLOURS"]
 
@@ -123,6 +123,26 @@ def plot_lr_curve(table: TuningTable, *, values: str = "finals", ax: Axes | None
     return ax
 
 
+def share_parts(basin: BasinMap) -> list[tuple[str, str, float, int]]:
+    """(name, colour, fraction, whole percent) of each part of the starts: every minimum (named by its
+    coordinates), then 'none' and 'diverged' where any start is there. The fractions add up to 1 and the
+    percents, rounded by largest remainder, to 100."""
+    labels, diverged = basin.labels, basin.diverged
+    counts = [int(np.sum((labels == k) & ~diverged)) for k in range(len(basin.minima))]
+    counts += [int(np.sum((labels < 0) & ~diverged)), int(np.sum(diverged))]
+    total = max(1, labels.size)
+    fractions = np.array(counts, dtype=float) / total
+    exact = fractions * 100
+    percents = np.floor(exact).astype(int)
+    short = 100 - int(percents.sum()) if labels.size else 0
+    for index in np.argsort(-(exact - percents), kind="stable")[:short]:
+        percents[index] += 1
+    names = [f"({x:.2f}, {y:.2f})" for x, y in basin.minima] + ["none", "diverged"]
+    colours = list(BASIN_COLOURS[: len(basin.minima)]) + [NONE_COLOUR, DIVERGED_COLOUR]
+    keep = [k for k in range(len(counts)) if k < len(basin.minima) or counts[k]]
+    return [(names[k], colours[k], float(fractions[k]), int(percents[k])) for k in keep]
+
+
 def plot_basin_map(basin: BasinMap, *, ax: Axes | None = None, legend: bool = True, **kwargs: Any) -> Axes:
     """Each start coloured by the minimum it reached, darker the more steps it needed; grey: reached none
     within tol; dark grey: diverged. Minima are stars in their basin's colour."""
@@ -143,19 +163,15 @@ def plot_basin_map(basin: BasinMap, *, ax: Axes | None = None, legend: bool = Tr
     dy = (basin.y[1] - basin.y[0]) / 2 if len(basin.y) > 1 else 0.5
     ax.imshow(rgb, origin="lower", extent=(basin.x[0] - dx, basin.x[-1] + dx, basin.y[0] - dy, basin.y[-1] + dy),
               interpolation="nearest", aspect="auto", **kwargs)
-    shares = basin.shares()
-    handles = []
-    for k, (point, colour) in enumerate(zip(basin.minima, BASIN_COLOURS)):
+    for point in basin.minima:
         # white with a dark edge: a star in its own basin's colour would vanish into it
         ax.plot(*point, marker="*", ms=14, color="white", mec="#222222", mew=1.0, ls="")
-        handles.append(Line2D([], [], ls="", marker="s", ms=8, color=colour,
-                              label=f"({point[0]:.2f}, {point[1]:.2f}): {shares[k]:.0%}"))
-    if shares[-1] > 0:
-        handles.append(Line2D([], [], ls="", marker="s", ms=8, color=NONE_COLOUR,
-                              label=f"none within {basin.tol:g}: {shares[-1]:.0%}"))
-    if basin.diverged.any():
-        handles.append(Line2D([], [], ls="", marker="s", ms=8, color=DIVERGED_COLOUR,
-                              label=f"diverged: {basin.diverged.mean():.0%}"))
+    handles = []
+    for name, colour, fraction, percent in share_parts(basin):  # the same numbers as the printed line
+        if name == "none":
+            name = f"none within {basin.tol:g}"
+        shown = "<1%" if percent == 0 and fraction > 0 else f"{percent}%"
+        handles.append(Line2D([], [], ls="", marker="s", ms=8, color=colour, label=f"{name}: {shown}"))
     ax.set_title(f"{basin.label}, {basin.steps_requested} steps", fontsize="medium")
     ax.set_xlabel("x start")
     ax.set_ylabel("y start")
