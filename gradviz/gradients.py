@@ -572,6 +572,7 @@ def gradflow_experiment(
     opt = spec.build(model.parameters(), **hyperparams)
     generator = torch.Generator().manual_seed(seed + 2)
     meta = dict(depth=depth, width=width, activation=activation, init=init, std=std, optimizer=spec.name, lr=lr,
+                steps=steps,
                 hyperparams={k: v for k, v in hyperparams.items() if k != "lr"},
                 clip=clip, batch_size=batch_size, data=data, classes=classes,
                 factor=theoretical_factor(activation, init, std=std, width=width))
