@@ -540,10 +540,17 @@ def gradflow_experiment(
 
     data: "random" (N(0, I) inputs of size `width`, random labels over `classes`, a fresh batch each step)
     or a dataset name of gradviz.nets (2-D points, their own classes).
+
+    std: the weight scale of init normal or scaled (see gradviz.nets.choices); refused for the other inits,
+    which have their own scale.
     """
+    from gradviz.nets.choices import INITS
     from gradviz.nets.data import DATASETS, make_dataset
     from gradviz.optim import get_optimizer, parse_optimizer
 
+    if std is not None and not INITS.lookup(init).needs_std:  # it would change nothing but the label
+        takers = " and ".join(spec.name for spec in INITS.values() if spec.needs_std)
+        raise InvalidArgument(f"std {std:g} applies only to the inits {takers}, not to init {init!r}")
     steps = check_positive("steps", steps, integer=True)
     batch_size = check_positive("batch_size", batch_size, integer=True)
     if clip is not None:
@@ -565,6 +572,7 @@ def gradflow_experiment(
     opt = spec.build(model.parameters(), **hyperparams)
     generator = torch.Generator().manual_seed(seed + 2)
     meta = dict(depth=depth, width=width, activation=activation, init=init, std=std, optimizer=spec.name, lr=lr,
+                steps=steps,
                 hyperparams={k: v for k, v in hyperparams.items() if k != "lr"},
                 clip=clip, batch_size=batch_size, data=data, classes=classes,
                 factor=theoretical_factor(activation, init, std=std, width=width))

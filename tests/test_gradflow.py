@@ -595,8 +595,8 @@ def test_one_and_two_layers_give_a_verdict_without_nan(depth, tmp_path):
     assert "nan" not in verdict.text
     if depth == 1:
         assert verdict.verdict == "one layer" and "too few layers to fit a slope" in verdict.text
-    else:
-        assert verdict.verdict == "healthy" and np.isfinite(verdict.slope)  # one hop cannot vanish by 100x
+    else:  # one hop: a factor, not a trend through depth
+        assert verdict.verdict == "two layers" and "too few layers" in verdict.text and np.isfinite(verdict.slope)
     for view in ("summary", "grid"):
         figure = summary_figure([flow], view, size=(480, 270))
         titles = [ax.get_title() for ax in figure.axes]
@@ -623,3 +623,91 @@ def test_the_animation_legend_matches_its_markers_and_the_loss_panel_says_what_i
     loss_legend = [t.get_text() for t in renderer.loss_axes.get_legend().get_texts()]
     assert loss_legend == ["sigmoid / default", "relu / he", "chance: ln 10"]
     assert "random labels" in renderer.loss_axes.get_title(loc="left")
+
+
+def test_a_steady_shrink_after_training_is_not_called_healthy():
+    # the README's later.png: Adam moves ReLU/He to an 80x shrink over 10 layers (-0.21 decades per
+    # layer) by step 50, and 19x (-0.14) by step 20, which the old fixed 100x first/last called healthy
+    flow = gradflow_experiment(activation="relu", init="he", optimizer="adam:lr=0.01", steps=21, batch_size=64)
+    at_init, later = diagnose(flow), diagnose(flow, step=20)
+    assert at_init.verdict == "healthy"
+    assert 1e-2 < later.ratio < 0.1 and later.slope < -0.1 and later.verdict == "vanishing", later.text
+
+
+@pytest.mark.parametrize("activation, init, std, depth, expected", [
+    ("sigmoid", "default", None, 10, "vanishing"), ("relu", "he", None, 10, "healthy"),
+    ("relu", "scaled", 3.0, 10, "exploding"), ("tanh", "xavier", None, 10, "healthy"),
+    ("tanh", "xavier", None, 20, "healthy"), ("relu", "he", None, 20, "healthy"),
+    ("relu", "scaled", 1.0, 10, "vanishing"),  # k / sqrt 2 = 0.71 per layer: 20x over 10 layers
+    ("sigmoid", "default", None, 3, "vanishing"),  # 7x per hop, 50x over two hops
+])
+def test_verdicts_at_initialization(activation, init, std, depth, expected):
+    flow = gradflow_experiment(activation=activation, init=init, std=std, depth=depth, steps=1)
+    assert diagnose(flow).verdict == expected, diagnose(flow).text
+
+
+def test_the_verdict_needs_both_the_slope_and_the_total():
+    from gradviz.diagnosis import PER_LAYER, TOTAL
+    from gradviz.records import GradientLog
+
+    def verdict(profile):
+        names = tuple(f"fc{i}" for i in range(len(profile)))
+        column = {n: np.array([v]) for n, v in zip(names, profile)}
+        log = GradientLog(names=names, steps=np.array([0]), weight_norms=column, signal_norms=column,
+                          param_norms=column, update_ratios=column,
+                          has_gradient={n: np.array([True]) for n in names},
+                          nonfinite={n: np.array([0]) for n in names}, dead_fraction={},
+                          total_norm=np.array([1.0]), total_norm_clipped=np.array([1.0]))
+        return diagnose(log).verdict
+
+    depth = np.arange(30)
+    assert verdict(1.15 ** (depth - 29)) == "healthy"  # 60x over 30 layers, but only 1.15x per layer
+    assert verdict(1.25 ** (depth - 29)) == "vanishing"  # 640x, 1.25x per layer
+    assert verdict(1.25 ** (29 - depth)) == "exploding"
+    assert verdict(1.5 ** (np.arange(5) - 4)) == "healthy"  # 1.5x per layer, but only 5x overall
+    assert verdict(1.8 ** (np.arange(5) - 4)) == "vanishing"  # 10.5x overall
+    assert PER_LAYER == 1.2 and TOTAL == 10
+
+
+def test_std_goes_only_to_the_inits_that_take_it(tmp_path):
+    from gradviz.pipelines.gradflow import _configurations
+
+    with pytest.raises(InvalidArgument, match=r"std 3 applies only to the inits normal and scaled, not to the "
+                                              r"inits given \(default, he\)"):
+        gradviz.gradflow(tmp_path / "g.png", std=3.0, steps=2)
+    assert list(tmp_path.iterdir()) == []
+    assert _configurations(["sigmoid", "relu"], ["normal", "he"], 0.05) == [("sigmoid", "normal", 0.05),
+                                                                          ("relu", "he", None)]
+    with pytest.raises(InvalidArgument, match="not to init 'he'"):
+        gradflow_experiment(activation="relu", init="he", std=3.0, steps=1)
+    logs = gradviz.pipelines.gradflow.run_configurations(["sigmoid", "relu"], ["normal", "he"], std=0.05, steps=1,
+                                                         depth=3, width=8)
+    assert [log.label for log in logs] == ["sigmoid / normal (std 0.05)", "relu / he"]
+    assert [log.meta["std"] for log in logs] == [0.05, None]
+
+
+def test_the_animation_counter_counts_the_steps_trained():
+    from gradviz.render.gradflow import GradflowRenderer
+
+    flow = gradflow_experiment(depth=3, width=8, steps=12)
+    assert list(flow.steps) == list(range(12))  # step k: the gradients after k updates
+    renderer = GradflowRenderer([flow], size=(480, 270), frames=4)
+    assert renderer.total_steps == 12 and renderer.counter.total == 12
+    assert renderer._draw(len(renderer.frame_steps) - 1) == 11  # the last frame: 'step 11/12'
+
+
+def test_the_cli_refuses_std_for_inits_without_one_before_importing_torch(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom gradviz.cli import main\ntry:\n    main(['gradflow', '--std', '3', '-o', 'x.png'])\n"
+            "except SystemExit as exit:\n    print('torch' in sys.modules, exit.code)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=root))
+    assert result.stdout.split() == ["False", "2"], result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "std 3" in lines[0] and "normal and scaled" in lines[0], result.stderr
+    assert "(default, he)" in lines[0]
+    assert list(tmp_path.iterdir()) == []

@@ -3,6 +3,11 @@
 Each configuration is the same deep MLP on the same data and seed, so the panels differ only in the
 activation and initialization being contrasted (sigmoid with PyTorch's default init against ReLU with He,
 by default). GIF/MP4 output animates the per-layer norms over training; PNG output draws a view.
+
+std sets the weight scale of the inits that take one (normal: the weights' std; scaled: k in
+N(0, k^2 / fan_in)). Given with several inits, it goes to those that take it, and only their labels say
+"(std ...)"; given with none of them (the default default,he, say), it is refused: it would change nothing
+drawn.
 """
 
 from __future__ import annotations
@@ -30,22 +35,40 @@ def _pairs(activations: Sequence[str], inits: Sequence[str]) -> list[tuple[str, 
     return list(zip(activations, inits))
 
 
-def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: Sequence[str] = ("default", "he"),
-                       *, progress: Callable[[int, int], None] | None = None, **experiment: Any) -> list[Any]:
-    """One GradientLog per (activation, init) pair, all checked before the first is trained."""
+def _configurations(activations: Sequence[str], inits: Sequence[str],
+                    std: float | None) -> list[tuple[str, str, float | None]]:
+    """(activation, init, std) per panel, checked without torch: std only for the inits that use it, and
+    refused when no init given uses it."""
     from gradviz.nets.choices import ACTIVATIONS, INITS
-    from gradviz.optim import get_optimizer, parse_optimizer
     from gradviz.registry import check_positive
 
     pairs = _pairs(activations, inits)
+    specs = []
     for activation, init in pairs:
         ACTIVATIONS.lookup(activation)
-        INITS.lookup(init)
+        specs.append(INITS.lookup(init))
+    if std is None:
+        return [(activation, init, None) for activation, init in pairs]
+    check_positive("std", std)
+    if not any(spec.needs_std for spec in specs):
+        takers = " and ".join(spec.name for spec in INITS.values() if spec.needs_std)
+        given = ", ".join(dict.fromkeys(spec.name for spec in specs))
+        raise InvalidArgument(f"std {std:g} applies only to the inits {takers}, not to the inits given ({given})")
+    return [(activation, init, std if spec.needs_std else None) for (activation, init), spec in zip(pairs, specs)]
+
+
+def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: Sequence[str] = ("default", "he"),
+                       *, progress: Callable[[int, int], None] | None = None, **experiment: Any) -> list[Any]:
+    """One GradientLog per (activation, init) pair, all checked before the first is trained.
+
+    std goes to the inits that take one (normal, scaled) and is refused when none of them does."""
+    from gradviz.optim import get_optimizer, parse_optimizer
+    from gradviz.registry import check_positive
+
+    configurations = _configurations(activations, inits, experiment.pop("std", None))
     for key in ("depth", "width", "steps", "batch_size"):
         if key in experiment:
             check_positive(key, experiment[key], integer=True)
-    if experiment.get("std") is not None:
-        check_positive("std", experiment["std"])
     if experiment.get("clip") is not None:
         check_positive("clip", experiment["clip"])
     # the optimizer's hyperparameter names are read off its torch class: after the torch-free checks
@@ -57,10 +80,10 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
 
     start_stage(progress, "training")
     logs = []
-    for index, (activation, init) in enumerate(pairs):
-        logs.append(gradflow_experiment(activation=activation, init=init, **experiment))
+    for index, (activation, init, std) in enumerate(configurations):
+        logs.append(gradflow_experiment(activation=activation, init=init, std=std, **experiment))
         if progress is not None:
-            progress(index + 1, len(pairs))
+            progress(index + 1, len(configurations))
     return logs
 
 
@@ -81,6 +104,7 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     from gradviz.render.frames import check_render_options
 
     out = check_output_path(path)
+    _configurations(activations, inits, experiment.get("std"))  # before anything is imported or trained
     check_fps(fps, out)
     check_render_options(size=size, dpi=dpi, frames=frames)
     steps = experiment.get("steps", 100)
@@ -97,12 +121,15 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
         if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < steps:
             raise InvalidArgument(f"invalid step {step!r} (must be an integer from 0 to steps - 1 = {steps - 1})")
     logs = run_configurations(activations, inits, **experiment)
-    from gradviz.diagnosis import diagnose
+    from gradviz.diagnosis import RULE, diagnose
     from gradviz.render.gradflow import GradflowRenderer, summary_figure
 
     if report is not None:
-        for log in logs:
-            report(f"{log.label}: {diagnose(log, step=step).text}")
+        verdicts = [diagnose(log, step=step) for log in logs]
+        for log, verdict in zip(logs, verdicts):
+            report(f"{log.label}: {verdict.text}")
+        if any(v.verdict in ("vanishing", "exploding", "healthy") for v in verdicts):
+            report(f"({RULE})")
 
     if out.suffix.lower() == ".png":
         figure = summary_figure(logs, view, size=size, dpi=dpi, step=step)

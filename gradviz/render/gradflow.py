@@ -11,6 +11,7 @@ import warnings
 
 from typing import Any, Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -153,12 +154,16 @@ def plot_update_ratio(log: GradientLog, *, ax: Axes | None = None, band: tuple[f
     ax = _axes(ax)
     ax.axhspan(*band, color="#2ca02c", alpha=0.12, label="~1e-3: a healthy learning rate")
     colours = _depth_colours(len(log.names))
-    for name, colour in zip(log.names, colours):
-        ax.plot(log.steps, _positive(log.update_ratios[name]), color=colour, lw=1.0, label=name, **kwargs)
+    named = len(log.names) <= 4  # more layers: the colour runs from the first to the last, and only they are named
+    for index, (name, colour) in enumerate(zip(log.names, colours)):
+        label = name if named or index in (0, len(log.names) - 1) else None
+        if not named and index == 0:
+            label = f"{name} (input end)"
+        ax.plot(log.steps, _positive(log.update_ratios[name]), color=colour, lw=1.0, label=label, **kwargs)
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("update / weight")
-    ax.legend(fontsize="x-small", frameon=False, ncol=2)
+    ax.legend(fontsize="small", frameon=False)
     return ax
 
 
@@ -234,6 +239,7 @@ def _summary_figure(logs: Sequence[GradientLog], view: str, *, size: tuple[int, 
         levels = np.concatenate([np.log10(_positive(log.matrix("signal"))).ravel() for log in logs])
     levels = levels[np.isfinite(levels)]
     shared = dict(vmin=float(levels.min()), vmax=float(levels.max())) if levels.size else {}
+    captions: list[tuple[Any, list[str], Any]] = []
     for column, log in enumerate(logs):
         top = axes[0, column]
         verdict = diagnose(log, step=step)
@@ -249,19 +255,59 @@ def _summary_figure(logs: Sequence[GradientLog], view: str, *, size: tuple[int, 
         elif view == "ratio":
             plot_update_ratio(log, ax=top)
         top.set_title(f"{log.label}: {verdict.verdict} {verdict.where}", fontsize="medium")
-        if view == "summary":
+        if view == "summary":  # the numbers under the verdict, as large as the tick labels
             plot_heatmap(log, ax=axes[1, column], colorbar=column == len(logs) - 1, mark=verdict.step, **shared)
-            axes[1, column].set_title(verdict.text, fontsize="x-small", wrap=True)
+            caption = axes[1, column].set_title("", fontsize=matplotlib.rcParams["font.size"] * CAPTION)
+            captions.append((caption, _caption_variants(verdict), axes[1, column]))
+    if captions:  # the longest caption that fits its column: shortened, never overlapping its neighbour
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        for text, variants, ax in captions:
+            _fit_caption(text, variants, ax.bbox.width * 1.1, renderer)
     return figure
 
 
+CAPTION = 0.85  # captions and subtitles relative to the figure's font: 11-12 px at 960x540
+
+
+def _caption_variants(verdict: Any) -> list[str]:
+    """The diagnosis's numbers as captions, longest first, for a panel whose title holds the verdict:
+    the caller keeps the first that fits its width. Every variant has the same number of lines."""
+    extra = []
+    if verdict.nonfinite_steps:
+        extra.append(f"non-finite from step {verdict.first_nonfinite}")
+    if verdict.no_gradient:
+        extra.append(f"no gradient: {', '.join(verdict.no_gradient)}")
+    if verdict.layers < 2 or verdict.verdict == "two layers":
+        head = (["one hop: too few layers for a trend", "one hop: no trend"] if verdict.verdict == "two layers"
+                else ["too few layers to fit a slope", "too few layers"] if verdict.verdict == "one layer" else [""])
+        if verdict.verdict == "two layers":
+            head = [f"first/last {verdict.ratio:.2g}, {h}" for h in head]
+    else:
+        theory = f" (theory {np.log10(verdict.theory):+.2f})" if verdict.theory is not None else ""
+        numbers = f"first/last {verdict.ratio:.2g}, {verdict.slope:+.2f}"
+        head = [f"signal {numbers} decades/layer{theory}", f"{numbers} decades/layer{theory}",
+                f"{numbers}/layer{theory}", f"{numbers}/layer"]
+    tail = "; ".join(extra)
+    lines = [h for h in head if h]
+    if tail:
+        if not lines:
+            return [tail, tail.split(";")[0]]
+        return [f"{h}\n{t}" for h in lines for t in (tail, tail.split(";")[0])][:6]
+    return lines or [""]
+
+
+def _fit_caption(text: Any, variants: list[str], width: float, renderer: Any) -> None:
+    """Give `text` the first of `variants` no wider than `width` display pixels (else the shortest)."""
+    for variant in variants:
+        text.set_text(variant)
+        if text.get_window_extent(renderer).width <= width:
+            return
+
+
 def _short_verdict(verdict: Any) -> str:
-    """The printed diagnosis's numbers in two short lines (the title holds the verdict)."""
-    if verdict.layers < 2:
-        return verdict.text
-    theory = f" (theory {np.log10(verdict.theory):+.2f})" if verdict.theory is not None else ""
-    text = f"step {verdict.step}: signal first/last {verdict.ratio:.2g}, {verdict.slope:+.2f} decades/layer{theory}"
-    return text + (f"; non-finite from step {verdict.first_nonfinite}" if verdict.nonfinite_steps else "")
+    """The printed diagnosis's numbers in one short line (the title holds the verdict)."""
+    return _caption_variants(verdict)[0]
 
 
 def _classes(logs: Sequence[GradientLog]) -> int | None:
@@ -279,6 +325,15 @@ def _loss_title(logs: Sequence[GradientLog]) -> str:
     if all(log.meta.get("data") == "random" for log in logs) and logs[0].meta:
         return "training loss (random labels: nothing to learn, the loss stays near chance)"
     return "training loss"
+
+
+def _trained_steps(log: GradientLog) -> int:
+    """How many steps `log`'s run trained: meta['steps'] when recorded (gradflow_experiment), else one
+    recording interval past the last recorded step."""
+    if log.meta.get("steps") is not None:
+        return int(log.meta["steps"])
+    interval = int(log.steps[-1] - log.steps[-2]) if len(log.steps) > 1 else 1
+    return int(log.steps[-1]) + max(interval, 1)
 
 
 class GradflowRenderer(FrameRenderer):
@@ -299,6 +354,10 @@ class GradflowRenderer(FrameRenderer):
         steps = min(len(log.steps) for log in self.logs)
         if steps == 0:
             raise InvalidArgument("the gradient logs hold no steps")
+        # the counter reads 'step k/N' as the trajectories' does: k updates taken of the N trained. A log's
+        # step k holds the gradients computed after k updates, so --steps 100 records steps 0-99 and the
+        # last frame says 'step 99/100': the 100th update is taken but leaves no gradient to show
+        self.total_steps = max(_trained_steps(log) for log in self.logs)
         count = min(steps, frames or min(steps, 150))
         self.frame_steps = np.unique(np.round(np.linspace(0, steps - 1, count)).astype(int))
         self._build(float(dpi))
@@ -315,6 +374,7 @@ class GradflowRenderer(FrameRenderer):
         gap, left = 0.07, 0.08
         panel_w = (0.97 - left - gap * (n - 1)) / n
         self.panels = []
+        subtitles: list[tuple[Any, list[str], Axes]] = []
         for index, log in enumerate(self.logs):
             ax = fig.add_axes((left + index * (panel_w + gap), 0.40, panel_w, 0.47))
             depth = np.arange(1, len(log.names) + 1)
@@ -326,10 +386,13 @@ class GradflowRenderer(FrameRenderer):
             ax.yaxis.set_minor_formatter(NullFormatter())
             style_axes(ax, theme, font * 0.8)
             verdict = diagnose(log)
+            variants = _caption_variants(verdict)
+            lines = variants[0].count("\n") + 1
             ax.set_title(f"{log.label}: {verdict.verdict} at init", color=theme.foreground, fontsize=font * 1.05,
-                         pad=4 + font * 1.2)
-            ax.text(0.5, 1.015, _short_verdict(verdict), transform=ax.transAxes, fontsize=font * 0.72,
-                    color=theme.foreground, ha="center", va="bottom")
+                         pad=4 + font * CAPTION * 1.25 * lines)
+            subtitle = ax.text(0.5, 1.015, variants[0], transform=ax.transAxes, fontsize=font * CAPTION,
+                               color=theme.foreground, ha="center", va="bottom", linespacing=1.1)
+            subtitles.append((subtitle, variants, ax))
             factor = log.meta.get("factor")
             signal = depth_profile(log, "signal")
             if factor and np.isfinite(signal[-1]) and signal[-1] > 0:
@@ -379,13 +442,15 @@ class GradflowRenderer(FrameRenderer):
                         family="monospace", animated=True)
         fig.text(0.015, 0.965, "gradient flow through depth", color=theme.foreground, fontsize=font * 1.15,
                  va="center")
-        text.set_text(f"step {int(self.frame_steps[-1])}/{int(self.frame_steps[-1])}")
+        text.set_text(f"step {self.total_steps}/{self.total_steps}")
         fit_axes(fig, [ax for ax, _, _ in self.panels] + [lax], pad=3.0)
+        renderer = self.canvas.get_renderer()
+        for subtitle, variants, ax in subtitles:  # the longest that fits over its panel, never into the next
+            _fit_caption(subtitle, variants, ax.bbox.width + gap * fig.bbox.width * 0.8, renderer)
         shrink_text_to_fit(fig)
         text.set_text("")
         self.canvas.draw()
-        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox),
-                                   int(self.logs[0].steps[self.frame_steps[-1]]))
+        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
         self._background = self.counter.background
 
     def _draw(self, index: int) -> int:
