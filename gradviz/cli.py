@@ -573,7 +573,8 @@ class WordListType(click.ParamType):
               default="sigmoid,relu", show_default=True, help="One panel per activation (see `gradviz list activations`).")
 @click.option("--inits", type=WordListType("gradviz.nets.choices.INITS", "default,he"), default="default,he",
               show_default=True, help="Initialization per activation, or one for all (see `gradviz list inits`).")
-@click.option("--std", type=_positive(float), default=None, help="Weight std for --inits normal; k of N(0, k^2/n) for scaled.")
+@click.option("--std", type=_positive(float), default=None,
+              help="Weight std for --inits normal; k of N(0, k^2/n) for scaled (the other inits take none).")
 @click.option("-O", "--optimizer", type=OptimizerType(), default="sgd", show_default=True,
               help="Optimizer as NAME[:KEY=VALUE,...], e.g. adam:lr=0.01 (see `gradviz list optimizers`); "
                    "an lr given here wins over --lr.")
