@@ -234,7 +234,7 @@ def batch_size_paths(*, n: int = 64, batch_sizes: tuple[int, ...] = (64, 8, 1), 
             norms.append(float(w.grad.norm()))
             optimizer.step()
         norms.append(float("nan"))
-        label = ("full-batch GD" if size == n else ("SGD" if size == 1 else "mini-batch GD")) + f", batch {size}"
+        label = "full-batch GD" if size == n else ("SGD" if size == 1 else "mini-batch GD")  # legend adds batch=
         paths.append(Trajectory(points=torch.stack(points).numpy(), losses=np.array(losses),
                                 grad_norms=np.array(norms), lrs=np.full(steps, lr), optimizer=label,
                                 hyperparams={"lr": lr, "batch": size}, function=surface.name,
