@@ -361,8 +361,9 @@ def cli() -> None:
 @click.option("--frames", type=_positive(int), default=None,
               help="Frames in the animation, at most steps + 1 [default: one per step, at most 300].")
 @click.option("--domain", type=DomainType(), default=None,
-              help="Plot window, e.g. --domain=-2:2,-1:3 [default: the function's own; -3:3,-3:3 for an "
-                   "expression].")
+              help="Plot window, e.g. --domain=-2:2,-1:3 [default: the function's own (-3:3,-3:3 for an "
+                   "expression), closed in on paths that stay in a small part of it or widened to a start "
+                   "outside it].")
 @click.option("--loss-panel/--no-loss-panel", default=True, show_default=True,
               help="Plot f - f* against the step beside the contours.")
 @click.option("--field", type=click.Choice(["arrows", "streamlines"]), is_flag=False, flag_value="arrows",
@@ -643,8 +644,11 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
       gradviz figure momentum -o ravine.gif      GD's zig-zag against momentum and Nesterov, animated
       gradviz figure regularization --theme dark
     """
+    from gradviz.figures import FIGURES
     from gradviz.pipelines.figure import figure as run_figure
 
+    if _given("fps") and not FIGURES.lookup(name).animated:
+        raise InvalidArgument(f"--fps paces an animation; figure {name!r} is a still picture: drop --fps")
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_figure(name, output, size=size, dpi=dpi, theme=theme, fps=fps, seed=seed, progress=progress)
@@ -706,6 +710,9 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
     from gradviz.pipelines.landscape import check_landscape_options, landscape_animation
 
     check_landscape_options(plane=plane, view=view, norm=norm, metric=metric, grid=grid, span=span, device=device)
+    if _given("norm") and plane != "random":
+        raise InvalidArgument(f"--norm scales the directions of a random plane, not of plane {plane!r}: "
+                              "add --plane random or drop --norm")
     progress, done = _progress(quiet, "rendering")
     try:
         path = landscape_animation(output, dataset=dataset, n=n, noise=noise, hidden=hidden, activation=activation,

@@ -275,6 +275,8 @@ def test_an_interrupt_is_one_line_without_a_blank_one(monkeypatch, capsys, tmp_p
     (["trajectories", "--view", "3d", "--field"], "field 'arrows' is drawn on the 2d view only"),
     (["landscape", "--spin", "30"], "spin 30.0 turns the camera of the 3d view"),
     (["landscape", "--plane", "line", "--view", "3d"], "plane 'line' draws a 1-D curve, which has no 3d view"),
+    (["landscape", "--norm", "layer"], "--norm scales the directions of a random plane, not of plane 'pca'"),
+    (["figure", "activations", "--fps", "10"], "figure 'activations' is a still picture: drop --fps"),
 ])
 def test_comparison_bad_input_is_one_line_exit_2_no_file_no_torch(tmp_path, args, shown):
     code = ("import sys; from gradviz.cli import main\n"
