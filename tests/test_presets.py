@@ -39,6 +39,29 @@ def test_use_preset_scales_the_renderers_type_and_resets():
     assert ratio == pytest.approx(PRESETS["slide"].font_scale)
 
 
+@pytest.mark.parametrize("preset", ["slide", "slide-4:3", "square", "doc"])
+def test_no_x_tick_label_runs_into_a_y_tick_label_at_any_preset(preset):
+    import gradviz
+    from gradviz.render.trajectories import TrajectoryRenderer
+
+    path = gradviz.trace("rosenbrock", "adam", steps=3)  # window y from -1: a tick on the bottom edge
+    surface = gradviz.get_function("rosenbrock").surface(resolution=20)
+    spec = PRESETS[preset]
+    with use_preset(preset):
+        renderer = TrajectoryRenderer([path], surface, size=spec.size, dpi=spec.dpi)
+    renderer.frame(0)
+    text_renderer = renderer.canvas.get_renderer()
+    ax = renderer.axes
+
+    def boxes(labels):
+        return [t.get_window_extent(text_renderer) for t in labels if t.get_visible() and t.get_text()]
+
+    xs, ys = boxes(ax.get_xticklabels()), boxes(ax.get_yticklabels())
+    assert xs and ys
+    assert not any(x.overlaps(y) for x in xs for y in ys)
+    assert min(ax.get_yticks()) > surface.extent[2] - 1e-9 and ys  # the edge tick is gone, the others stay
+
+
 def _cli(args, cwd):
     env = dict(os.environ, MPLBACKEND="Agg")
     return subprocess.run([sys.executable, "-m", "gradviz", *args], cwd=cwd, capture_output=True, text=True,

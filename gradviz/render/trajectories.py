@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 from matplotlib.collections import LineCollection
+from matplotlib.ticker import AutoLocator
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -33,6 +34,14 @@ MAX_DEFAULT_FRAMES = 300
 DASHES = ("solid", (0, (4, 1.6)), (0, (1.2, 1.4)), (0, (5, 1.5, 1.2, 1.5)), (0, (2.5, 1.5)),
           (0, (6, 1.5, 1.2, 1.5, 1.2, 1.5)), (0, (1, 2.5)), (0, (8, 2)))
 LOSS_CLAMP = 1e-12  # f - f* below this is drawn at this value on the log axis (float64 noise, or exactly 0)
+
+
+class _AboveTheCorner(AutoLocator):
+    """The usual ticks, less one on the bottom edge: its label ran into the first x label at slide sizes."""
+
+    def __call__(self) -> list[float]:
+        lo, hi = sorted(self.axis.get_view_interval())
+        return [t for t in super().__call__() if t > lo + 1e-9 * (hi - lo)]
 
 
 def contour_levels(surface: Surface, count: int = 24) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -154,6 +163,8 @@ class TrajectoryRenderer(FrameRenderer):
         ax.set_xlabel("x", color=theme.foreground, fontsize=font, labelpad=1)
         ax.set_ylabel("y", color=theme.foreground, fontsize=font, labelpad=1)
         self._style(ax, font)
+        # no y label at the bottom corner, where it ran into the first x label at slide sizes ('-1.0-2.0')
+        ax.yaxis.set_major_locator(_AboveTheCorner())
         handles = []
         # the minima are drawn in every frame above the current points, which would otherwise cover them
         self.minima_marker = None
