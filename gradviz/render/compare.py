@@ -127,19 +127,14 @@ def share_parts(basin: BasinMap) -> list[tuple[str, str, float, int]]:
     """(name, colour, fraction, whole percent) of each part of the starts: every minimum (named by its
     coordinates), then 'none' and 'diverged' where any start is there. The fractions add up to 1 and the
     percents, rounded by largest remainder, to 100."""
-    labels, diverged = basin.labels, basin.diverged
-    counts = [int(np.sum((labels == k) & ~diverged)) for k in range(len(basin.minima))]
-    counts += [int(np.sum((labels < 0) & ~diverged)), int(np.sum(diverged))]
-    total = max(1, labels.size)
-    fractions = np.array(counts, dtype=float) / total
+    fractions = np.append(basin.shares(), basin.diverged.mean())  # the records' partition, diverged last
     exact = fractions * 100
     percents = np.floor(exact).astype(int)
-    short = 100 - int(percents.sum()) if labels.size else 0
-    for index in np.argsort(-(exact - percents), kind="stable")[:short]:
+    for index in np.argsort(-(exact - percents), kind="stable")[:100 - int(percents.sum())]:
         percents[index] += 1
     names = [f"({x:.2f}, {y:.2f})" for x, y in basin.minima] + ["none", "diverged"]
     colours = list(BASIN_COLOURS[: len(basin.minima)]) + [NONE_COLOUR, DIVERGED_COLOUR]
-    keep = [k for k in range(len(counts)) if k < len(basin.minima) or counts[k]]
+    keep = [k for k in range(len(fractions)) if k < len(basin.minima) or fractions[k] > 0]
     return [(names[k], colours[k], float(fractions[k]), int(percents[k])) for k in keep]
 
 
