@@ -100,7 +100,7 @@ def landscape_animation(
     how far alpha goes past 0 and 1, default 0.5).
     """
     from gradviz.output import check_output_path
-    from gradviz.pipelines.trajectories import check_fps, write_rendered
+    from gradviz.pipelines.trajectories import check_fps, check_view, write_rendered
     from gradviz.render.frames import check_render_options
     from gradviz.render.theme import THEMES
 
@@ -117,8 +117,7 @@ def landscape_animation(
     if plane == "line" and view == "3d":
         raise InvalidArgument("plane 'line' draws a 1-D curve, which has no 3d view: drop --view 3d or use "
                               "--plane pca or random")
-    if spin and view != "3d":
-        raise InvalidArgument(f"spin {spin!r} turns the camera of the 3d view: add --view 3d or drop --spin")
+    check_view(view, spin=spin)
     optimizers = tuple(optimizers)
     if len(optimizers) > 4:
         raise InvalidArgument(f"too many optimizers on one landscape: {len(optimizers)} (at most 4)")

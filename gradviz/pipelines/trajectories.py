@@ -19,7 +19,8 @@ from gradviz.optim import DEFAULT_OPTIMIZERS, OptimizerSpec, get_optimizer, pars
 from gradviz.records import Trajectory
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["animate", "trajectories", "write_rendered", "check_fps", "check_frames", "start_stage", "plot_window"]
+__all__ = ["animate", "trajectories", "write_rendered", "check_fps", "check_frames", "check_view", "start_stage",
+           "plot_window"]
 
 Progress = Callable[[int, int], None]
 
@@ -180,7 +181,7 @@ def animate(
                                   "function: pass function=")
         function = records[0].function
     fn = get_function(function)
-    if _check_view(view, field, spin) == "3d":
+    if check_view(view, field, spin) == "3d":
         from gradviz.render.surface3d import surface_3d_renderer
 
         window = domain or fn.domain or domain_around([t.points for t in records])
@@ -198,7 +199,8 @@ def animate(
     return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
 
 
-def _check_view(view: str, field: str | None = None, spin: float = 0.0) -> str:
+def check_view(view: str, field: str | None = None, spin: float = 0.0) -> str:
+    """view '2d' or '3d'; a field drawn on the 2-D view only, a camera spin on the 3-D one only."""
     if view not in ("2d", "3d"):
         raise InvalidArgument(f"unknown view {view!r} (valid: 2d, 3d)")
     if view == "3d" and field is not None:
@@ -296,7 +298,7 @@ def trajectories(
     check_render_options(size=size, dpi=dpi, frames=frames)
     if field is not None and field not in ("arrows", "streamlines"):
         raise InvalidArgument(f"unknown field style {field!r} (valid: arrows, streamlines)")
-    _check_view(view, field, spin)
+    check_view(view, field, spin)
     check_frames(frames, amount)  # with an evaluation budget, a frame per evaluation at most
     optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     for item in optimizers:
