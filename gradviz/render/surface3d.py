@@ -21,6 +21,7 @@ from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.frames import FrameRenderer, colours_uint8
 from gradviz.render.theme import Theme
+from gradviz.render.trajectories import clock_total
 
 __all__ = ["Surface3DRenderer", "Path3D", "surface_heights", "surface_3d_renderer", "MAX_MESH"]
 
@@ -189,8 +190,7 @@ def surface_3d_renderer(trajectories: Sequence[Any], surface: Surface, *, clock:
     clock: "steps", or "evaluations" to run the frames on function evaluations (each path at the last
     point it reached within that many), as the 2-D view does, so that methods spending different numbers
     of evaluations per step move side by side fairly."""
-    if clock not in ("steps", "evaluations"):
-        raise InvalidArgument(f"invalid clock {clock!r} (valid: steps, evaluations)")
+    longest = clock_total(trajectories, clock)
     (x0, x1, y0, y1) = surface.extent
     tracks = []
     for t in trajectories:
@@ -200,10 +200,7 @@ def surface_3d_renderer(trajectories: Sequence[Any], surface: Surface, *, clock:
         label = f"{t.label}, {t.evaluations_spent} evaluations" if clock == "evaluations" else t.label
         tracks.append(Path3D(points, heights, ticks, label))
     if clock == "evaluations":
-        longest = max([t.evaluations_requested or t.evaluations_spent for t in trajectories] or [0])
         options.setdefault("word", "evals")
-    else:
-        longest = max([t.steps_requested or t.steps for t in trajectories] or [0])
     options.setdefault("total", longest)
     if options.get("frames") is None:
         options["frames"] = min(longest + 1, 300)

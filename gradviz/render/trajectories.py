@@ -44,6 +44,16 @@ class _AboveTheCorner(AutoLocator):
         return [t for t in super().__call__() if t > lo + 1e-9 * (hi - lo)]
 
 
+def clock_total(trajectories: Sequence[Trajectory], clock: str) -> int:
+    """Where the frames' clock ends: the longest run asked for, in steps or (clock 'evaluations') in
+    function evaluations; the 2-D and 3-D views share it."""
+    if clock not in ("steps", "evaluations"):
+        raise InvalidArgument(f"invalid clock {clock!r} (valid: steps, evaluations)")
+    if clock == "evaluations":
+        return max([t.evaluations_requested or t.evaluations_spent for t in trajectories] or [0])
+    return max([t.steps_requested or t.steps for t in trajectories] or [0])
+
+
 def contour_levels(surface: Surface, count: int = 24) -> tuple[np.ndarray, np.ndarray, bool]:
     """-> (values to colour, levels, whether they are log10 of z - floor).
 
@@ -129,15 +139,10 @@ class TrajectoryRenderer(FrameRenderer):
         self.trajectories = list(trajectories)
         if not self.trajectories:
             raise InvalidArgument("nothing to draw: no trajectories given")
-        if clock not in ("steps", "evaluations"):
-            raise InvalidArgument(f"invalid clock {clock!r} (valid: steps, evaluations)")
+        self.total_steps = clock_total(self.trajectories, clock)
         self._configure(size=size, dpi=dpi, theme=theme, frames=frames)
         self.surface = surface
         self.clock = clock
-        if clock == "evaluations":
-            self.total_steps = max(t.evaluations_requested or t.evaluations_spent for t in self.trajectories)
-        else:
-            self.total_steps = max(t.steps_requested or t.steps for t in self.trajectories)
         if frames is None:
             frames = min(self.total_steps + 1, MAX_DEFAULT_FRAMES)
         self.frame_steps = np.unique(np.round(np.linspace(0, self.total_steps, int(frames))).astype(int))
