@@ -11,6 +11,7 @@ it (a bool default takes true/false, a number a finite number, a tuple as many n
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import math
@@ -60,20 +61,23 @@ class OptimizerSpec:
         module, _, attr = self.target.rpartition(".")
         return getattr(importlib.import_module(module), attr)
 
+    @property
+    def parameters(self) -> Mapping[str, inspect.Parameter]:
+        """The parameters of the class's __init__ (read once per class)."""
+        return _init_parameters(self.cls)
+
     def accepted(self) -> list[str]:
         """Hyperparameter names the class takes (every keyword of __init__ but params)."""
-        params = inspect.signature(self.cls.__init__).parameters
-        return [n for n, p in params.items() if n not in ("self", "params")
+        return [n for n, p in self.parameters.items() if n not in ("self", "params")
                 and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
     def takes_any_keyword(self) -> bool:
         """Whether __init__ has **kwargs: then any hyperparameter name is passed through to the class."""
-        params = inspect.signature(self.cls.__init__).parameters.values()
-        return any(p.kind == p.VAR_KEYWORD for p in params)
+        return any(p.kind == p.VAR_KEYWORD for p in self.parameters.values())
 
     def default_of(self, name: str) -> Any:
         """The class's own default for hyperparameter `name` (inspect.Parameter.empty if it has none)."""
-        parameter = inspect.signature(self.cls.__init__).parameters.get(name)
+        parameter = self.parameters.get(name)
         return inspect.Parameter.empty if parameter is None else parameter.default
 
     def resolve(self, hyperparams: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,7 +97,7 @@ class OptimizerSpec:
             lr = merged["lr"]
             if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
                 raise InvalidArgument(f"invalid learning rate for {self.name}: {lr!r} (must be a finite number > 0)")
-        parameters = inspect.signature(self.cls.__init__).parameters
+        parameters = self.parameters
         for key, value in merged.items():
             if key != "lr" and key in parameters:
                 merged[key] = self._check_value(key, value, parameters[key])
@@ -149,6 +153,11 @@ class OptimizerSpec:
 
     def __call__(self, params: Iterable[Any], **hyperparams: Any) -> Any:
         return self.build(params, **hyperparams)
+
+
+@functools.lru_cache(maxsize=None)
+def _init_parameters(cls: type) -> Mapping[str, inspect.Parameter]:
+    return inspect.signature(cls.__init__).parameters
 
 
 _COUNTS = {1: "one", 2: "two", 3: "three", 4: "four"}
