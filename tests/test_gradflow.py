@@ -515,6 +515,15 @@ def _reference(model, loss_of, modules):
     return {name: g.norm().item() for name, g in zip(names, grads)}
 
 
+def _one_recorded_sgd_step(model, loss_of):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with record_gradients(model, optimizer) as log:
+        optimizer.zero_grad()
+        loss_of(model).backward()
+        optimizer.step()
+    return log.result()
+
+
 def test_a_small_cnn_is_recorded_against_autograd():
     model = small_cnn()
     g = torch.Generator().manual_seed(0)
@@ -525,12 +534,7 @@ def test_a_small_cnn_is_recorded_against_autograd():
     expected = _reference(model, loss_of, layers)
     expected_weight = {name: m.weight.grad.norm().item() for name, m in layers}
     model.load_state_dict(state)  # batch-norm running statistics as before
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    with record_gradients(model, optimizer) as log:
-        optimizer.zero_grad()
-        loss_of(model).backward()
-        optimizer.step()
-    flow = log.result()
+    flow = _one_recorded_sgd_step(model, loss_of)
     assert flow.names == ("0", "1", "4", "5", "9")  # named_modules() names, forward order
     for name in flow.names:
         assert flow.signal_norms[name][0] == pytest.approx(expected[name], rel=1e-5)
@@ -547,12 +551,7 @@ def test_a_transformer_encoder_layer_is_recorded_against_autograd():
     expected = _reference(model, loss_of, modules)
     expected_weight = {name: torch.sqrt(sum(p.grad.norm() ** 2 for p in m.parameters(recurse=False))).item()
                        if not hasattr(m, "weight") else m.weight.grad.norm().item() for name, m in modules}
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    with record_gradients(model, optimizer) as log:
-        optimizer.zero_grad()
-        loss_of(model).backward()
-        optimizer.step()
-    flow = log.result()
+    flow = _one_recorded_sgd_step(model, loss_of)
     # forward order of a post-norm layer; out_proj is never called (its parent uses its weights), so it
     # follows its parent and has no backward signal of its own
     assert flow.names == ("self_attn", "self_attn.out_proj", "norm1", "linear1", "linear2", "norm2")
