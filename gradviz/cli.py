@@ -671,9 +671,10 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
               help="Optimizer, repeatable (at most 4), all from the same initial weights: -O sgd -O adam:lr=0.01 "
                    "[default: -O sgd -O momentum -O adam]")
 @click.option("--steps", type=_positive(int), default=300, show_default=True, help="Training steps.")
-@click.option("--plane", type=click.Choice(["pca", "random", "line"]), default="pca", show_default=True,
+@click.option("--plane", type=click.Choice(["pca", "random", "line"]), default="pca",
               help="pca: the runs' shared PCA plane; random: two filter-normalized random directions; "
-                   "line: initial -> trained weights (a 1-D curve, .png).")
+                   "line: initial -> trained weights (a 1-D curve, .png) [default: pca; with --model, random, "
+                   "or pca with --checkpoints].")
 @click.option("--grid", type=_positive(int, least=3), default=41, show_default=True,
               help="Grid points per axis (>= 3).")
 @click.option("--span", type=float, default=None,
@@ -687,15 +688,37 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
               help="With --view 3d: degrees the camera turns over the animation.")
 @click.option("--metric", type=click.Choice(["loss", "accuracy"]), default="loss", show_default=True,
               help="What the surface shows: mean training loss (what training minimises) or accuracy.")
-@click.option("--device", default="cpu", show_default=True, help="Where the grid is evaluated: cpu, cuda, cuda:N.")
+@click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|cuda:N",
+              help="Where the grid is evaluated.")
 @click.option("--frames", type=_positive(int), default=60, show_default=True, help="Frames in the animation.")
-@output_options("landscape.gif", "Output file: .gif, .mp4 or .png (last frame; the only one for --plane line).",
+@click.option("--model", "model_spec", default=None, metavar="MODULE:FACTORY",
+              help="Your own model: FACTORY() returns an nn.Module (MODULE importable from here, or a .py path). "
+                   "Replaces the toy net and its training.")
+@click.option("--weights", default=None, metavar="FILE",
+              help="With --model: a state_dict file to load first (torch.save(model.state_dict(), FILE)).")
+@click.option("--data", "data_spec", default=None, metavar="MODULE:FUNCTION",
+              help="With --model: FUNCTION() returns (inputs, targets) tensors of any shape or a DataLoader.")
+@click.option("--loss", "loss_spec", default=None, metavar="NAME|MODULE:FUNCTION",
+              help="With --model: mse, l1, cross-entropy, bce, or your own (outputs, targets) -> mean loss "
+                   "[default: BCE for one output, cross-entropy for several].")
+@click.option("--checkpoints", default=None, metavar="'GLOB'",
+              help="With --model: your training run's state_dict files, sorted by name (numbers as numbers); "
+                   "their path is drawn, --plane pca is their PCA plane, and the last is the origin unless "
+                   "--weights is given. Quote the glob.")
+@click.option("--batch-size", type=_positive(int), default=None,
+              help="With --model and tensor data: samples per evaluation batch [default: 1024].")
+@click.option("--cache", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Keep finished grid points in FILE; run the same command again after a stop to continue.")
+@output_options(None, "Output file: .gif, .mp4 or .png (last frame; the only one for --plane line) "
+                "[default: landscape.gif; with --model landscape.png, or .gif for --view 3d --spin].",
                 fps=12, seed_help="Seed for data, weights and directions.")
 def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...], activation: str,
               optimizers: tuple[str, ...], steps: int, plane: str, grid: int, span: float | None, norm: str,
-              view: str, spin: float, metric: str, device: str, frames: int, fps: float, size: tuple[int, int],
-              dpi: float, theme: str, seed: int, output: Path, quiet: bool) -> None:
-    """Animate optimizers crossing a small net's loss landscape, all from the same initial weights.
+              view: str, spin: float, metric: str, device: str, frames: int, model_spec: str | None,
+              weights: str | None, data_spec: str | None, loss_spec: str | None, checkpoints: str | None,
+              batch_size: int | None, cache: Path | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
+              seed: int, output: Path | None, quiet: bool) -> None:
+    """Draw a loss landscape: optimizers crossing a small net's, or your own model's on your own data.
 
     \b
     By default: an MLP 2-16-16-1 on moons trained by sgd, momentum and adam; the loss over the plane of
@@ -706,23 +729,60 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
       gradviz landscape --view 3d --spin 40 -o landscape-3d.gif
       gradviz landscape --plane random --norm filter --view 3d -o random-plane.png
       gradviz landscape --plane line -o interpolation.png
+
+    \b
+    Your own model (no training; a random filter-normalized plane through its weights by default):
+      gradviz landscape --model mynets:make_cnn --weights cnn.pt --data mydata:test_set
+      gradviz landscape --model mynets:make_cnn --data mydata:loader --checkpoints 'runs/epoch-*.pt' \\
+          --plane pca --cache pca.npz -o pca.png
+      torchrun --nproc-per-node 4 -m gradviz landscape --model mynets:make_cnn --data mydata:loader \\
+          --device cuda --grid 51          # the grid split across 4 processes, one file written
     """
-    from gradviz.pipelines.landscape import check_landscape_options, landscape_animation
+    from gradviz.pipelines.landscape import check_landscape_options
 
     check_landscape_options(plane=plane, view=view, norm=norm, metric=metric, grid=grid, span=span, device=device)
     if _given("norm") and plane != "random":
         raise InvalidArgument(f"--norm scales the directions of a random plane, not of plane {plane!r}: "
                               "add --plane random or drop --norm")
-    progress, done = _progress(quiet, "rendering")
+    own = {"weights": weights, "data": data_spec, "loss": loss_spec, "checkpoints": checkpoints,
+           "batch-size": batch_size}
+    if model_spec is None:
+        for name, value in own.items():
+            if value is not None:
+                raise InvalidArgument(f"--{name} belongs to your own model: add --model MODULE:FACTORY "
+                                      f"(and --data MODULE:FUNCTION), or drop --{name}")
+    else:
+        toy = ["dataset", "n", "noise", "hidden", "activation", "optimizers", "steps"]
+        typed = [name for name in toy if _given(name)]
+        if typed:
+            flag = {"optimizers": "-O", "n": "--n"}.get(typed[0], f"--{typed[0]}")
+            raise InvalidArgument(f"{flag} sets up the toy net, which --model replaces: drop {flag}")
+        if data_spec is None:
+            raise InvalidArgument("--model needs --data MODULE:FUNCTION (returning (inputs, targets) or a DataLoader)")
+        if not _given("plane"):
+            plane = "pca" if checkpoints else "random"
+    progress, done = _progress(quiet, "evaluating grid")
     try:
-        path = landscape_animation(output, dataset=dataset, n=n, noise=noise, hidden=hidden, activation=activation,
-                                   optimizers=optimizers or ("sgd", "momentum", "adam"), steps=steps, plane=plane,
-                                   grid=grid, span=span, norm=norm, view=view, spin=spin, metric=metric,
-                                   device=device, seed=seed, frames=frames, fps=fps, size=size, dpi=dpi,
-                                   theme=theme, progress=progress)
+        if model_spec is None:
+            from gradviz.pipelines.landscape import landscape_animation
+
+            path = landscape_animation(output or Path("landscape.gif"), dataset=dataset, n=n, noise=noise,
+                                       hidden=hidden, activation=activation,
+                                       optimizers=optimizers or ("sgd", "momentum", "adam"), steps=steps,
+                                       plane=plane, grid=grid, span=span, norm=norm, view=view, spin=spin,
+                                       metric=metric, device=device, seed=seed, frames=frames, fps=fps, size=size,
+                                       dpi=dpi, theme=theme, progress=progress, cache=cache)
+        else:
+            from gradviz.pipelines.landscape import model_landscape
+
+            path = model_landscape(output, model=model_spec, data=data_spec, weights=weights, loss=loss_spec,
+                                   checkpoints=checkpoints, plane=plane, grid=grid, span=span, norm=norm, view=view,
+                                   metric=metric, device=device, cache=cache, batch_size=batch_size, seed=seed,
+                                   spin=spin, fps=fps, size=size, dpi=dpi, theme=theme, frames=frames,
+                                   progress=progress)
     finally:
         done()
-    if not quiet:
+    if not quiet and path is not None:
         click.echo(f"wrote {path}", err=True)
 
 

@@ -7,29 +7,28 @@ several training runs (Li et al. 2018, section 7), or the line between two weigh
 et al. 2015). The value is the mean training loss that `train` minimises (or the accuracy), in eval mode
 without gradients.
 
-The reference implementations loop over grid points in Python: copy the weights in, run the data set,
-repeat. For a lecture-sized net that loop is almost all overhead, so here a chunk of grid points is one
-batched forward pass: the chunk's weight vectors are built as one (G, P) matrix and fed to
-torch.func.functional_call under torch.vmap, which turns every nn.Linear into a batched matrix product.
-Any nn.Module that `train` accepts works; `chunk` bounds the memory. An nn.Sequential MLP (gradviz.mlp)
-takes a hand-written path instead: on a plane its first layer's output is linear in (a, b), so it is
-computed once per landscape and combined per chunk, and each later layer is one batched matrix product
-(see _Evaluator._plane_forward).
+Directions live here; evaluating the model at the grid's points (strategies, data streaming) is
+gradviz.nets.evaluation, spreading a grid over processes and keeping it on disk is gradviz.nets.gridrun, and
+a user's model, data and checkpoints are loaded by gradviz.nets.loading.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from gradviz.nets.training import _as_data, loss_function
+from gradviz.nets.evaluation import Evaluator
+from gradviz.nets.gridrun import join_process_group, run_grid
+from gradviz.nets.sources import DataSource, LossRule, as_source
 from gradviz.records import PathProjection, Surface, TrainingRun
-from gradviz.registry import InvalidArgument, Registry, check_positive, unknown_name_message
+from gradviz.registry import InvalidArgument, Registry, unknown_name_message
 
 __all__ = ["random_directions", "pca_directions", "line_between", "landscape", "evaluate", "Plane", "NORMS",
            "METRICS", "check_device", "project"]
@@ -44,10 +43,6 @@ METRICS.register("loss", "mean training loss, as train minimises it")
 METRICS.register("accuracy", "share of training points classified correctly")
 
 PLANES = ("random", "pca", "line")
-MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk by default
-CPU_CHUNK = 128  # grid points per batched pass on a CPU (see _Evaluator)
-CPU_ACTIVATIONS = 2 * 2**20  # bytes of one layer's activations per chunk, MLP path on a CPU (see _Evaluator)
-ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.ELU, nn.Identity, nn.Dropout)
 
 
 def check_device(device: Any) -> torch.device:
@@ -189,10 +184,27 @@ class Plane:
         return coords, residual.norm(dim=1).numpy()
 
 
-def _run_snapshots(runs: Any) -> tuple[list[np.ndarray], list[str], list[np.ndarray]]:
+def _is_checkpoint(item: Any) -> bool:
+    return isinstance(item, (str, os.PathLike, dict))
+
+
+def _run_snapshots(runs: Any, model: nn.Module | None = None) -> tuple[list[np.ndarray], list[str], list[np.ndarray]]:
+    if _is_checkpoint(runs):
+        runs = [runs]
     items = [runs] if isinstance(runs, (TrainingRun, np.ndarray)) else list(runs)
     if not items:
         raise InvalidArgument("no training runs given for the PCA plane")
+    if all(_is_checkpoint(item) for item in items):  # one run's checkpoints, in training order
+        if model is None:
+            raise InvalidArgument("checkpoints need the model they belong to (model=): a state_dict holds buffers "
+                                  "too, and only the model says which entries are parameters, in which order")
+        from gradviz.nets.loading import checkpoint_vectors
+
+        label = Path(str(items[0])).parent.name if not isinstance(items[0], dict) else ""
+        items = [checkpoint_vectors(items, model)]
+        labels_given = [label or "checkpoints"]
+    else:
+        labels_given = []
     snapshots, labels, steps = [], [], []
     for index, item in enumerate(items):
         if isinstance(item, TrainingRun):
@@ -204,7 +216,7 @@ def _run_snapshots(runs: Any) -> tuple[list[np.ndarray], list[str], list[np.ndar
             if array.ndim != 2:
                 raise InvalidArgument(f"run {index}: snapshots must be (n, n_params), got shape {array.shape}")
             snapshots.append(array)
-            labels.append(f"run {index}")
+            labels.append(labels_given[index] if index < len(labels_given) else f"run {index}")
             steps.append(np.arange(len(array)))
     width = snapshots[0].shape[1]
     for index, array in enumerate(snapshots):
@@ -220,16 +232,21 @@ def _run_snapshots(runs: Any) -> tuple[list[np.ndarray], list[str], list[np.ndar
     return snapshots, labels, steps
 
 
-def pca_directions(runs: Any, *, origin: Any = None) -> Plane:
+def pca_directions(runs: Any, *, origin: Any = None, model: nn.Module | None = None) -> Plane:
     """The PCA plane of one TrainingRun's snapshots, or a shared plane for several runs from the same
-    initial weights (Li et al. 2018, section 7).
+    initial weights (Li et al. 2018, section 7), as the reference code computes it.
 
-    Rows theta_e - origin of every snapshot of every run (not mean-centred, so the origin sits exactly at
-    (0, 0)); their top two right singular vectors are the unit directions, and s_k^2 / sum(s^2) their
-    explained-variance ratios. origin: the final weights of the first run by default, or a flat vector /
-    list of tensors (a model's `parameters()`). runs may also be (n, n_params) arrays of snapshots.
+    Rows theta_e - origin of every snapshot of every run, as scikit-learn's PCA sees them: mean-centred
+    before the SVD, so the unit directions are the top two right singular vectors of the centred matrix and
+    the explained-variance ratios its s_k^2 / sum(s^2). The coordinates of a snapshot are its uncentred
+    projections <theta_e - origin, pc_k>, so the origin sits exactly at (0, 0). origin: the final weights of
+    the first run by default, or a model, or a flat vector / list of tensors (a model's `parameters()`).
+    runs may also be (n, n_params) arrays of snapshots, or one run's checkpoints: state_dict files (or dicts)
+    in training order, read into `model`'s parameter order (model= is then required).
     """
-    snapshots, labels, steps = _run_snapshots(runs)
+    if model is None and isinstance(origin, nn.Module):
+        model = origin
+    snapshots, labels, steps = _run_snapshots(runs, model)
     if origin is None:
         centre = torch.from_numpy(snapshots[0][-1].copy())
     elif isinstance(origin, nn.Module):
@@ -241,7 +258,7 @@ def pca_directions(runs: Any, *, origin: Any = None) -> Plane:
     if centre.numel() != snapshots[0].shape[1]:
         raise InvalidArgument(f"origin has {centre.numel()} parameters, the runs have {snapshots[0].shape[1]}")
     delta = torch.as_tensor(np.concatenate(snapshots)) - centre
-    _, s, vh = torch.linalg.svd(delta, full_matrices=False)
+    _, s, vh = torch.linalg.svd(delta - delta.mean(0), full_matrices=False)
     if len(s) < 2 or float(s[0]) == 0.0:
         raise InvalidArgument("the runs do not move: no plane to draw")
     d1, d2 = vh[0].clone(), vh[1].clone()
@@ -284,244 +301,52 @@ def _given_plane(model: nn.Module, directions: Any) -> Plane:
 
 # -- evaluation ------------------------------------------------------------------------------------------
 
-def _values(logits: torch.Tensor, y: torch.Tensor, metric: str) -> torch.Tensor:
-    """(G, N, k) logits -> (G,) mean loss per grid point (the formula of training.loss_function) or accuracy."""
-    G, N, k = logits.shape
-    if metric == "accuracy":
-        predicted = (logits[..., 0] > 0).long() if k == 1 else logits.argmax(-1)
-        return (predicted == y).to(logits.dtype).mean(1)
-    if k == 1:
-        return nn.functional.binary_cross_entropy_with_logits(
-            logits[..., 0], y.to(logits.dtype).expand(G, N), reduction="none").mean(1)
-    return nn.functional.cross_entropy(logits.reshape(G * N, k), y.repeat(G), reduction="none").reshape(G, N).mean(1)
+def _check_width(model: nn.Module, source: DataSource) -> None:
+    """A toy MLP's first layer against 2-D tensor data: the one mismatch worth naming before any work."""
+    if source.tensors is None or source.tensors[0].dim() != 2:
+        return
+    leaves = [m for m in model.modules() if not list(m.children())]
+    first = next((m for m in leaves if any(True for _ in m.parameters(recurse=False))), None)
+    if isinstance(first, nn.Linear) and first.in_features != source.tensors[0].shape[1]:
+        raise InvalidArgument(f"the data has {source.tensors[0].shape[1]} features but the model's first layer "
+                              f"takes {first.in_features}")
 
 
-class _Evaluator:
-    """Evaluates the model at many flat weight vectors at once: vmap over functional_call for any module;
-    for an nn.Sequential MLP (what gradviz.mlp builds) the same arithmetic written as one fused baddbmm per
-    layer, which saves vmap's separate bias pass (about a third of the time on a CPU)."""
-
-    def __init__(self, model: nn.Module, X: torch.Tensor, y: torch.Tensor, device: torch.device, metric: str,
-                 chunk: int | None, fast: bool = True) -> None:
-        self.model, self.device, self.metric = model, device, metric
-        self.X, self.y = X.to(device), y.to(device)
-        self.names = [name for name, _ in model.named_parameters()]
-        self.shapes = [tuple(p.shape) for p in model.parameters()]
-        self.sizes = [int(np.prod(s)) for s in self.shapes]
-        self.dtype = next(model.parameters()).dtype
-        self.buffers = {name: b.to(device) for name, b in model.named_buffers()}
-        chunk_given = chunk
-        if chunk is None:
-            # activations of every layer (a few live copies each) plus the point's weights, in float32
-            widths = sum(s[0] for s in self.shapes if len(s) >= 2) or 1
-            per_point = 4 * (3 * len(X) * widths + 2 * sum(self.sizes))
-            # On a CPU, moderate chunks are fastest: past a few tens of MB per activation every chunk's
-            # fresh allocations cost page faults (about 2x slower at 1300 points than at 128 for a 2-16-16-1
-            # MLP on 500 points, and 2x faster at 128 than at 16 for 2-64-64-1 on 1000, one thread).
-            cap = 4096 if device.type == "cuda" else CPU_CHUNK
-            chunk = max(1, min(cap, MEMORY_BUDGET // max(1, per_point)))
-        self._layers = self._mlp_layers() if fast else None
-        if chunk_given is None and device.type == "cpu" and self._layers is not None:
-            # The MLP path is a few matrix products per layer: fastest when one layer's (G, N, width) float32
-            # activations stay near the cache, about 2 MB (measured, one thread, 2-16-16-1 on 500 points:
-            # G = 64 beats 128 and 16; 2-64-64-1 on 1000: G = 8 beats 128, 32 and 2).
-            widest = max(s[0] for s in self.shapes if len(s) >= 2)
-            chunk = max(1, min(CPU_CHUNK, CPU_ACTIVATIONS // (4 * len(X) * widest)))
-        self.chunk = check_positive("chunk", chunk, integer=True)
-
-    def _mlp_layers(self) -> list[Any] | None:
-        """The model as [Linear index or activation module, ...] if it is an nn.Sequential of Linear layers
-        and elementwise activations (gradviz.mlp's shape), else None (the generic vmap path)."""
-        if not isinstance(self.model, nn.Sequential) or self.buffers:
-            return None
-        layers: list[Any] = []
-        linear = 0
-        for module in self.model:
-            if isinstance(module, nn.Linear):
-                if module.bias is None:
-                    return None
-                layers.append(linear)
-                linear += 1
-            elif isinstance(module, ELEMENTWISE):
-                if not isinstance(module, (nn.Dropout, nn.Identity)):  # dropout is the identity in eval mode
-                    layers.append(module)
-            else:
-                return None
-        return layers if linear and 2 * linear == len(self.sizes) else None
-
-    def _mlp_forward(self, weights: torch.Tensor) -> torch.Tensor:
-        """(G, P) weight vectors -> (G, N, out) logits: one baddbmm per layer (bias fused), the first layer's
-        input shared by every grid point, activations in place where torch has an in-place form."""
-        pieces = torch.split(weights, self.sizes, dim=1)
-        G = len(weights)
-        h = self.X.expand(G, *self.X.shape)
-        for layer in self._layers:
-            if isinstance(layer, int):
-                W = pieces[2 * layer].reshape(G, *self.shapes[2 * layer])
-                b = pieces[2 * layer + 1].reshape(G, 1, -1)
-                h = torch.baddbmm(b, h, W.transpose(1, 2))
-            else:
-                h = self._activate(layer, h)
-        return h
-
-    @staticmethod
-    def _activate(layer: nn.Module, h: torch.Tensor) -> torch.Tensor:
-        if isinstance(layer, nn.ReLU):
-            return h.relu_()
-        if isinstance(layer, nn.Sigmoid):
-            return h.sigmoid_()
-        if isinstance(layer, nn.Tanh):
-            return h.tanh_()
-        return layer(h)
-
-    def _forward(self, flat: torch.Tensor) -> torch.Tensor:
-        pieces = torch.split(flat, self.sizes)
-        params = {name: piece.reshape(shape) for name, piece, shape in zip(self.names, pieces, self.shapes)}
-        return torch.func.functional_call(self.model, (params, self.buffers), (self.X,))
-
-    def __call__(self, origin: torch.Tensor, basis: torch.Tensor, coefficients: torch.Tensor) -> torch.Tensor:
-        """Values at origin + coefficients @ basis.T: origin (P,), basis (P, k), coefficients (M, k) -> (M,)."""
-        origin = origin.to(self.device, self.dtype)
-        basis = basis.to(self.device, self.dtype)
-        coefficients = coefficients.to(self.device, self.dtype)
-        if self._layers is not None and self._layers[0] == 0:
-            return self._run(self._plane_forward(origin, basis), len(coefficients),
-                             lambda start, stop: coefficients[start:stop])
-        return self._run(self._batched(), len(coefficients),
-                         lambda start, stop: torch.addmm(origin, coefficients[start:stop], basis.T))
-
-    def _plane_forward(self, origin: torch.Tensor, basis: torch.Tensor) -> Any:
-        """The MLP on a plane: (G, k) coefficients -> (G, N, out) logits, without building whole weight vectors.
-
-        The first layer's input is the same for every grid point, so its output is linear in the
-        coefficients: X (W + sum_j c_j D_j)^T + (b + sum_j c_j e_j) = [1, c] @ [X W^T + b; X D_j^T + e_j].
-        Those k + 1 (N, width) products are computed once per landscape and each chunk's first layer is one
-        (G, k + 1) @ (k + 1, N * width) matrix product. Its output carries a trailing column of ones (exactly
-        1: [1, c] @ [1; 0, ...]), so the second layer's bias rides inside its matrix product as one more row
-        of a (G, in + 1, out) matrix [W^T; b] (one bmm, no bias copied into the output first as baddbmm
-        does); later layers are one baddbmm each. Weights are built per chunk and per layer as origin slice +
-        c @ basis slice, and every layer writes into a buffer reused from chunk to chunk (fresh multi-MB
-        allocations each chunk cost page faults)."""
-        starts = np.concatenate([[0], np.cumsum(self.sizes)]).tolist()
-        slices = [(origin[starts[i]:starts[i + 1]], basis[starts[i]:starts[i + 1]]) for i in range(len(self.sizes))]
-        linears = len(self.sizes) // 2
-        (w0, wd), (b0, bd) = slices[0], slices[1]
-        out0, inp0 = self.shapes[0]
-        k = basis.shape[1]
-        n = len(self.X)
-        extra = int(linears > 1)  # the column of ones, where a second layer will use it
-        column = torch.ones(n, extra, dtype=self.dtype, device=self.device)
-        rows = [torch.cat([torch.addmm(b0, self.X, w0.reshape(out0, inp0).T), column], 1)]
-        rows += [torch.cat([torch.addmm(bd[:, j], self.X, wd[:, j].reshape(out0, inp0).T), 0 * column], 1)
-                 for j in range(k)]
-        first = torch.stack(rows).reshape(k + 1, -1)  # (k + 1, N * (width + extra))
-        later = []
-        for index in range(1, linears):
-            (w, wb), (b, bb) = slices[2 * index], slices[2 * index + 1]
-            out, inp = self.shapes[2 * index]
-            if index == 1:  # [W^T; b], flattened, for the origin and for each direction
-                centre = torch.cat([w.reshape(out, inp).T, b[None]]).reshape(-1)
-                span = torch.stack([torch.cat([wb[:, j].reshape(out, inp).T, bb[None, :, j]]).reshape(-1)
-                                    for j in range(k)], 1)
-                later.append(((centre, span), None))
-            else:
-                later.append(((w, wb), (b, bb)))
-        buffers: list[torch.Tensor] = []  # sized by the first chunk, the largest
-
-        def forward(c: torch.Tensor) -> torch.Tensor:
-            G = len(c)
-            if not buffers:
-                widths = [out0 + extra] + [self.shapes[2 * i][0] for i in range(1, linears)]
-                buffers.extend(torch.empty(G, n, w, dtype=self.dtype, device=self.device) for w in widths)
-            ones = torch.ones(G, 1, dtype=c.dtype, device=c.device)
-            h = torch.mm(torch.cat([ones, c], 1), first, out=buffers[0][:G].view(G, -1)).view(G, n, -1)
-            with_ones = bool(extra)
-            for layer in self._layers[1:]:
-                if isinstance(layer, int):
-                    (w, wb), bias_part = later[layer - 1]
-                    out = self.shapes[2 * layer][0]
-                    target = buffers[layer][:G]
-                    if bias_part is None:
-                        h = torch.bmm(h, torch.addmm(w, c, wb.T).reshape(G, -1, out), out=target)
-                    else:
-                        b, bb = bias_part
-                        W = torch.addmm(w, c, wb.T).reshape(G, out, -1)
-                        bias = torch.addmm(b, c, bb.T).reshape(G, 1, out)
-                        h = torch.baddbmm(bias, h, W.transpose(1, 2), out=target)
-                    with_ones = False
-                elif with_ones and not isinstance(layer, nn.ReLU):  # relu(1) = 1; others skip the ones
-                    part = h[..., :-1]
-                    result = self._activate(layer, part)
-                    if result is not part:
-                        part.copy_(result)
-                else:
-                    h = self._activate(layer, h)
-            return h
-
-        return forward
-
-    def at(self, weights: torch.Tensor) -> torch.Tensor:
-        """Values at each row of the (M, P) flat weight vectors."""
-        weights = weights.to(self.device, self.dtype)
-        return self._run(self._batched(), len(weights), lambda start, stop: weights[start:stop])
-
-    def _batched(self) -> Any:
-        return self._mlp_forward if self._layers is not None else torch.vmap(self._forward)
-
-    def _run(self, batched: Any, total: int, make: Any) -> torch.Tensor:
-        out = []
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                for start in range(0, total, self.chunk):
-                    logits = batched(make(start, min(total, start + self.chunk)))
-                    if logits.dim() != 3:
-                        raise InvalidArgument(f"the model's output has shape {tuple(logits.shape[1:])}; "
-                                              "a landscape needs (n, classes) logits")
-                    out.append(_values(logits, self.y, self.metric))
-        finally:
-            self.model.train(was_training)
-        return torch.cat(out).to("cpu", torch.float64)
+def _evaluator(model: nn.Module, data: Any, *, device: Any, metric: Any, loss_fn: Any, chunk: int | None,
+               strategy: str = "auto", batch_size: int | None = None) -> Evaluator:
+    rule = LossRule.build(loss_fn, metric)
+    source = as_source(data, batch_size=batch_size)
+    _check_width(model, source)
+    dev = device if isinstance(device, torch.device) else check_device(device)
+    return Evaluator(model, source, dev, rule, chunk, strategy)
 
 
-def _check_width(model: nn.Module, X: torch.Tensor) -> None:
-    for module in model.modules():
-        if isinstance(module, nn.Linear):
-            if module.in_features != X.shape[1]:
-                raise InvalidArgument(f"the data has {X.shape[1]} features but the model's first layer takes "
-                                      f"{module.in_features}")
-            return
+def evaluate(model: nn.Module, data: Any, weights: Any, *, device: str = "cpu", metric: Any = "loss",
+             loss_fn: Any = None, chunk: int | None = None, strategy: str = "auto") -> np.ndarray:
+    """The metric at each of the (M, n_params) flat weight vectors `weights` (in parameters() order): the mean
+    over every sample of `data` (tensors of any shape, a DataLoader or a re-iterable of batches), eval mode,
+    the model itself untouched. loss_fn / metric as in `landscape`."""
+    evaluator = _evaluator(model, data, device=device, metric=metric, loss_fn=loss_fn, chunk=chunk, strategy=strategy)
+    return evaluator.at(np.array(weights, dtype=np.float64).reshape(-1, evaluator.n_params))
 
 
-def evaluate(model: nn.Module, data: Any, weights: Any, *, device: str = "cpu", metric: str = "loss",
-             chunk: int | None = None) -> np.ndarray:
-    """The metric at each of the (M, n_params) flat weight vectors `weights` (in parameters() order)."""
-    X, y = _as_data(data)
-    _check_width(model, X)
-    METRICS.lookup(metric)
-    metric = _norm_name(metric)
-    dev = check_device(device)
-    evaluator = _Evaluator(model, X, y, dev, metric, chunk)
-    w = torch.from_numpy(np.array(weights, dtype=np.float64)).reshape(-1, sum(evaluator.sizes))
-    return evaluator.at(w).numpy()
-
-
-def project(plane: Plane, snapshots: np.ndarray, evaluator_args: tuple[nn.Module, Any], *, label: str = "",
-            steps: np.ndarray | None = None, device: str = "cpu", metric: str = "loss",
+def project(plane: Plane, snapshots: np.ndarray, evaluator_args: Any, *, label: str = "",
+            steps: np.ndarray | None = None, device: str = "cpu", metric: Any = "loss", loss_fn: Any = None,
             chunk: int | None = None) -> PathProjection:
     """Project one run's (n, P) snapshots onto `plane` and evaluate the metric of each snapshot and of its
-    projection: the gap between the two is what the plane does not show."""
+    projection: the gap between the two is what the plane does not show. evaluator_args: (model, data) or an
+    Evaluator."""
     coords, off = plane.coordinates(snapshots)
-    model, data = evaluator_args
-    X, y = _as_data(data)
-    evaluator = _Evaluator(model, X, y, check_device(device), metric, chunk)
-    own = evaluator.at(torch.from_numpy(np.array(snapshots, dtype=np.float64)))
+    if isinstance(evaluator_args, Evaluator):
+        evaluator = evaluator_args
+    else:
+        model, data = evaluator_args
+        evaluator = _evaluator(model, data, device=device, metric=metric, loss_fn=loss_fn, chunk=chunk)
+    own = evaluator.at(np.array(snapshots, dtype=np.float64))
     basis = torch.stack(plane.directions, 1)
     k = basis.shape[1]
-    on_plane = evaluator(plane.origin, basis, torch.as_tensor(coords[:, :k]))
-    return PathProjection(steps if steps is not None else np.arange(len(coords)), coords, off, own.numpy(),
-                          on_plane.numpy(), label)
+    on_plane = evaluator.plane(plane.origin, basis, torch.as_tensor(coords[:, :k]))
+    return PathProjection(steps if steps is not None else np.arange(len(coords)), coords, off, own, on_plane, label)
 
 
 def _span_window(plane: Plane, span: Any, coords: list[np.ndarray]) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -554,6 +379,39 @@ def _span_window(plane: Plane, span: Any, coords: list[np.ndarray]) -> tuple[tup
     return (-1.0, 1.0), (-1.0, 1.0)
 
 
+
+
+def _plane_for(model: nn.Module, directions: Any, runs: Any, *, norm: str, seed: int, centre: torch.Tensor) -> Plane:
+    if isinstance(directions, str):
+        kind = _norm_name(directions)
+        if kind not in PLANES:
+            raise InvalidArgument(unknown_name_message("plane", directions, PLANES))
+        if kind == "pca":
+            if runs is None:
+                raise InvalidArgument("directions='pca' needs runs= (TrainingRuns from the same initial weights, "
+                                      "or checkpoint files / state_dicts of one run)")
+            return pca_directions(runs, origin=centre, model=model)
+        if kind == "random":
+            d1, d2 = random_directions(model, norm=norm, seed=seed)
+            plane = Plane(centre, _flat(d1), _flat(d2), "random",
+                          (f"direction 1 ({norm} norm)", f"direction 2 ({norm} norm)"))
+        else:
+            if runs is None:
+                raise InvalidArgument("directions='line' needs runs= (its first snapshot is the start)")
+            snapshots, _, _ = _run_snapshots(runs, model)
+            plane = line_between(snapshots[0][0], centre)
+            plane = Plane(plane.origin, plane.d1, None, "line", ("alpha (0: initial weights, 1: trained)", ""))
+    elif isinstance(directions, Plane):
+        plane = directions
+    else:
+        plane = _given_plane(model, directions)
+    if runs is not None and not plane.snapshots:
+        snapshots, labels, steps = _run_snapshots(runs, model)
+        plane = Plane(plane.origin, plane.d1, plane.d2, plane.kind, plane.labels, plane.explained, tuple(snapshots),
+                      tuple(labels), tuple(steps))
+    return plane
+
+
 def landscape(
     model: nn.Module,
     data: Any,
@@ -566,83 +424,78 @@ def landscape(
     seed: int = 0,
     device: str = "cpu",
     chunk: int | None = None,
-    metric: str = "loss",
+    metric: Any = "loss",
+    loss_fn: Any = None,
     paths: bool = False,
+    cache: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    strategy: str = "auto",
+    batch_size: int | None = None,
+    distributed: bool | None = None,
 ) -> Surface | tuple[Surface, list[PathProjection]]:
-    """The loss (or accuracy) of `model` on `data` over a plane or line through its weights -> Surface.
+    """The loss (or another metric) of `model` on `data` over a plane or line through its weights -> Surface.
 
-    directions: 'random' (random_directions with `norm` and `seed`), 'pca' (the PCA plane of `runs`,
-    centred on the model), 'line' (from the first run's initial weights, alpha = 0, to the model, alpha =
-    1; or a Plane from line_between), a Plane, or a pair (d1, d2) of lists of tensors. grid: points per
-    axis (>= 3). span: a number s for [-s, s] on both axes (a line: alpha in [-s, 1 + s], default 0.5),
-    ((a0, a1), (b0, b1)), or None: the paths' extent plus a margin for PCA, [-1, 1] otherwise.
-    The centre of a plane's grid (odd `grid`, symmetric span) is the model itself, so z there is the
-    model's own loss. chunk: grid points per batched forward pass (default: on a CPU, what keeps one layer's
-    activations near 2 MB for an nn.Sequential MLP and 128 otherwise; on CUDA, what fits in ~256 MB).
+    model: any nn.Module. data: (inputs, targets) tensors of any shape (points, images N x C x H x W,
+    sequences), a torch DataLoader or any re-iterable of (inputs, targets) batches, or a toy data set's name.
+    The value at a point is the mean over every sample (batch means weighted by batch size), streamed one batch
+    at a time (tensors in batches of `batch_size`, default 1024). loss_fn: any callable (outputs, targets) ->
+    mean loss (nn.MSELoss(), F.cross_entropy, your own) or a name ('mse', 'cross-entropy', ...); default BCE for
+    one output and cross-entropy for several, as `train`. metric: 'loss', 'accuracy' or a callable
+    (outputs, targets) -> the batch's mean.
+
+    The model is evaluated in eval mode (BatchNorm's running statistics, dropout off) and left exactly as it
+    was found: its weights and buffers (running statistics included) are never written, and every
+    submodule's train/eval mode is restored.
+
+    directions: 'random' (random_directions with `norm` and `seed`), 'pca' (the PCA plane of `runs`, centred
+    on the model), 'line' (from the first run's initial weights, alpha = 0, to the model, alpha = 1; or a
+    Plane from line_between), a Plane, or a pair (d1, d2) of lists of tensors. runs: TrainingRuns, (n, P)
+    snapshot arrays, or one run's checkpoints (state_dict files or dicts, in training order).
+    grid: points per axis (>= 3). span: a number s for [-s, s] on both axes (a line: alpha in [-s, 1 + s],
+    default 0.5), ((a0, a1), (b0, b1)), or None: the paths' extent plus a margin for PCA, [-1, 1] otherwise.
+    The centre of a plane's grid (odd `grid`, symmetric span) is the model itself.
+
+    strategy: 'auto' picks per model (see gradviz.nets.evaluation): batched grid points for MLPs and small
+    dense models, one point at a time for convolutional, recurrent and attention models; or 'mlp', 'vmap',
+    'points'. chunk: grid points per pass over the data. device: 'cpu', 'cuda', 'cuda:N'.
+    cache: a file that keeps finished points; the same call after an interruption continues where it
+    stopped, and a cache made for another model, weights, directions, grid, span or data is refused.
+    distributed: None joins torch.distributed when launched by torchrun (the grid split across ranks, the
+    whole Surface returned on every rank); False never. progress(done, total): after each chunk.
     paths=True also returns a PathProjection per run (coords, off-plane distance, own and surface loss).
     """
     if isinstance(grid, bool) or not isinstance(grid, int) or grid < 3:
         raise InvalidArgument(f"invalid grid: {grid!r} (must be a whole number >= 3)")
-    METRICS.lookup(metric)
-    metric = _norm_name(metric)
-    dev = check_device(device)
-    X, y = _as_data(data)
-    _check_width(model, X)
-    params = list(model.parameters())
-    centre = _flat(params)
-    if isinstance(directions, str):
-        kind = _norm_name(directions)
-        if kind not in PLANES:
-            raise InvalidArgument(unknown_name_message("plane", directions, PLANES))
-        if kind == "random":
-            d1, d2 = random_directions(model, norm=norm, seed=seed)
-            plane = Plane(centre, _flat(d1), _flat(d2), "random",
-                          (f"direction 1 ({norm} norm)", f"direction 2 ({norm} norm)"))
-            if runs is not None:
-                snapshots, labels, steps = _run_snapshots(runs)
-                plane = Plane(plane.origin, plane.d1, plane.d2, "random", plane.labels, None, tuple(snapshots),
-                              tuple(labels), tuple(steps))
-        elif kind == "pca":
-            if runs is None:
-                raise InvalidArgument("directions='pca' needs runs= (TrainingRuns from the same initial weights)")
-            plane = pca_directions(runs, origin=centre)
-        else:
-            if runs is None:
-                raise InvalidArgument("directions='line' needs runs= (its first snapshot is the start)")
-            snapshots, labels, steps = _run_snapshots(runs)
-            plane = line_between(snapshots[0][0], centre)
-            plane = Plane(plane.origin, plane.d1, None, "line", ("alpha (0: initial weights, 1: trained)", ""),
-                          None, tuple(snapshots), tuple(labels), tuple(steps))
-    elif isinstance(directions, Plane):
-        plane = directions
-        if runs is not None:
-            snapshots, labels, steps = _run_snapshots(runs)
-            plane = Plane(plane.origin, plane.d1, plane.d2, plane.kind, plane.labels, plane.explained,
-                          tuple(snapshots), tuple(labels), tuple(steps))
-    else:
-        plane = _given_plane(model, directions)
+    if not isinstance(model, nn.Module):
+        raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
+    evaluator = _evaluator(model, data, device=device, metric=metric, loss_fn=loss_fn, chunk=chunk,
+                           strategy=strategy, batch_size=batch_size)
+    rank, world, dev = join_process_group(evaluator.device, distributed)
+    if dev != evaluator.device:
+        evaluator = Evaluator(model, evaluator.source, dev, evaluator.rule, chunk, strategy)
+    centre = _flat(list(model.parameters()))
+    plane = _plane_for(model, directions, runs, norm=norm, seed=seed, centre=centre)
     if plane.origin.numel() != centre.numel():
         raise InvalidArgument(f"the plane has {plane.origin.numel()} parameters, the model {centre.numel()}")
 
     coords = [plane.coordinates(s)[0] for s in plane.snapshots] if plane.kind != "line" else []
     (a0, a1), (b0, b1) = _span_window(plane, span, coords)
     a = np.linspace(a0, a1, grid)
-    evaluator = _Evaluator(model, X, y, dev, metric, chunk)
     basis = torch.stack(plane.directions, 1)
     if plane.d2 is None:
         b = np.zeros(1)
-        z = evaluator(plane.origin, basis, torch.as_tensor(a)[:, None]).numpy()[None, :]
+        coefficients = torch.as_tensor(a)[:, None]
     else:
         b = np.linspace(b0, b1, grid)
         A, B = np.meshgrid(a, b)
-        z = evaluator(plane.origin, basis, torch.as_tensor(np.column_stack([A.ravel(), B.ravel()]))).numpy()
-        z = z.reshape(grid, grid)
-    zlabel = "mean training loss" if metric == "loss" else "training accuracy"
+        coefficients = torch.as_tensor(np.column_stack([A.ravel(), B.ravel()]))
+    z = run_grid(evaluator, plane.origin, basis, coefficients, cache=cache, rank=rank, world=world,
+                 progress=progress).reshape(len(b), len(a))
     name = "interpolation" if plane.d2 is None else f"{'PCA' if plane.kind == 'pca' else plane.kind} plane"
-    surface = Surface(a, b, z, name=name,
-                      xlabel=plane.labels[0], ylabel=plane.labels[1], zlabel=zlabel, explained=plane.explained)
+    surface = Surface(a, b, z, name=name, xlabel=plane.labels[0], ylabel=plane.labels[1],
+                      zlabel=evaluator.rule.label, explained=plane.explained)
     if not paths:
         return surface
-    projections = [project(plane, s, (model, (X, y)), label=label, steps=st, device=device, metric=metric,
-                           chunk=chunk) for s, label, st in zip(plane.snapshots, plane.run_labels, plane.run_steps)]
+    projections = [project(plane, s, evaluator, label=label, steps=st)
+                   for s, label, st in zip(plane.snapshots, plane.run_labels, plane.run_steps)]
     return surface, projections

@@ -5,8 +5,9 @@ a plane (or line) through the weights, and draw the paths across it.
 one MLP per optimizer from the same seed (so from the same initial weights), builds the plane (the
 shared PCA plane of all runs by default; a filter-normalized random plane; or the line from the initial
 to the trained weights), evaluates the grid in batches, projects each run's snapshots onto the plane and
-writes a 2-D animation with boundaries and loss curves, a 3-D view, or the 1-D curve. The tracing
-function itself is `gradviz.landscape` (gradviz/nets/landscape.py); this module is one level down, so the
+writes a 2-D animation with boundaries and loss curves, a 3-D view, or the 1-D curve.
+`model_landscape` does the same for a user's own model, data, loss and checkpoints, loaded by
+MODULE:NAME, with no training. The tracing function itself is `gradviz.landscape` (gradviz/nets/landscape.py); this module is one level down, so the
 names do not collide.
 """
 
@@ -17,9 +18,11 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
+
 from gradviz.registry import InvalidArgument, check_positive, normalize_name, unknown_name_message
 
-__all__ = ["landscape_animation", "PLANES", "VIEWS", "NORM_NAMES", "METRIC_NAMES", "check_landscape_options"]
+__all__ = ["landscape_animation", "model_landscape", "PLANES", "VIEWS", "NORM_NAMES", "METRIC_NAMES", "check_landscape_options"]
 
 PLANES = ("pca", "random", "line")
 VIEWS = ("2d", "3d")
@@ -86,6 +89,7 @@ def landscape_animation(
     frames: int | None = 60,
     title: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Train one MLP per optimizer from the same initial weights and draw their paths across the loss
     landscape; write a .gif, .mp4 or .png.
@@ -97,7 +101,8 @@ def landscape_animation(
     loss curves: solid the weights' own loss, dashed the surface value under the projected point) or '3d'
     (the surface with the paths on it; `spin` degrees of camera turn over the animation). span: the
     half-width of the plane in its units (default: the paths' extent for PCA, 1 for random; for a line,
-    how far alpha goes past 0 and 1, default 0.5).
+    how far alpha goes past 0 and 1, default 0.5). cache: a file that keeps the finished grid points (see
+    gradviz.landscape).
     """
     from gradviz.output import check_output_path
     from gradviz.pipelines.trajectories import check_fps, check_view, write_rendered
@@ -139,8 +144,11 @@ def landscape_animation(
     model = mlp(2, hidden, 1 if classes == 2 else classes, activation=activation, seed=seed)
     _load(model, runs[0].snapshots[-1])
     directions = {"pca": "pca", "random": "random", "line": "line"}[plane]
+    from gradviz.pipelines.trajectories import start_stage
+
+    start_stage(progress, "evaluating grid")
     surface, paths = landscape(model, (X, y), directions=directions, runs=runs, grid=grid, span=span, norm=norm,
-                               seed=seed, device=device, metric=metric, paths=True)
+                               seed=seed, device=device, metric=metric, paths=True, cache=cache, progress=progress)
     if metric == "loss":
         from gradviz.records import Surface
 
@@ -185,3 +193,144 @@ def _write_curve(surface: Any, run: Any, out: Path, *, size: tuple[int, int], dp
 
     return write_image(curve_image(surface, size=size, dpi=dpi, title=title, marks=(0.0, 1.0),
                                    mark_labels=("initial weights", f"trained ({run.optimizer})")), out)
+
+
+def _is_spec(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def model_landscape(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    model: Any,
+    data: Any,
+    weights: Any = None,
+    loss: Any = None,
+    checkpoints: Any = None,
+    plane: str = "random",
+    grid: int = 41,
+    span: float | None = None,
+    norm: str = "filter",
+    view: str = "2d",
+    metric: str = "loss",
+    device: str = "cpu",
+    cache: str | os.PathLike[str] | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    spin: float = 0.0,
+    fps: float = 12,
+    size: tuple[int, int] = (960, 540),
+    dpi: float = 100,
+    theme: str = "light",
+    frames: int | None = 60,
+    title: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path | None:
+    """The loss landscape of your own model on your own data, written as a picture; no training.
+
+    model: 'MODULE:FACTORY' (or an nn.Module); data: 'MODULE:FUNCTION' returning (inputs, targets) tensors of
+    any shape or a DataLoader (or those themselves); weights: a state_dict file loaded into the model first;
+    loss: a name ('mse', 'cross-entropy', ...) or 'MODULE:FUNCTION' (default: BCE/cross-entropy as `train`);
+    checkpoints: a glob ('ckpt/epoch-*.pt') or a list of state_dict files, sorted by name (numbers as
+    numbers): the path of that training run over the plane; with plane 'pca' their PCA plane. The origin is
+    the last checkpoint unless `weights` is given. plane: 'random' (filter-normalized), 'pca' (needs
+    checkpoints) or 'line' (first checkpoint -> the origin, a .png curve). view '2d' writes a .png of the
+    contours; '3d' a .png, or a .gif/.mp4 with the camera turning by `spin` degrees and the path advancing.
+    cache: a file keeping finished grid points (a stopped run continues). Under torchrun the grid is split
+    across the processes and only rank 0 writes the file (the others return None).
+    """
+    from gradviz.output import check_output_path
+    from gradviz.pipelines.trajectories import check_fps, check_view
+    from gradviz.render.frames import check_render_options
+    from gradviz.render.theme import THEMES
+
+    plane, view, norm, metric, device = check_landscape_options(plane=plane, view=view, norm=norm, metric=metric,
+                                                                grid=grid, span=span, device=device)
+    out = check_output_path(path if path is not None else ("landscape.gif" if view == "3d" and spin else
+                                                           "landscape.png"))
+    animated = out.suffix.lower() != ".png"
+    if animated and view != "3d":
+        raise InvalidArgument(f"a landscape of your own model in 2d is a still picture: write a .png, not "
+                              f"{out.name!r}, or add --view 3d for an animation")
+    if plane == "line" and (animated or view == "3d"):
+        raise InvalidArgument("plane 'line' draws a 1-D curve: write a .png in the 2d view")
+    if plane in ("pca", "line") and checkpoints is None:
+        raise InvalidArgument(f"plane {plane!r} of your own model needs checkpoints (--checkpoints 'GLOB'): the "
+                              "training run that the plane is built from")
+    if animated:
+        check_fps(fps, out)
+    check_render_options(size=size, dpi=dpi, frames=frames)
+    THEMES.lookup(theme)
+    check_view(view, spin=spin)
+    if cache is not None and not Path(cache).parent.is_dir():
+        raise InvalidArgument(f"cache folder {str(Path(cache).parent)!r} does not exist")
+    files = None
+    if checkpoints is not None:
+        from gradviz.nets.loading import expand_checkpoints
+
+        files = expand_checkpoints(checkpoints) if isinstance(checkpoints, (str, os.PathLike)) else list(checkpoints)
+        if len(files) < 2:
+            raise InvalidArgument(f"{len(files)} checkpoint(s): a path needs at least 2")
+
+    from gradviz.nets.landscape import check_device
+    from gradviz.nets.loading import load_data, load_loss, load_model, load_weights
+
+    check_device(device)
+    net = load_model(model) if _is_spec(model) else model
+    loss_fn = load_loss(loss) if (loss is None or _is_spec(loss)) else loss
+    dataset = load_data(data) if _is_spec(data) else data
+    if weights is not None:
+        load_weights(net, weights)
+    elif files:
+        load_weights(net, files[-1])
+    from gradviz.nets.landscape import landscape
+
+    result = landscape(net, dataset, directions=plane, runs=files, grid=grid, span=span, norm=norm, seed=seed,
+                       device=device, metric=metric, loss_fn=loss_fn, paths=files is not None, cache=cache,
+                       progress=progress, batch_size=batch_size)
+    surface, paths = result if files is not None else (result, [])
+    if _rank() != 0:
+        return None
+    from gradviz.records import Surface
+
+    if metric == "loss" and bool(np.all(surface.z > 0)):
+        surface = Surface(surface.x, surface.y, surface.z, name=surface.name, log_scale=True, floor=0.0,
+                          xlabel=surface.xlabel, ylabel=surface.ylabel, zlabel=surface.zlabel,
+                          explained=surface.explained)
+    n_params = sum(p.numel() for p in net.parameters())
+    name = type(net).__name__
+    heading = title or f"{name} ({n_params:,} parameters): {surface.zlabel} over a {surface.name}"
+    if plane == "line":
+        from gradviz.output import write_image
+        from gradviz.render.landscape import curve_image
+
+        return write_image(curve_image(surface, size=size, dpi=dpi, title=heading, marks=(0.0, 1.0),
+                                       mark_labels=("first checkpoint", "weights")), out)
+    if view == "3d":
+        from gradviz.pipelines.trajectories import write_rendered
+        from gradviz.render.surface3d import Path3D, Surface3DRenderer, surface_heights
+
+        tracks = []
+        for p in paths:
+            heights, _ = surface_heights(surface, p.surface_loss)
+            true, _ = surface_heights(surface, p.loss)
+            tracks.append(Path3D(p.coords, heights, p.steps, p.label, true))
+        renderer = Surface3DRenderer(surface, tracks, size=size, dpi=dpi, theme=theme, frames=frames, spin=spin,
+                                     title=heading, word="checkpoint")
+        return write_rendered(renderer, out, fps=fps, progress=progress)
+    from gradviz.output import write_image
+    from gradviz.render.landscape import landscape_image
+
+    note = ""
+    if paths:
+        gap = max(float(np.max(np.abs(p.loss - p.surface_loss))) for p in paths)
+        note = (f"path: {len(files)} checkpoints projected onto the plane; largest gap between a checkpoint's own "
+                f"{'loss' if metric == 'loss' else metric} and the surface under it: {gap:.3g}")
+    return write_image(landscape_image(surface, paths, size=size, dpi=dpi, theme=theme, title=heading, note=note),
+                       out)
+
+
+def _rank() -> int:
+    import torch.distributed as dist
+
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0

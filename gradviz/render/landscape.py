@@ -27,7 +27,7 @@ from gradviz.render.frames import FrameRenderer, colours_uint8, style_axes
 from gradviz.render.theme import THEMES, Theme
 from gradviz.render.trajectories import contour_levels
 
-__all__ = ["LandscapeRenderer", "plot_landscape", "plot_curve", "curve_image", "MAX_RUNS"]
+__all__ = ["LandscapeRenderer", "plot_landscape", "plot_curve", "curve_image", "landscape_image", "MAX_RUNS"]
 
 MAX_RUNS = 4
 
@@ -124,6 +124,41 @@ def curve_image(surface: Surface, *, size: tuple[int, int] = (960, 540), dpi: fl
     if log if log is not None else (surface.zlabel.endswith("loss") and bool((surface.z > 0).all())):
         ax.set_yscale("log")
     figure.tight_layout()
+    canvas.draw()
+    return rgb_copy(np.asarray(canvas.buffer_rgba()))
+
+
+def landscape_image(surface: Surface, paths: Sequence[PathProjection] = (), *, size: tuple[int, int] = (960, 540),
+                    dpi: float = 100, theme: str | Theme = "light", title: str = "", note: str = "") -> np.ndarray:
+    """A 2-D Surface (with paths) as an (H, W, 3) uint8 image: plot_landscape with a title and a note below."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from gradviz.render.frames import rgb_copy
+
+    th = _theme(theme)
+    figure = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, facecolor=th.background)
+    canvas = FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    ax.set_facecolor(th.background)
+    plot_landscape(surface, paths, ax=ax, theme=th)
+    ax.set_title(title, loc="left", fontsize=13, color=th.foreground)
+    for label in (ax.xaxis.label, ax.yaxis.label):
+        label.set_fontsize(13)
+        label.set_color(th.foreground)
+    ax.tick_params(labelsize=11, colors=th.foreground)
+    legend = ax.get_legend()
+    if legend is not None:
+        for text in legend.get_texts():
+            text.set_fontsize(11)
+    colorbar_axes = [a for a in figure.axes if a is not ax]
+    for cax in colorbar_axes:
+        cax.tick_params(labelsize=11, colors=th.foreground)
+        cax.yaxis.label.set_fontsize(12)
+        cax.yaxis.label.set_color(th.foreground)
+    if note:
+        figure.text(0.01, 0.01, note, fontsize=11, color=th.foreground, va="bottom")
+    figure.tight_layout(rect=(0, 0.05 if note else 0, 1, 1))
     canvas.draw()
     return rgb_copy(np.asarray(canvas.buffer_rgba()))
 

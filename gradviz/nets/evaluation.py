@@ -1,0 +1,338 @@
+"""A model's loss at many weight vectors: the engine under `landscape`, `evaluate` and the path projections.
+
+The value at a weight vector w is the mean of the metric over every sample of the data, with the model in eval
+mode (BatchNorm's running statistics, dropout off) and without gradients. Three strategies compute it, chosen
+per model because none is fastest for all:
+
+- 'mlp': an nn.Sequential of Linear layers and elementwise activations (what gradviz.mlp builds). A chunk
+  of grid points is a few batched matrix products per layer; on a plane the first layer's output is linear
+  in the coefficients, so it is computed once per batch of data (see _plane_forward).
+- 'vmap': torch.func.functional_call under torch.vmap over a chunk of weight vectors: for other small
+  dense models, whose per-point cost is mostly Python overhead.
+- 'points': one point at a time over a whole batch, functional_call with that point's weights: the loop
+  the field's reference code runs. Convolutions and recurrent or attention layers are compute-bound, and
+  vmap turns a convolution into a grouped one that is slower on a CPU than the loop (measured 1.6-2.2x for
+  a small CNN), so such models take this path.
+
+Data are streamed: for each chunk of points, one pass over the batches of a DataSource, accumulating batch
+means weighted by batch sizes. Memory holds one batch and one chunk. The model is never written to:
+weights go in through functional_call, and the train/eval flag of every submodule is restored on exit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from gradviz.nets.sources import DataSource, LossRule, as_source
+from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
+
+__all__ = ["Evaluator", "STRATEGIES", "preserved", "choose_strategy"]
+
+STRATEGIES = ("auto", "mlp", "vmap", "points")
+MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk by default (vmap; MLP path on CUDA)
+CPU_CHUNK = 128  # grid points per batched pass on a CPU
+CPU_ACTIVATIONS = 2 * 2**20  # bytes of one layer's activations per chunk, MLP path on a CPU
+POINTS_CHUNK = 32  # grid points per pass over the data on the point-by-point path
+ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.ELU, nn.Identity, nn.Dropout)
+# Layers whose cost is arithmetic, not overhead, or that vmap batches badly: the point-by-point path.
+COMPUTE_BOUND = (nn.modules.conv._ConvNd, nn.modules.batchnorm._BatchNorm, nn.RNNBase, nn.MultiheadAttention,
+                 nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer, nn.GroupNorm,
+                 nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd, nn.Embedding)
+
+
+class preserved:
+    """`with preserved(model):` the model in eval mode inside, every submodule's own train/eval flag after."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+        self.flags: list[tuple[nn.Module, bool]] = []
+
+    def __enter__(self) -> nn.Module:
+        self.flags = [(m, m.training) for m in self.model.modules()]
+        self.model.eval()
+        return self.model
+
+    def __exit__(self, *exc: Any) -> None:
+        for module, flag in self.flags:
+            module.training = flag
+
+
+def _mlp_layers(model: nn.Module, sizes: Sequence[int], has_buffers: bool) -> list[Any] | None:
+    """The model as [Linear index or activation module, ...] if it is an nn.Sequential of Linear layers with
+    biases and elementwise activations (gradviz.mlp's shape), else None."""
+    if not isinstance(model, nn.Sequential) or has_buffers:
+        return None
+    layers: list[Any] = []
+    linear = 0
+    for module in model:
+        if isinstance(module, nn.Linear):
+            if module.bias is None:
+                return None
+            layers.append(linear)
+            linear += 1
+        elif isinstance(module, ELEMENTWISE):
+            if not isinstance(module, (nn.Dropout, nn.Identity)):  # dropout is the identity in eval mode
+                layers.append(module)
+        else:
+            return None
+    return layers if linear and 2 * linear == len(sizes) else None
+
+
+def choose_strategy(model: nn.Module, strategy: str = "auto") -> str:
+    """'mlp' for gradviz.mlp's shape, 'points' for compute-bound layers (convolutions, norms, recurrent,
+    attention, embeddings), 'vmap' for the rest; or the strategy asked for, if the model allows it."""
+    if strategy not in STRATEGIES:
+        raise InvalidArgument(unknown_name_message("strategy", strategy, STRATEGIES))
+    sizes = [p.numel() for p in model.parameters()]
+    mlp = _mlp_layers(model, sizes, any(True for _ in model.buffers())) is not None
+    if strategy == "mlp" and not mlp:
+        raise InvalidArgument("strategy 'mlp' needs an nn.Sequential of Linear layers (with biases) and "
+                              "elementwise activations; use 'vmap' or 'points' for this model")
+    if strategy != "auto":
+        return strategy
+    if mlp:
+        return "mlp"
+    if any(isinstance(m, COMPUTE_BOUND) for m in model.modules()):
+        return "points"
+    return "vmap"
+
+
+def _fused_values(logits: torch.Tensor, y: torch.Tensor, metric: str) -> torch.Tensor:
+    """(G, N, k) logits -> (G,) batch means of the default loss (the formula of LossRule's default) or
+    accuracy, for all G points in one call."""
+    G, N, k = logits.shape
+    if metric == "accuracy":
+        predicted = (logits[..., 0] > 0).long() if k == 1 else logits.argmax(-1)
+        return (predicted == y.long()).to(logits.dtype).mean(1)
+    if k == 1:
+        return nn.functional.binary_cross_entropy_with_logits(
+            logits[..., 0], y.to(logits.dtype).expand(G, N), reduction="none").mean(1)
+    return nn.functional.cross_entropy(logits.reshape(G * N, k), y.long().repeat(G),
+                                       reduction="none").reshape(G, N).mean(1)
+
+
+class Evaluator:
+    """Evaluates `model` on `data` at many flat weight vectors (in `parameters()` order).
+
+    device: where the model's arithmetic runs; `rule`: the loss and metric (LossRule). chunk: grid points per
+    pass (default: see the module's strategies). Use `plane(origin, basis, coefficients)` for points
+    origin + coefficients @ basis.T, `at(weights)` for explicit vectors; both return float64 CPU values.
+    """
+
+    def __init__(self, model: nn.Module, data: Any, device: torch.device, rule: LossRule, chunk: int | None = None,
+                 strategy: str = "auto") -> None:
+        if not isinstance(model, nn.Module):
+            raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
+        params = list(model.parameters())
+        if not params:
+            raise InvalidArgument("the model has no parameters: nothing to move through")
+        self.model, self.device, self.rule = model, device, rule
+        self.source: DataSource = as_source(data)
+        self.names = [name for name, _ in model.named_parameters()]
+        self.shapes = [tuple(p.shape) for p in params]
+        self.sizes = [p.numel() for p in params]
+        self.dtype = params[0].dtype
+        self.buffers = {name: b.detach().to(device) for name, b in model.named_buffers()}
+        self.strategy = choose_strategy(model, strategy)
+        self._layers = _mlp_layers(model, self.sizes, bool(self.buffers)) if self.strategy == "mlp" else None
+        self._fused = rule.default and rule.metric in ("loss", "accuracy")
+        self._planes: dict[int, Any] = {}  # plane forwards of an in-memory batch, kept between chunks
+        if chunk is None:
+            chunk = self._default_chunk()
+        self.chunk = check_positive("chunk", chunk, integer=True)
+
+    @property
+    def n_params(self) -> int:
+        return sum(self.sizes)
+
+    def _default_chunk(self) -> int:
+        if self.strategy == "points":
+            return POINTS_CHUNK
+        n = self.source.batch_size or 256
+        widths = sum(s[0] for s in self.shapes if len(s) >= 2) or 1
+        if self.strategy == "mlp" and self.device.type == "cpu":
+            # fastest when one layer's (G, N, width) float32 activations stay near the cache, about 2 MB
+            # (measured, one thread, 2-16-16-1 on 500 points: G = 64 beats 128 and 16; 2-64-64-1 on 1000:
+            # G = 8 beats 128, 32 and 2)
+            widest = max(s[0] for s in self.shapes if len(s) >= 2)
+            return max(1, min(CPU_CHUNK, CPU_ACTIVATIONS // (4 * n * widest)))
+        # activations of every layer (a few live copies each) plus the point's weights, in float32
+        per_point = 4 * (3 * n * widths + 2 * self.n_params)
+        cap = 4096 if self.device.type == "cuda" else CPU_CHUNK
+        return max(1, min(cap, MEMORY_BUDGET // max(1, per_point)))
+
+    # -- the public entry points ---------------------------------------------------------------------------
+
+    def plane(self, origin: torch.Tensor, basis: torch.Tensor, coefficients: torch.Tensor,
+              on_chunk: Callable[[np.ndarray, np.ndarray], None] | None = None,
+              indices: np.ndarray | None = None) -> np.ndarray:
+        """Values at origin + coefficients[i] @ basis.T for i in `indices` (all rows by default): origin (P,),
+        basis (P, k), coefficients (M, k). on_chunk(indices, values) is called as each chunk completes."""
+        origin = origin.to(self.device, self.dtype)
+        basis = basis.to(self.device, self.dtype)
+        coefficients = torch.as_tensor(coefficients).to(self.device, self.dtype)
+        self._planes.clear()  # they belong to one origin and basis
+        return self._evaluate(len(coefficients), indices, on_chunk, lambda rows: coefficients[rows],
+                              origin, basis)
+
+    def at(self, weights: Any, on_chunk: Callable[[np.ndarray, np.ndarray], None] | None = None) -> np.ndarray:
+        """Values at each row of the (M, P) flat weight vectors."""
+        weights = torch.as_tensor(np.asarray(weights, dtype=np.float64)).reshape(-1, self.n_params)
+        weights = weights.to(self.device, self.dtype)
+        return self._evaluate(len(weights), None, on_chunk, lambda rows: weights[rows], None, None)
+
+    # -- chunks, batches, points ---------------------------------------------------------------------------
+
+    def _evaluate(self, total: int, indices: np.ndarray | None, on_chunk: Any, rows_of: Callable[[Any], torch.Tensor],
+                  origin: torch.Tensor | None, basis: torch.Tensor | None) -> np.ndarray:
+        order = np.arange(total) if indices is None else np.asarray(indices, dtype=np.int64)
+        out = np.full(len(order), np.nan)
+        with preserved(self.model), torch.no_grad():
+            for start in range(0, len(order), self.chunk):
+                part = order[start:start + self.chunk]
+                rows = rows_of(torch.as_tensor(part, device=self.device))
+                values = self._chunk(rows, origin, basis)
+                out[start:start + len(part)] = values
+                if on_chunk is not None:
+                    on_chunk(part, values)
+        return out
+
+    def _chunk(self, rows: torch.Tensor, origin: torch.Tensor | None, basis: torch.Tensor | None) -> np.ndarray:
+        """The data-set means at one chunk of points: one pass over the batches."""
+        sums = torch.zeros(len(rows), dtype=torch.float64, device=self.device)
+        count = 0
+        on_plane = origin is not None
+        for index, (x, y, n) in enumerate(self.source.batches(self.device, self.dtype)):
+            if self.strategy == "mlp" and on_plane:
+                forward = self._planes.get(index) if self.source.in_memory else None
+                if forward is None:
+                    forward = self._plane_forward(origin, basis, x)
+                    if self.source.in_memory:
+                        self._planes[index] = forward
+                values = self._batch_values(forward(rows), y)
+            else:
+                weights = torch.addmm(origin, rows, basis.T) if on_plane else rows
+                if self.strategy == "mlp":
+                    values = self._batch_values(self._mlp_forward(weights, x), y)
+                elif self.strategy == "vmap":
+                    values = self._batch_values(torch.vmap(lambda w: self._forward(w, x))(weights), y)
+                else:
+                    values = torch.stack([self.rule.value(self._forward(w, x), y) for w in weights])
+            sums += values.to(torch.float64) * n
+            count += n
+        return (sums / count).cpu().numpy()
+
+    def _batch_values(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(G, n, ...) outputs of G points on one batch -> (G,) batch means."""
+        if self._fused:
+            if outputs.dim() != 3:
+                raise InvalidArgument(f"the model's output has shape {tuple(outputs.shape[1:])}; the default "
+                                      "loss needs (n, classes) logits: give loss_fn= for other outputs")
+            return _fused_values(outputs, y, self.rule.metric)
+        return torch.stack([self.rule.value(out, y) for out in outputs])
+
+    def _forward(self, flat: torch.Tensor, x: Any) -> torch.Tensor:
+        pieces = torch.split(flat, self.sizes)
+        params = {name: piece.reshape(shape) for name, piece, shape in zip(self.names, pieces, self.shapes)}
+        return torch.func.functional_call(self.model, (params, self.buffers), (x,))
+
+    def _mlp_forward(self, weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """(G, P) weight vectors -> (G, N, out) logits: one baddbmm per layer (bias fused), the first layer's
+        input shared by every grid point, activations in place where torch has an in-place form."""
+        pieces = torch.split(weights, self.sizes, dim=1)
+        G = len(weights)
+        h = x.expand(G, *x.shape)
+        for layer in self._layers:
+            if isinstance(layer, int):
+                W = pieces[2 * layer].reshape(G, *self.shapes[2 * layer])
+                b = pieces[2 * layer + 1].reshape(G, 1, -1)
+                h = torch.baddbmm(b, h, W.transpose(1, 2))
+            else:
+                h = _activate(layer, h)
+        return h
+
+    def _plane_forward(self, origin: torch.Tensor, basis: torch.Tensor, x: torch.Tensor) -> Any:
+        """The MLP on a plane: (G, k) coefficients -> (G, N, out) logits, without building whole weight vectors.
+
+        The first layer's input is the same for every grid point, so its output is linear in the
+        coefficients: X (W + sum_j c_j D_j)^T + (b + sum_j c_j e_j) = [1, c] @ [X W^T + b; X D_j^T + e_j].
+        Those k + 1 (N, width) products are computed once per batch of data and each chunk's first layer is
+        one (G, k + 1) @ (k + 1, N * width) matrix product. Its output carries a trailing column of ones
+        (exactly 1: [1, c] @ [1; 0, ...]), so the second layer's bias rides inside its matrix product as one
+        more row of a (G, in + 1, out) matrix [W^T; b] (one bmm, no bias copied into the output first as
+        baddbmm does); later layers are one baddbmm each. Weights are built per chunk and per layer as origin
+        slice + c @ basis slice, and every layer writes into a buffer reused from chunk to chunk (fresh
+        multi-MB allocations each chunk cost page faults)."""
+        starts = np.concatenate([[0], np.cumsum(self.sizes)]).tolist()
+        slices = [(origin[starts[i]:starts[i + 1]], basis[starts[i]:starts[i + 1]]) for i in range(len(self.sizes))]
+        linears = len(self.sizes) // 2
+        (w0, wd), (b0, bd) = slices[0], slices[1]
+        out0, inp0 = self.shapes[0]
+        k = basis.shape[1]
+        n = len(x)
+        extra = int(linears > 1)  # the column of ones, where a second layer will use it
+        column = torch.ones(n, extra, dtype=self.dtype, device=self.device)
+        rows = [torch.cat([torch.addmm(b0, x, w0.reshape(out0, inp0).T), column], 1)]
+        rows += [torch.cat([torch.addmm(bd[:, j], x, wd[:, j].reshape(out0, inp0).T), 0 * column], 1)
+                 for j in range(k)]
+        first = torch.stack(rows).reshape(k + 1, -1)  # (k + 1, N * (width + extra))
+        later = []
+        for index in range(1, linears):
+            (w, wb), (b, bb) = slices[2 * index], slices[2 * index + 1]
+            out, inp = self.shapes[2 * index]
+            if index == 1:  # [W^T; b], flattened, for the origin and for each direction
+                centre = torch.cat([w.reshape(out, inp).T, b[None]]).reshape(-1)
+                span = torch.stack([torch.cat([wb[:, j].reshape(out, inp).T, bb[None, :, j]]).reshape(-1)
+                                    for j in range(k)], 1)
+                later.append(((centre, span), None))
+            else:
+                later.append(((w, wb), (b, bb)))
+        buffers: list[torch.Tensor] = []  # sized by the first chunk, the largest
+        layers = self._layers
+
+        def forward(c: torch.Tensor) -> torch.Tensor:
+            G = len(c)
+            if not buffers or len(buffers[0]) < G:
+                buffers.clear()
+                widths = [out0 + extra] + [self.shapes[2 * i][0] for i in range(1, linears)]
+                buffers.extend(torch.empty(G, n, w, dtype=self.dtype, device=self.device) for w in widths)
+            ones = torch.ones(G, 1, dtype=c.dtype, device=c.device)
+            h = torch.mm(torch.cat([ones, c], 1), first, out=buffers[0][:G].view(G, -1)).view(G, n, -1)
+            with_ones = bool(extra)
+            for layer in layers[1:]:
+                if isinstance(layer, int):
+                    (w, wb), bias_part = later[layer - 1]
+                    out = self.shapes[2 * layer][0]
+                    target = buffers[layer][:G]
+                    if bias_part is None:
+                        h = torch.bmm(h, torch.addmm(w, c, wb.T).reshape(G, -1, out), out=target)
+                    else:
+                        b, bb = bias_part
+                        W = torch.addmm(w, c, wb.T).reshape(G, out, -1)
+                        bias = torch.addmm(b, c, bb.T).reshape(G, 1, out)
+                        h = torch.baddbmm(bias, h, W.transpose(1, 2), out=target)
+                    with_ones = False
+                elif with_ones and not isinstance(layer, nn.ReLU):  # relu(1) = 1; others skip the ones
+                    part = h[..., :-1]
+                    result = _activate(layer, part)
+                    if result is not part:
+                        part.copy_(result)
+                else:
+                    h = _activate(layer, h)
+            return h
+
+        return forward
+
+
+def _activate(layer: nn.Module, h: torch.Tensor) -> torch.Tensor:
+    if isinstance(layer, nn.ReLU):
+        return h.relu_()
+    if isinstance(layer, nn.Sigmoid):
+        return h.sigmoid_()
+    if isinstance(layer, nn.Tanh):
+        return h.tanh_()
+    return layer(h)

@@ -1,0 +1,220 @@
+"""Your own model and data: landscapes of a CNN on images, through a DataLoader, with a regression loss, the
+model left as found, a resumable cache, PCA as the reference code fits it, checkpoints, and the CLI's loaders.
+
+Every surface is compared with a point-by-point loop written here: copy the weights of a grid point into a
+copy of the model, run the whole data set in eval mode, take the mean loss."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from gradviz.nets.evaluation import choose_strategy
+from gradviz.nets.landscape import landscape, pca_directions, random_directions
+from gradviz.registry import InvalidArgument
+
+
+def make_cnn(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Dropout(0.3), nn.Flatten(), nn.Linear(64, 3))
+
+
+@pytest.fixture(scope="module")
+def images():
+    generator = torch.Generator().manual_seed(1)
+    X = torch.randn(96, 1, 8, 8, generator=generator)
+    y = torch.randint(0, 3, (96,), generator=generator)
+    return X, y
+
+
+@pytest.fixture
+def cnn(images):
+    model = make_cnn()
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):  # running statistics that are not BatchNorm's initial 0 and 1
+            model(images[0] * 2 + 1)
+    return model
+
+
+def loop_surface(model, X, y, d1, d2, a, b, loss=nn.functional.cross_entropy):
+    """The reference: one grid point at a time, weights copied into a copy of the model, eval mode."""
+    net = copy.deepcopy(model).eval()
+    base = [p.detach().clone() for p in net.parameters()]
+    z = np.zeros((len(b), len(a)))
+    with torch.no_grad():
+        for i, bj in enumerate(b):
+            for j, ai in enumerate(a):
+                for p, w, u, v in zip(net.parameters(), base, d1, d2):
+                    p.copy_(w + ai * u + bj * v)
+                z[i, j] = float(loss(net(X), y))
+    return z
+
+
+def test_cnn_with_batchnorm_on_images_equals_the_loop(cnn, images):
+    X, y = images
+    d1, d2 = random_directions(cnn, seed=3)
+    surface = landscape(cnn, (X, y), directions=(d1, d2), grid=5, span=0.6)
+    assert choose_strategy(cnn) == "points"
+    expected = loop_surface(cnn, X, y, d1, d2, surface.x, surface.y)
+    np.testing.assert_allclose(surface.z, expected, rtol=1e-5, atol=1e-6)
+    assert surface.z[2, 2] == pytest.approx(float(nn.functional.cross_entropy(copy.deepcopy(cnn).eval()(X), y).detach()),
+                                            rel=1e-6)
+
+
+def test_a_dataloader_and_a_list_of_batches_give_the_mean_over_all_samples(cnn, images):
+    X, y = images
+    whole = landscape(cnn, (X, y), grid=3, span=0.5)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=25)  # 25, 25, 25, 21
+    through_loader = landscape(cnn, loader, grid=3, span=0.5)
+    batches = [(X[i:i + 40], y[i:i + 40]) for i in range(0, 96, 40)]  # 40, 40, 16
+    through_list = landscape(cnn, batches, grid=3, span=0.5)
+    np.testing.assert_allclose(through_loader.z, whole.z, rtol=1e-6)
+    np.testing.assert_allclose(through_list.z, whole.z, rtol=1e-6)
+    small_batches = landscape(cnn, (X, y), grid=3, span=0.5, batch_size=7)
+    np.testing.assert_allclose(small_batches.z, whole.z, rtol=1e-6)
+
+
+@pytest.mark.parametrize("strategy", ["mlp", "vmap", "points"])
+def test_regression_with_an_mse_loss_fn_equals_the_loop(strategy):
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
+    X, Y = torch.randn(50, 3), torch.randn(50, 2)
+    d1, d2 = random_directions(model, seed=1)
+    surface = landscape(model, (X, Y), directions=(d1, d2), grid=4, span=0.7, loss_fn=nn.MSELoss(),
+                        strategy=strategy)
+    expected = loop_surface(model, X, Y, d1, d2, surface.x, surface.y, loss=nn.MSELoss())
+    np.testing.assert_allclose(surface.z, expected, rtol=1e-5)
+    assert surface.zlabel == "mean loss"
+
+
+def test_the_model_is_left_exactly_as_found(cnn, images):
+    cnn[1].eval()  # a submodule in another mode than its parent: both flags must come back
+    state = {k: v.clone() for k, v in cnn.state_dict().items()}
+    modes = [m.training for m in cnn.modules()]
+    landscape(cnn, images, grid=3, span=1.0, metric="accuracy")
+    assert [m.training for m in cnn.modules()] == modes
+    for key, value in cnn.state_dict().items():
+        assert torch.equal(value, state[key]), key
+
+
+def test_a_metric_and_a_loss_that_return_no_single_number_are_refused(cnn, images):
+    with pytest.raises(InvalidArgument, match="not one number"):
+        landscape(cnn, images, grid=3, loss_fn=nn.CrossEntropyLoss(reduction="none"))
+    with pytest.raises(InvalidArgument, match="one-shot iterator"):
+        landscape(cnn, iter([images]), grid=3)
+    with pytest.raises(InvalidArgument, match="unknown loss 'mse2'"):
+        landscape(cnn, images, grid=3, loss_fn="mse2")
+
+
+def test_an_interrupted_cached_run_resumes_to_the_same_surface(cnn, images, tmp_path):
+    calls = []
+
+    def counted(outputs, targets):
+        calls.append(1)
+        return nn.functional.cross_entropy(outputs, targets)
+
+    whole = landscape(cnn, images, grid=5, span=0.5, loss_fn=counted, chunk=4)
+    assert len(calls) == 25  # one batch: one call per point
+    cache = tmp_path / "grid.npz"
+
+    def stop_after_two_chunks(done, total):
+        if done >= 8:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        landscape(cnn, images, grid=5, span=0.5, loss_fn=counted, chunk=4, cache=cache, progress=stop_after_two_chunks)
+    calls.clear()
+    resumed = landscape(cnn, images, grid=5, span=0.5, loss_fn=counted, chunk=4, cache=cache)
+    assert len(calls) == 25 - 8  # only the points the first run did not finish
+    np.testing.assert_array_equal(resumed.z, whole.z)
+    calls.clear()
+    again = landscape(cnn, images, grid=5, span=0.5, loss_fn=counted, chunk=4, cache=cache)
+    assert not calls and np.array_equal(again.z, whole.z)
+    with pytest.raises(InvalidArgument, match="made for another directions"):
+        landscape(cnn, images, grid=5, span=0.5, loss_fn=counted, seed=1, cache=cache)
+    with pytest.raises(InvalidArgument, match="made for another grid or span"):
+        landscape(cnn, images, grid=5, span=0.4, loss_fn=counted, cache=cache)
+    with pytest.raises(InvalidArgument, match="made for another data"):
+        landscape(cnn, (images[0][:90], images[1][:90]), grid=5, span=0.5, loss_fn=counted, cache=cache)
+    other = make_cnn(seed=5)
+    with pytest.raises(InvalidArgument, match="made for another weights"):
+        landscape(other, images, grid=5, span=0.5, loss_fn=counted, cache=cache)
+
+
+def test_pca_ratios_and_directions_are_those_of_a_centred_pca():
+    sklearn = pytest.importorskip("sklearn.decomposition")
+    rng = np.random.default_rng(0)
+    steps = np.cumsum(rng.normal(size=(15, 40)) * np.linspace(2, 0.1, 40), axis=0)  # a drifting "run"
+    plane = pca_directions(steps)
+    delta = steps - steps[-1]
+    pca = sklearn.PCA(n_components=2).fit(delta)
+    np.testing.assert_allclose(plane.explained, pca.explained_variance_ratio_, rtol=1e-9)
+    for mine, theirs in zip((plane.d1, plane.d2), pca.components_):
+        assert abs(float(mine.numpy() @ theirs)) == pytest.approx(1.0, abs=1e-9)
+    coords, _ = plane.coordinates(steps)
+    np.testing.assert_allclose(coords[-1], 0.0, atol=1e-12)  # the final weights at the origin, uncentred
+    np.testing.assert_allclose(coords[:, 0], delta @ plane.d1.numpy(), atol=1e-9)
+
+
+def test_checkpoint_files_give_the_plane_of_their_flat_weights(cnn, images, tmp_path):
+    snapshots, files = [], []
+    optimizer = torch.optim.SGD(cnn.parameters(), lr=0.1)
+    for epoch in range(4):
+        loss = nn.functional.cross_entropy(cnn(images[0]), images[1])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        path = tmp_path / f"epoch-{epoch * 5}.pt"  # epoch-5 must sort before epoch-10
+        wrapped = {"model_state_dict": cnn.state_dict(), "epoch": epoch}
+        torch.save(wrapped if epoch % 2 else {f"module.{k}": v for k, v in cnn.state_dict().items()}, path)
+        files.append(str(path))
+        snapshots.append(torch.cat([p.detach().reshape(-1) for p in cnn.parameters()]).double().numpy())
+    from gradviz.nets.loading import expand_checkpoints
+
+    assert expand_checkpoints(str(tmp_path / "epoch-*.pt")) == files
+    from_files = pca_directions(files, model=cnn)
+    from_arrays = pca_directions(np.stack(snapshots))
+    np.testing.assert_allclose(from_files.explained, from_arrays.explained)
+    np.testing.assert_allclose(from_files.d1.numpy(), from_arrays.d1.numpy())
+    surface, paths = landscape(cnn, images, directions="pca", runs=files, grid=3, paths=True)
+    assert len(paths) == 1 and paths[0].coords.shape == (4, 2)
+    np.testing.assert_allclose(paths[0].coords[-1], 0.0, atol=1e-9)
+    with pytest.raises(InvalidArgument, match="does not fit the model"):
+        pca_directions(files, model=make_cnn().append(nn.Linear(3, 2)))
+
+
+TORCHRUN_SCRIPT = """
+import sys, numpy as np, torch
+from torch import nn
+import torch.distributed as dist
+from gradviz.nets.landscape import landscape
+torch.manual_seed(0)
+model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 6 * 6, 2))
+X, y = torch.randn(40, 1, 8, 8), torch.randint(0, 2, (40,))
+surface = landscape(model, (X, y), grid=5, span=0.5, chunk=3)
+assert dist.is_initialized() and dist.get_world_size() == 2
+np.save(sys.argv[1] + f"/rank{dist.get_rank()}.npy", surface.z)
+"""
+
+
+def test_two_gloo_processes_under_torchrun_equal_one_process(tmp_path):
+    script = tmp_path / "surface.py"
+    script.write_text(TORCHRUN_SCRIPT)
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                             str(script), str(tmp_path)], capture_output=True, text=True, timeout=180,
+                            env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 6 * 6, 2))
+    X, y = torch.randn(40, 1, 8, 8), torch.randint(0, 2, (40,))
+    single = landscape(model, (X, y), grid=5, span=0.5, chunk=3, distributed=False)
+    for rank in (0, 1):
+        np.testing.assert_allclose(np.load(tmp_path / f"rank{rank}.npy"), single.z, rtol=1e-6)
