@@ -69,6 +69,8 @@ _EXPORTS = {
     "line_between": "gradviz.nets.landscape",
     "PathProjection": "gradviz.records",
     "landscape_animation": "gradviz.pipelines.landscape",
+    "model_landscape": "gradviz.pipelines.landscape",
+    "gradflow_model": "gradviz.gradients",
     "plot_landscape": "gradviz.render.landscape",
     "plot_curve": "gradviz.render.landscape",
     "LandscapeRenderer": "gradviz.render.landscape",

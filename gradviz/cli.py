@@ -585,16 +585,23 @@ class WordListType(click.ParamType):
               help="Draw step K in a .png instead of the initialization (step 0, where the theory holds).")
 @click.option("--batch-size", type=_positive(int), default=128, show_default=True, help="Batch size.")
 @click.option("--clip", type=_positive(float), default=None, help="Clip the total gradient norm to this value.")
-@click.option("--data", default="random", show_default=True,
-              help="'random' (N(0, I) inputs, random labels) or a data set of `gradviz list datasets`.")
+@click.option("--data", default="random", show_default=True, metavar="random|DATASET|MODULE:FUNCTION",
+              help="'random' (N(0, I) inputs, random labels), a data set of `gradviz list datasets`, or with "
+                   "--model your own: FUNCTION() returns (inputs, targets) tensors or a DataLoader.")
+@click.option("--model", "model_spec", default=None, metavar="MODULE:FACTORY",
+              help="Your own model instead of the deep MLPs: FACTORY() returns an nn.Module; needs --data "
+                   "MODULE:FUNCTION.")
+@click.option("--loss", "loss_spec", default=None, metavar="NAME|MODULE:FUNCTION",
+              help="With --model: mse, l1, cross-entropy, bce, or your own (outputs, targets) -> mean loss "
+                   "[default: BCE for one output, cross-entropy for several].")
 @click.option("--view", type=click.Choice(["summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid"]),
               default="summary", show_default=True, help="What a .png shows (a .gif always animates the profiles).")
 @output_options("gradflow.gif", "Output file: .gif, .mp4 or .png.", fps=10, seed_help="Seed for weights and data.",
                 quiet_help="No progress bar, no diagnosis printed.")
 def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[str, ...], std: float | None,
              optimizer: str, lr: float, steps: int, step: int | None, batch_size: int, clip: float | None, data: str,
-             view: str, fps: float, size: tuple[int, int], dpi: float, theme: str, seed: int, output: Path,
-             quiet: bool) -> None:
+             model_spec: str | None, loss_spec: str | None, view: str, fps: float, size: tuple[int, int], dpi: float,
+             theme: str, seed: int, output: Path, quiet: bool) -> None:
     """Show vanishing and exploding gradients: per-layer gradient norms of deep MLPs, side by side.
 
     By default a 10-layer sigmoid net (PyTorch's default init) against a 10-layer ReLU net (He init), on the
@@ -609,10 +616,19 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
       gradviz gradflow --activations relu --inits scaled --std 3 -o explode.png
       gradviz gradflow --activations relu --inits he -O adam:lr=0.01 --step 50 -o later.png
       gradviz gradflow --depth 20 --activations tanh,relu --inits xavier,he --view grid -o grid.png
+      gradviz gradflow --model mynets:make_cnn --data mydata:loader -O adam:lr=1e-3 -o mine.png
     """
     from gradviz.pipelines.gradflow import gradflow as run_gradflow
 
-    if data != "random":
+    if model_spec is not None:
+        for name in ("depth", "width", "activations", "inits", "std"):
+            if _given(name):
+                raise InvalidArgument(f"--{name} sets up the deep MLPs, which --model replaces: drop --{name}")
+        if ":" not in data:
+            raise InvalidArgument(f"--model needs your own data as --data MODULE:FUNCTION, not {data!r}")
+    elif ":" in data or loss_spec is not None:
+        raise InvalidArgument("--data MODULE:FUNCTION and --loss belong to your own model: add --model MODULE:FACTORY")
+    elif data != "random":
         DATASETS.lookup(data)
     if step is not None and (output.suffix.lower() != ".png" or not 0 <= step < steps):  # before importing torch
         raise InvalidArgument(f"invalid --step {step}: give a .png output and a step from 0 to --steps - 1 "
@@ -623,6 +639,7 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
                             theme=theme, depth=depth, width=width, std=std, optimizer=optimizer, lr=lr, steps=steps,
                             step=step,
                             batch_size=batch_size, clip=clip, data=data, seed=seed, progress=progress,
+                            model=model_spec, loss=loss_spec,
                             report=None if quiet else (lambda line: click.echo(line, err=True)))
     finally:
         done()

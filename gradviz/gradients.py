@@ -51,7 +51,7 @@ from torch import nn
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["record_gradients", "GradientRecorder", "deep_mlp", "gradflow_experiment", "random_data",
+__all__ = ["record_gradients", "GradientRecorder", "deep_mlp", "gradflow_experiment", "gradflow_model", "random_data",
            "theoretical_factor"]
 
 RELU_FAMILY = (nn.ReLU, nn.ReLU6, nn.LeakyReLU)
@@ -592,3 +592,66 @@ def gradflow_experiment(
             opt.step()
     name = label or f"{activation} / {init}" + (f" (std {std:g})" if std is not None else "")
     return log.result(label=name, meta=meta)
+
+
+def gradflow_model(
+    model: nn.Module,
+    data: Any,
+    *,
+    loss_fn: Any = None,
+    optimizer: str = "sgd",
+    lr: float = 0.1,
+    steps: int = 100,
+    batch_size: int | None = None,
+    clip: float | None = None,
+    seed: int = 0,
+    label: str | None = None,
+) -> GradientLog:
+    """Train your own `model` (in place) on your own `data` for `steps` steps and return its GradientLog.
+
+    data: (inputs, targets) tensors of any shape, a DataLoader or a re-iterable of batches (read as
+    gradviz.landscape reads them: tensors in batches of `batch_size`, default 128; a loader's own batches,
+    cycled until `steps` steps are taken). loss_fn: a callable (outputs, targets) -> mean loss or a name of
+    gradviz.nets.sources.LOSSES (default: BCE for one output, cross-entropy for several). optimizer: a registry
+    name or 'NAME:KEY=VALUE,...'; an lr given there wins over `lr`. The model trains in train mode (dropout on,
+    BatchNorm updating its statistics), as in the user's own loop; torch's global generator is seeded with
+    `seed` for the run and restored afterwards.
+    """
+    from gradviz.nets.sources import LossRule, as_source
+    from gradviz.optim import get_optimizer, parse_optimizer
+
+    if not isinstance(model, nn.Module):
+        raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
+    steps = check_positive("steps", steps, integer=True)
+    if clip is not None:
+        check_positive("clip", clip)
+    rule = LossRule.build(loss_fn)
+    source = as_source(data, batch_size=batch_size or 128)
+    name, hyperparams = parse_optimizer(optimizer) if isinstance(optimizer, str) else (optimizer, {})
+    spec = get_optimizer(name)
+    hyperparams = {"lr": lr, **hyperparams}
+    spec.resolve(hyperparams)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise InvalidArgument("the model has no trainable parameters")
+    opt = spec.build(params, **hyperparams)
+    device, dtype = params[0].device, params[0].dtype
+    meta = dict(optimizer=spec.name, lr=hyperparams["lr"], steps=steps, clip=clip, data="own",
+                hyperparams={k: v for k, v in hyperparams.items() if k != "lr"})
+    model.train()
+    with torch.random.fork_rng(devices=[]), record_gradients(model, opt) as log:
+        torch.manual_seed(seed)
+        step = 0
+        while step < steps:
+            for xb, yb, _ in source.batches(device, dtype):
+                opt.zero_grad()
+                loss = rule.loss(model(xb), yb)
+                loss.backward()
+                if clip is not None:
+                    nn.utils.clip_grad_norm_(params, clip)
+                log.record_loss(loss)
+                opt.step()
+                step += 1
+                if step == steps:
+                    break
+    return log.result(label=label or type(model).__name__, meta=meta)

@@ -218,3 +218,110 @@ def test_two_gloo_processes_under_torchrun_equal_one_process(tmp_path):
     single = landscape(model, (X, y), grid=5, span=0.5, chunk=3, distributed=False)
     for rank in (0, 1):
         np.testing.assert_allclose(np.load(tmp_path / f"rank{rank}.npy"), single.z, rtol=1e-6)
+
+
+USER_MODULE = """
+import torch
+from torch import nn
+
+def make_cnn():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(3 * 36, 2))
+
+def images():
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(30, 1, 6, 6, generator=g), torch.randint(0, 2, (30,), generator=g)
+
+def loader():
+    X, y = images()
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=8)
+
+def targets_as_float(outputs, targets):
+    return nn.functional.mse_loss(outputs[:, 0], targets.float())
+"""
+
+
+def _gradviz(args, cwd, command="landscape"):
+    return subprocess.run([sys.executable, "-m", "gradviz", command, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=240)
+
+
+def test_the_cli_loads_your_model_data_weights_and_checkpoints(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "mine.py").write_text(USER_MODULE)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import mine
+    finally:
+        sys.path.remove(str(tmp_path))
+    model = mine.make_cnn()
+    X, y = mine.images()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.2)
+    for epoch in range(3):
+        loss = nn.functional.cross_entropy(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        torch.save(model.state_dict(), tmp_path / f"epoch-{epoch}.pt")
+    common = ["--model", "mine:make_cnn", "--grid", "5", "-q"]
+    result = _gradviz([*common, "--weights", "epoch-2.pt", "--data", "mine:images", "-o", "w.png"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    with Image.open(tmp_path / "w.png") as image:
+        assert image.size == (960, 540)
+    result = _gradviz([*common, "--data", "mine:loader", "--checkpoints", "epoch-*.pt", "--loss",
+                       "mine:targets_as_float", "--cache", "c.npz", "-o", "p.png"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "p.png").stat().st_size > 10_000 and (tmp_path / "c.npz").exists()
+    bad = [
+        (["--model", "mine:make_cnnn", "--data", "mine:images"], "has no attribute 'make_cnnn'"),
+        (["--model", "mine:make_cnn", "--data", "mien:images"], "no module named 'mien'"),
+        (["--model", "mine:make_cnn", "--data", "mine:images", "--weights", "nope.pt"], "does not exist"),
+        (["--model", "mine:make_cnn", "--data", "mine:images", "--weights", "mine.py"], "not a torch state_dict"),
+        (["--model", "mine:make_cnn", "--data", "mine:images", "--loss", "mse2"], "unknown loss 'mse2'"),
+        (["--model", "mine:make_cnn", "--data", "mine:images", "--hidden", "4"], "--hidden sets up the toy net"),
+        (["--data", "mine:images"], "--data belongs to your own model"),
+        (["--model", "mine:make_cnn", "--data", "mine:images", "--checkpoints", "none-*.pt"], "match 0 file(s)"),
+    ]
+    for args, message in bad:
+        result = _gradviz([*args, "-o", "bad.png"], tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+        assert not (tmp_path / "bad.png").exists()
+    torch.save(nn.Linear(2, 2).state_dict(), tmp_path / "other.pt")
+    result = _gradviz(["--model", "mine:make_cnn", "--data", "mine:images", "--weights", "other.pt", "-o", "bad.png"],
+                      tmp_path)
+    assert result.returncode == 2 and "does not fit the model: missing 0.weight" in result.stderr, result.stderr
+    result = _gradviz(["--model", "mine:make_cnn", "--data", "mine:loader", "--steps", "6", "-q", "-o", "g.png"],
+                      tmp_path, command="gradflow")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "g.png").exists()
+
+
+def test_gradflow_of_your_own_model_is_its_plain_training_loop(images):
+    from gradviz.gradients import gradflow_model
+
+    X, y = images
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=40)  # 40, 40, 16
+    mine, plain = make_cnn(), make_cnn()
+    log = gradflow_model(mine, loader, optimizer="sgd:momentum=0.9", lr=0.05, steps=5)
+    optimizer = torch.optim.SGD(plain.parameters(), lr=0.05, momentum=0.9)
+    losses, first_grad = [], None
+    torch.manual_seed(0)  # gradflow_model seeds torch's generator (dropout) with seed=0
+    plain.train()
+    while len(losses) < 5:  # the loader read again and again, as a user's epochs read it (each pass draws a seed)
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(plain(xb), yb)
+            loss.backward()
+            if first_grad is None:
+                first_grad = float(plain[0].weight.grad.norm())
+            losses.append(float(loss.detach()))
+            optimizer.step()
+            if len(losses) == 5:
+                break
+    np.testing.assert_allclose(log.losses, losses, rtol=1e-6)
+    assert log.weight_norms["0"][0] == pytest.approx(first_grad, rel=1e-6)
+    for a, b in zip(mine.parameters(), plain.parameters()):
+        torch.testing.assert_close(a, b)
