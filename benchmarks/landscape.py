@@ -10,12 +10,15 @@
    batched forward pass (for these nn.Sequential MLPs: the first layer's output computed once per plane,
    then one batched matrix product per later layer; functional_call under vmap for other modules).
 
-Two sizes: a 2-16-16-1 ReLU MLP on 500 moons points over 101 x 101 (overhead-bound), and a 2-64-64-1 MLP
-on 1000 points over 51 x 51 (arithmetic-bound). Runs are interleaved (loop, loss-landscapes, gradviz,
+Three cases: a 2-16-16-1 ReLU MLP on 500 moons points over 101 x 101 (overhead-bound), a 2-64-64-1 MLP
+on 1000 points over 51 x 51 (arithmetic-bound), and a small CNN (conv-BatchNorm-ReLU-pool twice, then a
+linear layer; 5k parameters) on 1797 image-shaped samples (1 x 8 x 8, the digits data set's shape) read
+through a DataLoader in batches of 256 over 21 x 21 (compute-bound: gradviz takes its point-by-point path,
+and the loop reads the same DataLoader for every point). Runs are interleaved (loop, loss-landscapes, gradviz,
 loop, ...) and medians printed with ratios; gradviz's GFLOP/s is printed beside a plain float32 matrix
 product's on the same device, so the distance to the machine's limit is visible.
 
-    python benchmarks/landscape.py [--repeat 3] [--device cuda] [--loop-points N] [--threads T] [--sizes 0,1]
+    python benchmarks/landscape.py [--repeat 3] [--device cuda] [--loop-points N] [--threads T] [--sizes 0,1,2]
 
 --loop-points times the loop (and loss-landscapes) on N evenly spread grid points and scales the time to the
 full grid (the per-point cost is constant); the default runs the whole grid.
@@ -37,12 +40,89 @@ from gradviz.nets.landscape import random_directions
 from gradviz.nets.training import loss_function
 
 SIZES = [("2-16-16-1, 500 points, 101 x 101", (16, 16), 500, 101),
-         ("2-64-64-1, 1000 points, 51 x 51", (64, 64), 1000, 51)]
+         ("2-64-64-1, 1000 points, 51 x 51", (64, 64), 1000, 51),
+         ("CNN, 1797 x 1 x 8 x 8 images through a DataLoader (batches of 256), 21 x 21", "cnn", 1797, 21)]
 
 
 def sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
+
+
+def make_cnn() -> torch.nn.Module:
+    from torch import nn
+
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(32 * 2 * 2, 10))
+
+
+def setup_cnn(n):
+    """A CNN trained a few steps (so BatchNorm has running statistics) and a DataLoader of its images."""
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(n, 1, 8, 8, generator=generator)
+    y = torch.randint(0, 10, (n,), generator=generator)
+    model = make_cnn()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    for start in range(0, n, 128):
+        loss = torch.nn.functional.cross_entropy(model(X[start:start + 128]), y[start:start + 128])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=256)
+    d1, d2 = random_directions(model, norm="filter", seed=1)
+    return model, loader, d1, d2
+
+
+def loader_loop_surface(model, loader, d1, d2, a, b, device, subset=None):
+    """The loop over a DataLoader: per point, weights in, every batch, the batch-size-weighted mean."""
+    probe = copy.deepcopy(model).to(device).eval()
+    origin = [p.detach().clone().to(device) for p in model.parameters()]
+    e1, e2 = [d.to(device) for d in d1], [d.to(device) for d in d2]
+    z = np.full((len(b), len(a)), np.nan)
+    points = [(i, j) for i in range(len(b)) for j in range(len(a))]
+    if subset is not None and subset < len(points):
+        points = [points[k] for k in np.linspace(0, len(points) - 1, subset).astype(int)]
+    with torch.no_grad():
+        for i, j in points:
+            for p, o, u, v in zip(probe.parameters(), origin, e1, e2):
+                p.copy_(o + float(a[j]) * u + float(b[i]) * v)
+            total, count = 0.0, 0
+            for xb, yb in loader:
+                xb, yb = xb.to(device), yb.to(device)
+                total += torch.nn.functional.cross_entropy(probe(xb), yb).item() * len(xb)
+                count += len(xb)
+            z[i, j] = total / count
+    return z, len(points)
+
+
+def cnn_case(title, n, grid, device, repeat, loop_points):
+    model, loader, d1, d2 = setup_cnn(n)
+    a = b = np.linspace(-1.0, 1.0, grid)
+    points = grid * grid
+    gradviz.landscape(model, loader, directions=(d1, d2), grid=3, span=1.0, device=device)  # warm-up
+    ours, loops = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        z_loop, done = loader_loop_surface(model, loader, d1, d2, a, b, device, loop_points)
+        sync(device)
+        loops.append((time.perf_counter() - start) * points / done)
+        start = time.perf_counter()
+        surface = gradviz.landscape(model, loader, directions=(d1, d2), grid=grid, span=1.0, device=device)
+        sync(device)
+        ours.append(time.perf_counter() - start)
+    mask = np.isfinite(z_loop)
+    ours_s, loop_s = statistics.median(ours), statistics.median(loops)
+    scaled = " (scaled from %d points)" % loop_points if loop_points else ""
+    print(f"\n{title}: {points} grid points, medians of {repeat}")
+    print(f"  loop over the DataLoader {loop_s:8.3f} s{scaled}")
+    print(f"  gradviz                  {ours_s:8.3f} s   {loop_s / ours_s:6.2f}x the loop's speed")
+    print(f"  max |gradviz - loop| = {float(np.abs(surface.z[mask] - z_loop[mask]).max()):.2e} over "
+          f"{int(mask.sum())} points")
+    if device != "cpu":
+        cpu = gradviz.landscape(model, loader, directions=(d1, d2), grid=grid, span=1.0)
+        print(f"  max |{device} - cpu| = {float(np.abs(surface.z - cpu.z).max()):.2e}")
 
 
 def setup(hidden, n, device):
@@ -113,7 +193,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--loop-points", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--sizes", default="0,1", help="which sizes to run: 0 (small), 1 (large)")
+    parser.add_argument("--sizes", default="0,1,2", help="which cases to run: 0 (small MLP), 1 (large MLP), 2 (CNN)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -128,6 +208,9 @@ def main() -> None:
     peak = matmul_gflops(device)
     print(f"plain float32 matmul: {peak:.1f} GFLOP/s")
     for title, hidden, n, grid in [SIZES[int(i)] for i in args.sizes.split(",")]:
+        if hidden == "cnn":
+            cnn_case(title, n, grid, device, args.repeat, args.loop_points)
+            continue
         model, X, y, d1, d2 = setup(hidden, n, "cpu")
         a = b = np.linspace(-1.0, 1.0, grid)
         points = grid * grid
