@@ -325,3 +325,16 @@ def test_gradflow_of_your_own_model_is_its_plain_training_loop(images):
     assert log.weight_norms["0"][0] == pytest.approx(first_grad, rel=1e-6)
     for a, b in zip(mine.parameters(), plain.parameters()):
         torch.testing.assert_close(a, b)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_cnn_surface_on_cuda_equals_the_cpu_one(cnn, images, tmp_path):
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*images), batch_size=32)
+    cpu = landscape(cnn, loader, grid=5, span=0.5)
+    gpu = landscape(cnn.cuda(), loader, grid=5, span=0.5, device="cuda", cache=tmp_path / "c.npz")
+    np.testing.assert_allclose(gpu.z, cpu.z, atol=1e-4)
+    regressor = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    X, Y = torch.randn(40, 3), torch.randn(40, 1)
+    cpu = landscape(regressor, (X, Y), grid=5, loss_fn=nn.MSELoss())
+    gpu = landscape(regressor.cuda(), (X, Y), grid=5, loss_fn=nn.MSELoss(), device="cuda")
+    np.testing.assert_allclose(gpu.z, cpu.z, atol=1e-4)
