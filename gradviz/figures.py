@@ -55,6 +55,8 @@ for _spec in (
                             "RMSprop, Adam"),
     FigureSpec("regularization", "L1 and L2 constraint regions with the constrained optima; regularization "
                                  "paths"),
+    FigureSpec("edge-of-stability", "full-batch GD at three step sizes: the top Hessian eigenvalue rises to 2/lr "
+                                    "and hovers there while the loss keeps falling (Cohen et al. 2021)"),
     FigureSpec("universal-approximation", "one-hidden-layer sigmoid nets of width 1, 3, 10, 50 fitting a "
                                           "smooth curve with a step"),
 ):

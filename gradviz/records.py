@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 
 __all__ = ["Trajectory", "Surface", "PathProjection", "format_hyperparams", "legend_hyperparams", "Swarm",
-           "BasinMap", "TuningTable"]
+           "BasinMap", "TuningTable", "HessianSpectrum", "SharpnessRun"]
 
 
 def _frozen(array: Any, dtype: Any = float) -> np.ndarray:
@@ -498,3 +498,62 @@ class TuningTable:
                 cells.append(f"{lr:.3g}:{value}" + ("*" if k == best else ""))
             lines.append(f"{label:<{width}}  " + "  ".join(cells))
         return "\n".join(lines)
+
+
+@dataclass(frozen=True, eq=False)
+class HessianSpectrum:
+    """What gradviz.hessian measured of the loss's Hessian at one weight vector.
+
+    eigenvalues: the top-k eigenvalues, largest first (algebraic: a large negative one is not 'top');
+    eigenvectors: (k, P) unit vectors in `parameters()` order; residuals: ||H v - lambda v|| of each pair.
+    trace, trace_error: Hutchinson's estimate and its standard error (NaN when not asked for), from
+    trace_samples Rademacher vectors. density_grid, density: the eigenvalue density by stochastic Lanczos
+    quadrature (empty when not asked for), integrating to 1. products: Hessian-vector products spent.
+    """
+
+    eigenvalues: np.ndarray
+    eigenvectors: np.ndarray
+    residuals: np.ndarray
+    trace: float = float("nan")
+    trace_error: float = float("nan")
+    trace_samples: int = 0
+    density_grid: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    density: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    products: int = 0
+    loss: float = float("nan")
+
+    def __post_init__(self) -> None:
+        for name in ("eigenvalues", "eigenvectors", "residuals", "density_grid", "density"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    @property
+    def top(self) -> float:
+        """The largest eigenvalue: the sharpness."""
+        return float(self.eigenvalues[0])
+
+
+@dataclass(frozen=True, eq=False)
+class SharpnessRun:
+    """Full-batch gradient descent with the sharpness measured along the way (Cohen et al. 2021).
+
+    steps, loss: the training loss before each step (and after the last); sharpness_steps, sharpness: the
+    top Hessian eigenvalue at those steps. lr: the step size, so 2 / lr is the stability threshold. label:
+    for a legend. meta: the settings (model, data, loss) for the figure's caption.
+    """
+
+    steps: np.ndarray
+    loss: np.ndarray
+    sharpness_steps: np.ndarray
+    sharpness: np.ndarray
+    lr: float
+    label: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "loss", "sharpness_steps", "sharpness"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    @property
+    def threshold(self) -> float:
+        """2 / lr: where GD on a quadratic of that curvature stops converging."""
+        return 2.0 / self.lr

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -30,8 +30,8 @@ from gradviz.nets.sources import DataSource, LossRule, as_source
 from gradviz.records import PathProjection, Surface, TrainingRun
 from gradviz.registry import InvalidArgument, Registry, unknown_name_message
 
-__all__ = ["random_directions", "pca_directions", "line_between", "landscape", "evaluate", "Plane", "NORMS",
-           "METRICS", "check_device", "project"]
+__all__ = ["random_directions", "pca_directions", "line_between", "hessian_plane", "landscape", "evaluate", "Plane",
+           "NORMS", "METRICS", "check_device", "project"]
 
 NORMS: Registry = Registry("norm")
 NORMS.register("filter", "each output unit's (filter's) slice scaled to the weights' slice norm (Li et al.)")
@@ -42,7 +42,7 @@ METRICS: Registry = Registry("metric")
 METRICS.register("loss", "mean training loss, as train minimises it")
 METRICS.register("accuracy", "share of training points classified correctly")
 
-PLANES = ("random", "pca", "line")
+PLANES = ("random", "pca", "line", "hessian")
 
 
 def check_device(device: Any) -> torch.device:
@@ -150,7 +150,8 @@ class Plane:
     """A plane (or a line) in parameter space: origin + a d1 + b d2, all flat float64 CPU tensors.
 
     explained: the PCA plane's explained-variance ratios (None for other planes). labels: axis labels.
-    kind: 'pca', 'random', 'line' or 'given'. projections: PathProjections of the runs it was built from
+    kind: 'pca', 'random', 'line', 'hessian' or 'given'. eigenvalues, loss: a Hessian plane's two eigenvalues
+    and the loss at its origin. projections: PathProjections of the runs it was built from
     (coords and off_plane filled, losses NaN until `landscape` evaluates them).
     """
 
@@ -163,6 +164,8 @@ class Plane:
     snapshots: tuple[np.ndarray, ...] = ()
     run_labels: tuple[str, ...] = ()
     run_steps: tuple[np.ndarray, ...] = ()
+    eigenvalues: np.ndarray | None = None
+    loss: float | None = None
 
     @property
     def directions(self) -> tuple[torch.Tensor, ...]:
@@ -368,6 +371,10 @@ def _span_window(plane: Plane, span: Any, coords: list[np.ndarray]) -> tuple[tup
         return (values[0], values[1]), (values[2], values[3])
     if plane.kind == "line":
         return (-0.5, 1.5), (0.0, 0.0)
+    if plane.kind == "hessian" and plane.eigenvalues is not None and plane.eigenvalues[0] > 0:
+        # where the quadratic model along the top eigenvector has risen by 4x the loss at the centre
+        s = 2.0 * math.sqrt(2.0 * max(float(plane.loss or 0.0), 1e-3) / float(plane.eigenvalues[0]))
+        return (-s, s), (-s, s)
     if coords and plane.kind == "pca":
         points = np.concatenate(coords)
         lo, hi = points.min(0), points.max(0)
@@ -381,17 +388,37 @@ def _span_window(plane: Plane, span: Any, coords: list[np.ndarray]) -> tuple[tup
 
 
 
-def _plane_for(model: nn.Module, directions: Any, runs: Any, *, norm: str, seed: int, centre: torch.Tensor) -> Plane:
+def hessian_plane(model: nn.Module, data: Any, *, loss_fn: Any = None, seed: int = 0, device: Any = "cpu",
+                  batch_size: int | None = None) -> Plane:
+    """The plane of the loss Hessian's top two eigenvectors at the model's weights (unit vectors, so the axes
+    are distances in parameter space and the surface's second derivative along axis k is eigenvalue k)."""
+    from gradviz.nets.curvature import hessian
+
+    spectrum = hessian(model, data, loss_fn=loss_fn, top=2, seed=seed, device=device, batch_size=batch_size)
+    (l1, l2), (v1, v2) = spectrum.eigenvalues, spectrum.eigenvectors
+    centre = _flat(list(model.parameters()))
+    return Plane(centre, torch.as_tensor(v1.copy()), torch.as_tensor(v2.copy()), "hessian",
+                 (f"top eigenvector (\u03bb\u2081 = {l1:.3g})", f"second eigenvector (\u03bb\u2082 = {l2:.3g})"),
+                 eigenvalues=spectrum.eigenvalues.copy(), loss=spectrum.loss)
+
+
+def _plane_for(model: nn.Module, directions: Any, runs: Any, *, norm: str, seed: int, centre: torch.Tensor,
+               evaluator: Evaluator | None = None) -> Plane:
     if isinstance(directions, str):
         kind = _norm_name(directions)
         if kind not in PLANES:
             raise InvalidArgument(unknown_name_message("plane", directions, PLANES))
-        if kind == "pca":
+        if kind == "hessian":
+            if evaluator is None or evaluator.rule.metric not in ("loss", "accuracy"):
+                raise InvalidArgument("directions='hessian' needs the loss the landscape is drawn from")
+            plane = hessian_plane(model, evaluator.source, loss_fn=evaluator.rule.loss, seed=seed,
+                                  device=evaluator.device)
+        elif kind == "pca":
             if runs is None:
                 raise InvalidArgument("directions='pca' needs runs= (TrainingRuns from the same initial weights, "
                                       "or checkpoint files / state_dicts of one run)")
             return pca_directions(runs, origin=centre, model=model)
-        if kind == "random":
+        elif kind == "random":
             d1, d2 = random_directions(model, norm=norm, seed=seed)
             plane = Plane(centre, _flat(d1), _flat(d2), "random",
                           (f"direction 1 ({norm} norm)", f"direction 2 ({norm} norm)"))
@@ -407,8 +434,7 @@ def _plane_for(model: nn.Module, directions: Any, runs: Any, *, norm: str, seed:
         plane = _given_plane(model, directions)
     if runs is not None and not plane.snapshots:
         snapshots, labels, steps = _run_snapshots(runs, model)
-        plane = Plane(plane.origin, plane.d1, plane.d2, plane.kind, plane.labels, plane.explained, tuple(snapshots),
-                      tuple(labels), tuple(steps))
+        plane = replace(plane, snapshots=tuple(snapshots), run_labels=tuple(labels), run_steps=tuple(steps))
     return plane
 
 
@@ -448,7 +474,8 @@ def landscape(
     submodule's train/eval mode is restored.
 
     directions: 'random' (random_directions with `norm` and `seed`), 'pca' (the PCA plane of `runs`, centred
-    on the model), 'line' (from the first run's initial weights, alpha = 0, to the model, alpha = 1; or a
+    on the model), 'hessian' (the loss Hessian's top two eigenvectors, unit length, see hessian_plane; default
+    span: where the quadratic model along the top one has risen by 4x the centre's loss), 'line' (from the first run's initial weights, alpha = 0, to the model, alpha = 1; or a
     Plane from line_between), a Plane, or a pair (d1, d2) of lists of tensors. runs: TrainingRuns, (n, P)
     snapshot arrays, or one run's checkpoints (state_dict files or dicts, in training order).
     grid: points per axis (>= 3). span: a number s for [-s, s] on both axes (a line: alpha in [-s, 1 + s],
@@ -474,7 +501,7 @@ def landscape(
     if dev != evaluator.device:
         evaluator = Evaluator(model, evaluator.source, dev, evaluator.rule, chunk, strategy)
     centre = _flat(list(model.parameters()))
-    plane = _plane_for(model, directions, runs, norm=norm, seed=seed, centre=centre)
+    plane = _plane_for(model, directions, runs, norm=norm, seed=seed, centre=centre, evaluator=evaluator)
     if plane.origin.numel() != centre.numel():
         raise InvalidArgument(f"the plane has {plane.origin.numel()} parameters, the model {centre.numel()}")
 

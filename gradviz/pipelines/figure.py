@@ -50,6 +50,14 @@ def _momentum(*, size: tuple[int, int], dpi: float, theme: str, font_scale: floa
                             title="Ravine (x² + 25y²)/2")
 
 
+def _edge_of_stability(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
+    from gradviz.nets.curvature import edge_of_stability
+    from gradviz.render.curvature import draw_edge_of_stability
+
+    return draw_edge_of_stability(edge_of_stability(seed=seed), size=size, dpi=dpi, theme=theme,
+                                  font_scale=font_scale)
+
+
 def _builders() -> dict[str, Callable[..., Any]]:
     from gradviz import lecture
 
@@ -57,6 +65,7 @@ def _builders() -> dict[str, Callable[..., Any]]:
         "losses": _static(lambda seed: lecture.loss_curves(), "draw_losses"),
         "activations": _static(lambda seed: lecture.activation_curves(), "draw_activations"),
         "vanishing-bound": _static(lambda seed: lecture.vanishing_bound(seed=seed), "draw_vanishing_bound"),
+        "edge-of-stability": _edge_of_stability,
         "learning-rates": _static(lambda seed: lecture.learning_rates(), "draw_learning_rates"),
         "adam-bias": _static(lambda seed: lecture.adam_bias(), "draw_adam_bias"),
         "regularization": _static(lambda seed: lecture.regularization(seed=seed), "draw_regularization"),

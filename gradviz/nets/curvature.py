@@ -1,0 +1,325 @@
+"""Curvature of a model's loss: Hessian-vector products, top eigenvalues, trace, spectral density, sharpness.
+
+The Hessian is never formed. A Hessian-vector product is one more backward pass through the gradient
+(Pearlmutter 1994): Hv = grad <grad L(w), v>, taken with autograd at a flat weight vector w that goes into
+the model through torch.func.functional_call, so the model itself is never written to. Over a data set the
+Hessian of the mean loss is the sample-weighted mean of the batches' Hessians, so Hv is accumulated batch
+by batch from the same DataSource the landscapes read (tensors of any shape or a DataLoader), in eval mode.
+
+- Top eigenvalues: Lanczos with full reorthogonalization from a seeded random start, run until the top-k
+  Ritz pairs' residuals ||Hv - lambda v|| = beta_m |s_m| fall below `tol` times |lambda| (Cohen et al. measure
+  sharpness with Lanczos; PyHessian uses power iteration with deflation, which needs more products).
+- Trace: Hutchinson's estimator, the mean of v^T H v over Rademacher vectors v, with its standard error.
+- Density: stochastic Lanczos quadrature (Ghorbani et al. 2019; as PyHessian): the Ritz values of m Lanczos
+  steps from random vectors, weighted by their eigenvectors' squared first components, smoothed by a Gaussian.
+- Sharpness during training: `sharpness_run` takes full-batch gradient-descent steps and measures the top
+  eigenvalue every k steps: the edge of stability (Cohen et al. 2021), where it rises to 2 / lr and hovers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from gradviz.nets.evaluation import preserved
+from gradviz.nets.sources import DataSource, LossRule, as_source
+from gradviz.records import HessianSpectrum, SharpnessRun
+from gradviz.registry import InvalidArgument, check_positive
+
+__all__ = ["hessian", "HessianOperator", "lanczos", "sharpness_run", "edge_of_stability", "EOS_LRS"]
+
+
+class HessianOperator:
+    """The loss of `model` on `data` as a function of flat weights: value, gradient and Hessian-vector
+    products, each one pass over the data (eval mode, the model untouched). Vectors are flat, in
+    `parameters()` order, on `device` in the model's dtype."""
+
+    def __init__(self, model: nn.Module, data: Any, *, loss_fn: Any = None, device: Any = "cpu",
+                 batch_size: int | None = None) -> None:
+        from gradviz.nets.landscape import check_device
+
+        if not isinstance(model, nn.Module):
+            raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
+        params = list(model.parameters())
+        if not params:
+            raise InvalidArgument("the model has no parameters: it has no Hessian")
+        self.model = model
+        self.device = device if isinstance(device, torch.device) else check_device(device)
+        self.rule = LossRule.build(loss_fn, "loss")
+        self.source: DataSource = as_source(data, batch_size=batch_size)
+        self.names = [name for name, _ in model.named_parameters()]
+        self.shapes = [tuple(p.shape) for p in params]
+        self.sizes = [p.numel() for p in params]
+        self.dtype = params[0].dtype
+        self.buffers = {name: b.detach().to(self.device) for name, b in model.named_buffers()}
+        self.products = 0
+
+    @property
+    def n_params(self) -> int:
+        return sum(self.sizes)
+
+    def weights(self) -> torch.Tensor:
+        """The model's own weights as one flat vector on the device."""
+        return torch.cat([p.detach().reshape(-1) for p in self.model.parameters()]).to(self.device, self.dtype)
+
+    def _loss(self, flat: torch.Tensor, x: Any, y: torch.Tensor) -> torch.Tensor:
+        pieces = torch.split(flat, self.sizes)
+        params = {n: p.reshape(s) for n, p, s in zip(self.names, pieces, self.shapes)}
+        return self.rule.loss(torch.func.functional_call(self.model, (params, self.buffers), (x,)), y)
+
+    def _mean(self, w: torch.Tensor, per_batch: Callable[[torch.Tensor, Any, torch.Tensor], Any]) -> Any:
+        total, count = None, 0
+        with preserved(self.model):
+            for x, y, n in self.source.batches(self.device, self.dtype):
+                part = per_batch(w, x, y)
+                total = part * n if total is None else total + part * n
+                count += n
+        return total / count
+
+    def loss(self, w: torch.Tensor) -> float:
+        with torch.no_grad():
+            return float(self._mean(w, self._loss))
+
+    def gradient(self, w: torch.Tensor) -> torch.Tensor:
+        def grad(w: torch.Tensor, x: Any, y: torch.Tensor) -> torch.Tensor:
+            w = w.detach().requires_grad_(True)
+            return torch.autograd.grad(self._loss(w, x, y), w)[0]
+
+        return self._mean(w, grad)
+
+    def hvp(self, w: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """H(w) v: the Hessian of the mean loss at w times v."""
+        def product(w: torch.Tensor, x: Any, y: torch.Tensor) -> torch.Tensor:
+            w = w.detach().requires_grad_(True)
+            g = torch.autograd.grad(self._loss(w, x, y), w, create_graph=True)[0]
+            return torch.autograd.grad(g @ v, w)[0]
+
+        self.products += 1
+        return self._mean(w, product)
+
+
+def lanczos(matvec: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, *, steps: int, top: int = 0,
+            tol: float = 0.0) -> tuple[np.ndarray, torch.Tensor, np.ndarray, np.ndarray]:
+    """Lanczos with full reorthogonalization from `start`: -> (Ritz values ascending, Ritz vectors (P, m) as
+    columns, residual norms beta_m |s_m|, first components of the tridiagonal's eigenvectors).
+
+    Stops after `steps` steps, when the Krylov space is exhausted, or, with top > 0, once the `top` largest
+    Ritz pairs have residuals below tol * |value|."""
+    q = start / start.norm()
+    basis = [q]
+    alphas: list[float] = []
+    betas: list[float] = []
+    for j in range(steps):
+        w = matvec(basis[j])
+        alpha = float(w @ basis[j])
+        alphas.append(alpha)
+        Q = torch.stack(basis)
+        for _ in range(2):  # twice is enough (Kahan-Parlett): the basis stays orthogonal to rounding
+            w = w - Q.T @ (Q @ w)
+        beta = float(w.norm())
+        T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
+        values, vectors = np.linalg.eigh(T)
+        residuals = np.abs(beta * vectors[-1])
+        scale = max(abs(values[0]), abs(values[-1]), 1e-30)
+        exhausted = beta <= 1e-10 * scale or len(basis) == len(start)
+        if top and len(alphas) >= top:
+            done = all(residuals[-i] <= tol * max(abs(values[-i]), 1e-12 * scale) for i in range(1, top + 1))
+            if done:
+                break
+        if exhausted or j == steps - 1:
+            break
+        betas.append(beta)
+        basis.append(w / beta)
+    Q = torch.stack(basis[:len(alphas)])
+    ritz = Q.T @ torch.as_tensor(vectors, dtype=Q.dtype, device=Q.device)
+    return values, ritz, residuals, vectors[0]
+
+
+def _rademacher(n: int, generator: torch.Generator, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return (torch.randint(0, 2, (n,), generator=generator, dtype=torch.int64) * 2 - 1).to(device, dtype)
+
+
+def _signed(v: torch.Tensor) -> torch.Tensor:
+    """An eigenvector's sign chosen so that its largest-magnitude entry is positive: the same run, the same sign."""
+    return v if float(v[int(v.abs().argmax())]) >= 0 else -v
+
+
+def hessian(
+    model: nn.Module,
+    data: Any,
+    *,
+    loss_fn: Any = None,
+    top: int = 1,
+    tol: float = 1e-4,
+    max_steps: int = 100,
+    trace: bool = False,
+    trace_samples: int = 100,
+    trace_tol: float = 1e-2,
+    density: bool = False,
+    density_steps: int = 90,
+    density_runs: int = 1,
+    weights: Any = None,
+    device: str = "cpu",
+    batch_size: int | None = None,
+    seed: int = 0,
+) -> HessianSpectrum:
+    """The top-`top` eigenvalues and eigenvectors of the Hessian of `model`'s mean loss on `data`, and on request
+    its trace and eigenvalue density -> HessianSpectrum. Hessian-vector products only: the P x P matrix is never
+    formed.
+
+    data: (inputs, targets) tensors of any shape, a DataLoader or a re-iterable of batches, as `landscape`
+    takes them; loss_fn: a callable (outputs, targets) -> mean loss or a name (default BCE / cross-entropy, as
+    `train`). The model is evaluated in eval mode and left untouched; the arithmetic is in the model's dtype
+    (float64 for a float64 model). weights: a flat vector to measure at instead of the model's own.
+    Eigenvalues: Lanczos until each of the top pairs has ||Hv - lambda v|| <= tol |lambda| (at most max_steps
+    products). trace: Hutchinson with Rademacher vectors, stopping when the standard error is below
+    trace_tol |trace| (at least 10, at most trace_samples products). density: stochastic Lanczos quadrature with
+    density_steps steps from each of density_runs random vectors. Deterministic by `seed`.
+    """
+    top = check_positive("top", top, integer=True)
+    max_steps = check_positive("max_steps", max_steps, integer=True)
+    check_positive("tol", tol)
+    operator = HessianOperator(model, data, loss_fn=loss_fn, device=device, batch_size=batch_size)
+    P = operator.n_params
+    if top > P:
+        raise InvalidArgument(f"invalid top: {top} (the model has {P} parameters)")
+    w = operator.weights() if weights is None else torch.as_tensor(
+        np.asarray(weights, dtype=np.float64)).reshape(-1).to(operator.device, operator.dtype)
+    if w.numel() != P:
+        raise InvalidArgument(f"weights have {w.numel()} entries, the model {P} parameters")
+    generator = torch.Generator().manual_seed(int(seed))
+    start = torch.randn(P, generator=generator, dtype=torch.float64).to(operator.device, operator.dtype)
+    values, vectors, residuals, _ = lanczos(lambda v: operator.hvp(w, v), start, steps=min(max(max_steps, top), P),
+                                            top=top, tol=tol)
+    order = np.argsort(values)[::-1][:top]
+    eigenvectors = torch.stack([_signed(vectors[:, i] / vectors[:, i].norm()) for i in order])
+    spectrum: dict[str, Any] = {}
+    if trace:
+        trace_samples = check_positive("trace_samples", trace_samples, integer=True)
+        samples: list[float] = []
+        for index in range(trace_samples):
+            v = _rademacher(P, generator, operator.dtype, operator.device)
+            samples.append(float(v @ operator.hvp(w, v)))
+            if len(samples) >= 10:
+                error = float(np.std(samples, ddof=1) / math.sqrt(len(samples)))
+                if error <= trace_tol * abs(float(np.mean(samples))):
+                    break
+        spectrum.update(trace=float(np.mean(samples)), trace_samples=len(samples),
+                        trace_error=float(np.std(samples, ddof=1) / math.sqrt(len(samples))) if len(samples) > 1
+                        else float("inf"))
+    if density:
+        nodes, weights_ = [], []
+        for _ in range(check_positive("density_runs", density_runs, integer=True)):
+            v = _rademacher(P, generator, operator.dtype, operator.device)
+            ritz, _, _, first = lanczos(lambda u: operator.hvp(w, u), v,
+                                        steps=min(check_positive("density_steps", density_steps, integer=True), P))
+            nodes.append(ritz)
+            weights_.append(first ** 2)
+        grid, smooth = _smoothed_density(np.concatenate(nodes), np.concatenate(weights_) / len(nodes))
+        spectrum.update(density_grid=grid, density=smooth)
+    return HessianSpectrum(eigenvalues=values[order], eigenvectors=eigenvectors.detach().to("cpu", torch.float64).numpy(),
+                           residuals=residuals[order], products=operator.products, loss=operator.loss(w), **spectrum)
+
+
+def _smoothed_density(nodes: np.ndarray, weights: np.ndarray, points: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Ritz values and weights -> a Gaussian-smoothed density on a grid (sigma^2 = 1e-5 of the range squared,
+    at least a little above zero), normalized to integrate to 1."""
+    lo, hi = float(nodes.min()), float(nodes.max())
+    span = max(hi - lo, 1e-8 * max(abs(lo), abs(hi), 1.0))
+    sigma = math.sqrt(1e-5) * span
+    pad = 0.01 * span + 5 * sigma
+    grid = np.linspace(lo - pad, hi + pad, points)
+    kernel = np.exp(-((grid[:, None] - nodes[None, :]) ** 2) / (2 * sigma ** 2)) / (sigma * math.sqrt(2 * math.pi))
+    density = kernel @ weights
+    density /= np.trapezoid(density, grid) if hasattr(np, "trapezoid") else np.trapz(density, grid)
+    return grid, density
+
+
+def sharpness_run(
+    model: nn.Module,
+    data: Any,
+    *,
+    lr: float,
+    steps: int,
+    every: int = 10,
+    loss_fn: Any = None,
+    lanczos_steps: int = 20,
+    label: str | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: Callable[[int, int], None] | None = None,
+) -> SharpnessRun:
+    """Full-batch gradient descent on `model` (trained in place) with the sharpness, the top eigenvalue of the
+    training loss's Hessian, measured every `every` steps by `lanczos_steps` steps of Lanczos (as Cohen et al.
+    2021). The gradient is that of the mean loss over all of `data`, accumulated batch by batch; the step is
+    w <- w - lr g, in eval mode (dropout off, BatchNorm on its running statistics). The loss is recorded at
+    every step, before the update, and after the last."""
+    lr = check_positive("lr", lr)
+    steps = check_positive("steps", steps, integer=True)
+    every = check_positive("every", every, integer=True)
+    operator = HessianOperator(model, data, loss_fn=loss_fn, device=device)
+    generator = torch.Generator().manual_seed(int(seed))
+    w = operator.weights()
+    losses, sharp_steps, sharp = [], [], []
+    for step in range(steps + 1):
+        if step % every == 0 or step == steps:
+            start = torch.randn(w.numel(), generator=generator, dtype=torch.float64).to(w.device, w.dtype)
+            values, _, _, _ = lanczos(lambda v: operator.hvp(w, v), start, steps=min(lanczos_steps, w.numel()))
+            sharp_steps.append(step)
+            sharp.append(float(values[-1]))
+        if step == steps:
+            losses.append(operator.loss(w))
+            break
+        with preserved(model):  # the loss before the step, from the same pass as the gradient
+            total, count, grad = 0.0, 0, torch.zeros_like(w)
+            for x, y, n in operator.source.batches(operator.device, operator.dtype):
+                wv = w.detach().requires_grad_(True)
+                loss = operator._loss(wv, x, y)
+                grad += torch.autograd.grad(loss, wv)[0] * n
+                total += float(loss.detach()) * n
+                count += n
+        losses.append(total / count)
+        if not math.isfinite(losses[-1]):
+            break
+        w = w - lr * grad / count
+        if progress is not None:
+            progress(step + 1, steps)
+    with torch.no_grad():
+        for p, piece in zip(model.parameters(), torch.split(w, operator.sizes)):
+            p.copy_(piece.reshape(p.shape))
+    return SharpnessRun(steps=np.arange(len(losses)), loss=np.array(losses), sharpness_steps=np.array(sharp_steps),
+                        sharpness=np.array(sharp), lr=float(lr), label=label if label is not None else f"lr {lr:g}")
+
+
+EOS_LRS = (0.1, 0.2, 0.4)
+
+
+def edge_of_stability(*, lrs: tuple[float, ...] = EOS_LRS, steps: int = 2400, every: int = 20, seed: int = 0,
+                      progress: Callable[[int, int], None] | None = None) -> list[SharpnessRun]:
+    """The runs of `gradviz figure edge-of-stability`: full-batch GD on one small net at several step sizes.
+
+    MLP 2-64-64-2 (tanh) on 200 spirals points, mean squared error on one-hot labels (Cohen et al. see the
+    effect most clearly with MSE), the same initial weights for every lr. Measured on this setting: at lr 0.1
+    the sharpness climbs from 6.5 to 2/lr = 20 in about 1,400 steps (progressive sharpening), at 0.2 to 10 in
+    about 500, and at 0.4 it starts above 2/lr = 5 and is pushed down to it; each then hovers near its 2/lr
+    while the loss keeps falling, not monotonically."""
+    from gradviz.nets.data import make_dataset
+
+    X, y = make_dataset("spirals", n=200, seed=seed)
+    targets = nn.functional.one_hot(y, int(y.max()) + 1).to(torch.float32)
+    runs = []
+    for index, lr in enumerate(lrs):
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(2, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
+        run = sharpness_run(model, (X, targets), lr=lr, steps=steps, every=every, loss_fn="mse", seed=seed)
+        runs.append(SharpnessRun(run.steps, run.loss, run.sharpness_steps, run.sharpness, run.lr,
+                                 label=f"lr = {lr:g}  (2/lr = {2 / lr:g})",
+                                 meta={"model": "MLP 2-64-64-2, tanh", "data": "200 spirals points",
+                                       "loss": "MSE on one-hot labels", "every": every, "lanczos": 20}))
+        if progress is not None:
+            progress(index + 1, len(lrs))
+    return runs
