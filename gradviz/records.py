@@ -215,13 +215,20 @@ class Trajectory:
                   "evaluated": _NO_POINTS, "evaluated_losses": _NO_VALUES, "evaluated_at": _NO_STEPS}
         hyperparams = dict(hyperparams)
         records = []
-        for i, end in enumerate(ends.tolist()):
-            stop = end + 1
+        # iterating over the start axis makes each start's column a view in C; a start that ran to the end
+        # (the usual case) keeps it and the shared lrs and evaluations whole, with no slicing at all
+        columns = zip(points.transpose(1, 0, 2), losses.T, grad_norms.T, ends.tolist())
+        for column_points, column_losses, column_norms, end in columns:
             record = object.__new__(cls)  # __post_init__'s checks and copies were done above, once for all
-            record.__dict__.update(shared, points=points[:stop, i], losses=losses[:stop, i],
-                                   grad_norms=grad_norms[:stop, i], lrs=lrs[:end], evaluations=counts[:stop],
-                                   hyperparams=dict(hyperparams), diverged_at=stop if stop < n else None,
-                                   geometry={})
+            if end == n - 1:
+                record.__dict__.update(shared, points=column_points, losses=column_losses, grad_norms=column_norms,
+                                       lrs=lrs, evaluations=counts, hyperparams=dict(hyperparams),
+                                       diverged_at=None, geometry={})
+            else:
+                stop = end + 1
+                record.__dict__.update(shared, points=column_points[:stop], losses=column_losses[:stop],
+                                       grad_norms=column_norms[:stop], lrs=lrs[:end], evaluations=counts[:stop],
+                                       hyperparams=dict(hyperparams), diverged_at=stop, geometry={})
             records.append(record)
         return records
 

@@ -210,6 +210,8 @@ class _Run:
             loss_rows[k].copy_(loss_row)
             if x.grad is None or direct:
                 norm_rows[k].fill_(math.nan)
+            elif x.dtype == norm_rows.dtype:
+                torch.linalg.vector_norm(x.grad.detach().reshape(-1, 2), dim=-1, out=norm_rows[k])
             else:
                 norm_rows[k].copy_(torch.linalg.vector_norm(x.grad.detach().reshape(-1, 2), dim=-1))
             evaluations.append(stepper.evaluations)
