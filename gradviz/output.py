@@ -159,9 +159,11 @@ class GifStream:
         # NETSCAPE2.0 application extension: loop forever.
         fp.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", 0) + b"\x00")
         self._previous: np.ndarray | None = None
+        self._previous_rgb: np.ndarray | None = None
         self._pending: tuple[np.ndarray, tuple[int, int], int] | None = None
 
     def quantize(self, frame: np.ndarray) -> np.ndarray:
+        """(H, W) palette indices of an (H, W, 3) frame, key colours exact."""
         rgb = np.ascontiguousarray(frame[..., :3])
         image = self._image.fromarray(rgb)
         indexed = np.array(image.quantize(palette=self.palette, dither=self._image.Dither.NONE))
@@ -175,18 +177,38 @@ class GifStream:
                 indexed[packed == (int(key[0]) << 16 | int(key[1]) << 8 | int(key[2]))] = index
         return indexed
 
+    def _quantize_changes(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """-> (the frame's palette indices, the flat indices of the pixels whose colour changed since the
+        previous frame, None for a first frame). The indices equal quantize(rgb)'s: a pixel's index depends
+        on its colour alone, so only the pixels that changed colour are looked up (a frame of an animation
+        changes a few thousand of its half million), and the rest are the previous frame's."""
+        previous_rgb = self._previous_rgb
+        if previous_rgb is None or self._previous is None:
+            self._previous_rgb = rgb.copy()
+            return self.quantize(rgb), None
+        differs = (rgb != previous_rgb).reshape(len(rgb), -1)
+        rows = np.flatnonzero(differs.any(axis=1))  # a fast reduction along rows first, then only their band
+        indexed = self._previous.copy()
+        if rows.size == 0:
+            return indexed, rows
+        band = differs[rows[0]:rows[-1] + 1].reshape(-1, self.width, 3)
+        moved = np.flatnonzero(band[..., 0] | band[..., 1] | band[..., 2]) + rows[0] * self.width
+        pixels = rgb.reshape(-1, 3)[moved]
+        indexed.reshape(-1)[moved] = self.quantize(pixels[None])[0]
+        np.copyto(previous_rgb, rgb)
+        return indexed, moved
+
     def add(self, frame: np.ndarray, delay_cs: int) -> None:
         if frame.shape[:2] != (self.height, self.width):
             raise ValueError(f"frame of shape {frame.shape} in a {self.width}x{self.height} GIF")
-        indexed = self.quantize(frame)
+        indexed, moved = self._quantize_changes(np.ascontiguousarray(frame[..., :3], dtype=np.uint8))
         previous, self._previous = self._previous, indexed
-        if previous is None:
+        if previous is None or moved is None:
             self._emit_pending()
             self._pending = (indexed, (0, 0), delay_cs)
             return
-        changed = indexed != previous
-        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-        if rows.size == 0:  # identical frame: hold the pending one longer
+        changed = moved[indexed.reshape(-1)[moved] != previous.reshape(-1)[moved]]  # only moved pixels can
+        if changed.size == 0:  # identical frame: hold the pending one longer
             assert self._pending is not None
             data, offset, delay = self._pending
             if delay + delay_cs <= MAX_DELAY_CS:
@@ -196,9 +218,10 @@ class GifStream:
             self._emit_pending()
             self._pending = (np.full((1, 1), TRANSPARENT, np.uint8), (0, 0), delay_cs)
             return
-        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        rows, cols = np.divmod(changed, self.width)
+        top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
         patch = indexed[top:bottom, left:right].copy()
-        patch[~changed[top:bottom, left:right]] = TRANSPARENT
+        patch[patch == previous[top:bottom, left:right]] = TRANSPARENT
         self._emit_pending()
         self._pending = (patch, (int(left), int(top)), delay_cs)
 
