@@ -177,37 +177,37 @@ class GifStream:
                 indexed[packed == (int(key[0]) << 16 | int(key[1]) << 8 | int(key[2]))] = index
         return indexed
 
-    def _quantize_changes(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """-> (the frame's palette indices, the flat indices of the pixels whose colour changed since the
-        previous frame, None for a first frame). The indices equal quantize(rgb)'s: a pixel's index depends
-        on its colour alone, so only the pixels that changed colour are looked up (a frame of an animation
-        changes a few thousand of its half million), and the rest are the previous frame's."""
-        previous_rgb = self._previous_rgb
-        if previous_rgb is None or self._previous is None:
-            self._previous_rgb = rgb.copy()
-            return self.quantize(rgb), None
-        differs = (rgb != previous_rgb).reshape(len(rgb), -1)
+    def _changes(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """-> (flat indices of the pixels whose palette index changed since the previous frame, their new
+        indices), the previous frame's indices updated in place. A pixel's index depends on its colour
+        alone, so only the pixels that changed colour are looked up (a frame of an animation changes a few
+        thousand of its half million pixels): the result equals quantizing the whole frame."""
+        assert self._previous is not None and self._previous_rgb is not None
+        differs = (rgb != self._previous_rgb).reshape(len(rgb), -1)
         rows = np.flatnonzero(differs.any(axis=1))  # a fast reduction along rows first, then only their band
-        indexed = self._previous.copy()
         if rows.size == 0:
-            return indexed, rows
-        band = differs[rows[0]:rows[-1] + 1].reshape(-1, self.width, 3)
-        moved = np.flatnonzero(band[..., 0] | band[..., 1] | band[..., 2]) + rows[0] * self.width
-        pixels = rgb.reshape(-1, 3)[moved]
-        indexed.reshape(-1)[moved] = self.quantize(pixels[None])[0]
-        np.copyto(previous_rgb, rgb)
-        return indexed, moved
+            return rows, rows
+        first, last = rows[0], rows[-1] + 1
+        band = differs[first:last].reshape(-1, self.width, 3)
+        moved = np.flatnonzero(band[..., 0] | band[..., 1] | band[..., 2]) + first * self.width
+        looked_up = self.quantize(rgb.reshape(-1, 3)[moved][None])[0]
+        indexed = self._previous.reshape(-1)
+        differ = looked_up != indexed[moved]  # a new colour may still map to the same palette entry
+        changed, values = moved[differ], looked_up[differ]
+        indexed[changed] = values
+        self._previous_rgb[first:last] = rgb[first:last]
+        return changed, values
 
     def add(self, frame: np.ndarray, delay_cs: int) -> None:
         if frame.shape[:2] != (self.height, self.width):
             raise ValueError(f"frame of shape {frame.shape} in a {self.width}x{self.height} GIF")
-        indexed, moved = self._quantize_changes(np.ascontiguousarray(frame[..., :3], dtype=np.uint8))
-        previous, self._previous = self._previous, indexed
-        if previous is None or moved is None:
+        rgb = np.ascontiguousarray(frame[..., :3], dtype=np.uint8)
+        if self._previous is None:
+            self._previous, self._previous_rgb = self.quantize(rgb), rgb.copy()
             self._emit_pending()
-            self._pending = (indexed, (0, 0), delay_cs)
+            self._pending = (self._previous.copy(), (0, 0), delay_cs)  # _previous changes in place later
             return
-        changed = moved[indexed.reshape(-1)[moved] != previous.reshape(-1)[moved]]  # only moved pixels can
+        changed, values = self._changes(rgb)
         if changed.size == 0:  # identical frame: hold the pending one longer
             assert self._pending is not None
             data, offset, delay = self._pending
@@ -219,9 +219,10 @@ class GifStream:
             self._pending = (np.full((1, 1), TRANSPARENT, np.uint8), (0, 0), delay_cs)
             return
         rows, cols = np.divmod(changed, self.width)
-        top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-        patch = indexed[top:bottom, left:right].copy()
-        patch[patch == previous[top:bottom, left:right]] = TRANSPARENT
+        top, left = rows.min(), cols.min()
+        # the rectangle around the changes, its unchanged pixels transparent
+        patch = np.full((rows.max() + 1 - top, cols.max() + 1 - left), TRANSPARENT, np.uint8)
+        patch[rows - top, cols - left] = values
         self._emit_pending()
         self._pending = (patch, (int(left), int(top)), delay_cs)
 
