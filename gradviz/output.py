@@ -5,7 +5,8 @@ and are encoded as they come, so memory stays flat however many frames there are
 
 - GIF: one palette for the whole animation, computed up front from a sample (the first and last frames
   show every colour that will appear), each frame quantized against it without dithering as soon as it
-  is drawn, and only the rectangle that changed is stored, its unchanged pixels transparent. Identical
+  is drawn (only the pixels whose colour changed since the previous frame are looked up), and only the
+  rectangle that changed is stored, its unchanged pixels transparent. Identical
   consecutive frames are merged into one longer frame. The file loops forever and the last frame is held.
 - MP4: H.264 through imageio-ffmpeg (the `video` extra), converted to YUV with the BT.709 matrix and
   tagged BT.709 (what players assume for HD sizes), the index at the front (faststart) so a browser plays
