@@ -20,7 +20,8 @@ import numpy as np
 from gradviz.functions import TestFunction, get_function
 from gradviz.grids import DEFAULT_GRID_NOTE, StartSet, default_grid, get_objective, parse_lrs, parse_starts
 from gradviz.optim import OptimizerSpec, get_optimizer, parse_optimizer
-from gradviz.records import BasinMap, Swarm, Trajectory, TuningTable, format_hyperparams, legend_hyperparams
+from gradviz.records import (BasinMap, Swarm, Trajectory, TuningTable, _freeze, finite_prefix,
+                             format_hyperparams, legend_hyperparams)
 from gradviz.registry import InvalidArgument, check_positive
 from gradviz.schedules import Schedule, parse_schedule, split_schedule
 
@@ -188,8 +189,9 @@ def trace_swarm(function: Any, optimizer: Any = "adam", *, starts: Any = "grid:1
     resolved = spec.resolve(hyperparams)
     array = _starts_array(starts, fn, seed)
     count = len(array)
-    points = torch.full((steps + 1, count, 2), float("nan"), dtype=torch.float64)
-    losses = torch.full((steps + 1, count), float("nan"), dtype=torch.float64)
+    # numpy memory written through torch views: the Swarm then adopts it frozen, with no copy on the way
+    points_np, losses_np = np.empty((steps + 1, count, 2)), np.empty((steps + 1, count))
+    points, losses = torch.from_numpy(points_np), torch.from_numpy(losses_np)
 
     def record(k: int, x: Any, loss: Any) -> None:
         points[k].copy_(x)
@@ -198,19 +200,19 @@ def trace_swarm(function: Any, optimizer: Any = "adam", *, starts: Any = "grid:1
     lrs = _swarm_loop(fn, spec, array, steps, resolved, dtype=dtype, seed=seed, noise=float(noise),
                       noise_seed=seed if noise_seed is None else noise_seed,
                       schedule=None if schedule is None else parse_schedule(schedule), visit=record)
-    points_np, losses_np = points.numpy(), losses.numpy()  # one host copy, shared memory on CPU
-    finite = np.isfinite(losses_np) & np.isfinite(points_np).all(axis=-1)
-    finite[len(lrs) + 1:] = False
-    if not finite[0].all():
-        bad = int(np.flatnonzero(~finite[0])[0])
-        raise InvalidArgument(f"{fn.name} is not finite at start {tuple(array[bad])}")
-    first_bad = np.where(finite.all(axis=0), len(finite), np.argmin(finite, axis=0))
-    diverged = first_bad <= steps
-    ends = first_bad - 1
+    points_np[len(lrs) + 1:] = np.nan  # rows the loop never reached: it stopped once no start was finite
+    losses_np[len(lrs) + 1:] = np.nan
+    prefix = finite_prefix(points_np, losses_np)
+    if (prefix == 0).any():
+        raise InvalidArgument(f"{fn.name} is not finite at start {tuple(array[int(np.argmin(prefix))])}")
+    diverged = prefix <= steps
+    ends = prefix - 1
     if diverged.any():  # nothing past the last finite point: inf - inf may have become finite again
-        after = np.arange(len(finite))[:, None] > ends[None, :]
-        points_np[after] = np.nan
-        losses_np[after] = np.nan
+        first = int(prefix.min())
+        after = np.arange(first, steps + 1)[:, None] > ends[None, :]
+        points_np[first:][after] = np.nan
+        losses_np[first:][after] = np.nan
+    _freeze(points_np, losses_np)
     label = f"{spec.name} ({format_hyperparams(legend_hyperparams(spec.name, resolved), symbols=True)})"
     schedule_text = None if schedule is None else parse_schedule(schedule).describe()
     if schedule_text:

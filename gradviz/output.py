@@ -5,7 +5,8 @@ and are encoded as they come, so memory stays flat however many frames there are
 
 - GIF: one palette for the whole animation, computed up front from a sample (the first and last frames
   show every colour that will appear), each frame quantized against it without dithering as soon as it
-  is drawn, and only the rectangle that changed is stored, its unchanged pixels transparent. Identical
+  is drawn (only the pixels whose colour changed since the previous frame are looked up), and only the
+  rectangle that changed is stored, its unchanged pixels transparent. Identical
   consecutive frames are merged into one longer frame. The file loops forever and the last frame is held.
 - MP4: H.264 through imageio-ffmpeg (the `video` extra), converted to YUV with the BT.709 matrix and
   tagged BT.709 (what players assume for HD sizes), the index at the front (faststart) so a browser plays
@@ -159,9 +160,11 @@ class GifStream:
         # NETSCAPE2.0 application extension: loop forever.
         fp.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", 0) + b"\x00")
         self._previous: np.ndarray | None = None
+        self._previous_rgb: np.ndarray | None = None
         self._pending: tuple[np.ndarray, tuple[int, int], int] | None = None
 
     def quantize(self, frame: np.ndarray) -> np.ndarray:
+        """(H, W) palette indices of an (H, W, 3) frame, key colours exact."""
         rgb = np.ascontiguousarray(frame[..., :3])
         image = self._image.fromarray(rgb)
         indexed = np.array(image.quantize(palette=self.palette, dither=self._image.Dither.NONE))
@@ -175,18 +178,38 @@ class GifStream:
                 indexed[packed == (int(key[0]) << 16 | int(key[1]) << 8 | int(key[2]))] = index
         return indexed
 
+    def _changes(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """-> (flat indices of the pixels whose palette index changed since the previous frame, their new
+        indices), the previous frame's indices updated in place. A pixel's index depends on its colour
+        alone, so only the pixels that changed colour are looked up (a frame of an animation changes a few
+        thousand of its half million pixels): the result equals quantizing the whole frame."""
+        assert self._previous is not None and self._previous_rgb is not None
+        differs = (rgb != self._previous_rgb).reshape(len(rgb), -1)
+        rows = np.flatnonzero(differs.any(axis=1))  # a fast reduction along rows first, then only their band
+        if rows.size == 0:
+            return rows, rows
+        first, last = rows[0], rows[-1] + 1
+        band = differs[first:last].reshape(-1, self.width, 3)
+        moved = np.flatnonzero(band[..., 0] | band[..., 1] | band[..., 2]) + first * self.width
+        looked_up = self.quantize(rgb.reshape(-1, 3)[moved][None])[0]
+        indexed = self._previous.reshape(-1)
+        differ = looked_up != indexed[moved]  # a new colour may still map to the same palette entry
+        changed, values = moved[differ], looked_up[differ]
+        indexed[changed] = values
+        self._previous_rgb[first:last] = rgb[first:last]
+        return changed, values
+
     def add(self, frame: np.ndarray, delay_cs: int) -> None:
         if frame.shape[:2] != (self.height, self.width):
             raise ValueError(f"frame of shape {frame.shape} in a {self.width}x{self.height} GIF")
-        indexed = self.quantize(frame)
-        previous, self._previous = self._previous, indexed
-        if previous is None:
+        rgb = np.ascontiguousarray(frame[..., :3], dtype=np.uint8)
+        if self._previous is None:
+            self._previous, self._previous_rgb = self.quantize(rgb), rgb.copy()
             self._emit_pending()
-            self._pending = (indexed, (0, 0), delay_cs)
+            self._pending = (self._previous.copy(), (0, 0), delay_cs)  # _previous changes in place later
             return
-        changed = indexed != previous
-        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-        if rows.size == 0:  # identical frame: hold the pending one longer
+        changed, values = self._changes(rgb)
+        if changed.size == 0:  # identical frame: hold the pending one longer
             assert self._pending is not None
             data, offset, delay = self._pending
             if delay + delay_cs <= MAX_DELAY_CS:
@@ -196,9 +219,11 @@ class GifStream:
             self._emit_pending()
             self._pending = (np.full((1, 1), TRANSPARENT, np.uint8), (0, 0), delay_cs)
             return
-        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-        patch = indexed[top:bottom, left:right].copy()
-        patch[~changed[top:bottom, left:right]] = TRANSPARENT
+        rows, cols = np.divmod(changed, self.width)
+        top, left = rows.min(), cols.min()
+        # the rectangle around the changes, its unchanged pixels transparent
+        patch = np.full((rows.max() + 1 - top, cols.max() + 1 - left), TRANSPARENT, np.uint8)
+        patch[rows - top, cols - left] = values
         self._emit_pending()
         self._pending = (patch, (int(left), int(top)), delay_cs)
 

@@ -12,15 +12,44 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["Trajectory", "Surface", "PathProjection", "format_hyperparams", "legend_hyperparams", "Swarm",
-           "BasinMap", "TuningTable", "HessianSpectrum", "SharpnessRun"]
+__all__ = ["Trajectory", "finite_prefix", "Surface", "PathProjection", "format_hyperparams", "legend_hyperparams",
+           "Swarm", "BasinMap", "TuningTable", "HessianSpectrum", "SharpnessRun"]
 
 
 def _frozen(array: Any, dtype: Any = float) -> np.ndarray:
+    """A read-only array of `dtype`: `array` itself where it is frozen already (see _is_frozen), else a
+    frozen copy. Records built from views of one frozen array (a batch's rows) so share it uncopied."""
+    if type(array) is np.ndarray and array.dtype == dtype and _is_frozen(array):
+        return array
     out = np.array(array, dtype=dtype, copy=True)
     out.setflags(write=False)
     return out
 
+
+def _is_frozen(array: np.ndarray) -> bool:
+    """Read-only all the way down: the array and every numpy array it views, the last one owning its memory
+    (a view of a writable array, or of memory numpy does not own, could still change under a record)."""
+    while not array.flags.writeable:
+        base = array.base
+        if base is None:
+            return True
+        if type(base) is not np.ndarray:
+            return False
+        array = base
+    return False
+
+
+def _freeze(*arrays: np.ndarray) -> None:
+    """Make freshly built arrays read-only in place, with every numpy array they view, so that records
+    adopt them and views of them uncopied (the caller gives up writing to them)."""
+    for array in arrays:
+        while isinstance(array, np.ndarray):
+            array.setflags(write=False)
+            array = array.base
+
+
+# What a gradient method's record holds for the points a direct method evaluated: nothing (read-only, shared).
+_NO_POINTS, _NO_VALUES, _NO_STEPS = _frozen(np.zeros((0, 2))), _frozen(np.zeros(0)), _frozen(np.zeros(0), np.int64)
 
 # Greek letters as the lecture writes them, to keep legend lines short.
 SYMBOLS = {"momentum": "\u03bc", "betas": "\u03b2", "alpha": "\u03b1", "rho": "\u03c1", "weight_decay": "wd"}
@@ -69,6 +98,22 @@ def format_hyperparams(hyperparams: Mapping[str, Any], *, keys: tuple[str, ...] 
     return ", ".join(parts)
 
 
+def finite_prefix(points: Any, losses: Any) -> np.ndarray:
+    """(N,) how many leading rows of each start of a batch are finite, its loss and both coordinates:
+    points (n, N, 2), losses (n, N). Row k of start i is kept by its record iff k < finite_prefix[i]."""
+    points = np.ascontiguousarray(points, dtype=float)
+    finite = np.isfinite(np.asarray(losses, dtype=float))
+    # a complex view reads (x, y) as one number, finite iff both are: one pass, where isfinite(points)
+    # .all(axis=-1) reduced over an axis of length 2 and took ten times as long
+    finite &= np.isfinite(points.view(np.complex128)[..., 0])
+    full = finite.all(axis=1)  # rows where every start is finite (usually all of them): a fast reduction
+    if full.all():
+        return np.full(finite.shape[1], len(finite), dtype=np.int64)
+    first = int(np.argmin(full))
+    rest = finite[first:]
+    return first + np.where(rest.all(axis=0), len(rest), np.argmin(rest, axis=0))
+
+
 @dataclass(frozen=True, eq=False)
 class Trajectory:
     """One optimizer's path over a 2-D function.
@@ -102,9 +147,9 @@ class Trajectory:
     schedule: str | None = None
     evaluations: np.ndarray | None = None
     evaluations_requested: int | None = None
-    evaluated: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
-    evaluated_losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    evaluated_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    evaluated: np.ndarray = field(default_factory=lambda: _NO_POINTS)
+    evaluated_losses: np.ndarray = field(default_factory=lambda: _NO_VALUES)
+    evaluated_at: np.ndarray = field(default_factory=lambda: _NO_STEPS)
     geometry: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -135,6 +180,57 @@ class Trajectory:
             if value.ndim < 1 or len(value) != len(points):
                 raise ValueError(f"geometry[{key!r}] needs one row per point ({len(points)}), got {value.shape}")
         object.__setattr__(self, "geometry", geometry)
+
+    @classmethod
+    def batch(cls, points: Any, losses: Any, grad_norms: Any, lrs: Any, ends: Any, *, optimizer: str,
+              hyperparams: Mapping[str, Any], function: str = "", evaluations: Any = None,
+              steps_requested: int | None = None, evaluations_requested: int | None = None,
+              schedule: str | None = None) -> list[Trajectory]:
+        """One record per start of a batch traced together: record i is rows 0..ends[i] of column i.
+
+        points (n, N, 2), losses and grad_norms (n, N); lrs (n - 1,) and evaluations (n,) (default 1..n) are
+        shared by every start; ends (N,) is the row of each start's last point, and a record that ends
+        before row n - 1 diverged at ends[i] + 1. The arrays are checked and frozen once for the batch (not
+        copied where they are frozen already) and each record's arrays are views of them, so N records cost
+        N small objects rather than N rounds of copies and checks.
+        """
+        points = _frozen(points)
+        if points.ndim != 3 or points.shape[2] != 2 or len(points) < 1:
+            raise ValueError(f"points must have shape (n, N, 2) with n >= 1, got {points.shape}")
+        n, count = points.shape[:2]
+        losses, grad_norms, lrs = _frozen(losses), _frozen(grad_norms), _frozen(lrs)
+        for name, array, shape in (("losses", losses, (n, count)), ("grad_norms", grad_norms, (n, count)),
+                                   ("lrs", lrs, (n - 1,))):
+            if array.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+        counts = _frozen(np.arange(1, n + 1) if evaluations is None else evaluations, dtype=np.int64)
+        if counts.shape != (n,) or (np.diff(counts) < 0).any():
+            raise ValueError(f"evaluations must be ({n},) and never decrease, got {counts}")
+        ends = np.asarray(ends)
+        if ends.shape != (count,) or not np.issubdtype(ends.dtype, np.integer) or (ends < 0).any() \
+                or (ends >= n).any():
+            raise ValueError(f"ends must be ({count},) whole numbers in [0, {n}), got {ends}")
+        shared = {"optimizer": optimizer, "function": function, "steps_requested": steps_requested,
+                  "schedule": schedule, "evaluations_requested": evaluations_requested,
+                  "evaluated": _NO_POINTS, "evaluated_losses": _NO_VALUES, "evaluated_at": _NO_STEPS}
+        hyperparams = dict(hyperparams)
+        records = []
+        # iterating over the start axis makes each start's column a view in C; a start that ran to the end
+        # (the usual case) keeps it and the shared lrs and evaluations whole, with no slicing at all
+        columns = zip(points.transpose(1, 0, 2), losses.T, grad_norms.T, ends.tolist())
+        for column_points, column_losses, column_norms, end in columns:
+            record = object.__new__(cls)  # __post_init__'s checks and copies were done above, once for all
+            if end == n - 1:
+                record.__dict__.update(shared, points=column_points, losses=column_losses, grad_norms=column_norms,
+                                       lrs=lrs, evaluations=counts, hyperparams=dict(hyperparams),
+                                       diverged_at=None, geometry={})
+            else:
+                stop = end + 1
+                record.__dict__.update(shared, points=column_points[:stop], losses=column_losses[:stop],
+                                       grad_norms=column_norms[:stop], lrs=lrs[:end], evaluations=counts[:stop],
+                                       hyperparams=dict(hyperparams), diverged_at=stop, geometry={})
+            records.append(record)
+        return records
 
     @property
     def evaluations_spent(self) -> int:

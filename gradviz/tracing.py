@@ -23,7 +23,7 @@ from gradviz.budget import parse_budget
 from gradviz.functions import TestFunction, get_function
 from gradviz.optim import OptimizerSpec, get_optimizer
 from gradviz.optim.stepping import SECOND_ORDER_HINTS, BudgetSpent, Stepper, needs_create_graph
-from gradviz.records import Trajectory
+from gradviz.records import Trajectory, _freeze, finite_prefix
 from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["trace"]
@@ -178,7 +178,7 @@ class _Run:
                                       f"for input {tuple(x.shape)}")
             current["rows"] = loss.detach().reshape(-1)
             if direct:
-                evaluated.append((x.detach().clone(), loss.detach().clone(), len(points)))
+                evaluated.append((x.detach().clone(), loss.detach().clone(), len(evaluations)))
             return loss.sum()
 
         scheduler = None
@@ -195,42 +195,55 @@ class _Run:
 
         stepper = Stepper(optimizer, [x], objective, backward=not direct, create_graph=self.create_graph,
                           after_backward=add_noise, max_evaluations=self.max_evaluations)
-        points, losses, grad_norms, lrs, evaluations, geometry = [], [], [], [], [], []
+        count = len(starts.reshape(-1, 2))
+        # Every row the run can record, preallocated (untouched rows cost no memory): each step is one copy
+        # into memory that the records then share as views, not a clone per step stacked again at the end.
+        rows = (np.empty((self.max_steps + 1, count, 2)), np.empty((self.max_steps + 1, count)),
+                np.empty((self.max_steps + 1, count)))
+        point_rows, loss_rows, norm_rows = (torch.from_numpy(array) for array in rows)
+        lrs, evaluations, geometry = [], [], []
 
-        def record(rows: torch.Tensor) -> bool:
-            """Keep the current point; -> whether any row is still finite."""
-            point = x.detach().clone().reshape(-1, 2)
-            points.append(point)
-            losses.append(rows)
-            grad_norms.append(torch.full((len(point),), math.nan, dtype=self.dtype) if x.grad is None or direct
-                              else torch.linalg.vector_norm(x.grad.detach().reshape(-1, 2), dim=-1))
+        def record(k: int, loss_row: torch.Tensor) -> bool:
+            """Keep the point after k steps; -> whether to go on (some row may still be finite)."""
+            point = x.detach().reshape(-1, 2)
+            point_rows[k].copy_(point)
+            loss_rows[k].copy_(loss_row)
+            if x.grad is None or direct:
+                norm_rows[k].fill_(math.nan)
+            elif x.dtype == norm_rows.dtype:
+                torch.linalg.vector_norm(x.grad.detach().reshape(-1, 2), dim=-1, out=norm_rows[k])
+            else:
+                norm_rows[k].copy_(torch.linalg.vector_norm(x.grad.detach().reshape(-1, 2), dim=-1))
             evaluations.append(stepper.evaluations)
-            k = len(points) - 1
             if self.progress is not None and (k % max(1, self.max_steps // 100) == 0 or k == self.max_steps):
                 self.progress(k, self.max_steps)
             if hasattr(optimizer, "geometry"):
                 geometry.append(optimizer.geometry())
-            return bool((torch.isfinite(rows) & torch.isfinite(point).all(dim=-1)).any())
+            if count > 1 and k % 25 != 24:  # a batch stops early only once every start has left: check seldom
+                return True
+            return bool((torch.isfinite(loss_row) & torch.isfinite(point).all(dim=-1)).any())
 
         stepper.evaluate()
-        going = record(current["rows"])
-        while going and len(points) <= self.max_steps:
+        going = record(0, current["rows"])
+        recorded = 1
+        while going and recorded <= self.max_steps:
             try:
                 lr = _learning_rate(optimizer)
                 returned = self._step(stepper)
                 if scheduler is not None:
                     scheduler.step()
                 if direct:  # a direct method's step returns f at the point it leaves: no new evaluation
-                    rows = returned.detach().reshape(-1).clone()
+                    loss_row = returned.detach().reshape(-1)
                 else:
                     stepper.evaluate()
-                    rows = current["rows"]
+                    loss_row = current["rows"]
             except BudgetSpent:
                 break
             lrs.append(lr)
-            going = record(rows)
+            going = record(recorded, loss_row)
+            recorded += 1
         x.grad = None  # after create_graph, a gradient holds its graph (and the parameter): let both go
-        return self._records(starts, points, losses, grad_norms, lrs, evaluations, geometry, evaluated)
+        return self._records(starts, [array[:recorded] for array in rows], lrs, evaluations, geometry, evaluated)
 
     def _step(self, stepper: Stepper) -> Any:
         try:
@@ -241,44 +254,37 @@ class _Run:
                                       "backward(create_graph=True)): pass create_graph=True") from None
             raise
 
-    def _records(self, starts: np.ndarray, points: list, losses: list, grad_norms: list, lrs: list,
-                 evaluations: list, geometry: list, evaluated: list) -> list[Trajectory]:
+    def _records(self, starts: np.ndarray, rows: list[np.ndarray], lrs: list, evaluations: list,
+                 geometry: list, evaluated: list) -> list[Trajectory]:
         fn, spec = self.fn, self.spec
         starts = starts.reshape(-1, 2)
-        all_points = torch.stack(points).cpu().numpy()  # (n, N, 2)
-        all_losses = torch.stack(losses).cpu().numpy()  # (n, N)
-        all_norms = torch.stack(grad_norms).cpu().numpy()
-        lr_array = np.array(lrs, dtype=float)
+        all_points, all_losses, all_norms = rows  # (n, N, 2), (n, N), (n, N): frozen here, shared by the records
+        _freeze(*rows)
         counts = np.array(evaluations, dtype=np.int64)
         if len(starts) > 1:  # a batch: each row spent one evaluation of its own per evaluation of the sum
-            counts = np.arange(1, len(points) + 1, dtype=np.int64)
+            counts = np.arange(1, len(all_points) + 1, dtype=np.int64)
+        prefix = finite_prefix(all_points, all_losses)
+        if (prefix == 0).any():  # a start itself is not finite for f
+            raise InvalidArgument(f"{fn.name} is not finite at start {tuple(starts[int(np.argmin(prefix))])}")
+        common = {"optimizer": spec.name, "hyperparams": self.hyperparams, "function": fn.name,
+                  "steps_requested": None if self.max_evaluations else self.max_steps,
+                  "evaluations_requested": self.max_evaluations,
+                  "schedule": None if self.schedule is None else self.schedule.describe()}
+        if not geometry and not evaluated:
+            return Trajectory.batch(all_points, all_losses, all_norms, np.array(lrs, dtype=float), prefix - 1,
+                                    evaluations=counts, **common)
+        # a direct method: traced one start at a time, with its geometry and every point it evaluated
+        end = int(prefix[0])
         extra: dict[str, Any] = {}
         if geometry:
-            extra["geometry"] = {key: np.stack([np.asarray(g[key], dtype=float) for g in geometry])
+            extra["geometry"] = {key: np.stack([np.asarray(g[key], dtype=float) for g in geometry])[:end]
                                  for key in geometry[0]}
         if evaluated:
-            extra["evaluated"] = torch.stack([p.reshape(2) for p, _, _ in evaluated]).cpu().numpy()
-            extra["evaluated_losses"] = torch.stack([v.reshape(()) for _, v, _ in evaluated]).cpu().numpy()
-            extra["evaluated_at"] = np.array([k for _, _, k in evaluated], dtype=np.int64)
-        finite = np.isfinite(all_losses) & np.isfinite(all_points).all(axis=-1)
-        records = []
-        for i in range(len(starts)):
-            bad = np.flatnonzero(~finite[:, i])
-            end = int(bad[0]) if bad.size else len(finite)
-            if end == 0:  # the start itself is not finite for f
-                raise InvalidArgument(f"{fn.name} is not finite at start {tuple(starts[i])}")
-            diverged = end if bad.size else None
-            kept = dict(extra)
-            if "geometry" in kept:
-                kept["geometry"] = {key: value[:end] for key, value in kept["geometry"].items()}
-            if "evaluated" in kept:
-                mask = kept["evaluated_at"] < end
-                kept.update({key: kept[key][mask] for key in ("evaluated", "evaluated_losses", "evaluated_at")})
-            records.append(Trajectory(
-                points=all_points[:end, i], losses=all_losses[:end, i], grad_norms=all_norms[:end, i],
-                lrs=lr_array[: end - 1], optimizer=spec.name, hyperparams=self.hyperparams, function=fn.name,
-                diverged_at=diverged, steps_requested=None if self.max_evaluations else self.max_steps,
-                evaluations=counts[:end], evaluations_requested=self.max_evaluations, **kept,
-                schedule=None if self.schedule is None else self.schedule.describe(),
-            ))
-        return records
+            at = np.array([k for _, _, k in evaluated], dtype=np.int64)
+            kept = at < end
+            extra["evaluated"] = torch.stack([p.reshape(2) for p, _, _ in evaluated]).cpu().numpy()[kept]
+            extra["evaluated_losses"] = torch.stack([v.reshape(()) for _, v, _ in evaluated]).cpu().numpy()[kept]
+            extra["evaluated_at"] = at[kept]
+        return [Trajectory(points=all_points[:end, 0], losses=all_losses[:end, 0], grad_norms=all_norms[:end, 0],
+                           lrs=np.array(lrs[: end - 1], dtype=float), evaluations=counts[:end],
+                           diverged_at=end if end < len(all_points) else None, **extra, **common)]

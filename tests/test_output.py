@@ -59,6 +59,39 @@ def test_many_colours_are_quantized_closely(tmp_path, read_gif):
         assert np.abs(original.astype(int) - back.astype(int)).mean() < 4
 
 
+def test_frames_read_back_as_if_each_were_quantized_whole(tmp_path, read_gif):
+    """The writer looks up only the pixels whose colour changed since the previous frame; every frame must
+    still read back as that frame quantized whole, key colours (white among them) exact."""
+    from gradviz.output import GifStream
+
+    rng = np.random.default_rng(1)
+    ramp = np.linspace(0, 255, 160).astype(np.uint8)
+    base = np.stack(np.broadcast_arrays(ramp[None, :], ramp[:90, None], 255 - ramp[None, :]), -1).copy()
+    light = np.linspace(190, 255, 64).astype(np.uint8)  # near-whites, which pull Pillow's white off its key
+    base[:64, 96:] = np.stack(np.broadcast_arrays(light[None, :], light[None, :], light[:, None]), -1)
+    base[64:, 96:] = 255
+    keys = np.array([[255, 255, 255], [20, 120, 40]], np.uint8)
+    frames, frame = [], base.copy()
+    for i in range(6):
+        frame = (base if i == 3 else frame).copy()  # frame 3 puts every pixel back: a large change
+        for _ in range(3):
+            top, left = rng.integers(0, 80), rng.integers(0, 150)
+            frame[top:top + rng.integers(1, 10), left:left + rng.integers(1, 10)] = rng.integers(0, 256, 3)
+        frame[5 * i:5 * i + 4, 7 * i:7 * i + 4] = keys[i % 2]
+        frames.append(frame)
+    path = write_animation(iter(frames), tmp_path / "q.gif", n_frames=6, fps=10, palette_sample=base,
+                           key_colours=keys)
+    decoded, _, _, _ = read_gif(path)
+    whole = GifStream(open(os.devnull, "wb"), (160, 90), base, keys)
+    assert whole._misplaced  # white needs the writer's exact-key fix here: the test covers that path too
+    palette = np.array(whole.palette.getpalette()[:255 * 3], np.uint8).reshape(-1, 3)
+    assert len(decoded) == 6
+    for i, (original, back) in enumerate(zip(frames, decoded)):
+        np.testing.assert_array_equal(back, palette[whole.quantize(original)])
+        np.testing.assert_array_equal(back[5 * i:5 * i + 4, 7 * i:7 * i + 4].reshape(-1, 3),
+                                      np.repeat(keys[i % 2][None], 16, axis=0))
+
+
 def test_same_frames_same_bytes(tmp_path):
     a = write_animation(iter(moving_square_frames(10)), tmp_path / "a.gif", n_frames=10, fps=20)
     b = write_animation(iter(moving_square_frames(10)), tmp_path / "b.gif", n_frames=10, fps=20)

@@ -73,6 +73,19 @@ def test_a_batch_of_starts_equals_tracing_each_alone(name):
         np.testing.assert_array_equal(record.losses, alone.losses)
 
 
+def test_a_batch_s_records_are_views_of_one_frozen_array():
+    starts = np.array([[-1.5, 2.0], [0.0, 0.0], [1.5, -0.5]])
+    batch = trace("himmelblau", "adam", start=starts, steps=5)
+    def owner(array):
+        while isinstance(array.base, np.ndarray):
+            array = array.base
+        return array
+
+    assert owner(batch[0].points) is owner(batch[2].points) and owner(batch[0].points).shape == (6, 3, 2)
+    assert not any(r.points.flags.writeable or r.grad_norms.flags.writeable for r in batch)
+    np.testing.assert_array_equal([r.points[0] for r in batch], starts)
+
+
 def test_batch_with_transcendental_function_is_close_to_alone():
     starts = np.array([[3.6, -3.2], [1.0, 1.0], [-2.5, 0.3]])
     batch = trace("ackley", "adam", start=starts, steps=40)
