@@ -232,7 +232,7 @@ def draw_learning_rates(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
         loss_ax.set_xlabel("iteration")
         loss_ax.set_ylabel("f (log scale)")
         loss_ax.set_title("loss against iterations")
-        loss_ax.legend(loc="lower left", ncols=2, fontsize=font * 0.65, title="lr", title_fontsize=font * 0.65)
+        loss_ax.legend(loc="lower left", ncols=2, title="lr")
         return _finish(fig, "Learning rate on a quadratic: converges for lr < 2/a")
 
 
@@ -269,8 +269,7 @@ def draw_adam_bias(record: Any, *, size: tuple[int, int] = (960, 540), dpi: floa
         s_ax.set_xlabel("step t")
         s_ax.set_ylabel("|Δθᵢ|, the step per coordinate")
         s_ax.set_title(f"steps on (x² + {a2 / a1:g}y²)/2")
-        s_ax.legend(loc="upper right", ncols=1, fontsize=font * 0.7, title=f"lr = {record.lr:g}",
-                    title_fontsize=font * 0.7)
+        s_ax.legend(loc="upper right", ncols=1, title=f"lr = {record.lr:g}")
         return _finish(fig, f"Adam's bias correction (β₁ = {b1:g}, β₂ = {b2:g}, ε = {record.eps:g})")
 
 
@@ -303,7 +302,7 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
         ball_ax.set_xlabel("w₁")
         ball_ax.set_ylabel("w₂")
         ball_ax.set_title("constraint regions and loss contours")
-        ball_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), fontsize=font * 0.7, ncols=1)
+        ball_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncols=1)
         for ax, path, name in ((l1_ax, record.path_l1, "L1: λ‖w‖₁"), (l2_ax, record.path_l2, "L2: (λ/2)‖w‖₂²")):
             for j in range(path.shape[1]):
                 ax.semilogx(record.lambdas, path[:, j], "o-", ms=font * 0.25, color=COLORS[j], label=f"w{j + 1}")
@@ -313,7 +312,7 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
             ax.set_xlim(record.lambdas.min(), record.lambdas.max())
         l1_ax.axvline(record.lambda_max, color=th.grid, ls="--", lw=1)
         l1_ax.set_ylabel("weight of logistic regression")
-        l1_ax.legend(loc="upper right", fontsize=font * 0.7)
+        l1_ax.legend(loc="upper right")
         lo = min(record.path_l1.min(), record.path_l2.min()) * 1.1
         hi = max(record.path_l1.max(), record.path_l2.max()) * 1.1
         l1_ax.set_ylim(lo, hi)
@@ -336,7 +335,7 @@ def draw_universal_approximation(record: Any, *, size: tuple[int, int] = (960, 5
             ax.set_xlabel("x")
             ax.set_xlim(record.x[0], record.x[-1])
             ax.set_xticks(np.linspace(record.x[0], record.x[-1], 5)[1:-1])  # no labels meeting at the seams
-            ax.legend(loc="upper left", fontsize=font * 0.7)
+            ax.legend(loc="upper left")
         axes[0].set_ylabel("y")
         return _finish(fig, "Universal approximation: one hidden sigmoid layer, growing width")
 

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from gradviz.records import Surface
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import FrameRenderer, colours_uint8
+from gradviz.render.frames import small_font, FrameRenderer, colours_uint8
 from gradviz.render.theme import Theme
 from gradviz.render.trajectories import clock_total
 
@@ -102,7 +102,7 @@ class Surface3DRenderer(FrameRenderer):
             axis.set_label_text(text, color=theme.foreground, fontsize=font * 0.85)
             axis.set_pane_color((*[c for c in (1.0, 1.0, 1.0)], 0.0))
             axis.label.set_color(theme.foreground)
-        ax.tick_params(colors=theme.foreground, labelsize=font * 0.7, pad=0)
+        ax.tick_params(colors=theme.foreground, labelsize=small_font(font), pad=0)
         ax.set_facecolor(theme.background)
         ax.view_init(elev=self.elev, azim=self.azim)
         self.axes = ax

@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from gradviz.records import Surface, Trajectory
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import (FrameRenderer, check_render_options, colours_uint8, fit_axes, fit_legend,
+from gradviz.render.frames import (small_font, FrameRenderer, check_render_options, colours_uint8, fit_axes, fit_legend,
                                    log_ticks, shrink_text_to_fit, style_axes)
 from gradviz.render.geometry import FADE_FRAMES, GeometryLayer
 from gradviz.render.theme import Theme
@@ -306,7 +306,7 @@ class TrajectoryRenderer(FrameRenderer):
                 self.loss_clamp = tiny
                 lax.axhline(tiny, color=theme.foreground, lw=0.6 * scale, ls=(0, (2, 2)), alpha=0.6)
                 self.loss_clamp_note = lax.set_title(f"values below {tiny:.0e} drawn at {tiny:.0e} (dotted)",
-                                                     loc="right", fontsize=font * 0.7, color=theme.foreground,
+                                                     loc="right", fontsize=small_font(font), color=theme.foreground,
                                                      pad=3)
         else:
             lo, hi = (float(max(finite.min(), -cap)), float(min(finite.max(), cap))) if finite.size else (-1.0, 1.0)
@@ -317,7 +317,7 @@ class TrajectoryRenderer(FrameRenderer):
         lax.set_xlabel("evaluations" if self.clock == "evaluations" else "step", color=theme.foreground,
                        fontsize=font * 0.9, labelpad=1)
         lax.grid(True, color=theme.grid, linewidth=0.5 * scale, alpha=0.7)
-        self._style(lax, font * 0.85)
+        self._style(lax, font)
         self.loss_axes = lax
         self._loss_series = [np.column_stack([t.evaluations if self.clock == "evaluations" else np.arange(len(s)), s])
                              for t, s in zip(self.trajectories, series)]
