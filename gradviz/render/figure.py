@@ -485,10 +485,10 @@ class MomentumRenderer(TrajectoryRenderer):
         from matplotlib.lines import Line2D
 
         extra = [Line2D([], [], ls="-", marker=r"$\rightarrow$", ms=12, color=self.theme.foreground, lw=0,
-                        label="arrow: momentum term μ(xₖ − xₖ₋₁)")]
+                        label="arrow: momentum μ(xₖ − xₖ₋₁)")]
         if self.lookahead is not None:
             extra.append(Line2D([], [], ls="", marker="o", mfc="none", ms=9, color=self._nesterov_colour,
-                                label="nesterov's look-ahead: gradient taken here"))
+                                label="look-ahead: gradient taken here"))
         super()._layout([*handles, *extra], font)
 
     def velocities(self, index: int) -> tuple[np.ndarray, np.ndarray]:

@@ -111,6 +111,17 @@ def trail_widths(count: int, width: float) -> np.ndarray:
     return width * np.linspace(2.0, 0.8, count)
 
 
+def _wrap_label(label: str) -> str:
+    """A long legend label on two lines: before 'diverged', else after its last ', ' or ': '."""
+    if " diverged" in label:
+        return label.replace(" diverged", "\n diverged", 1)
+    if len(label) > 24:
+        cut = max(label.rfind(", "), label.rfind(": "))
+        if cut > 8:
+            return label[:cut + 1] + "\n " + label[cut + 2:]
+    return label
+
+
 class TrajectoryRenderer(FrameRenderer):
     """Draws trajectories over a surface; `frame(i)` returns frame i as an (H, W, 3) uint8 array.
 
@@ -279,7 +290,7 @@ class TrajectoryRenderer(FrameRenderer):
                 state["legend"].remove()  # type: ignore[union-attr]
             labels = [h.get_label() for h in handles]
             if wrap:
-                labels = [label.replace(" diverged", "\n diverged", 1) for label in labels]
+                labels = [_wrap_label(label) for label in labels]
             legend = fig.legend(handles=handles, labels=labels, loc="upper left",
                                 bbox_to_anchor=(left / width, legend_top / height), frameon=False,
                                 fontsize=fontsize, labelcolor=theme.foreground, handlelength=1.8,
