@@ -415,3 +415,15 @@ def test_cli_figure_bad_input_is_one_line_exit_2_no_file(tmp_path, args, shown):
     assert result.returncode == 2 and shown in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gradflow_titles_say_what_the_verdict_does_not():
+    from gradviz.pipelines.gradflow import run_configurations
+    from gradviz.render.gradflow import caveat, summary_figure
+
+    relu_default, relu_he = run_configurations(["relu"], ["default", "he"], depth=3, width=8, steps=3,
+                                               batch_size=8, optimizer="adam:lr=0.01")
+    assert caveat(relu_default) == "PyTorch's default init, not He's" and caveat(relu_he) == ""
+    assert caveat(relu_he, 2) == "adam's steps do not depend on the gradient's scale"
+    figure = summary_figure([relu_he], "profile", step=2)
+    assert "adam's steps do not depend" in figure.axes[0].get_title()

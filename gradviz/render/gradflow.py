@@ -28,7 +28,7 @@ from gradviz.render.frames import (small_font, FrameRenderer, check_render_optio
 from gradviz.render.theme import Theme
 
 __all__ = ["plot_depth_profile", "plot_heatmap", "plot_bars", "plot_clipping", "plot_update_ratio", "plot_grid",
-           "summary_figure", "GradflowRenderer", "VIEWS"]
+           "summary_figure", "GradflowRenderer", "VIEWS", "caveat"]
 
 SIGNAL_COLOUR, WEIGHT_COLOUR, THEORY_COLOUR = "#d62728", "#1f77b4", "#555555"
 VIEWS = ("summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid")
@@ -183,6 +183,21 @@ def _shared_limits(logs: Sequence[GradientLog], step: int | None = None) -> tupl
     return float(values.min()) / 3, float(values.max()) * 3
 
 
+SCALE_FREE = ("adam", "adamw", "rmsprop", "adagrad", "adadelta", "adabelief")  # steps ~ lr whatever |g|
+
+
+def caveat(log: GradientLog, step: int | None = None) -> str:
+    """What a verdict does not say on its own: a ReLU net under PyTorch's default init (not He's), and, past
+    the initialization, an optimizer whose steps do not depend on the gradient's scale ('' when neither)."""
+    notes = []
+    if log.meta.get("activation") == "relu" and log.meta.get("init") == "default":
+        notes.append("PyTorch's default init, not He's")
+    optimizer = str(log.meta.get("optimizer", ""))
+    if step and optimizer in SCALE_FREE:
+        notes.append(f"{optimizer}'s steps do not depend on the gradient's scale")
+    return "; ".join(notes)
+
+
 def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure: Figure | None = None,
               step: int | None = None) -> Figure:
     """Small multiples of depth profiles (one per log) on one shared log scale, each with its diagnosis, at
@@ -202,7 +217,8 @@ def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure
         ax.set_ylim(low, high)
         verdict = diagnose(log, step=step)
         detail = f", first/last {verdict.ratio:.2g}" if verdict.layers >= 2 else ""
-        ax.set_title(f"{log.label}\n{verdict.verdict}{detail}", fontsize="medium")
+        note = caveat(log, step)
+        ax.set_title(f"{log.label}\n{verdict.verdict}{detail}" + (f"\n({note})" if note else ""), fontsize="medium")
         if ax is not axes[0]:
             ax.get_legend().remove()
     for ax in axes[len(logs):]:
@@ -254,7 +270,9 @@ def _summary_figure(logs: Sequence[GradientLog], view: str, *, size: tuple[int, 
             plot_clipping(log, ax=top)
         elif view == "ratio":
             plot_update_ratio(log, ax=top)
-        top.set_title(f"{log.label}: {verdict.verdict} {verdict.where}", fontsize="medium")
+        note = caveat(log, step)
+        top.set_title(f"{log.label}: {verdict.verdict} {verdict.where}" + (f"\n({note})" if note else ""),
+                      fontsize="medium")
         if view == "summary":  # the numbers under the verdict, as large as the tick labels
             plot_heatmap(log, ax=axes[1, column], colorbar=column == len(logs) - 1, mark=verdict.step, **shared)
             caption = axes[1, column].set_title("", fontsize=matplotlib.rcParams["font.size"] * CAPTION)
