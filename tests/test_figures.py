@@ -427,3 +427,19 @@ def test_gradflow_titles_say_what_the_verdict_does_not():
     assert caveat(relu_he, 2) == "adam's steps do not depend on the gradient's scale"
     figure = summary_figure([relu_he], "profile", step=2)
     assert "adam's steps do not depend" in figure.axes[0].get_title()
+
+
+def test_a_figure_called_in_a_notebook_displays_itself():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from gradviz.render.figure import MomentumRenderer
+
+    record = lecture.momentum_paths(steps=4, resolution=20)
+    html = MomentumRenderer(record.paths, record.surface, lookahead=record.lookahead, size=(320, 180),
+                            frames=3)._repr_html_()
+    assert html.startswith('<img src="data:image/gif;base64,')
+    with Image.open(io.BytesIO(base64.b64decode(html.split(",", 1)[1].split('"')[0]))) as gif:
+        assert gif.size == (320, 180) and gif.n_frames == 3

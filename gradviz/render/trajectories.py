@@ -392,6 +392,21 @@ class TrajectoryRenderer(FrameRenderer):
             self.loss_axes.draw_artist(self.loss_heads)
         return step
 
+    def _repr_html_(self) -> str:
+        """In a notebook the renderer shows itself as its animation: an inline GIF at 15 fps."""
+        import base64
+        import tempfile
+        from pathlib import Path
+
+        from gradviz.output import write_animation
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = write_animation(iter(self), Path(folder) / "animation.gif", n_frames=self.n_frames, fps=15,
+                                   palette_sample=self.palette_sample(), key_colours=self.key_colours())
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+        width, height = self.size
+        return f'<img src="data:image/gif;base64,{data}" width="{width}" height="{height}"/>'
+
     def key_colours(self) -> np.ndarray:
         """(k, 3) uint8: the colours of trails, markers and text, which a palette must keep exact."""
         theme = self.theme
