@@ -138,10 +138,10 @@ def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
 
 # Direct (gradient-free) methods beside gradient ones, compared by function evaluations.
 DIRECT: list[tuple[str, str, dict[str, Any]]] = [
-    ("direct-rosenbrock", "Nelder-Mead's simplex and CMA-ES's population against Adam, 400 evaluations each",
+    ("direct-rosenbrock", "Rosenbrock: Nelder-Mead's simplex, CMA-ES's population, Adam",
      dict(function="rosenbrock", optimizers=["nelder-mead", "cma-es", "adam"], budget=("evaluations", 400))),
-    ("direct-rastrigin", "CMA-ES escapes the local minima that gradient methods fall into",
-     dict(function="rastrigin", optimizers=["cma-es:popsize=30", "nelder-mead", "sgd", "adam"],
+    ("direct-rastrigin", "Rastrigin: CMA-ES escapes the local minima gradient methods fall into",
+     dict(function="rastrigin", optimizers=["cma-es:popsize=30", "nelder-mead", "sgd:lr=0.002", "adam"],
           budget=("evaluations", 1200))),
 ]
 
@@ -150,9 +150,9 @@ def build_direct(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     """Write the direct-methods GIFs into `folder`, yielding each path as it is written."""
     from gradviz.pipelines.trajectories import trajectories
 
-    for stem, _, arguments in DIRECT:
+    for stem, caption, arguments in DIRECT:
         yield trajectories(path=Path(folder) / f"{stem}.gif", size=GALLERY_SIZE, frames=100, fps=12,
-                           seed=seed, **arguments)
+                           seed=seed, title=caption, **arguments)
 
 
 def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[Path]:
