@@ -443,3 +443,16 @@ def test_a_figure_called_in_a_notebook_displays_itself():
     assert html.startswith('<img src="data:image/gif;base64,')
     with Image.open(io.BytesIO(base64.b64decode(html.split(",", 1)[1].split('"')[0]))) as gif:
         assert gif.size == (320, 180) and gif.n_frames == 3
+
+
+def test_gradflow_gif_colours_mean_one_thing_and_its_counter_ends_at_its_total():
+    from matplotlib.colors import to_rgb
+
+    from gradviz.pipelines.gradflow import run_configurations
+    from gradviz.render.gradflow import SIGNAL_COLOUR, WEIGHT_COLOUR, GradflowRenderer
+
+    logs = run_configurations(["sigmoid", "relu"], ["default", "he"], depth=3, width=8, steps=5, batch_size=8)
+    renderer = GradflowRenderer(logs, size=(480, 270), frames=5)
+    used = {to_rgb(c) for c in renderer._loss_colours}
+    assert not used & {to_rgb(SIGNAL_COLOUR), to_rgb(WEIGHT_COLOUR)}
+    assert renderer.counter.total == int(renderer.frame_steps[-1]) == 4

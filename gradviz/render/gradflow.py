@@ -31,6 +31,7 @@ __all__ = ["plot_depth_profile", "plot_heatmap", "plot_bars", "plot_clipping", "
            "summary_figure", "GradflowRenderer", "VIEWS", "caveat"]
 
 SIGNAL_COLOUR, WEIGHT_COLOUR, THEORY_COLOUR = "#d62728", "#1f77b4", "#555555"
+LOSS_COLOURS = ("#e69f00", "#009e73", "#cc79a7", "#8c564b", "#7f7f7f")
 VIEWS = ("summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid")
 
 
@@ -444,7 +445,8 @@ class GradflowRenderer(FrameRenderer):
         lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.85, labelpad=1)
         lax.set_title(_loss_title(self.logs), loc="left", color=theme.foreground, fontsize=font * 0.9, pad=2)
         style_axes(lax, theme, small_font(font))
-        self._loss_colours = [theme.trails[i % len(theme.trails)] for i in range(n)]
+        # not the red and blue of the signal and weight-gradient lines above: a colour means one thing
+        self._loss_colours = [LOSS_COLOURS[i % len(LOSS_COLOURS)] for i in range(n)]
         self._loss_series = [np.column_stack([log.steps, l]) for log, l in zip(self.logs, losses)]
         for log, colour in zip(self.logs, self._loss_colours):  # legend entries; the lines are drawn per frame
             lax.plot([], [], color=colour, lw=1.6 * scale, label=log.label)
@@ -460,7 +462,8 @@ class GradflowRenderer(FrameRenderer):
                         family="monospace", animated=True)
         fig.text(0.015, 0.965, "gradient flow through depth", color=theme.foreground, fontsize=font * 1.15,
                  va="center")
-        text.set_text(f"step {self.total_steps}/{self.total_steps}")
+        last = int(self.frame_steps[-1])  # the last recorded step: the counter ends at its total
+        text.set_text(f"step {last}/{last}")
         fit_axes(fig, [ax for ax, _, _ in self.panels] + [lax], pad=3.0)
         renderer = self.canvas.get_renderer()
         for subtitle, variants, ax in subtitles:  # the longest that fits over its panel, never into the next
@@ -468,7 +471,7 @@ class GradflowRenderer(FrameRenderer):
         shrink_text_to_fit(fig)
         text.set_text("")
         self.canvas.draw()
-        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
+        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), last)
         self._background = self.counter.background
 
     def _draw(self, index: int) -> int:
