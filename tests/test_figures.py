@@ -456,3 +456,18 @@ def test_gradflow_gif_colours_mean_one_thing_and_its_counter_ends_at_its_total()
     used = {to_rgb(c) for c in renderer._loss_colours}
     assert not used & {to_rgb(SIGNAL_COLOUR), to_rgb(WEIGHT_COLOUR)}
     assert renderer.counter.total == int(renderer.frame_steps[-1]) == 4
+
+
+def test_3d_paths_differ_in_marker_not_only_in_colour():
+    from gradviz.functions import FUNCTIONS
+    from gradviz.records import Trajectory
+    from gradviz.render.surface3d import surface_3d_renderer
+
+    points = np.linspace((-3.0, -3.0), (3.0, 2.0), 6)
+    paths = [Trajectory(points=points + 0.1 * i, losses=FUNCTIONS["himmelblau"](points + 0.1 * i),
+                        grad_norms=np.ones(6), lrs=np.full(5, 0.01), optimizer=name, hyperparams={"lr": 0.01},
+                        function="himmelblau", steps_requested=5) for i, name in enumerate(("sgd", "momentum", "adam"))]
+    renderer = surface_3d_renderer(paths, FUNCTIONS["himmelblau"].surface(resolution=20), size=(480, 270))
+    markers = [head.get_marker() for head in renderer.heads]
+    assert len(set(markers)) == 3
+    assert [h.get_marker() for h in renderer.figure.legends[0].legend_handles] == markers
