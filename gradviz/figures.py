@@ -44,21 +44,23 @@ for _spec in (
                          "log loss as -log p(y|x)"),
     FigureSpec("activations", "sigmoid, tanh, ReLU, leaky ReLU and their derivatives; max sigmoid' = 1/4, "
                               "saturation shaded"),
-    FigureSpec("vanishing-bound", "the 0.25^n bound on products of sigmoid' against the measured deep-MLP "
-                                  "gradient ratio"),
+    FigureSpec("vanishing-bound", "the 0.25^n bound on products of sigmoid' against a deep MLP's measured "
+                                  "sigmoid' product and gradient ratio, small and large weights"),
     FigureSpec("learning-rates", "GD on 1-D and 2-D quadratics: lr too small, right, oscillating, diverging"),
     FigureSpec("batch-size", "full-batch GD, mini-batch and SGD on the exact empirical risk of a 2-weight "
                              "logistic regression", animated=True),
-    FigureSpec("momentum", "GD's zig-zag against momentum and Nesterov in a ravine, velocity arrows",
+    FigureSpec("momentum", "GD, heavy ball and Nesterov at one (lr, mu) in a ravine: momentum arrows, Nesterov's look-ahead",
                animated=True),
-    FigureSpec("adam-bias", "Adam's m_t, v_t and bias-corrected estimates; per-coordinate steps of Adagrad, "
-                            "RMSprop, Adam"),
+    FigureSpec("adam-bias", "Adam's m_t, v_t and bias-corrected estimates; the step with and without the "
+                            "correction, and RMSprop's first steps"),
+    FigureSpec("adaptive", "Adagrad, Adadelta, RMSprop, AdaBelief and Adam on one ill-conditioned quadratic, "
+                           "each at its best lr, with the step size each coordinate gets"),
     FigureSpec("regularization", "L1 and L2 constraint regions with the constrained optima; regularization "
                                  "paths"),
     FigureSpec("edge-of-stability", "full-batch GD at three step sizes: the top Hessian eigenvalue rises to 2/lr "
                                     "and hovers there while the loss keeps falling (Cohen et al. 2021)"),
     FigureSpec("universal-approximation", "one-hidden-layer sigmoid nets of width 1, 3, 10, 50 fitting a "
-                                          "smooth curve with a step"),
+                                          "continuous curve with a kink; max error against width and depth"),
 ):
     FIGURES.register(_spec.name, _spec)
 del _spec

@@ -30,24 +30,24 @@ __all__ = ["build_gallery", "SEMINAR", "build_seminar", "build_figures", "build_
 # the distributions whose versions change the gallery's bytes
 DRAWN_BY = ("torch", "numpy", "matplotlib", "contourpy", "pillow", "imageio", "kiwisolver", "fonttools")
 
-GALLERY_SIZE = (640, 360)
+GALLERY_SIZE = (960, 540)  # the default size: the README shows what a user gets
 
 # The seminar, step by step: (file stem, what it shows, arguments of gradviz.boundary).
 SEMINAR: list[tuple[str, str, dict[str, Any]]] = [
-    ("seminar-1-logistic-linear", "logistic regression draws a line and separates linear data",
-     dict(dataset="linear", hidden=(), optimizers=["sgd"], steps=200)),
+    ("seminar-1-logistic-linear", "logistic regression (SGD, lr 0.1) draws a line and separates linear data",
+     dict(dataset="linear", hidden=(), optimizers=["sgd:lr=0.1"], steps=200)),
     ("seminar-2-logistic-moons", "the same model on moons: a line cannot follow the curve",
-     dict(dataset="moons", hidden=(), optimizers=["sgd"], steps=200)),
-    ("seminar-3-sigmoid-mlp", "nn.Sequential with sigmoid layers bends the boundary around the moons",
-     dict(dataset="moons", hidden=(16, 16), activation="sigmoid", optimizers=["sgd:lr=2"], steps=600)),
-    ("seminar-4-three-classes", "three classes, three outputs, cross-entropy",
-     dict(dataset="blobs", classes=3, hidden=(16,), optimizers=["sgd"], steps=300)),
-    ("seminar-5-momentum", "SGD against SGD with momentum, from the same weights",
-     dict(dataset="moons", hidden=(16, 16), optimizers=["sgd:lr=0.1", "momentum:lr=0.1"], steps=300)),
-    ("seminar-6-weight-decay", "weight decay keeps the weights small and the boundary smooth; watch the held-out "
-     "(dashed) curves",
-     dict(dataset="moons", noise=0.3, hidden=(64, 64), optimizers=["adam"], weight_decay=[0.0, 0.02], steps=400,
-          validation=0.3)),
+     dict(dataset="moons", hidden=(), optimizers=["sgd:lr=0.1"], steps=200)),
+    ("seminar-3-sigmoid-mlp", "nn.Sequential 2-5-5-1 with sigmoids, SGD lr 2 with momentum 0.9, as in the seminar",
+     dict(dataset="moons", hidden=(5, 5), activation="sigmoid", optimizers=["momentum:lr=2"], steps=600)),
+    ("seminar-4-three-classes", "three classes: 2-5-5-3 with sigmoids, cross-entropy, SGD lr 0.1",
+     dict(dataset="blobs", classes=3, hidden=(5, 5), activation="sigmoid", optimizers=["sgd:lr=0.1"], steps=300)),
+    ("seminar-5-momentum", "the linear model, SGD lr 0.01 against SGD lr 0.01 with momentum 0.9",
+     dict(dataset="moons", hidden=(), optimizers=["sgd:lr=0.01", "momentum:lr=0.01"], steps=300)),
+    ("seminar-6-weight-decay", "SGD with weight_decay 0.1 is L2: smaller weights, a smoother boundary; "
+     "held-out curves dashed",
+     dict(dataset="moons", noise=0.3, hidden=(64, 64), optimizers=["sgd:lr=0.1"], weight_decay=[0.0, 0.1],
+          steps=400, validation=0.3)),
     ("seminar-7-dropout", "dropout 0 against 0.5 on noisy moons: without it the held-out (dashed) loss "
      "climbs as training loss falls",
      dict(dataset="moons", noise=0.3, hidden=(64, 64), optimizers=["adam"], dropout=[0.0, 0.5], steps=400,
@@ -63,7 +63,7 @@ def build_seminar(folder: str | Path, *, suffix: str = ".gif", size: tuple[int, 
     from gradviz.pipelines.boundary import boundary
 
     for stem, caption, arguments in SEMINAR:
-        yield boundary(path=Path(folder) / f"{stem}{suffix}", size=size, dpi=67, fps=10, frames=40, seed=seed,
+        yield boundary(path=Path(folder) / f"{stem}{suffix}", size=size, fps=10, frames=40, seed=seed,
                        title=caption, **arguments)
 
 
@@ -73,7 +73,7 @@ def build_figures(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
 
     for name, spec in FIGURES.items():
         yield figure(name, Path(folder) / f"figure-{name}{spec.suffix}", seed=seed,
-                     **(dict(size=GALLERY_SIZE, dpi=67) if spec.animated else {}))
+                     **(dict(size=GALLERY_SIZE) if spec.animated else {}))
 
 
 def write_versions(folder: str | Path) -> Path:
@@ -117,7 +117,7 @@ def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     from gradviz.pipelines.trajectories import trajectories
 
     folder = Path(folder)
-    small = dict(size=GALLERY_SIZE, dpi=67, seed=seed)
+    small = dict(size=GALLERY_SIZE, seed=seed)
     yield trajectories("rosenbrock", ["momentum"], folder / "compare-lr-sweep.gif", lrs="1e-4,3e-4,1e-3,3e-3",
                        steps=200, frames=50, fps=12, **small)
     yield sweep("rosenbrock", ["sgd", "momentum", "adam"], folder / "compare-u-curve.png", lrs="1e-5:1:11", steps=200,
@@ -138,10 +138,10 @@ def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
 
 # Direct (gradient-free) methods beside gradient ones, compared by function evaluations.
 DIRECT: list[tuple[str, str, dict[str, Any]]] = [
-    ("direct-rosenbrock", "Nelder-Mead's simplex and CMA-ES's population against Adam, 400 evaluations each",
+    ("direct-rosenbrock", "Rosenbrock: Nelder-Mead's simplex, CMA-ES's population, Adam",
      dict(function="rosenbrock", optimizers=["nelder-mead", "cma-es", "adam"], budget=("evaluations", 400))),
-    ("direct-rastrigin", "CMA-ES escapes the local minima that gradient methods fall into",
-     dict(function="rastrigin", optimizers=["cma-es:popsize=30", "nelder-mead", "sgd", "adam"],
+    ("direct-rastrigin", "Rastrigin: CMA-ES escapes the local minima gradient methods fall into",
+     dict(function="rastrigin", optimizers=["cma-es:popsize=30", "nelder-mead", "sgd:lr=0.002", "adam"],
           budget=("evaluations", 1200))),
 ]
 
@@ -150,9 +150,9 @@ def build_direct(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     """Write the direct-methods GIFs into `folder`, yielding each path as it is written."""
     from gradviz.pipelines.trajectories import trajectories
 
-    for stem, _, arguments in DIRECT:
-        yield trajectories(path=Path(folder) / f"{stem}.gif", size=GALLERY_SIZE, dpi=67, frames=100, fps=12,
-                           seed=seed, **arguments)
+    for stem, caption, arguments in DIRECT:
+        yield trajectories(path=Path(folder) / f"{stem}.gif", size=GALLERY_SIZE, frames=100, fps=12,
+                           seed=seed, title=caption, **arguments)
 
 
 def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[Path]:
@@ -169,18 +169,22 @@ def _build_gallery(folder: Path, *, seed: int) -> Iterator[Path]:
 
     for name, function in FUNCTIONS.items():
         if function.showcase:
-            yield trajectories(name, path=folder / f"trajectories-{name}.gif", size=GALLERY_SIZE, dpi=67,
+            yield trajectories(name, path=folder / f"trajectories-{name}.gif", size=GALLERY_SIZE,
                                steps=200, frames=100, fps=15, seed=seed)
     yield trajectories("rosenbrock", path=folder / "trajectories-rosenbrock.png", seed=seed)
     yield from build_direct(folder, seed=seed)
-    yield boundary("moons", folder / "boundary-moons.gif", size=GALLERY_SIZE, dpi=67, frames=40, fps=10, seed=seed)
+    yield boundary("moons", folder / "boundary-moons.gif", size=GALLERY_SIZE, frames=40, fps=10, seed=seed)
     yield boundary("spirals", folder / "boundary-optimizers.gif", optimizers=["sgd", "momentum", "adam"],
-                   hidden=(32, 32), steps=500, size=GALLERY_SIZE, dpi=67, frames=30, fps=8, seed=seed)
+                   hidden=(32, 32), steps=500, size=GALLERY_SIZE, frames=30, fps=8, seed=seed)
     yield from build_seminar(folder, seed=seed)
     yield from build_comparisons(folder, seed=seed)
     from gradviz.pipelines.gradflow import gradflow
 
-    yield gradflow(folder / "gradflow-sigmoid-vs-relu.gif", steps=100, size=GALLERY_SIZE, dpi=67, frames=50, seed=seed)
+    # a task the nets can learn (moons): the sigmoid net's loss stays flat, the ReLU net's falls
+    yield gradflow(folder / "gradflow-sigmoid-vs-relu.gif", steps=150, data="moons", size=GALLERY_SIZE, frames=50,
+                   seed=seed)
+    yield gradflow(folder / "gradflow-exploding.png", activations=("relu",), inits=("scaled",), std=3.0, steps=20,
+                   seed=seed)
     yield gradflow(folder / "gradflow-profile.png", view="profile", steps=100, seed=seed)
     yield gradflow(folder / "gradflow-heatmap.png", view="heatmap", steps=100, seed=seed)
     yield gradflow(folder / "gradflow-grid.png", view="grid", activations=("sigmoid", "sigmoid", "tanh", "relu", "relu"),
@@ -199,10 +203,10 @@ def build_landscapes(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     from gradviz.pipelines.trajectories import trajectories
 
     folder = Path(folder)
-    yield landscape_animation(folder / "landscape-moons.gif", size=GALLERY_SIZE, dpi=67, frames=40, fps=10,
+    yield landscape_animation(folder / "landscape-moons.gif", size=GALLERY_SIZE, frames=40, fps=10,
                               seed=seed)
     yield trajectories("himmelblau", path=folder / "trajectories-himmelblau-3d.gif", view="3d", steps=200,
-                       frames=60, fps=15, size=GALLERY_SIZE, dpi=67, seed=seed)
+                       frames=60, fps=15, size=GALLERY_SIZE, seed=seed)
     yield landscape_animation(folder / "landscape-random-plane-3d.png", plane="random", norm="filter", view="3d",
                               grid=51, seed=seed, title="moons, MLP 2-16-16-1: loss on a filter-normalized "
                               "random plane")

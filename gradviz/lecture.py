@@ -23,7 +23,8 @@ from gradviz.records import Surface, Trajectory
 
 __all__ = [
     "Curves", "loss_curves", "activation_curves", "vanishing_bound", "LearningRates", "learning_rates",
-    "BatchPaths", "batch_size_paths", "momentum_paths", "AdamBias", "adam_bias", "Regularization",
+    "BatchPaths", "batch_size_paths", "MomentumPaths", "momentum_paths", "AdamBias", "adam_bias", "AdaptivePaths",
+    "adaptive_paths", "Regularization",
     "regularization", "UniversalFits", "universal_approximation",
 ]
 
@@ -73,7 +74,7 @@ ACTIVATION_FUNCTIONS = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
     "ReLU": torch.relu,
-    "leaky ReLU (a=0.1)": lambda x: torch.nn.functional.leaky_relu(x, 0.1),
+    "leaky ReLU (a=0.01)": lambda x: torch.nn.functional.leaky_relu(x, 0.01),  # torch's default, as `gradviz list`
 }
 SATURATION = 0.01  # sigmoid' below this counts as saturated
 
@@ -92,21 +93,57 @@ def activation_curves(limit: float = 7.0, n: int = 1401) -> Curves:
     return Curves(x.detach().numpy(), curves, extra={"saturated": math.log(s / (1 - s)), "max_sigmoid_slope": 0.25})
 
 
+# weight scales of the vanishing-bound figure: PyTorch's default init (|W| small) and N(0, k^2/fan_in) with k = 4
+# (|W| large); the 0.25^n bound holds for the product of sigmoid' factors in both, the gradient ratio only in
+# the first
+BOUND_INITS = (("default", None), ("scaled", 4.0))
+
+
+def signal_through_sigmoids(depth: int, *, width: int = 64, init: str = "default", std: float | None = None,
+                            batch_size: int = 128, seed: int = 0) -> tuple[float, float]:
+    """-> (mean-sigma' product, gradient ratio) of a deep sigmoid MLP at initialization (n = depth - 1).
+
+    One backward pass of the cross-entropy on N(0, I) inputs with random labels: the ratio is
+    ||dL/dz_1|| / ||dL/dz_depth|| (z_l: the output of Linear l), the product is the mean over units and
+    inputs of sigma'(z_l), multiplied over the n sigmoid layers the gradient passes through. Each sigma'
+    is at most 1/4, so the product is at most 0.25^n; the ratio is that product times the weight matrices,
+    so larger weights lift it above 0.25^n."""
+    from gradviz.gradients import deep_mlp, random_data
+
+    model = deep_mlp(depth, width, activation="sigmoid", init=init, std=std, seed=seed).double()
+    X, y = random_data(batch_size, width, 10, seed=seed + 1)
+    h, outputs = X.double(), []
+    for module in model:
+        h = module(h)
+        if isinstance(module, torch.nn.Linear):
+            h.retain_grad()
+            outputs.append(h)
+    torch.nn.functional.cross_entropy(h, y).backward()
+    product = 1.0
+    for z in outputs[:-1]:
+        s = torch.sigmoid(z.detach())
+        product *= float((s * (1 - s)).mean())
+    return product, float(outputs[0].grad.norm() / outputs[-1].grad.norm())
+
+
 def vanishing_bound(depths: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 10, 12), *, width: int = 64,
                     seed: int = 0) -> Curves:
-    """0.25^n against the number n of sigmoid layers, beside the measured first/last backward-signal ratio
-    of gradviz's deep sigmoid MLP (PyTorch's default init) at its first step, for each depth (n = depth-1)."""
-    from gradviz.diagnosis import diagnose
-    from gradviz.gradients import gradflow_experiment
-
+    """0.25^n against the number n of sigmoid layers, beside what a deep sigmoid MLP measures at its first
+    step (n = depth - 1) for each weight scale of BOUND_INITS: the product of its mean sigma' factors
+    (bounded by 0.25^n) and its first/last gradient ratio (which includes the weights: not bounded).
+    extra["product"][init] and extra["ratio"][init]: (len(depths),) arrays; extra["measured"]: the default
+    init's ratio."""
     layers = np.array([d - 1 for d in depths], dtype=float)
-    measured = []
-    for depth in depths:
-        log = gradflow_experiment(depth=depth, width=width, activation="sigmoid", init="default", steps=1,
-                                  batch_size=128, seed=seed)
-        measured.append(diagnose(log, step=0).ratio)
+    product: dict[str, Any] = {}
+    ratio: dict[str, Any] = {}
+    for init, std in BOUND_INITS:
+        values = [signal_through_sigmoids(depth, width=width, init=init, std=std, seed=seed) for depth in depths]
+        key = init if std is None else f"{init} {std:g}"
+        product[key] = _frozen([v[0] for v in values])
+        ratio[key] = _frozen([v[1] for v in values])
     n = np.arange(1, max(depths), dtype=float)
-    return Curves(n, {"bound": 0.25**n}, extra={"layers": _frozen(layers), "measured": _frozen(measured)})
+    return Curves(n, {"bound": 0.25**n}, extra={"layers": _frozen(layers), "product": product, "ratio": ratio,
+                                                "measured": ratio["default"]})
 
 
 # -- learning rates on quadratics ---------------------------------------------------------------------------
@@ -192,11 +229,13 @@ def empirical_risk(w: torch.Tensor, X: torch.Tensor, y: torch.Tensor) -> torch.T
     return torch.nn.functional.softplus(-margins).mean(dim=-1)
 
 
-def batch_size_paths(*, n: int = 64, batch_sizes: tuple[int, ...] = (64, 8, 1), lr: float = 0.5, steps: int = 60,
+def batch_size_paths(*, n: int = 64, batch_sizes: tuple[int, ...] = (64, 8, 1), lr: float = 0.5, epochs: int = 30,
                      start: tuple[float, float] = (-2.5, 2.5), domain: tuple[tuple[float, float], ...] =
                      ((-3.0, 4.0), (-3.0, 3.5)), resolution: int = 200, seed: int = 0) -> BatchPaths:
-    """Each path takes `steps` torch.optim.SGD steps on the mean log loss of a random batch of the given
-    size (drawn without replacement within an epoch); batch n is full-batch gradient descent."""
+    """Each path takes torch.optim.SGD steps on the mean log loss of a random batch of the given size
+    (drawn without replacement within an epoch) until it has seen `epochs` x n samples: the same work for
+    every batch size, so full-batch GD (batch n) takes `epochs` steps and SGD n times as many. Each
+    Trajectory's `evaluations` count the samples seen when its point was reached (0, size, 2 size, ...)."""
     X, y = _risk_data(n, seed)
     (x0, x1), (y0, y1) = domain
     gx, gy = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
@@ -216,6 +255,7 @@ def batch_size_paths(*, n: int = 64, batch_sizes: tuple[int, ...] = (64, 8, 1), 
     paths = []
     for size in batch_sizes:
         size = min(int(size), n)
+        steps = epochs * n // size
         w = torch.tensor(start, dtype=torch.float64, requires_grad=True)
         optimizer = torch.optim.SGD([w], lr=lr)
         points, losses, norms, order = [], [], [], torch.empty(0, dtype=torch.long)
@@ -238,23 +278,42 @@ def batch_size_paths(*, n: int = 64, batch_sizes: tuple[int, ...] = (64, 8, 1), 
         paths.append(Trajectory(points=torch.stack(points).numpy(), losses=np.array(losses),
                                 grad_norms=np.array(norms), lrs=np.full(steps, lr), optimizer=label,
                                 hyperparams={"lr": lr, "batch": size}, function=surface.name,
-                                steps_requested=steps))
+                                steps_requested=steps, evaluations=np.arange(steps + 1) * size,
+                                evaluations_requested=epochs * n))
     return BatchPaths(surface=surface, paths=tuple(paths), X=X.numpy(), y=y.numpy())
 
 
-MOMENTUM_RUNS = (("sgd", {"lr": 0.076}), ("momentum", {"lr": 0.076, "momentum": 0.5}),
-                 ("nesterov", {"lr": 0.04, "momentum": 0.7}))
+# One lr for all three (lr * a2 = 1.2 on the ravine below) and one mu for both momentum methods: what differs
+# is the method alone. GD's steep factor 1 - 1.2 = -0.2 zig-zags; heavy ball swings across the ravine
+# (|root| = sqrt(mu) = 0.84 there); Nesterov at the same (lr, mu) damps the swing (0.58), because its
+# gradient is taken at the look-ahead point.
+MOMENTUM_LR, MOMENTUM_MU = 1.2 / 25.0, 0.7
+MOMENTUM_RUNS = (("sgd", {"lr": MOMENTUM_LR}), ("momentum", {"lr": MOMENTUM_LR, "momentum": MOMENTUM_MU}),
+                 ("nesterov", {"lr": MOMENTUM_LR, "momentum": MOMENTUM_MU}))
+
+
+@dataclass(frozen=True, eq=False)
+class MomentumPaths:
+    """GD, heavy ball and Nesterov on the ravine. Nesterov's path is its positions x_k; lookahead[k] is the
+    point y_k = x_k + mu (x_k - x_(k-1)) where its gradient is taken (torch's own iterate, see
+    momentum_paths)."""
+
+    surface: Surface
+    paths: tuple[Trajectory, ...]
+    lookahead: np.ndarray
 
 
 def momentum_paths(*, curvatures: tuple[float, float] = (1.0, 25.0), runs: tuple = MOMENTUM_RUNS,
                    start: tuple[float, float] = (-4.0, 1.5), steps: int = 80, resolution: int = 200
-                   ) -> tuple[Surface, tuple[Trajectory, ...]]:
+                   ) -> MomentumPaths:
     """GD, heavy-ball momentum and Nesterov (torch.optim.SGD) on the ravine (1/2)(a1 x^2 + a2 y^2).
 
-    GD's lr * a2 = 1.9 zig-zags across the ravine (the steep factor is 1 - 1.9 = -0.9); heavy ball with the
-    same lr and mu = 0.5 damps it; Nesterov in torch's form is only stable for lr * a2 < 2(1 + mu)/(1 + 2 mu),
-    so it runs at lr * a2 = 1 with mu = 0.7 (every setting is in the legend).
+    torch's Nesterov keeps the look-ahead point as its parameter: its iterates are y_k, where the gradient
+    is taken, and the positions are x_(k+1) = y_k - lr grad f(y_k) (Sutskever et al. 2013's form, x_0 = y_0);
+    y_k = x_k + mu (x_k - x_(k-1)). The Nesterov path drawn is x; the look-ahead points are kept beside it.
     """
+    import dataclasses
+
     from gradviz.functions import TestFunction
     from gradviz.tracing import trace
 
@@ -262,17 +321,27 @@ def momentum_paths(*, curvatures: tuple[float, float] = (1.0, 25.0), runs: tuple
     ravine = TestFunction(name="ravine", expr=lambda x, y, m: 0.5 * (a1 * x**2 + a2 * y**2),
                           domain=((-4.5, 1.5), (-2.0, 2.0)), minima=((0.0, 0.0),), f_min=0.0, start=start,
                           log_scale=True, formula=f"({a1:g} x^2 + {a2:g} y^2)/2")
-    paths = tuple(trace(ravine, name, start=start, steps=steps, **hp) for name, hp in runs)
-    return ravine.surface(resolution=resolution), paths
+    paths = []
+    lookahead = np.empty((0, 2))
+    for name, hp in runs:
+        path = trace(ravine, name, start=start, steps=steps, **hp)
+        if name == "nesterov":
+            lookahead = np.array(path.points, dtype=float)
+            curvature = np.array([a1, a2])
+            positions = np.vstack([lookahead[:1], lookahead[:-1] - hp["lr"] * curvature * lookahead[:-1]])
+            path = dataclasses.replace(path, points=positions, losses=0.5 * (positions**2 * curvature).sum(axis=1))
+        paths.append(path)
+    return MomentumPaths(surface=ravine.surface(resolution=resolution), paths=tuple(paths), lookahead=lookahead)
 
 
 # -- Adam ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, eq=False)
 class AdamBias:
-    """Adam's moment estimates over the first steps for a constant gradient g, read from torch.optim.Adam's
-    state (exp_avg = m_t, exp_avg_sq = v_t), and their bias-corrected forms; then the per-coordinate step
-    |delta theta_i| of Adagrad, RMSprop and Adam on an anisotropic quadratic (steps[name]: (T, 2))."""
+    """Adam's moment estimates for a constant gradient g over t = 1..n, read from torch.optim.Adam's state
+    (exp_avg = m_t, exp_avg_sq = v_t), their bias-corrected forms, and the step each method takes as a
+    multiple of lr: Adam's own (torch), Adam's without the correction (m_t / sqrt(v_t), what the step
+    would be), and RMSprop's (torch, alpha = 0.99, no correction: 10 lr at t = 1)."""
 
     t: np.ndarray
     gradient: float
@@ -282,43 +351,114 @@ class AdamBias:
     v_hat: np.ndarray
     betas: tuple[float, float]
     eps: float
-    steps: Mapping[str, np.ndarray]
-    curvatures: tuple[float, float]
+    step_adam: np.ndarray
+    step_uncorrected: np.ndarray
+    step_rmsprop: np.ndarray
     lr: float
 
 
-def adam_bias(*, gradient: float = 1.0, n: int = 60, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-              curvatures: tuple[float, float] = (1.0, 100.0), lr: float = 0.05, quadratic_steps: int = 150
-              ) -> AdamBias:
-    """Adam's state on f(w) = g w (its gradient is g at every step) and step sizes on (a1 x^2 + a2 y^2)/2."""
-    w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    adam = torch.optim.Adam([w], lr=1e-3, betas=betas, eps=eps)
-    m, v = [], []
+def _steps_on_constant_gradient(optimizer: Any, w: torch.Tensor, gradient: float, n: int,
+                                state: list[tuple[float, float]] | None = None) -> np.ndarray:
+    """|w_t - w_(t-1)| for n steps of `optimizer` on f(w) = g w; appends (exp_avg, exp_avg_sq) to state."""
+    steps = []
     for _ in range(n):
-        adam.zero_grad()
+        before = float(w.detach()[0])
+        optimizer.zero_grad()
         (gradient * w).sum().backward()
-        adam.step()
-        state = adam.state[w]
-        m.append(float(state["exp_avg"][0]))
-        v.append(float(state["exp_avg_sq"][0]))
+        optimizer.step()
+        steps.append(abs(float(w.detach()[0]) - before))
+        if state is not None:
+            entry = optimizer.state[w]
+            state.append((float(entry["exp_avg"][0]), float(entry["exp_avg_sq"][0])))
+    return np.array(steps)
+
+
+def adam_bias(*, gradient: float = 1.0, n: int = 1000, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+              lr: float = 1e-3) -> AdamBias:
+    """Adam's state and the steps of Adam and RMSprop on f(w) = g w (its gradient is g at every step)."""
+    w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    state: list[tuple[float, float]] = []
+    step_adam = _steps_on_constant_gradient(torch.optim.Adam([w], lr=lr, betas=betas, eps=eps), w, gradient, n,
+                                            state)
+    w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    step_rmsprop = _steps_on_constant_gradient(torch.optim.RMSprop([w], lr=lr, alpha=0.99, eps=eps), w, gradient, n)
     t = np.arange(1, n + 1, dtype=float)
-    m_arr, v_arr = np.array(m), np.array(v)
-    a1, a2 = curvatures
-    steps = {}
-    for name, cls in (("Adagrad", torch.optim.Adagrad), ("RMSprop", torch.optim.RMSprop), ("Adam", torch.optim.Adam)):
-        x = torch.tensor([3.0, 1.0], dtype=torch.float64, requires_grad=True)
-        optimizer = cls([x], lr=lr)
-        previous, deltas = x.detach().clone(), []
-        for _ in range(quadratic_steps):
-            optimizer.zero_grad()
-            (0.5 * (a1 * x[0] ** 2 + a2 * x[1] ** 2)).backward()
-            optimizer.step()
-            deltas.append((x.detach() - previous).abs())
-            previous = x.detach().clone()
-        steps[name] = torch.stack(deltas).numpy()
+    m_arr, v_arr = np.array([m for m, _ in state]), np.array([v for _, v in state])
     return AdamBias(t=t, gradient=gradient, m=m_arr, v=v_arr, m_hat=m_arr / (1 - betas[0] ** t),
-                    v_hat=v_arr / (1 - betas[1] ** t), betas=tuple(betas), eps=eps, steps=steps,
-                    curvatures=(a1, a2), lr=lr)
+                    v_hat=v_arr / (1 - betas[1] ** t), betas=tuple(betas), eps=eps, step_adam=step_adam / lr,
+                    step_uncorrected=m_arr / (np.sqrt(v_arr) + eps), step_rmsprop=step_rmsprop / lr, lr=lr)
+
+
+# -- the adaptive methods side by side ----------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class AdaptivePaths:
+    """Plain GD and the adaptive methods on one ill-conditioned quadratic (1/2)(a1 x^2 + a2 y^2).
+
+    names, lrs: each method and its learning rate; points[name]: (steps+1, 2); losses[name]: (steps+1,);
+    rates[name]: (steps, 2) the step size each coordinate got at each step, the factor its update applies
+    to the gradient (Adagrad, RMSprop, Adadelta: |dtheta_i| / |g_i|) or to the first moment (Adam,
+    AdaBelief: lr / (sqrt(v_hat_i) + eps)), read from the optimizer's state; GD's is lr for both."""
+
+    surface: Surface
+    names: tuple[str, ...]
+    lrs: Mapping[str, float]
+    points: Mapping[str, np.ndarray]
+    losses: Mapping[str, np.ndarray]
+    rates: Mapping[str, np.ndarray]
+    curvatures: tuple[float, float]
+
+
+# Each method at a learning rate where it works on this problem: it converges without leaving the window
+# (tests check it). GD's is held below 2/a2 = 0.04 by the steep direction; Adadelta's lr is torch's factor
+# on its unit-free step (the paper has no lr).
+ADAPTIVE_RUNS = (("sgd", 0.035), ("adagrad", 1.0), ("adadelta", 20.0), ("rmsprop", 0.05), ("adabelief", 0.15),
+                 ("adam", 0.15))
+
+
+def _per_coordinate_rate(name: str, optimizer: Any, parameter: torch.Tensor, moved: np.ndarray,
+                         gradient: np.ndarray, lr: float) -> np.ndarray:
+    state = optimizer.state[parameter]
+    if name in ("adam", "adabelief"):
+        key = "exp_avg_sq" if name == "adam" else "exp_avg_var"
+        beta2 = optimizer.param_groups[0]["betas"][1]
+        v_hat = state[key].detach().numpy() / (1 - beta2 ** float(state["step"]))
+        return lr / (np.sqrt(v_hat) + optimizer.param_groups[0]["eps"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.abs(gradient) > 1e-300, moved / np.abs(gradient), np.nan)
+
+
+def adaptive_paths(*, curvatures: tuple[float, float] = (1.0, 50.0), start: tuple[float, float] = (-4.0, 1.5),
+                   steps: int = 100, runs: tuple[tuple[str, float], ...] = ADAPTIVE_RUNS,
+                   resolution: int = 200) -> AdaptivePaths:
+    """Each method of `runs` (gradviz's registry: torch's optimizers, gradviz's AdaBelief, other settings at
+    their defaults) for `steps` steps from `start`, its per-coordinate step sizes read as it goes."""
+    from gradviz.functions import TestFunction
+    from gradviz.optim import get_optimizer
+
+    a1, a2 = curvatures
+    function = TestFunction(name="ill-conditioned quadratic", expr=lambda x, y, m: 0.5 * (a1 * x**2 + a2 * y**2),
+                            domain=((-4.5, 1.5), (-2.0, 2.0)), minima=((0.0, 0.0),), f_min=0.0, start=start,
+                            log_scale=True, formula=f"({a1:g} x^2 + {a2:g} y^2)/2")
+    curvature = torch.tensor([a1, a2], dtype=torch.float64)
+    points, losses, rates = {}, {}, {}
+    for name, lr in runs:
+        x = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+        optimizer = get_optimizer(name).build([x], lr=lr)
+        path, values, steps_taken = [x.detach().numpy().copy()], [], []
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = 0.5 * (curvature * x**2).sum()
+            values.append(float(loss.detach()))
+            loss.backward()
+            gradient = x.grad.detach().numpy().copy()
+            optimizer.step()
+            path.append(x.detach().numpy().copy())
+            steps_taken.append(_per_coordinate_rate(name, optimizer, x, np.abs(path[-1] - path[-2]), gradient, lr))
+        values.append(float(0.5 * (curvature * x.detach() ** 2).sum()))
+        points[name], losses[name], rates[name] = np.array(path), np.array(values), np.array(steps_taken)
+    return AdaptivePaths(surface=function.surface(resolution=resolution), names=tuple(n for n, _ in runs),
+                         lrs=dict(runs), points=points, losses=losses, rates=rates, curvatures=(a1, a2))
 
 
 # -- regularization -----------------------------------------------------------------------------------------
@@ -418,43 +558,66 @@ def regularization(*, n: int = 200, lambdas: int = 30, seed: int = 0, iterations
 
 @dataclass(frozen=True, eq=False)
 class UniversalFits:
-    """x: (n,) inputs, target: (n,), fits[width]: (n,) the trained net's output, errors[width]: its MSE."""
+    """x: (n,) inputs, target: (n,), fits[width]: (n,) the trained one-hidden-layer net's output,
+    errors[width]: its MSE, max_errors[width]: its largest |error| (the theorem's measure: uniform
+    approximation); params[width]: its parameter count. deep[width]: (params, max |error|) of a net with two
+    hidden sigmoid layers of that width, trained the same way: depth against width at equal parameters."""
 
     x: np.ndarray
     target: np.ndarray
     fits: Mapping[int, np.ndarray]
     errors: Mapping[int, float]
+    max_errors: Mapping[int, float] = field(default_factory=dict)
+    params: Mapping[int, int] = field(default_factory=dict)
+    deep: Mapping[int, tuple[int, float]] = field(default_factory=dict)
 
 
 def ua_target(x: np.ndarray | torch.Tensor) -> Any:
-    """A smooth part plus a step: sin(2x) + 0.5 [x > 0.5]."""
+    """A continuous function with a kink (the theorem's class: continuous on a compact set):
+    sin(2x) + 0.5 |x - 0.5|."""
     m = torch if isinstance(x, torch.Tensor) else np
-    return m.sin(2 * x) + 0.5 * (x > 0.5)
+    return m.sin(2 * x) + 0.5 * m.abs(x - 0.5)
 
 
-def universal_approximation(*, widths: tuple[int, ...] = (1, 3, 10, 50), n: int = 200, steps: int = 1500,
-                            seed: int = 0) -> UniversalFits:
-    """Train Linear(1, width) -> sigmoid -> Linear(width, 1) on the target with Adam (full batch, MSE)."""
+def _fit(hidden: tuple[int, ...], x: torch.Tensor, target: torch.Tensor, steps: int, seed: int) -> torch.nn.Module:
+    """Linear -> sigmoid (-> Linear -> sigmoid) -> Linear, trained with Adam (full batch, MSE)."""
+    torch.manual_seed(seed)
+    layers: list[torch.nn.Module] = []
+    fan_in = 1
+    for width in hidden:
+        layers += [torch.nn.Linear(fan_in, width), torch.nn.Sigmoid()]
+        fan_in = width
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(fan_in, 1))
+    with torch.no_grad():  # spread the first sigmoids' centres over the interval so every width starts sensibly
+        first = net[0]
+        first.weight.mul_(4.0)
+        first.bias.copy_(-first.weight[:, 0] * torch.linspace(-2.5, 2.5, hidden[0]))
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.02)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(net(x), target).backward()
+        optimizer.step()
+    return net
+
+
+def universal_approximation(*, widths: tuple[int, ...] = (1, 3, 10, 50), deep_widths: tuple[int, ...] = (2, 3, 5, 10),
+                            n: int = 200, steps: int = 1500, seed: int = 0) -> UniversalFits:
+    """Train one-hidden-layer sigmoid nets of each width, and two-hidden-layer ones of each deep width, on
+    the target over [-3, 3] (Adam, full batch, MSE)."""
     x = torch.linspace(-3, 3, n, dtype=torch.float32)[:, None]
-    target = ua_target(x)
-    if not isinstance(target, torch.Tensor):
-        target = torch.as_tensor(target)
-    target = target.float()
-    fits, errors = {}, {}
+    target = ua_target(x).float()
+    fits, errors, max_errors, params, deep = {}, {}, {}, {}, {}
     for width in widths:
-        torch.manual_seed(seed)
-        net = torch.nn.Sequential(torch.nn.Linear(1, width), torch.nn.Sigmoid(), torch.nn.Linear(width, 1))
-        with torch.no_grad():  # spread the sigmoids' centres over the interval so every width starts sensibly
-            net[0].weight.mul_(4.0)
-            net[0].bias.copy_(-net[0].weight[:, 0] * torch.linspace(-2.5, 2.5, width))
-        optimizer = torch.optim.Adam(net.parameters(), lr=0.02)
-        for _ in range(steps):
-            optimizer.zero_grad()
-            loss = torch.nn.functional.mse_loss(net(x), target)
-            loss.backward()
-            optimizer.step()
+        net = _fit((width,), x, target, steps, seed)
         with torch.no_grad():
             out = net(x)
-            fits[width] = out[:, 0].double().numpy()
-            errors[width] = float(torch.nn.functional.mse_loss(out, target))
-    return UniversalFits(x=x[:, 0].double().numpy(), target=target[:, 0].double().numpy(), fits=fits, errors=errors)
+        fits[width] = out[:, 0].double().numpy()
+        errors[width] = float(torch.nn.functional.mse_loss(out, target))
+        max_errors[width] = float((out - target).abs().max())
+        params[width] = sum(p.numel() for p in net.parameters())
+    for width in deep_widths:
+        net = _fit((width, width), x, target, steps, seed)
+        with torch.no_grad():
+            deep[width] = (sum(p.numel() for p in net.parameters()), float((net(x) - target).abs().max()))
+    return UniversalFits(x=x[:, 0].double().numpy(), target=target[:, 0].double().numpy(), fits=fits, errors=errors,
+                         max_errors=max_errors, params=params, deep=deep)

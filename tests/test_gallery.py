@@ -20,3 +20,27 @@ def test_gallery_traces_on_one_thread_and_restores_the_count():
     with _reproducible_torch():
         assert torch.get_num_threads() == 1  # reductions split over threads round differently
     assert torch.get_num_threads() == before
+
+
+def test_the_committed_gallery_is_what_users_get_and_small():
+    """Every GIF at the default 960x540 (what `gradviz` writes without options), every file under 1 MB,
+    the folder under 25 MB, and every lecture figure and the seminar in it."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from gradviz.figures import FIGURES
+    from gradviz.gallery import GALLERY_SIZE, SEMINAR
+
+    folder = Path(__file__).resolve().parent.parent / "gallery"
+    files = sorted(folder.iterdir())
+    assert GALLERY_SIZE == (960, 540)
+    assert sum(f.stat().st_size for f in files) < 25e6
+    for file in files:
+        assert file.stat().st_size < 1e6, file.name
+        if file.suffix == ".gif":
+            with Image.open(file) as image:
+                assert image.size == GALLERY_SIZE, file.name
+    names = {f.name for f in files}
+    assert {f"figure-{name}{spec.suffix}" for name, spec in FIGURES.items()} <= names
+    assert {f"{stem}.gif" for stem, _, _ in SEMINAR} | {"gradflow-exploding.png"} <= names

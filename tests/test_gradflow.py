@@ -691,8 +691,10 @@ def test_the_animation_counter_counts_the_steps_trained():
     flow = gradflow_experiment(depth=3, width=8, steps=12)
     assert list(flow.steps) == list(range(12))  # step k: the gradients after k updates
     renderer = GradflowRenderer([flow], size=(480, 270), frames=4)
-    assert renderer.total_steps == 12 and renderer.counter.total == 12
-    assert renderer._draw(len(renderer.frame_steps) - 1) == 11  # the last frame: 'step 11/12'
+    # the counter ends at its total (issue 21: 'step 99/100' read as unfinished): the last recorded step,
+    # the gradients after 11 updates, is 'step 11/11'
+    assert renderer.total_steps == 12 and renderer.counter.total == 11
+    assert renderer._draw(len(renderer.frame_steps) - 1) == 11
 
 
 def test_the_cli_refuses_std_for_inits_without_one_before_importing_torch(tmp_path):

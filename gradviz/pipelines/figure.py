@@ -14,7 +14,7 @@ from typing import Any, Callable
 from gradviz.figures import FIGURES
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["figure", "build_figure"]
+__all__ = ["figure", "build_figure", "batch_size_renderer"]
 
 Progress = Callable[[int, int], None]
 
@@ -28,26 +28,35 @@ def _static(compute: Callable[..., Any], draw: str) -> Callable[..., Any]:
     return build
 
 
-def _batch_size(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
-    from gradviz.lecture import batch_size_paths
+def batch_size_renderer(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
+                        theme: str = "light", frames: int = 120) -> Any:
+    """The batch-size figure's renderer: the paths over the empirical risk, clocked by samples read (the
+    same work for every batch size), the loss panel against samples too."""
     from gradviz.render.trajectories import TrajectoryRenderer
 
-    record = batch_size_paths(seed=seed)
-    renderer = TrajectoryRenderer(record.paths, record.surface, size=size, dpi=dpi, theme=theme,
-                                  title="Empirical risk (log loss)")
+    renderer = TrajectoryRenderer(record.paths, record.surface, size=size, dpi=dpi, theme=theme, frames=frames,
+                                  title="Log-loss risk, equal samples read",
+                                  clock="evaluations", unit="samples")
     renderer.axes.set_xlabel("weight w₁")
     renderer.axes.set_ylabel("weight w₂")
     renderer.restage()
     return renderer
 
 
+def _batch_size(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
+    from gradviz.lecture import batch_size_paths
+
+    return batch_size_renderer(batch_size_paths(seed=seed), size=size, dpi=dpi, theme=theme)
+
+
 def _momentum(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
-    from gradviz.lecture import momentum_paths
+    from gradviz.lecture import MOMENTUM_LR, MOMENTUM_MU, momentum_paths
     from gradviz.render.figure import MomentumRenderer
 
-    surface, paths = momentum_paths()
-    return MomentumRenderer(paths, surface, size=size, dpi=dpi, theme=theme,
-                            title="Ravine (x² + 25y²)/2")
+    record = momentum_paths()
+    return MomentumRenderer(record.paths, record.surface, lookahead=record.lookahead, size=size, dpi=dpi,
+                            theme=theme, title=f"Ravine (x² + 25y²)/2, lr = {MOMENTUM_LR * 25:g}/25, "
+                                               f"μ = {MOMENTUM_MU:g}")
 
 
 def _edge_of_stability(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
@@ -68,6 +77,7 @@ def _builders() -> dict[str, Callable[..., Any]]:
         "edge-of-stability": _edge_of_stability,
         "learning-rates": _static(lambda seed: lecture.learning_rates(), "draw_learning_rates"),
         "adam-bias": _static(lambda seed: lecture.adam_bias(), "draw_adam_bias"),
+        "adaptive": _static(lambda seed: lecture.adaptive_paths(), "draw_adaptive"),
         "regularization": _static(lambda seed: lecture.regularization(seed=seed), "draw_regularization"),
         "universal-approximation": _static(lambda seed: lecture.universal_approximation(seed=seed),
                                            "draw_universal_approximation"),

@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 from gradviz.records import BasinMap
 from gradviz.render.compare import (BASIN_COLOURS, DIVERGED_COLOUR, NONE_COLOUR, new_figure, plot_basin_map,
                                     share_parts, styled)
+from gradviz.render.frames import small_font
 from gradviz.render.trajectories import surface_title
 
 __all__ = ["basins_figure", "share_parts", "shares_text"]
@@ -58,7 +59,7 @@ def _shares_legend(ax: Axes, parts: list[tuple[str, str, float, int]], font: flo
     order = [i * columns + j for j in range(columns) for i in range(rows) if i * columns + j < len(handles)]
     ax.legend(handles=[handles[k] for k in order], loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=columns,
               frameon=False, handlelength=0.8, handletextpad=0.4, columnspacing=1.0, borderaxespad=0,
-              borderpad=0, title="share of starts:", title_fontsize="small")
+              borderpad=0, title="share of starts:", title_fontsize=small_font())
 
 
 def _draw(maps: Sequence[BasinMap], size: tuple[int, int], dpi: float, theme: str) -> Figure:
@@ -77,7 +78,7 @@ def _draw(maps: Sequence[BasinMap], size: tuple[int, int], dpi: float, theme: st
         ax.set_aspect("equal")
         ax.set_anchor("S")  # down on its shares, the spare height above
         ax.set_title("")
-        ax.set_title(_fill(basin.label, panel * 0.9, font * 0.83, dpi), fontsize="small", loc="left", pad=2)
+        ax.set_title(_fill(basin.label, panel * 0.9, small_font(font), dpi), fontsize=small_font(font), loc="left", pad=2)
         if k:
             ax.set_ylabel("")
         host.axis("off")
@@ -108,7 +109,7 @@ def _draw(maps: Sequence[BasinMap], size: tuple[int, int], dpi: float, theme: st
         handles.append(Line2D([], [], ls="", marker="s", ms=font * 0.8, color=DIVERGED_COLOUR, label="diverged"))
     chars = sum(len(h.get_label()) + 4 for h in handles)
     rows = max(1, int(np.ceil(chars * 0.55 * font * dpi / 72 / (size[0] * 0.95))))
-    figure.legend(handles=handles, loc="outside lower center", ncol=-(-len(handles) // rows), fontsize="small",
+    figure.legend(handles=handles, loc="outside lower center", ncol=-(-len(handles) // rows), fontsize=small_font(),
                   frameon=False, handletextpad=0.3, columnspacing=1.2)
     name = surface_title(first.function)
     title = (f"{name}, {len(first.x)}x{len(first.y)} starts, {first.steps_requested} steps: colour = the minimum "

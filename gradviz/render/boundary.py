@@ -23,7 +23,7 @@ from gradviz.records import TrainingRun
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.theme import THEMES, Theme
-from gradviz.render.frames import (FrameRenderer, check_render_options, colours_uint8, fit_axes,
+from gradviz.render.frames import (small_font, FrameRenderer, check_render_options, colours_uint8, fit_axes,
                                    log_ticks, shrink_text_to_fit, style_axes)
 
 __all__ = ["BoundaryRenderer", "shade", "shade_bands", "upsample", "boundary_lines", "CLASS_COLOURS"]
@@ -168,8 +168,8 @@ class BoundaryRenderer(FrameRenderer):
                  if self.validation else ("training loss", "training accuracy"))
         for axis, name in zip((lax, aax), names):
             axis.set_xlim(0, max(1, len(steps) - 1))
-            style_axes(axis, theme, font * 0.75)
-            axis.set_xlabel("step", color=theme.foreground, fontsize=font * 0.8, labelpad=1)
+            style_axes(axis, theme, small_font(font))
+            axis.set_xlabel("step", color=theme.foreground, fontsize=small_font(font), labelpad=1)
             axis.set_title(name, color=theme.foreground, fontsize=font * 0.85, loc="left", pad=2)
         self.loss_floor = lo  # losses below it (or zero) are drawn on it
         self._loss = [np.column_stack([steps, np.maximum(r.loss, lo)]) for r in runs]

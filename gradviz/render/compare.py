@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 from gradviz.records import BasinMap, Surface, Trajectory, TuningTable
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import FrameRenderer, check_render_options, rgb_copy, style_axes
+from gradviz.render.frames import small_font, FrameRenderer, check_render_options, rgb_copy, style_axes
 from gradviz.render.theme import THEMES, Theme
 from gradviz.render.trajectories import TrajectoryRenderer, contour_levels
 
@@ -113,13 +113,13 @@ def plot_lr_curve(table: TuningTable, *, values: str = "finals", ax: Axes | None
         ax.set_ylim(floor - 0.05 * (band - floor), band + (0.03 * rows + 0.08) * (band - floor))
     if table.diverged.any():
         ax.axhline(band, color=theme.grid, lw=0.8, ls="--", zorder=0)
-        ax.annotate("diverged", (0.01, band), xycoords=("axes fraction", "data"), va="bottom", fontsize="small",
+        ax.annotate("diverged", (0.01, band), xycoords=("axes fraction", "data"), va="bottom", fontsize=small_font(),
                     color=theme.foreground)
     ax.set_xlabel("learning rate", color=theme.foreground)
     gap = "f - f*" if values == "finals" else table.objective
     ax.set_ylabel(f"{gap} after {table.steps} steps" if values == "finals" else gap, color=theme.foreground)
     style_axes(ax, theme, rcParams["font.size"] * 0.85)
-    ax.legend(fontsize="small", frameon=False, labelcolor=theme.foreground)
+    ax.legend(fontsize=small_font(), frameon=False, labelcolor=theme.foreground)
     return ax
 
 
@@ -171,8 +171,8 @@ def plot_basin_map(basin: BasinMap, *, ax: Axes | None = None, legend: bool = Tr
     ax.set_xlabel("x start")
     ax.set_ylabel("y start")
     if legend:
-        ax.legend(handles=handles, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  title="minimum: share", title_fontsize="x-small")
+        ax.legend(handles=handles, fontsize=small_font(), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  title="minimum: share", title_fontsize=small_font())
     return ax
 
 
@@ -193,8 +193,8 @@ class _Noted:
         figure, scale, font = super()._new_figure(dpi, base_font)  # type: ignore[misc]
         if self.note:
             width = self.size[0] * 0.34  # type: ignore[attr-defined]
-            figure.text(0.635, 0.03, _wrap(self.note, width, font * 0.8, dpi), ha="left", va="bottom",
-                        fontsize=font * 0.8, color=self.theme.foreground,  # type: ignore[attr-defined]
+            figure.text(0.635, 0.03, _wrap(self.note, width, small_font(font), dpi), ha="left", va="bottom",
+                        fontsize=small_font(font), color=self.theme.foreground,  # type: ignore[attr-defined]
                         linespacing=1.15)
         return figure, scale, font
 
@@ -252,7 +252,7 @@ class GroupRenderer(_Noted, FrameRenderer):
             ax.contourf(surface.x, surface.y, values, levels=levels, cmap=theme.colormap, extend="both")
             ax.set_xlim(x0, x1)
             ax.set_ylim(y0, y1)
-            style_axes(ax, theme, font * 0.8, grid=False)
+            style_axes(ax, theme, small_font(font), grid=False)
             if len(surface.minima):
                 ax.scatter(surface.minima[:, 0], surface.minima[:, 1], marker="*", s=130 * scale**2,
                            c=theme.minimum, edgecolors=theme.foreground, linewidths=0.7, zorder=7)
@@ -351,7 +351,7 @@ class ScheduleRenderer(NotedTrajectoryRenderer):
         lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
         lax.set_ylabel("learning rate", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
         lax.grid(True, color=theme.grid, linewidth=0.5 * scale, alpha=0.7)
-        style_axes(lax, theme, font * 0.85 * 0.85, grid=False)
+        style_axes(lax, theme, small_font(font), grid=False)
         self.loss_axes = lax
         self._loss_series = series
         self.loss_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)

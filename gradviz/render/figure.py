@@ -18,7 +18,8 @@ from gradviz.render.trajectories import TrajectoryRenderer
 
 __all__ = [
     "draw_losses", "draw_activations", "draw_vanishing_bound", "draw_learning_rates", "draw_adam_bias",
-    "draw_regularization", "draw_universal_approximation", "MomentumRenderer", "new_figure", "rgb_of",
+    "draw_regularization", "draw_universal_approximation", "draw_adaptive", "MomentumRenderer", "new_figure", "rgb_of",
+    "arrows_inside",
 ]
 
 COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")  # Okabe-Ito
@@ -176,102 +177,120 @@ def draw_activations(curves: Any, *, size: tuple[int, int] = (960, 540), dpi: fl
 
 def draw_vanishing_bound(curves: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
                          theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
-    """0.25^n on a log axis against n sigmoid layers, with the measured first/last signal ratio."""
+    """0.25^n on a log axis against n sigmoid layers, with what deep sigmoid MLPs measure at two weight
+    scales: the product of their mean sigma' factors (under the bound) and their first/last gradient ratio
+    (the product times the weights: above the bound when the weights are large)."""
     fig, font, th, style = _figure(size, dpi, theme, font_scale)
+    layers = curves.extra["layers"]
     with style:
         ax = fig.subplots()
-        ax.semilogy(curves.x, curves.curves["bound"], "--", color=COLORS[0],
-                    label="bound on the product of σ': 0.25ⁿ")
-        ax.semilogy(curves.extra["layers"], curves.extra["measured"], "o-", color=COLORS[1], ms=font * 0.6,
-                    label="measured: deep sigmoid MLP (PyTorch init), first/last gradient")
+        ax.semilogy(curves.x, curves.curves["bound"], "--", color=th.foreground, lw=1.6,
+                    label="0.25ⁿ: bound on a product of n σ' factors")
+        names = {"default": "PyTorch default init", "scaled 4": "large weights, N(0, 16/fan_in)"}
+        for i, key in enumerate(curves.extra["product"]):
+            name = names.get(key, key)
+            ax.semilogy(layers, curves.extra["product"][key], "o:", color=COLORS[i], ms=font * 0.6,
+                        label=f"product of mean σ', {name}")
+            ax.semilogy(layers, curves.extra["ratio"][key], "s-", color=COLORS[i], ms=font * 0.6,
+                        label=f"gradient first/last layer, {name}")
         ax.set_xlabel("number n of sigmoid layers the gradient passes through")
-        ax.set_ylabel("gradient at the first layer / at the last")
-        ax.set_title("each sigmoid layer multiplies the backward signal by at most 1/4 (times |W|)")
+        ax.set_ylabel("factor (log scale)")
+        ax.set_title("the gradient is σ' × W per layer: only the σ' part is bounded by 1/4")
         ax.legend(loc="lower left")
-        return _finish(fig, "Vanishing gradients: the 0.25ⁿ bound")
+        return _finish(fig, "Vanishing gradients: 0.25ⁿ bounds the σ' factors, not the gradient")
 
 
 def draw_learning_rates(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
                         theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
-    """Top: GD on (a/2) x^2, one panel per lr. Bottom: the same on a 2-D quadratic, and loss against step."""
+    """Top: GD on (a/2) x^2, one panel per lr, each scaled to the points it shows. Bottom: the same on a
+    2-D quadratic (every shown point inside the axes), and loss against step."""
     fig, font, th, style = _figure(size, dpi, theme, font_scale)
     a = record.curvature
+    shown_1d, shown_2d = 7, 9
     with style:
         grid = fig.add_gridspec(2, 4, height_ratios=(1, 1.25))
         top = [fig.add_subplot(grid[0, i]) for i in range(4)]
         contour_ax = fig.add_subplot(grid[1, :2])
         loss_ax = fig.add_subplot(grid[1, 2:])
-        span = 1.25 * float(np.abs(record.paths_1d[:, 0]).max())
-        xs = np.linspace(-span, span, 200)
         for i, (ax, name, c) in enumerate(zip(top, record.names, record.factors)):
-            path = record.paths_1d[i][:7]
+            path = record.paths_1d[i][:shown_1d]
+            span = 1.15 * float(np.abs(path).max())
+            xs = np.linspace(-span, span, 200)
             ax.plot(xs, 0.5 * a * xs**2, color=th.grid if th.name == "dark" else "#999999", lw=1.5)
             ax.plot(path, 0.5 * a * path**2, "o-", color=COLORS[i], ms=font * 0.4, lw=1.3)
             ax.set_title(f"{name}\nlr = {c:g}/a", color=COLORS[i] if th.name == "light" else th.foreground)
             ax.set_xlim(-span, span)
-            ax.set_ylim(-0.05 * span**2, 0.5 * a * span**2)
+            ax.set_ylim(-0.05 * 0.5 * a * span**2, 0.5 * a * span**2)
             ax.set_xlabel("x")
             if i == 0:
                 ax.set_ylabel("f(x) = a x²/2")
         a1, a2 = record.curvatures_2d
-        lim = 1.3 * float(np.abs(record.paths_2d[:, 0]).max())
-        gx, gy = np.meshgrid(np.linspace(-lim, lim, 200), np.linspace(-lim * 0.6, lim * 0.6, 200))
+        shown = record.paths_2d[:, :shown_2d]
+        (xlo, ylo), (xhi, yhi) = shown.reshape(-1, 2).min(axis=0), shown.reshape(-1, 2).max(axis=0)
+        xpad, ypad = 0.08 * (xhi - xlo), 0.08 * (yhi - ylo)
+        (xlo, xhi), (ylo, yhi) = (xlo - xpad, xhi + xpad), (ylo - ypad, yhi + ypad)
+        gx, gy = np.meshgrid(np.linspace(xlo, xhi, 200), np.linspace(ylo, yhi, 200))
         contour_ax.contour(gx, gy, 0.5 * (a1 * gx**2 + a2 * gy**2), levels=12, colors=th.grid, linewidths=0.8)
         for i, name in enumerate(record.names):
-            path = record.paths_2d[i][:9]
+            path = shown[i]
             contour_ax.plot(path[:, 0], path[:, 1], "o-", color=COLORS[i], ms=font * 0.35, lw=1.3, label=name)
             loss_ax.semilogy(np.arange(record.losses_2d.shape[1]), record.losses_2d[i], "o-", ms=font * 0.3,
                              color=COLORS[i], label=f"{record.factors[i]:g}/a₂: {name}")
         contour_ax.plot([0], [0], "*", color=th.minimum, ms=font * 1.2, mec=th.foreground)
-        contour_ax.set_xlim(-lim, lim)
-        contour_ax.set_ylim(-lim * 0.6, lim * 0.6)
+        contour_ax.set_xlim(xlo, xhi)
+        contour_ax.set_ylim(ylo, yhi)
+        # room below the curves for the legend
+        loss_ax.set_ylim(float(record.losses_2d.min()) / 1e3, float(record.losses_2d.max()) * 3)
         contour_ax.set_xlabel("x")
         contour_ax.set_ylabel("y")
-        contour_ax.set_title(f"(a₁x² + a₂y²)/2, a₁ = {a1:g}, a₂ = {a2:g}")
-        contour_ax.set_ylabel("y")
+        contour_ax.set_title(f"(a₁x² + a₂y²)/2, a₁ = {a1:g}, a₂ = {a2:g}: {shown_2d - 1} steps")
         loss_ax.set_xlabel("iteration")
         loss_ax.set_ylabel("f (log scale)")
         loss_ax.set_title("loss against iterations")
-        loss_ax.legend(loc="lower left", ncols=2, fontsize=font * 0.65, title="lr", title_fontsize=font * 0.65)
-        return _finish(fig, "Learning rate on a quadratic: converges for lr < 2/a")
+        loss_ax.legend(loc="lower left", ncols=2, title="lr")
+        return _finish(fig, "Learning rate on a quadratic: converges for lr < 2/a; in 2-D, lr < 2/a_max "
+                            "(the largest curvature)")
 
 
 def draw_adam_bias(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
                    theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
-    """m_t, m̂_t (left), v_t, v̂_t (middle) for a constant gradient; per-coordinate steps (right)."""
+    """m_t, m̂_t (left), v_t, v̂_t (middle) for a constant gradient; the step as a multiple of lr with and
+    without the correction, and RMSprop's (right); t on a log axis."""
     fig, font, th, style = _figure(size, dpi, theme, font_scale)
     b1, b2 = record.betas
     g = record.gradient
+    t = record.t
     with style:
         m_ax, v_ax, s_ax = fig.subplots(1, 3)
-        m_ax.plot(record.t, record.m, color=COLORS[1], label="m_t (torch exp_avg)")
-        m_ax.plot(record.t, record.m_hat, "--", color=COLORS[0], label="m̂_t = m_t / (1 − β₁ᵗ)")
+        m_ax.semilogx(t, record.m, color=COLORS[1], label="m_t (torch exp_avg)")
+        m_ax.semilogx(t, record.m_hat, "--", color=COLORS[0], label="m̂_t = m_t / (1 − β₁ᵗ)")
         m_ax.axhline(g, color=th.grid, lw=1, zorder=0)
         m_ax.set_ylim(0, 1.25 * g)
         m_ax.set_title(f"first moment, β₁ = {b1:g}")
         m_ax.set_ylabel(f"estimate of g = {g:g}")
-        v_ax.semilogy(record.t, record.v, color=COLORS[1], label="v_t (torch exp_avg_sq)")
-        v_ax.semilogy(record.t, record.v_hat, "--", color=COLORS[0], label="v̂_t = v_t / (1 − β₂ᵗ)")
+        v_ax.loglog(t, record.v, color=COLORS[1], label="v_t (torch exp_avg_sq)")
+        v_ax.loglog(t, record.v_hat, "--", color=COLORS[0], label="v̂_t = v_t / (1 − β₂ᵗ)")
         v_ax.set_title(f"second moment, β₂ = {b2:g}")
         v_ax.set_ylabel(f"estimate of g² = {g * g:g}")
         v_ax.set_ylim(record.v.min() / 3, 3 * g * g)
-        for ax in (m_ax, v_ax):
-            ax.set_xlabel("step t")
-            ax.set_xlim(0, record.t[-1])
-            ax.legend(loc="lower right")
-        for i, (name, steps) in enumerate(record.steps.items()):
-            t = np.arange(1, len(steps) + 1)
-            s_ax.semilogy(t, np.maximum(steps[:, 0], 1e-12), color=COLORS[i + 2], label=f"{name}: x (flat)")
-            s_ax.semilogy(t, np.maximum(steps[:, 1], 1e-12), ":", color=COLORS[i + 2], label=f"{name}: y (steep)")
-        a1, a2 = record.curvatures
-        s_ax.set_ylim(1e-5, 1.0)
-        s_ax.set_xlim(0, len(steps))
-        s_ax.set_xlabel("step t")
-        s_ax.set_ylabel("|Δθᵢ|, the step per coordinate")
-        s_ax.set_title(f"steps on (x² + {a2 / a1:g}y²)/2")
-        s_ax.legend(loc="upper right", ncols=1, fontsize=font * 0.7, title=f"lr = {record.lr:g}",
-                    title_fontsize=font * 0.7)
-        return _finish(fig, f"Adam's bias correction (β₁ = {b1:g}, β₂ = {b2:g}, ε = {record.eps:g})")
+        s_ax.semilogx(t, record.step_rmsprop, color=COLORS[2], label="RMSprop (torch, no correction)")
+        s_ax.semilogx(t, record.step_uncorrected, ":", color=COLORS[3], lw=2.4,
+                      label="Adam without correction: m_t/√v_t")
+        s_ax.semilogx(t, record.step_adam, "--", color=COLORS[0], label="Adam (torch): m̂_t/√v̂_t")
+        s_ax.annotate(f"first step: {record.step_rmsprop[0]:.3g} × lr", (t[0], record.step_rmsprop[0]),
+                      xytext=(t[0] * 3, record.step_rmsprop[0] * 0.97), va="center",
+                      arrowprops=dict(arrowstyle="->", color=th.foreground, lw=1))
+        s_ax.set_ylim(0, 1.2 * float(np.nanmax(record.step_rmsprop)))
+        s_ax.set_title("the step, in units of lr")
+        s_ax.set_ylabel("|Δθ| / lr for a constant gradient")
+        for ax in (m_ax, v_ax, s_ax):
+            ax.set_xlabel("step t (log scale)")
+            ax.set_xlim(1, t[-1])
+        m_ax.legend(loc="lower right")
+        v_ax.legend(loc="lower right")
+        s_ax.legend(loc="upper right")
+        return _finish(fig, f"Adam's bias correction (β₁ = {b1:g}, β₂ = {b2:g}, ε = {record.eps:g}): βᵗ is β to "
+                            "the power t, not the t-th β (as the lecture's note has it)")
 
 
 def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -281,7 +300,8 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
     A, c, t = record.A, record.center, record.radius
     with style:
         ball_ax, l1_ax, l2_ax = fig.subplots(1, 3, width_ratios=(1.15, 1, 1))
-        gx, gy = np.meshgrid(np.linspace(-1.6, 3.0, 300), np.linspace(-1.6, 1.8, 300))
+        # the grid reaches past any view the equal aspect may give the panel: contours to its edges
+        gx, gy = np.meshgrid(np.linspace(-4.0, 5.5, 400), np.linspace(-3.5, 3.5, 300))
         d = np.stack([gx - c[0], gy - c[1]], axis=-1)
         loss = 0.5 * np.einsum("...i,ij,...j->...", d, A, d)
         # contours through both optima (they touch the regions there), and a few more
@@ -298,12 +318,11 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
                      label="L1 optimum (w₂ = 0)")
         ball_ax.plot(*record.l2_optimum, "s", color=COLORS[1], ms=font * 0.7, mec=th.foreground, label="L2 optimum")
         ball_ax.set_aspect("equal")
-        ball_ax.set_xlim(-1.6, 3.0)
+        ball_ax.set_xlim(-1.4, 3.6)
         ball_ax.set_ylim(-1.6, 1.8)
         ball_ax.set_xlabel("w₁")
         ball_ax.set_ylabel("w₂")
-        ball_ax.set_title("constraint regions and loss contours")
-        ball_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), fontsize=font * 0.7, ncols=1)
+        ball_ax.set_title("constraint regions, loss contours")
         for ax, path, name in ((l1_ax, record.path_l1, "L1: λ‖w‖₁"), (l2_ax, record.path_l2, "L2: (λ/2)‖w‖₂²")):
             for j in range(path.shape[1]):
                 ax.semilogx(record.lambdas, path[:, j], "o-", ms=font * 0.25, color=COLORS[j], label=f"w{j + 1}")
@@ -311,49 +330,166 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
             ax.set_xlabel("λ (log scale)")
             ax.set_title(f"path, {name}")
             ax.set_xlim(record.lambdas.min(), record.lambdas.max())
-        l1_ax.axvline(record.lambda_max, color=th.grid, ls="--", lw=1)
+        l1_ax.axvline(record.lambda_max, color=th.foreground, ls="--", lw=1)
+        l1_ax.annotate(r"$\lambda_{max}$: all weights 0 beyond", (record.lambda_max, 0.03),
+                       xycoords=("data", "axes fraction"), xytext=(-4, 0), textcoords="offset points", ha="right",
+                       va="bottom")
         l1_ax.set_ylabel("weight of logistic regression")
-        l1_ax.legend(loc="upper right", fontsize=font * 0.7)
         lo = min(record.path_l1.min(), record.path_l2.min()) * 1.1
         hi = max(record.path_l1.max(), record.path_l2.max()) * 1.1
         l1_ax.set_ylim(lo, hi)
         l2_ax.set_ylim(lo, hi)
+        l2_ax.legend(loc="upper right", ncols=1)
+        handles, labels = ball_ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower left", ncols=3)
         return _finish(fig, "L1 against L2: L1 sets weights exactly to 0 (sparsity), L2 shrinks them all")
 
 
 def draw_universal_approximation(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
                                  theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
-    """One panel per width: the trained one-hidden-layer net over the target."""
+    """One panel per width: the trained one-hidden-layer net over the target, titled by its largest error;
+    the last panel: largest error against parameters, one hidden layer against two."""
     fig, font, th, style = _figure(size, dpi, theme, font_scale)
     widths = list(record.fits)
     with style:
-        axes = fig.subplots(1, len(widths), sharey=True)
-        axes = np.atleast_1d(axes)
+        grid = fig.add_gridspec(1, len(widths) + 1, width_ratios=[1] * len(widths) + [1.3])
+        axes = [fig.add_subplot(grid[0, i]) for i in range(len(widths))]
         for i, (ax, width) in enumerate(zip(axes, widths)):
+            if i:
+                ax.sharey(axes[0])
+                ax.tick_params(labelleft=False)
             ax.plot(record.x, record.target, color=th.foreground, lw=1.2, ls="--", label="target")
-            ax.plot(record.x, record.fits[width], color=COLORS[i % len(COLORS)], label=f"net, {width} unit{'s' if width > 1 else ''}")
-            ax.set_title(f"width {width}: MSE {record.errors[width]:.2g}")
+            ax.plot(record.x, record.fits[width], color=COLORS[i % len(COLORS)], label="net")
+            error = record.max_errors.get(width, record.errors[width])
+            ax.set_title(f"width {width}\nmax |error| {error:.2g}")
             ax.set_xlabel("x")
             ax.set_xlim(record.x[0], record.x[-1])
             ax.set_xticks(np.linspace(record.x[0], record.x[-1], 5)[1:-1])  # no labels meeting at the seams
-            ax.legend(loc="upper left", fontsize=font * 0.7)
+        axes[0].legend(loc="upper left")
         axes[0].set_ylabel("y")
-        return _finish(fig, "Universal approximation: one hidden sigmoid layer, growing width")
+        if record.max_errors:
+            err_ax = fig.add_subplot(grid[0, len(widths)])
+            shallow = sorted((record.params[w], record.max_errors[w]) for w in widths)
+            err_ax.loglog(*zip(*shallow), "o-", color=COLORS[0], ms=font * 0.6, label="1 hidden layer")
+            if record.deep:
+                deep = sorted(record.deep.values())
+                err_ax.loglog(*zip(*deep), "s--", color=COLORS[1], ms=font * 0.6, label="2 hidden layers")
+            from gradviz.render.frames import log_ticks
+
+            errors = [e for _, e in shallow] + [e for _, e in record.deep.values()]
+            err_ax.set_ylim(min(errors) / 1.3, max(errors) * 1.3)
+            log_ticks(err_ax.yaxis, min(errors) / 1.3, max(errors) * 1.3)
+            err_ax.set_xlabel("parameters")
+            err_ax.set_ylabel("max |error|")
+            err_ax.set_title("width against depth")
+            err_ax.legend(loc="lower left")
+        return _finish(fig, "Universal approximation: one hidden sigmoid layer fits a continuous target "
+                            "ever closer as it widens")
+
+
+def draw_adaptive(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
+                  theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
+    """The adaptive methods' paths on an ill-conditioned quadratic (left), the step size each coordinate
+    got, |Δθᵢ| / |gᵢ| (middle: one lr for both under GD, one per coordinate under the adaptive methods),
+    and the loss (right)."""
+    fig, font, th, style = _figure(size, dpi, theme, font_scale)
+    surface = record.surface
+    a1, a2 = record.curvatures
+    with style:
+        path_ax, rate_ax, loss_ax = fig.subplots(1, 3, width_ratios=(1.3, 1, 1))
+        values = np.log10(np.maximum(surface.z, 1e-3))
+        path_ax.contour(surface.x, surface.y, values, levels=14, colors=th.grid if th.name == "dark" else "#999999",
+                        linewidths=0.7)
+        x0, x1, y0, y1 = surface.extent
+        handles = []
+        for i, name in enumerate(record.names):
+            colour = COLORS[i % len(COLORS)]
+            points, rates, losses = record.points[name], record.rates[name], record.losses[name]
+            (line,) = path_ax.plot(points[:, 0], points[:, 1], "-", color=colour, lw=1.8,
+                                   label=f"{name} (lr {record.lrs[name]:g})")
+            handles.append(line)
+            steps = np.arange(1, len(rates) + 1)
+            rate_ax.semilogy(steps, rates[:, 0], "-", color=colour)
+            rate_ax.semilogy(steps, rates[:, 1], ":", color=colour, lw=2.4)
+            loss_ax.semilogy(np.arange(len(losses)), np.maximum(losses, 1e-16), color=colour)
+        path_ax.plot(*surface.minima[0], "*", color=th.minimum, ms=font * 1.3, mec=th.foreground)
+        path_ax.set_xlim(x0, x1)
+        path_ax.set_ylim(y0, y1)
+        path_ax.set_xlabel("x")
+        path_ax.set_ylabel("y")
+        path_ax.set_title(f"(x² + {a2 / a1:g}y²)/2")
+        rate_ax.set_xlabel("step")
+        rate_ax.set_ylabel("the lr coordinate i gets (log)")
+        rate_ax.set_title("step size per coordinate")
+        from matplotlib.lines import Line2D
+
+        rate_ax.legend(handles=[Line2D([], [], color=th.foreground, label="x (flat)"),
+                                Line2D([], [], color=th.foreground, ls=":", lw=2.2, label="y (steep)")],
+                       loc="lower right")
+        loss_ax.set_xlabel("step")
+        loss_ax.set_ylabel("f (log scale)")
+        loss_ax.set_title("loss")
+        fig.legend(handles=handles, loc="outside lower center", ncols=3)
+        return _finish(fig, "Adaptive methods: a step size per coordinate, larger where the curvature is small")
 
 
 # -- animated -----------------------------------------------------------------------------------------------
 
-class MomentumRenderer(TrajectoryRenderer):
-    """The trajectory renderer with one arrow per path for its velocity x_k - x_(k-1) (scaled by
-    `arrow_scale` to be visible), drawn with the moving artists of each frame."""
+def arrows_inside(heads: np.ndarray, vectors: np.ndarray, limits: tuple[float, float, float, float],
+                  margin: float = 0.02) -> np.ndarray:
+    """vectors shortened (direction kept) so that head + vector stays inside limits (x0, x1, y0, y1), a
+    `margin` share of the span in from the edges."""
+    x0, x1, y0, y1 = limits
+    lo = np.array([x0 + margin * (x1 - x0), y0 + margin * (y1 - y0)])
+    hi = np.array([x1 - margin * (x1 - x0), y1 - margin * (y1 - y0)])
+    out = np.array(vectors, dtype=float)
+    for i, (head, vector) in enumerate(zip(heads, out)):
+        factor = 1.0
+        for d in range(2):
+            tip = head[d] + vector[d]
+            if tip > hi[d] and vector[d] > 0:
+                factor = min(factor, max(0.0, hi[d] - head[d]) / vector[d])
+            elif tip < lo[d] and vector[d] < 0:
+                factor = min(factor, max(0.0, lo[d] - head[d]) / vector[d])
+        out[i] = vector * factor
+    return out
 
-    def __init__(self, trajectories: Sequence[Any], surface: Any, *, arrow_scale: float = 3.0, **kwargs: Any) -> None:
+
+class MomentumRenderer(TrajectoryRenderer):
+    """The trajectory renderer with one arrow per momentum path for its momentum term mu (x_k - x_(k-1)),
+    where the momentum alone would carry it (shortened where it would leave the panel), drawn with the
+    moving artists of each frame. lookahead: Nesterov's look-ahead points y_k (one per point of the path
+    labelled nesterov), drawn as a hollow circle: the tip of its arrow, where its gradient is taken."""
+
+    def __init__(self, trajectories: Sequence[Any], surface: Any, *, lookahead: np.ndarray | None = None,
+                 **kwargs: Any) -> None:
+        self.lookahead = None if lookahead is None or not len(lookahead) else np.asarray(lookahead, float)
         super().__init__(trajectories, surface, **kwargs)
-        self.arrow_scale = arrow_scale
+        self.mus = np.array([float(t.hyperparams.get("momentum", 0.0)) for t in self.trajectories])
         starts = np.array([t.points[0] for t in self.trajectories])
+        scale = min(self.size[0] / 960, self.size[1] / 540)
         self.arrows = self.axes.quiver(starts[:, 0], starts[:, 1], np.zeros(len(starts)), np.zeros(len(starts)),
-                                       color=self._colors, angles="xy", scale_units="xy", scale=1.0 / arrow_scale,
-                                       width=0.006, animated=True, zorder=7)
+                                       color=self._colors, angles="xy", scale_units="xy", scale=1.0,
+                                       width=0.005, animated=True, zorder=7)
+        self.lookahead_marker = None
+        if self.lookahead is not None:
+            (self.lookahead_marker,) = self.axes.plot([], [], "o", mfc="none", mec=self._nesterov_colour,
+                                                      mew=2.0 * scale, ms=11 * scale, animated=True, zorder=8)
+
+    @property
+    def _nesterov_colour(self) -> str:
+        names = [t.optimizer for t in self.trajectories]
+        return self._colors[names.index("nesterov") if "nesterov" in names else -1]
+
+    def _layout(self, handles: list[Any], font: float) -> None:
+        from matplotlib.lines import Line2D
+
+        extra = [Line2D([], [], ls="-", marker=r"$\rightarrow$", ms=12, color=self.theme.foreground, lw=0,
+                        label="arrow: momentum μ(xₖ − xₖ₋₁)")]
+        if self.lookahead is not None:
+            extra.append(Line2D([], [], ls="", marker="o", mfc="none", ms=9, color=self._nesterov_colour,
+                                label="look-ahead: gradient taken here"))
+        super()._layout([*handles, *extra], font)
 
     def velocities(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """(heads, velocities) at frame `index`: velocity = x_k - x_(k-1), zero at the start."""
@@ -365,10 +501,22 @@ class MomentumRenderer(TrajectoryRenderer):
             velocity.append(t.points[end] - t.points[end - 1] if end > 0 else np.zeros(2))
         return np.array(heads), np.array(velocity)
 
+    def arrow_vectors(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """(heads, arrows) as drawn at frame `index`: mu x velocity (0 without momentum), kept inside the
+        panel."""
+        heads, velocity = self.velocities(index)
+        x0, x1 = self.axes.get_xlim()
+        y0, y1 = self.axes.get_ylim()
+        return heads, arrows_inside(heads, velocity * self.mus[:, None], (x0, x1, y0, y1))
+
     def _draw(self, index: int) -> int:
         step = super()._draw(index)
-        heads, velocity = self.velocities(index)
+        heads, arrows = self.arrow_vectors(index)
         self.arrows.set_offsets(heads)
-        self.arrows.set_UVC(velocity[:, 0], velocity[:, 1])
+        self.arrows.set_UVC(arrows[:, 0], arrows[:, 1])
         self.axes.draw_artist(self.arrows)
+        if self.lookahead is not None:
+            ahead = self.lookahead[min(step, len(self.lookahead) - 1)]
+            self.lookahead_marker.set_data([ahead[0]], [ahead[1]])
+            self.axes.draw_artist(self.lookahead_marker)
         return step

@@ -23,14 +23,15 @@ from gradviz.diagnosis import depth_profile, diagnose, step_index, step_phrase
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import (FrameRenderer, check_render_options, colours_uint8, fit_axes,
+from gradviz.render.frames import (small_font, FrameRenderer, check_render_options, colours_uint8, fit_axes,
                                    shrink_text_to_fit, style_axes, text_scale, RENDER_DPI)
 from gradviz.render.theme import Theme
 
 __all__ = ["plot_depth_profile", "plot_heatmap", "plot_bars", "plot_clipping", "plot_update_ratio", "plot_grid",
-           "summary_figure", "GradflowRenderer", "VIEWS"]
+           "summary_figure", "GradflowRenderer", "VIEWS", "caveat"]
 
 SIGNAL_COLOUR, WEIGHT_COLOUR, THEORY_COLOUR = "#d62728", "#1f77b4", "#555555"
+LOSS_COLOURS = ("#e69f00", "#009e73", "#cc79a7", "#8c564b", "#7f7f7f")
 VIEWS = ("summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid")
 
 
@@ -46,7 +47,7 @@ def _axes(ax: Axes | None) -> Axes:
 def _layer_ticks(ax: Axes, log: GradientLog) -> None:
     ax.set_xticks(range(1, len(log.names) + 1))
     ax.set_xticklabels(log.names, rotation=45 if len(log.names) > 6 else 0, ha="right" if len(log.names) > 6 else "center",
-                       fontsize="small")
+                       fontsize=small_font())
     ax.set_xlabel("layer (input → output)")
 
 
@@ -78,13 +79,13 @@ def plot_depth_profile(log: GradientLog, *, step: int | None = None, ax: Axes | 
     missing = [i for i, name in enumerate(log.names) if not log.has_gradient[name].any()]
     for i in missing:
         ax.annotate("no gradient", (depth[i], 0.02), xycoords=("data", "axes fraction"), ha="center",
-                    fontsize="x-small", color=THEORY_COLOUR, rotation=90)
+                    fontsize=small_font(), color=THEORY_COLOUR, rotation=90)
     ax.set_yscale("log")
     ax.yaxis.set_minor_formatter(NullFormatter())
     _layer_ticks(ax, log)
     ax.set_ylabel("gradient norm")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small", frameon=False, title=step_phrase(log, step), title_fontsize="small")
+    ax.legend(fontsize=small_font(), frameon=False, title=step_phrase(log, step), title_fontsize=small_font())
     return ax
 
 
@@ -107,7 +108,7 @@ def plot_heatmap(log: GradientLog, *, quantity: str = "signal", ax: Axes | None 
         at = float(steps[step_index(log, mark)])
         ax.axvspan(at - half, at + half, fill=False, edgecolor="#1f77b4", lw=1.5)
     ax.set_yticks(range(1, len(log.names) + 1))
-    ax.set_yticklabels(log.names, fontsize="small")
+    ax.set_yticklabels(log.names, fontsize=small_font())
     ax.set_xlabel("step")
     ax.set_ylabel("layer (input at top)")
     if colorbar:
@@ -129,7 +130,7 @@ def plot_bars(log: GradientLog, *, ax: Axes | None = None, **kwargs: Any) -> Axe
     ax.set_yscale("log")
     _layer_ticks(ax, log)
     ax.set_ylabel("||dL/dW||")
-    ax.legend(fontsize="small", frameon=False)
+    ax.legend(fontsize=small_font(), frameon=False)
     return ax
 
 
@@ -144,7 +145,7 @@ def plot_clipping(log: GradientLog, *, threshold: float | None = None, ax: Axes 
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("total gradient norm")
-    ax.legend(fontsize="small", frameon=False)
+    ax.legend(fontsize=small_font(), frameon=False)
     return ax
 
 
@@ -163,7 +164,7 @@ def plot_update_ratio(log: GradientLog, *, ax: Axes | None = None, band: tuple[f
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("update / weight")
-    ax.legend(fontsize="small", frameon=False)
+    ax.legend(fontsize=small_font(), frameon=False)
     return ax
 
 
@@ -181,6 +182,21 @@ def _shared_limits(logs: Sequence[GradientLog], step: int | None = None) -> tupl
     if values.size == 0:
         return 1e-3, 1.0
     return float(values.min()) / 3, float(values.max()) * 3
+
+
+SCALE_FREE = ("adam", "adamw", "rmsprop", "adagrad", "adadelta", "adabelief")  # steps ~ lr whatever |g|
+
+
+def caveat(log: GradientLog, step: int | None = None) -> str:
+    """What a verdict does not say on its own: a ReLU net under PyTorch's default init (not He's), and, past
+    the initialization, an optimizer whose steps do not depend on the gradient's scale ('' when neither)."""
+    notes = []
+    if log.meta.get("activation") == "relu" and log.meta.get("init") == "default":
+        notes.append("PyTorch's default init, not He's")
+    optimizer = str(log.meta.get("optimizer", ""))
+    if step and optimizer in SCALE_FREE:
+        notes.append(f"{optimizer}'s steps do not depend on the gradient's scale")
+    return "; ".join(notes)
 
 
 def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure: Figure | None = None,
@@ -202,7 +218,8 @@ def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure
         ax.set_ylim(low, high)
         verdict = diagnose(log, step=step)
         detail = f", first/last {verdict.ratio:.2g}" if verdict.layers >= 2 else ""
-        ax.set_title(f"{log.label}\n{verdict.verdict}{detail}", fontsize="medium")
+        note = caveat(log, step)
+        ax.set_title(f"{log.label}\n{verdict.verdict}{detail}" + (f"\n({note})" if note else ""), fontsize="medium")
         if ax is not axes[0]:
             ax.get_legend().remove()
     for ax in axes[len(logs):]:
@@ -254,7 +271,9 @@ def _summary_figure(logs: Sequence[GradientLog], view: str, *, size: tuple[int, 
             plot_clipping(log, ax=top)
         elif view == "ratio":
             plot_update_ratio(log, ax=top)
-        top.set_title(f"{log.label}: {verdict.verdict} {verdict.where}", fontsize="medium")
+        note = caveat(log, step)
+        top.set_title(f"{log.label}: {verdict.verdict} {verdict.where}" + (f"\n({note})" if note else ""),
+                      fontsize="medium")
         if view == "summary":  # the numbers under the verdict, as large as the tick labels
             plot_heatmap(log, ax=axes[1, column], colorbar=column == len(logs) - 1, mark=verdict.step, **shared)
             caption = axes[1, column].set_title("", fontsize=matplotlib.rcParams["font.size"] * CAPTION)
@@ -364,7 +383,7 @@ class GradflowRenderer(FrameRenderer):
 
     def _build(self, dpi: float) -> None:
         theme = self.theme
-        fig, scale, font = self._new_figure(dpi, base_font=9.5)
+        fig, scale, font = self._new_figure(dpi)
         n = len(self.logs)
         matrices = [np.concatenate([_positive(log.matrix("signal")), _positive(log.matrix("weight"))]) for log in self.logs]
         finite = np.concatenate([m[np.isfinite(m)] for m in matrices])
@@ -382,9 +401,9 @@ class GradflowRenderer(FrameRenderer):
             ax.set_ylim(low, high)
             ax.set_xlim(0.5, len(log.names) + 0.5)
             ax.set_xticks(depth)
-            ax.set_xticklabels(log.names, fontsize=font * 0.75, rotation=45 if len(depth) > 6 else 0)
+            ax.set_xticklabels(log.names, fontsize=small_font(font), rotation=45 if len(depth) > 6 else 0)
             ax.yaxis.set_minor_formatter(NullFormatter())
-            style_axes(ax, theme, font * 0.8)
+            style_axes(ax, theme, small_font(font))
             verdict = diagnose(log)
             variants = _caption_variants(verdict)
             lines = variants[0].count("\n") + 1
@@ -402,7 +421,7 @@ class GradflowRenderer(FrameRenderer):
             ax.plot([], [], color=WEIGHT_COLOUR, marker="s", ls="--", lw=1.4 * scale, label="weight grad ||dL/dW||")
             if index == 0:
                 ax.set_ylabel("gradient norm (log)", color=theme.foreground, fontsize=font * 0.9)
-                ax.legend(fontsize=font * 0.75, frameon=False, loc="upper left", labelcolor=theme.foreground)
+                ax.legend(fontsize=small_font(font), frameon=False, loc="upper left", labelcolor=theme.foreground)
             lines = LineCollection([], colors=[SIGNAL_COLOUR, WEIGHT_COLOUR], linewidths=[2 * scale, 1.4 * scale],
                                    linestyles=["solid", "dashed"], animated=True)
             ax.add_collection(lines, autolim=False)
@@ -425,14 +444,15 @@ class GradflowRenderer(FrameRenderer):
                 lax.set_ylim(lo - 0.05 * (hi - lo or 1), hi + 0.05 * (hi - lo or 1))
         lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.85, labelpad=1)
         lax.set_title(_loss_title(self.logs), loc="left", color=theme.foreground, fontsize=font * 0.9, pad=2)
-        style_axes(lax, theme, font * 0.75)
-        self._loss_colours = [theme.trails[i % len(theme.trails)] for i in range(n)]
+        style_axes(lax, theme, small_font(font))
+        # not the red and blue of the signal and weight-gradient lines above: a colour means one thing
+        self._loss_colours = [LOSS_COLOURS[i % len(LOSS_COLOURS)] for i in range(n)]
         self._loss_series = [np.column_stack([log.steps, l]) for log, l in zip(self.logs, losses)]
         for log, colour in zip(self.logs, self._loss_colours):  # legend entries; the lines are drawn per frame
             lax.plot([], [], color=colour, lw=1.6 * scale, label=log.label)
         if chance is not None:
             lax.axhline(chance, color=THEORY_COLOUR, ls=":", lw=1.0 * scale, label=f"chance: ln {_classes(self.logs)}")
-        lax.legend(fontsize=font * 0.7, frameon=False, loc="center right", labelcolor=theme.foreground,
+        lax.legend(fontsize=small_font(font), frameon=False, loc="center right", labelcolor=theme.foreground,
                    ncol=n + (chance is not None))
         self.loss_lines = LineCollection([], colors=self._loss_colours, linewidths=1.6 * scale, animated=True)
         lax.add_collection(self.loss_lines, autolim=False)
@@ -442,7 +462,8 @@ class GradflowRenderer(FrameRenderer):
                         family="monospace", animated=True)
         fig.text(0.015, 0.965, "gradient flow through depth", color=theme.foreground, fontsize=font * 1.15,
                  va="center")
-        text.set_text(f"step {self.total_steps}/{self.total_steps}")
+        last = int(self.frame_steps[-1])  # the last recorded step: the counter ends at its total
+        text.set_text(f"step {last}/{last}")
         fit_axes(fig, [ax for ax, _, _ in self.panels] + [lax], pad=3.0)
         renderer = self.canvas.get_renderer()
         for subtitle, variants, ax in subtitles:  # the longest that fits over its panel, never into the next
@@ -450,7 +471,7 @@ class GradflowRenderer(FrameRenderer):
         shrink_text_to_fit(fig)
         text.set_text("")
         self.canvas.draw()
-        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
+        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), last)
         self._background = self.counter.background
 
     def _draw(self, index: int) -> int:

@@ -23,7 +23,7 @@ from gradviz.records import PathProjection, Surface, TrainingRun
 from gradviz.registry import InvalidArgument
 from gradviz.render.boundary import CLASS_COLOURS, boundary_lines, shade
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import FrameRenderer, colours_uint8, style_axes
+from gradviz.render.frames import small_font, FrameRenderer, colours_uint8, style_axes
 from gradviz.render.theme import THEMES, Theme
 from gradviz.render.trajectories import contour_levels
 
@@ -76,7 +76,7 @@ def plot_landscape(surface: Surface, paths: Sequence[PathProjection] = (), *, ax
     ax.set_xlabel(surface.xlabel)
     ax.set_ylabel(surface.ylabel)
     if paths:
-        ax.legend(loc="best", fontsize="small")
+        ax.legend(loc="best", fontsize=small_font())
     if colorbar:
         ax.figure.colorbar(mappable, ax=ax, label=_colour_label(surface, is_log))
     return ax
@@ -95,7 +95,7 @@ def plot_curve(surface: Surface, *, ax: Any = None, marks: Sequence[float] = (0.
     for value, label in zip(marks, mark_labels):
         ax.axvline(value, color="0.5", ls=":", lw=1.2)
         ax.annotate(label, (value, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
-                    textcoords="offset points", va="top", fontsize="small", color="0.3")
+                    textcoords="offset points", va="top", fontsize=small_font(), color="0.3")
     ax.set_xlim(surface.x[0], surface.x[-1])
     ax.set_xlabel(surface.xlabel)
     ax.set_ylabel(surface.zlabel)
@@ -207,7 +207,7 @@ class LandscapeRenderer(FrameRenderer):
         # colours are logarithmic, which would read as a loss on tick labels)
         bar = fig.colorbar(filled, cax=fig.add_axes((0.50, 0.10, 0.011, 0.78)), ticks=[levels[0], levels[-1]])
         bar.ax.set_yticklabels(["low", "high"])
-        bar.ax.tick_params(colors=theme.foreground, labelsize=font * 0.75, length=0, pad=2)
+        bar.ax.tick_params(colors=theme.foreground, labelsize=small_font(font), length=0, pad=2)
         bar.outline.set_edgecolor(theme.grid)
         ax.contour(surface.x, surface.y, values, levels=levels[::2], colors=theme.contour_lines,
                    linewidths=0.4 * scale, alpha=0.35)
@@ -215,7 +215,7 @@ class LandscapeRenderer(FrameRenderer):
         ax.set_ylim(surface.y[0], surface.y[-1])
         ax.set_xlabel(surface.xlabel, color=theme.foreground, fontsize=font * 0.9, labelpad=1)
         ax.set_ylabel(surface.ylabel, color=theme.foreground, fontsize=font * 0.9, labelpad=1)
-        style_axes(ax, theme, font * 0.8, grid=False)
+        style_axes(ax, theme, small_font(font), grid=False)
         ax.plot([0], [0], marker="+", ms=12 * scale, mew=1.6 * scale, color=theme.foreground, ls="", zorder=4)
         starts = np.array([p.coords[0] for p in self.paths])
         ax.scatter(starts[:, 0], starts[:, 1], s=45 * scale**2, facecolors="none", edgecolors=self._colors,
@@ -273,10 +273,10 @@ class LandscapeRenderer(FrameRenderer):
             pad = 0.05 * (hi - lo or 1.0)
             lax.set_ylim(lo - pad, hi + pad)
         lax.set_xlim(0, max(1, self.total_steps))
-        style_axes(lax, theme, font * 0.75)
-        lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.8, labelpad=1)
+        style_axes(lax, theme, small_font(font))
+        lax.set_xlabel("step", color=theme.foreground, fontsize=small_font(font), labelpad=1)
         lax.set_title(f"{surface.zlabel or 'loss'}: solid = weights, dashed = on the plane", color=theme.foreground,
-                      fontsize=font * 0.8, loc="left", pad=2)
+                      fontsize=small_font(font), loc="left", pad=2)
         self.loss_axes = lax
         self._own = [np.column_stack([p.steps, p.loss]) for p in self.paths]
         self._flat = [np.column_stack([p.steps, p.surface_loss]) for p in self.paths]
@@ -293,7 +293,7 @@ class LandscapeRenderer(FrameRenderer):
                         family="monospace", animated=True)
         # upper right, where falling loss curves rarely are, on a backdrop in case one is
         self.gap_text = lax.text(0.985, 0.97, "", ha="right", va="top", color=theme.foreground,
-                                 fontsize=font * 0.75, family="monospace", transform=lax.transAxes,
+                                 fontsize=small_font(font), family="monospace", transform=lax.transAxes,
                                  animated=True, linespacing=1.15, zorder=8, multialignment="left",
                                  bbox=dict(boxstyle="round,pad=0.3", facecolor=theme.background, alpha=0.85,
                                            edgecolor=theme.grid, linewidth=0.6 * scale))

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from gradviz.records import Surface
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import FrameRenderer, colours_uint8
+from gradviz.render.frames import small_font, FrameRenderer, colours_uint8
 from gradviz.render.theme import Theme
 from gradviz.render.trajectories import clock_total
 
@@ -102,7 +102,7 @@ class Surface3DRenderer(FrameRenderer):
             axis.set_label_text(text, color=theme.foreground, fontsize=font * 0.85)
             axis.set_pane_color((*[c for c in (1.0, 1.0, 1.0)], 0.0))
             axis.label.set_color(theme.foreground)
-        ax.tick_params(colors=theme.foreground, labelsize=font * 0.7, pad=0)
+        ax.tick_params(colors=theme.foreground, labelsize=small_font(font), pad=0)
         ax.set_facecolor(theme.background)
         ax.view_init(elev=self.elev, azim=self.azim)
         self.axes = ax
@@ -114,9 +114,11 @@ class Surface3DRenderer(FrameRenderer):
                 true = np.clip(np.asarray(path.true_heights, dtype=float), lo, hi)
             self._heights.append((z, true))
         self.trails, self.heads, self.stalks = [], [], []
-        for path, colour in zip(self.paths, self._colors):
+        # each path its own marker as in the 2-D view: colour is not the only cue
+        markers = [theme.markers[i % len(theme.markers)] for i in range(len(self.paths))]
+        for path, colour, marker in zip(self.paths, self._colors, markers):
             (trail,) = ax.plot([], [], [], color=colour, lw=2.2 * scale, animated=True, zorder=10)
-            (head,) = ax.plot([], [], [], "o", color=colour, ms=6.5 * scale, mec=theme.background,
+            (head,) = ax.plot([], [], [], marker, color=colour, ms=7.5 * scale, mec=theme.background,
                               mew=0.8 * scale, animated=True, zorder=11)
             (stalk,) = ax.plot([], [], [], color=colour, lw=1.0 * scale, ls=":", animated=True, zorder=10)
             start_z = self._heights[len(self.trails)][0][0]
@@ -125,8 +127,8 @@ class Surface3DRenderer(FrameRenderer):
             self.trails.append(trail)
             self.heads.append(head)
             self.stalks.append(stalk)
-        handles = [Line2D([], [], color=c, lw=2.2 * scale, marker="o", ms=5 * scale, label=p.label)
-                   for c, p in zip(self._colors, self.paths)]
+        handles = [Line2D([], [], color=c, lw=2.2 * scale, marker=m, ms=6 * scale, label=p.label)
+                   for c, m, p in zip(self._colors, markers, self.paths)]
         if any(h[1] is not None for h in self._heights):
             handles.append(Line2D([], [], color=theme.foreground, lw=1.0 * scale, ls=":",
                                   label="dotted: to the true loss"))

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from gradviz.records import TuningTable
 from gradviz.render.compare import new_figure, plot_lr_curve, styled
+from gradviz.render.frames import small_font
 from gradviz.render.theme import THEMES
 from gradviz.render.trajectories import LOSS_CLAMP, surface_title
 
@@ -60,7 +61,7 @@ def sweep_figure(table: TuningTable, *, size: tuple[int, int] = (960, 540), dpi:
             ax.axhline(level, color=colour, lw=0.6, ls=(0, (2, 2)), alpha=0.6, zorder=0)
             # at the left, where the smallest rates still crawl high above the floor
             ax.annotate(note, (0.01, level), xycoords=("axes fraction", "data"), ha="left",
-                        va="bottom" if level == FINAL_FLOOR else "top", fontsize="small", color=colour)
+                        va="bottom" if level == FINAL_FLOOR else "top", fontsize=small_font(), color=colour)
         where = f" from ({start[0]:g}, {start[1]:g})" if start is not None else ""
         what = f"{gap} after the last step" if values == "finals" else f"{table.objective}: {table.objective_summary}"
         ax.set_title(f"{surface_title(table.function)}{where}, {table.steps} steps: {what} "

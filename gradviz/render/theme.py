@@ -40,7 +40,7 @@ THEMES.register("light", Theme(
 THEMES.register("dark", Theme(
     name="dark", background="#0f1117", foreground="#e8e8e8", grid="#3a3d46", colormap="Greys_r",
     colormap_range=(0.0, 0.5), contour_lines="#000000", minimum="#ffd700",
-    trails=("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#d55e00", "#ffffff", "#0072b2"),
+    trails=("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#ffffff", "#d55e00", "#f0e442", "#0072b2"),
 ))
 
 

@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from gradviz.records import Surface, Trajectory
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import (FrameRenderer, check_render_options, colours_uint8, fit_axes, fit_legend,
+from gradviz.render.frames import (small_font, FrameRenderer, check_render_options, colours_uint8, fit_axes, fit_legend,
                                    log_ticks, shrink_text_to_fit, style_axes)
 from gradviz.render.geometry import FADE_FRAMES, GeometryLayer
 from gradviz.render.theme import Theme
@@ -111,6 +111,17 @@ def trail_widths(count: int, width: float) -> np.ndarray:
     return width * np.linspace(2.0, 0.8, count)
 
 
+def _wrap_label(label: str) -> str:
+    """A long legend label on two lines: before 'diverged', else after its last ', ' or ': '."""
+    if " diverged" in label:
+        return label.replace(" diverged", "\n diverged", 1)
+    if len(label) > 24:
+        cut = max(label.rfind(", "), label.rfind(": "))
+        if cut > 8:
+            return label[:cut + 1] + "\n " + label[cut + 2:]
+    return label
+
+
 class TrajectoryRenderer(FrameRenderer):
     """Draws trajectories over a surface; `frame(i)` returns frame i as an (H, W, 3) uint8 array.
 
@@ -120,7 +131,8 @@ class TrajectoryRenderer(FrameRenderer):
     clock: "steps", or "evaluations" to run the frames, the counter and the loss panel's x axis on
     function evaluations (each record at the last point it reached within that many), so methods that
     spend different numbers of evaluations per step appear side by side fairly; the legend then says how
-    many each spent. Direct methods' geometry and evaluated points are drawn by a GeometryLayer.
+    many each spent. unit: what the evaluations clock counts, in the legend, counter and axis label
+    ("samples" for mini-batches compared by the data they read). Direct methods' geometry and evaluated points are drawn by a GeometryLayer.
     """
 
     def __init__(
@@ -135,8 +147,10 @@ class TrajectoryRenderer(FrameRenderer):
         frames: int | None = None,
         title: str | None = None,
         clock: str = "steps",
+        unit: str = "evaluations",
     ) -> None:
         self.trajectories = list(trajectories)
+        self.unit = unit
         if not self.trajectories:
             raise InvalidArgument("nothing to draw: no trajectories given")
         self.total_steps = clock_total(self.trajectories, clock)
@@ -150,6 +164,13 @@ class TrajectoryRenderer(FrameRenderer):
         self._markers = [self.theme.markers[i % len(self.theme.markers)] for i in range(len(self.trajectories))]
         self._dashes = [DASHES[i % len(DASHES)] for i in range(len(self.trajectories))]
         self._build(float(dpi), loss_panel, title)
+
+    @property
+    def _clock_word(self) -> str:
+        """The step counter's word: 'step', 'evals', or the unit ('samples')."""
+        if self.clock != "evaluations":
+            return "step"
+        return "evals" if self.unit == "evaluations" else self.unit
 
     # -- the stage: drawn once --------------------------------------------------------------------------
 
@@ -188,7 +209,7 @@ class TrajectoryRenderer(FrameRenderer):
         for trajectory, color, marker, dashes in zip(self.trajectories, self._colors, self._markers, self._dashes):
             label = trajectory.label
             if self.clock == "evaluations":
-                label += f", {trajectory.evaluations_spent} evaluations"
+                label += f", {trajectory.evaluations_spent} {self.unit}"
             handles.append(Line2D([], [], color=color, lw=2.2 * scale, marker=marker, ms=5.5 * scale, ls=dashes,
                                   markeredgecolor=theme.background, markeredgewidth=0.6 * scale, label=label))
         name = title if title is not None else surface_title(surface.name)
@@ -216,14 +237,14 @@ class TrajectoryRenderer(FrameRenderer):
         self._layout(handles, font)
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(fig.bbox),
-                                   self.total_steps, word="evals" if self.clock == "evaluations" else "step")
+                                   self.total_steps, word=self._clock_word)
         self._background = self.counter.background
 
     def restage(self) -> None:
         """Copy the static background again after drawing more on it (a gradient field, other labels)."""
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(self.figure.bbox),
-                                   self.total_steps, word="evals" if self.clock == "evaluations" else "step")
+                                   self.total_steps, word=self._clock_word)
         self._background = self.counter.background
 
     def _layout(self, handles: list[Line2D], font: float) -> None:
@@ -232,7 +253,7 @@ class TrajectoryRenderer(FrameRenderer):
         fig, ax, lax = self.figure, self.axes, self.loss_axes
         width, height = self.size
         pad = 3.0
-        self.step_text.set_text(f"step {self.total_steps}/{self.total_steps}")
+        self.step_text.set_text(f"{self._clock_word} {self.total_steps}/{self.total_steps}")
         fit_axes(fig, [ax] + ([lax] if lax is not None else []), pad=pad)
         renderer = self.canvas.get_renderer()
         box = ax.get_position()
@@ -241,9 +262,17 @@ class TrajectoryRenderer(FrameRenderer):
         top = min(box.y1 * height + counter.height * 0.5 + 4, height - pad - counter.height / 2)
         self.step_text.set_position((box.x1, top / height))
         # the title (drawn left) must end before the counter (drawn right) begins
+        # (down to the smallest text size: a title that still does not fit is wrapped onto two lines)
         title = self.title
         for _ in range(8):
             if title.get_window_extent(renderer).x1 < box.x1 * width - counter.width - 8:
+                break
+            if title.get_fontsize() * 0.9 < small_font(font):
+                words = title.get_text().split(" ")
+                if len(words) > 1 and "\n" not in title.get_text():
+                    half = max(1, len(words) // 2)
+                    title.set_text(" ".join(words[:half]) + "\n" + " ".join(words[half:]))
+                    continue
                 break
             title.set_fontsize(title.get_fontsize() * 0.9)
         self.step_text.set_text("")
@@ -261,7 +290,7 @@ class TrajectoryRenderer(FrameRenderer):
                 state["legend"].remove()  # type: ignore[union-attr]
             labels = [h.get_label() for h in handles]
             if wrap:
-                labels = [label.replace(" diverged", "\n diverged", 1) for label in labels]
+                labels = [_wrap_label(label) for label in labels]
             legend = fig.legend(handles=handles, labels=labels, loc="upper left",
                                 bbox_to_anchor=(left / width, legend_top / height), frameon=False,
                                 fontsize=fontsize, labelcolor=theme.foreground, handlelength=1.8,
@@ -306,7 +335,7 @@ class TrajectoryRenderer(FrameRenderer):
                 self.loss_clamp = tiny
                 lax.axhline(tiny, color=theme.foreground, lw=0.6 * scale, ls=(0, (2, 2)), alpha=0.6)
                 self.loss_clamp_note = lax.set_title(f"values below {tiny:.0e} drawn at {tiny:.0e} (dotted)",
-                                                     loc="right", fontsize=font * 0.7, color=theme.foreground,
+                                                     loc="right", fontsize=small_font(font), color=theme.foreground,
                                                      pad=3)
         else:
             lo, hi = (float(max(finite.min(), -cap)), float(min(finite.max(), cap))) if finite.size else (-1.0, 1.0)
@@ -314,10 +343,10 @@ class TrajectoryRenderer(FrameRenderer):
             lax.set_ylim(lo - pad, hi + pad)
             lax.set_ylabel("f", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
         lax.set_xlim(0, max(1, self.total_steps))
-        lax.set_xlabel("evaluations" if self.clock == "evaluations" else "step", color=theme.foreground,
+        lax.set_xlabel(self.unit if self.clock == "evaluations" else "step", color=theme.foreground,
                        fontsize=font * 0.9, labelpad=1)
         lax.grid(True, color=theme.grid, linewidth=0.5 * scale, alpha=0.7)
-        self._style(lax, font * 0.85)
+        self._style(lax, font)
         self.loss_axes = lax
         self._loss_series = [np.column_stack([t.evaluations if self.clock == "evaluations" else np.arange(len(s)), s])
                              for t, s in zip(self.trajectories, series)]
@@ -362,6 +391,21 @@ class TrajectoryRenderer(FrameRenderer):
             self.loss_axes.draw_artist(self.loss_lines)
             self.loss_axes.draw_artist(self.loss_heads)
         return step
+
+    def _repr_html_(self) -> str:
+        """In a notebook the renderer shows itself as its animation: an inline GIF at 15 fps."""
+        import base64
+        import tempfile
+        from pathlib import Path
+
+        from gradviz.output import write_animation
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = write_animation(iter(self), Path(folder) / "animation.gif", n_frames=self.n_frames, fps=15,
+                                   palette_sample=self.palette_sample(), key_colours=self.key_colours())
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+        width, height = self.size
+        return f'<img src="data:image/gif;base64,{data}" width="{width}" height="{height}"/>'
 
     def key_colours(self) -> np.ndarray:
         """(k, 3) uint8: the colours of trails, markers and text, which a palette must keep exact."""
