@@ -203,7 +203,7 @@ def trace_swarm(function: Any, optimizer: Any = "adam", *, starts: Any = "grid:1
     finite[len(lrs) + 1:] = False
     if not finite[0].all():
         bad = int(np.flatnonzero(~finite[0])[0])
-        raise InvalidArgument(f"{fn.name} is not finite at start {tuple(array[bad])}")
+        raise InvalidArgument(f"{fn.name} is not finite at start {tuple(map(float, array[bad]))}")
     first_bad = np.where(finite.all(axis=0), len(finite), np.argmin(finite, axis=0))
     diverged = first_bad <= steps
     ends = first_bad - 1

@@ -266,7 +266,7 @@ class _Run:
             bad = np.flatnonzero(~finite[:, i])
             end = int(bad[0]) if bad.size else len(finite)
             if end == 0:  # the start itself is not finite for f
-                raise InvalidArgument(f"{fn.name} is not finite at start {tuple(starts[i])}")
+                raise InvalidArgument(f"{fn.name} is not finite at start {tuple(map(float, starts[i]))}")
             diverged = end if bad.size else None
             kept = dict(extra)
             if "geometry" in kept:

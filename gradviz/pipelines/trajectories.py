@@ -51,6 +51,9 @@ def check_fps(fps: float, path: Path, hold: float = 1.0) -> None:
     check_positive("hold", hold, allow_zero=True)
     if path.suffix.lower() == ".gif":
         check_gif_timing(fps, hold)
+    elif path.suffix.lower() == ".mp4" and fps < 1 / 655.35:
+        # the GIF's slowest frame bounds an MP4 too: --fps 0.001 would make 200 frames a 55-hour video
+        raise InvalidArgument(f"invalid fps {fps:g}: a frame lasts at most 655.35 s; use fps >= 0.0016")
 
 
 def check_frames(frames: int | None, steps: int) -> None:
