@@ -191,8 +191,10 @@ def test_rates_parse_to_sorted_lists_and_log_ranges():
         tune("rosenbrock", ["sgd"], lrs="0.1,0.1", steps=5)
 
 
-@pytest.mark.parametrize("text, shown", [("grid:0x5", "zero points"), ("grid:", "grid:NXxNY"),
-                                         ("random:3x3", "random:N"), ("spiral:5", "grid:NXxNY")])
+@pytest.mark.parametrize("text, shown", [("grid:0x5", "grid sizes must be whole numbers >= 1"),
+                                         ("random:-5", "a number of random starts must be whole numbers >= 1"),
+                                         ("grid:", "grid:NXxNY"), ("random:3x3", "random:N"),
+                                         ("spiral:5", "grid:NXxNY")])
 def test_malformed_starts_name_the_value(text, shown):
     with pytest.raises(InvalidArgument, match=shown):
         parse_starts(text)

@@ -316,7 +316,7 @@ def trajectories(
     compared = lrs is not None or noise or starts is not None or tune or seeds > 1
     plain = not compared and all(schedule is None for _, _, schedule in runs)
     if not plain and kind != "steps":
-        raise InvalidArgument(f"budget {kind}:{amount}: --lr/--noise/--starts/--tune/@schedule compare on steps; "
+        raise InvalidArgument(f"budget {kind}:{amount}: --lr/--gradient-noise/--starts/--tune/@schedule compare on steps; "
                               "use --steps with them")
     from gradviz.tracing import trace
 
@@ -330,7 +330,7 @@ def trajectories(
                        frames=frames, domain=domain, title=title, progress=progress, field=field, view=view,
                        spin=spin, clock=kind)
     if view != "2d":
-        raise InvalidArgument(f"view {view!r} draws plain paths only: drop --lr/--noise/--starts/--tune/@schedule "
+        raise InvalidArgument(f"view {view!r} draws plain paths only: drop --lr/--gradient-noise/--starts/--tune/@schedule "
                               "or use the 2d view")
     from gradviz.compare import compare_paths
 
