@@ -40,19 +40,20 @@ class OptimizerType(click.ParamType):
         if not isinstance(value, str):
             return value
         try:
+            text, schedule = value, None
             if self.schedules:
                 from gradviz.schedules import parse_schedule, split_schedule
 
                 text, schedule = split_schedule(value)
-                parse_optimizer(text)
                 if schedule is not None:
                     parse_schedule(schedule)
-            else:
-                if "@" in value:
-                    command = ctx.info_name if ctx is not None else "this command"
-                    raise InvalidArgument(f"{value!r}: {command} trains a net without an lr schedule ('@'); "
-                                          "schedules are for trajectories, sweep and basins")
-                parse_optimizer(value)
+            elif "@" in value:
+                command = ctx.info_name if ctx is not None else "this command"
+                raise InvalidArgument(f"{value!r}: {command} trains a net without an lr schedule ('@'); "
+                                      "schedules are for trajectories, sweep and basins")
+            name, settings = parse_optimizer(text)
+            if name in OPTIMIZERS:
+                OPTIMIZERS[name].check_without_import(settings)  # lr=abc, a misspelt name: before torch
         except InvalidArgument as error:
             self.fail(str(error), param, ctx)
         return value

@@ -63,8 +63,19 @@ class OptimizerSpec:
 
     @property
     def parameters(self) -> Mapping[str, inspect.Parameter]:
-        """The parameters of the class's __init__ (read once per class)."""
+        """The parameters of the class's __init__ (read once per class); for the registry's classes from
+        the table of gradviz.optim.signatures, so checking settings imports no torch."""
+        if isinstance(self.target, str):
+            static = _static_parameters(self.target)
+            if static is not None:
+                return static
         return _init_parameters(self.cls)
+
+    def check_without_import(self, hyperparams: Mapping[str, Any]) -> None:
+        """resolve(hyperparams) where that needs no import of the class (a registry entry whose signature
+        gradviz.optim.signatures holds); nothing otherwise: the class checks them when it is built."""
+        if isinstance(self.target, str) and _static_parameters(self.target) is not None:
+            self.resolve(hyperparams)
 
     def accepted(self) -> list[str]:
         """Hyperparameter names the class takes (every keyword of __init__ but params; a wrapper's base
@@ -143,6 +154,10 @@ class OptimizerSpec:
         if _foreign(value):  # a tensor (torch accepts one for most settings): torch judges it
             return value
         example = self.defaults.get(key, default)
+        if default is None and _is_number(example) and not _is_number(value) and value is not None:
+            # torch's default None means "its own choice" (LBFGS max_eval); gradviz's default says the form
+            raise self._invalid(key, value, f"a {'whole ' if isinstance(example, int) else ''}number, "
+                                            f"e.g. {_show(example)}")
         if isinstance(default, bool):
             flag = _as_bool(value)
             if flag is None:
@@ -195,6 +210,13 @@ class OptimizerSpec:
 
     def __call__(self, params: Iterable[Any], **hyperparams: Any) -> Any:
         return self.build(params, **hyperparams)
+
+
+@functools.lru_cache(maxsize=None)
+def _static_parameters(target: str) -> Mapping[str, inspect.Parameter] | None:
+    from gradviz.optim.signatures import static_parameters
+
+    return static_parameters(target)
 
 
 @functools.lru_cache(maxsize=None)
@@ -327,6 +349,12 @@ def _check_module_installed(path: str) -> None:
                  or difflib.get_close_matches(top, sorted(installed), n=1, cutoff=0.75))
         hint = (f"; did you mean {close[0]!r}?" if close
                 else f" (optimizer packages gradviz knows: {', '.join(_DISTRIBUTIONS)})")
+        from pathlib import Path
+
+        here = Path.cwd()
+        if (here / f"{top}.py").is_file() or (here / top / "__init__.py").is_file():
+            hint = (f"; {top!r} is in the current folder, which the gradviz command does not import from: "
+                    f"run PYTHONPATH=. gradviz ... or python -m gradviz ...")
         raise InvalidArgument(message + hint)
 
 
