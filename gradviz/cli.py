@@ -235,7 +235,12 @@ def _progress(quiet: bool, label: str) -> tuple[Callable[[int, int], None] | Non
 
 
 class _Interrupted(Exception):
-    """Ctrl-C inside a command, carried past click (which would print a blank line) to main."""
+    """Ctrl-C inside a command, carried past click (which would print a blank line) to main; its message
+    says what was written, where that is not "no file"."""
+
+    def __init__(self, written: str = "no file written") -> None:
+        super().__init__(written)
+        self.written = written
 
 
 class _Group(click.Group):
@@ -989,9 +994,17 @@ def gallery(folder: Path, quiet: bool) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InvalidArgument(f"cannot create gallery folder {str(folder)!r}: {error.strerror}") from None
-    for path in build_gallery(folder):
-        if not quiet:
-            click.echo(f"wrote {path}", err=True)
+    written: list[Path] = []
+    try:
+        for path in build_gallery(folder):
+            written.append(Path(path))
+            if not quiet:
+                click.echo(f"wrote {path}", err=True)
+    except KeyboardInterrupt:
+        # each file is complete (written atomically): say which, so nobody thinks the folder untouched
+        names = ", ".join(p.name for p in written[:6]) + (", ..." if len(written) > 6 else "")
+        raise _Interrupted(f"{len(written)} gallery file{'s' if len(written) != 1 else ''} written to {folder}"
+                           + (f" ({names}), the rest not" if written else "")) from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1008,9 +1021,10 @@ def main(argv: list[str] | None = None) -> None:
     except InvalidArgument as error:
         click.echo(f"gradviz: error: {' '.join(str(error).split())}", err=True)
         sys.exit(2)
-    except (_Interrupted, KeyboardInterrupt, click.Abort):
+    except (_Interrupted, KeyboardInterrupt, click.Abort) as stop:
         # On a terminal, "\r" writes over the "^C" it echoed; click's own handler adds a blank line instead.
         start = "\r" if sys.stderr.isatty() else ""
-        click.echo(f"{start}gradviz: interrupted; no file written", err=True)
+        written = stop.written if isinstance(stop, _Interrupted) else "no file written"
+        click.echo(f"{start}gradviz: interrupted; {written}", err=True)
         sys.exit(130)
     sys.exit(0)
