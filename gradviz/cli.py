@@ -394,7 +394,7 @@ def cli() -> None:
     """
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Animate optimizers racing across a 2-D test function.")
 @alias("--noise", "--gradient-noise", "noise")  # --noise is the data's jitter in boundary and landscape
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
               help="Test function to descend (see `gradviz list functions`), or an expression in x and y: "
@@ -525,6 +525,18 @@ class NumberListType(click.ParamType):
         return numbers
 
 
+def _at_rates(optimizers: tuple[str, ...], rates: tuple[float, ...]) -> tuple[str, ...]:
+    """-O texts at each --lr rate, as boundary's --lr does: an optimizer with its own lr keeps it."""
+    out = []
+    for text in optimizers:
+        name, settings = parse_optimizer(text)
+        if "lr" in settings:
+            out.append(text)
+        else:
+            out.extend(f"{text}{',' if ':' in text else ':'}lr={rate:g}" for rate in rates)
+    return tuple(out)
+
+
 def _check_hidden(hidden: tuple[int, ...]) -> None:
     """Hidden layer sizes of the small nets: each >= 1 and bounded, and not too many layers."""
     from gradviz.limits import check_at_most
@@ -543,7 +555,7 @@ def _nets_registry(name: str) -> Registry:
     return getattr(importlib.import_module(module), attr)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Animate an MLP's decision boundary as it learns.")
 @click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
               help="Toy data set (see `gradviz list datasets`).")
 @click.option("--n", "n", type=_positive(int, limit="n"), default=300, show_default=True, help="Number of points.")
@@ -656,7 +668,7 @@ class WordListType(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Show vanishing and exploding gradients, layer by layer.")
 @alias("--activations", "--activation", "activations")  # the names before issue 20 (plural, and a panel --view)
 @alias("--inits", "--init", "inits")
 @alias("--view", "--panel", "panel")
@@ -746,7 +758,7 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
         click.echo(f"wrote {path}", err=True)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Draw one of the lecture's figures.")
 @click.argument("name", type=NameType(FIGURES), metavar="NAME")
 @output_options(None, "Output file [default: NAME.png, or NAME.gif for an animated figure; those also take .mp4].",
                 fps=15, seed_help="Seed for data and weights.", quiet_help="Do not print the file written.")
@@ -774,7 +786,7 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
         click.echo(f"wrote {path}", err=True)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Animate optimizers crossing a small net's loss landscape.")
 @click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
               help="Toy data set (see `gradviz list datasets`).")
 @click.option("--n", "n", type=_positive(int, limit="n"), default=300, show_default=True, help="Number of points.")
@@ -786,6 +798,9 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable (at most 4), all from the same initial weights: -O sgd -O adam:lr=0.01 "
                    "[default: -O sgd -O momentum -O adam]")
+@click.option("--lr", "lrs", type=ParsedType(parse_lrs, "LR|LIST|LOW:HIGH:COUNT"), default=None,
+              help="Learning rate for every optimizer without its own; several (1e-3,1e-2) give a path per "
+                   "optimizer and rate, at most 4 [default: each optimizer's net default].")
 @click.option("--steps", type=_positive(int, limit="train-steps"), default=300, show_default=True, help="Training steps.")
 @click.option("--plane", type=click.Choice(["pca", "random", "line"]), default="pca", show_default=True,
               help="pca: the runs' shared PCA plane; random: two filter-normalized random directions; "
@@ -809,7 +824,7 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
 @output_options("landscape.gif", "Output file: .gif, .mp4 or .png (last frame; the only one for --plane line).",
                 fps=12, seed_help="Seed for data, weights and directions.")
 def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...], activation: str,
-              optimizers: tuple[str, ...], steps: int, plane: str, grid: int, span: float | None, norm: str,
+              optimizers: tuple[str, ...], lrs: str | None, steps: int, plane: str, grid: int, span: float | None, norm: str,
               view: str, spin: float, metric: str, device: str, frames: int, fps: float, size: tuple[int, int],
               dpi: float, theme: str, seed: int, output: Path, quiet: bool) -> None:
     """Animate optimizers crossing a small net's loss landscape, all from the same initial weights.
@@ -829,6 +844,9 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
     if _given("frames"):
         check_frames_recorded(frames, steps)
     _check_hidden(hidden)
+    optimizers = optimizers or ("sgd", "momentum", "adam")
+    if lrs is not None:
+        optimizers = _at_rates(optimizers, parse_lrs(lrs))
     check_landscape_options(plane=plane, view=view, norm=norm, metric=metric, grid=grid, span=span, device=device)
     if _given("norm") and plane != "random":
         raise InvalidArgument(f"--norm scales the directions of a random plane, not of plane {plane!r}: "
@@ -836,7 +854,7 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
     progress, done = _progress(quiet, "rendering")
     try:
         path = landscape_animation(output, dataset=dataset, n=n, noise=noise, hidden=hidden, activation=activation,
-                                   optimizers=optimizers or ("sgd", "momentum", "adam"), steps=steps, plane=plane,
+                                   optimizers=optimizers, steps=steps, plane=plane,
                                    grid=grid, span=span, norm=norm, view=view, spin=spin, metric=metric,
                                    device=device, seed=seed, frames=frames, fps=fps, size=size, dpi=dpi,
                                    theme=theme, progress=progress)
@@ -846,7 +864,7 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
         click.echo(f"wrote {path}", err=True)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Plot final loss against learning rate: the U curve.")
 @alias("--noise", "--gradient-noise", "noise")
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
               help="Test function (see `gradviz list functions`).")
@@ -886,7 +904,7 @@ def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, 
         click.echo(f"wrote {path}", err=True)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Map which minimum each start reaches, per optimizer.")
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="himmelblau", show_default=True,
               help="Test function with known minima (see `gradviz list functions`).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
@@ -917,13 +935,31 @@ def basins(function: str, optimizers: tuple[str, ...], resolution: int, steps: i
         click.echo(f"wrote {path}", err=True)
 
 
-@cli.command("list", context_settings=CONTEXT)
-@click.argument("what", type=click.Choice(["functions", "optimizers", "themes", "datasets", "activations", "inits",
-                                          "figures", "presets", "schedulers", "objectives"]),
-                default="functions")
-def list_(what: str) -> None:
+LISTS = {
+    "functions": "test functions for -f, with minima and windows",
+    "optimizers": "optimizers for -O, with their default settings",
+    "schedulers": "lr schedules for -O NAME@SCHEDULE",
+    "objectives": "what --tune and sweep minimise (--objective)",
+    "datasets": "toy data sets for --dataset and --data",
+    "activations": "activations for --activation",
+    "inits": "weight initializations for --init",
+    "figures": "the lecture's figures for `gradviz figure`",
+    "presets": "sizes and type scales for --preset",
+    "themes": "colours for --theme",
+}
+
+
+@cli.command("list", context_settings=CONTEXT, short_help="List the choices of an option, or what can be listed.")
+@click.argument("what", type=click.Choice(list(LISTS)), default=None, required=False)
+def list_(what: str | None) -> None:
     """List functions, optimizers (with default settings), themes, datasets, activations, inits, figures,
-    presets, lr schedulers or tuning objectives."""
+    presets, lr schedulers or tuning objectives; alone, what can be listed."""
+    if what is None:
+        width = max(map(len, LISTS))
+        click.echo("gradviz list WHAT, for WHAT one of:")
+        for name, summary in LISTS.items():
+            click.echo(f"  {name:<{width}}  {summary}")
+        return
     if what == "functions":
         rows = []
         for name, fn in FUNCTIONS.items():
@@ -983,7 +1019,7 @@ def list_(what: str) -> None:
             click.echo(f"{name:<{width}}  {entry.summary}")
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Regenerate the gallery from the registries.")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default="gallery")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print each file written.")
 def gallery(folder: Path, quiet: bool) -> None:
