@@ -52,6 +52,9 @@ class OptimizerType(click.ParamType):
                 raise InvalidArgument(f"{value!r}: {command} trains a net without an lr schedule ('@'); "
                                       "schedules are for trajectories, sweep and basins")
             name, settings = parse_optimizer(text)
+            if schedule is not None and name in OPTIMIZERS and not OPTIMIZERS[name].uses_gradient:
+                raise InvalidArgument(f"{value!r}: {name} is a direct method and has no learning rate to "
+                                      "schedule: drop the '@...'")
             if name in OPTIMIZERS:
                 OPTIMIZERS[name].check_without_import(settings)  # lr=abc, a misspelt name: before torch
         except InvalidArgument as error:

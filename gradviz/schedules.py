@@ -203,7 +203,11 @@ def resolved_phases(schedule: Schedule, *, steps: int, lr: float) -> list[tuple[
 def build_scheduler(optimizer: Any, schedule: str | Schedule, *, steps: int) -> Any:
     """A torch LRScheduler on `optimizer` for `schedule` (a sequence becomes SequentialLR)."""
     schedule = parse_schedule(schedule)
-    lr = float(optimizer.param_groups[0]["lr"])
+    lr = optimizer.param_groups[0].get("lr")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+        raise InvalidArgument(f"schedule {schedule.describe()!r}: {type(optimizer).__name__} has no learning rate "
+                              "to schedule (a direct method, or one that chooses its own step)")
+    lr = float(lr)
     phases = resolved_phases(schedule, steps=steps, lr=lr)
     built = []
     try:

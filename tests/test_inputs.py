@@ -81,6 +81,7 @@ WITHOUT_TORCH = [
     # commands that train nets say they take no schedule
     (["boundary", "-O", "adam@cosine"], "boundary trains a net without an lr schedule"),
     (["gradflow", "-O", "adam@cosine"], "gradflow trains a net without an lr schedule"),
+    (["trajectories", "-O", "nelder-mead@cosine"], "nelder-mead is a direct method and has no learning rate"),
     (["landscape", "-O", "adam@cosine", "-o", "x.gif"], "landscape trains a net without an lr schedule"),
     # expressions
     (["trajectories", "-f", "exp(exp(exp(x)))"], "too large to draw as contours (|f| <= 1e+150)"),
@@ -227,3 +228,12 @@ def test_an_interrupted_gallery_says_what_it_wrote(monkeypatch, capsys, tmp_path
     assert stop.value.code == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"gradviz: interrupted; 2 gallery files written to {tmp_path} (a.gif, b.png), the rest not"]
+
+
+def test_a_schedule_on_a_method_without_a_learning_rate_is_refused():
+    # found by the fuzz test: a direct method under '@' reached torch's scheduler and died on a KeyError
+    from gradviz.registry import InvalidArgument
+    from gradviz.tracing import trace
+
+    with pytest.raises(InvalidArgument, match="NelderMead has no learning rate to schedule"):
+        trace("rosenbrock", "nelder-mead", steps=3, schedule="cosine")
