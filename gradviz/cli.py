@@ -875,7 +875,9 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
               help="Optimizer, repeatable, settings but no lr (the rates come from --lr) [default: -O sgd -O momentum "
                    "-O adam]")
 @click.option("--lr", "lrs", type=ParsedType(lambda text: parse_lrs(text, minimum=2), "LIST|LOW:HIGH:COUNT"),
-              default="1e-5:1:11", show_default=True, help="Learning rates: a list or a log range, at least two.")
+              default="1e-5:10:13", show_default=True,
+              help="Learning rates: a list or a log range, at least two; a best rate on the grid's edge is warned "
+                   "about.")
 @click.option("--objective", type=NameType(OBJECTIVES), default="final", show_default=True,
               help="What to plot against the rate: final f - f*, auc, steps-to-tol.")
 @click.option("--tol", type=float, default=None, help="Tolerance of --objective steps-to-tol only [default: 1e-3].")
@@ -893,7 +895,7 @@ def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, 
     optimizer is ringed and the table is printed.
 
     \b
-      gradviz sweep -O sgd -O momentum -O adam --lr 1e-5:1:11 -o ucurve.png
+      gradviz sweep -O sgd -O momentum -O adam --lr 1e-5:10:13 -o ucurve.png
       gradviz sweep -f himmelblau -O adam --lr 1e-3,1e-2,1e-1,1 --objective auc
     """
     from gradviz.pipelines.sweep import sweep as run_sweep

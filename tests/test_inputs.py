@@ -237,3 +237,17 @@ def test_a_schedule_on_a_method_without_a_learning_rate_is_refused():
 
     with pytest.raises(InvalidArgument, match="NelderMead has no learning rate to schedule"):
         trace("rosenbrock", "nelder-mead", steps=3, schedule="cosine")
+
+
+def test_a_sweep_warns_when_the_best_rate_is_on_the_grids_edge(tmp_path):
+    from gradviz.pipelines.sweep import DEFAULT_LRS, sweep
+
+    lines = []
+    sweep("rosenbrock", ["adam"], tmp_path / "edge.png", lrs="1e-4,1e-3,1e-2", steps=20, report=lines.append)
+    assert lines[-1] == ("warning: adam's best rate 0.01 is the grid's largest: the best may lie above it; "
+                         "widen --lr"), lines
+    lines.clear()
+    # the default grid holds Adam's best rate on the default run inside it (1, with 3.16 and 10 above)
+    sweep("rosenbrock", ["adam"], tmp_path / "inside.png", lrs=DEFAULT_LRS, steps=200, report=lines.append)
+    assert not any(line.startswith("warning") for line in lines), lines
+    assert "1:0.0479*" in lines[0]

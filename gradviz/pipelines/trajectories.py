@@ -336,8 +336,10 @@ def trajectories(
 
     result = compare_paths(fn, runs, lrs=lrs, noise=noise, seeds=seeds, starts=starts,
                            tune_objective=objective if tune else None, tol=tol, start=start, steps=steps, seed=seed)
-    if result["table"] is not None and report is not None:
-        report(result["table"].format())
+    if result["table"] is not None:
+        from gradviz.pipelines.sweep import report_table
+
+        report_table(result["table"], report)
     return _animate_comparison(result, out, fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
                                frames=frames, domain=domain, progress=progress, field=field)
 
