@@ -187,7 +187,7 @@ def test_rates_parse_to_sorted_lists_and_log_ranges():
     assert parse_lrs("1e-4:1e-1:4") == (1e-4, 1e-3, 1e-2, 1e-1)
     with pytest.raises(InvalidArgument, match="need at least 2"):
         parse_lrs("0.1", minimum=2)
-    with pytest.raises(InvalidArgument, match="need at least 2"):
+    with pytest.raises(InvalidArgument, match="0.1 is given twice in '0.1,0.1'"):  # once refused as one rate
         tune("rosenbrock", ["sgd"], lrs="0.1,0.1", steps=5)
 
 
