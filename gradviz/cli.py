@@ -428,7 +428,8 @@ def cli() -> None:
 @click.option("--tol", type=float, default=1e-3, show_default=True, help="Tolerance of --objective steps-to-tol.")
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None,
               help="Starting point, e.g. --start=-1.5,2 [default: the function's own]")
-@click.option("--steps", type=_positive(int, limit="trace-steps"), default=200, show_default=True, help="Optimizer steps to take.")
+@click.option("--steps", type=_positive(int, limit="trace-steps"), default=200, show_default=True,
+              help="Optimizer steps to take.")
 @click.option("--budget", type=ParsedType(parse_budget, "evaluations:N|steps:N"), default=None,
               help="evaluations:N runs every method until it has spent N function evaluations and animates on "
                    "evaluations (fair for direct methods: -O nelder-mead -O cma-es -O adam --budget evaluations:400); "
@@ -576,7 +577,8 @@ def _nets_registry(name: str) -> Registry:
               help="Optimizer, repeatable for side-by-side panels: -O sgd -O momentum -O adam:lr=0.01 "
                    "-O pytorch_optimizer.Lion:lr=1e-3. "
                    "[default: -O adam]")
-@click.option("--steps", type=_positive(int, limit="train-steps"), default=300, show_default=True, help="Training steps.")
+@click.option("--steps", type=_positive(int, limit="train-steps"), default=300, show_default=True,
+              help="Training steps.")
 @click.option("--lr", type=ParsedType(parse_lrs, "LR|LIST|LOW:HIGH:COUNT"), default=None,
               help="Learning rate for every optimizer without its own; several (1e-3,1e-2 or 1e-4:1e-1:4) for "
                    "side-by-side panels; with --tune, the grid searched [default: each optimizer's net default].")
@@ -751,7 +753,8 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_gradflow(output, activations=activations, inits=inits, view=view, fps=fps, size=size, dpi=dpi,
-                            theme=theme, depth=depth, width=width, std=std, optimizer=optimizer, lr=rates[0], steps=steps,
+                            theme=theme, depth=depth, width=width, std=std, optimizer=optimizer, lr=rates[0],
+                            steps=steps,
                             step=step,
                             batch_size=batch_size, clip=clip, data=data, seed=seed, progress=progress,
                             report=None if quiet else (lambda line: click.echo(line, err=True)))
@@ -804,7 +807,8 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
 @click.option("--lr", "lrs", type=ParsedType(parse_lrs, "LR|LIST|LOW:HIGH:COUNT"), default=None,
               help="Learning rate for every optimizer without its own; several (1e-3,1e-2) give a path per "
                    "optimizer and rate, at most 4 [default: each optimizer's net default].")
-@click.option("--steps", type=_positive(int, limit="train-steps"), default=300, show_default=True, help="Training steps.")
+@click.option("--steps", type=_positive(int, limit="train-steps"), default=300, show_default=True,
+              help="Training steps.")
 @click.option("--plane", type=click.Choice(["pca", "random", "line"]), default="pca", show_default=True,
               help="pca: the runs' shared PCA plane; random: two filter-normalized random directions; "
                    "line: initial -> trained weights (a 1-D curve, .png).")
@@ -823,11 +827,13 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
               help="What the surface shows: mean training loss (what training minimises) or accuracy.")
 @click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|cuda:N",
               help="Where the grid is evaluated: cpu, cuda, cuda:N.")
-@click.option("--frames", type=_positive(int, limit="frames"), default=60, show_default=True, help="Frames in the animation.")
+@click.option("--frames", type=_positive(int, limit="frames"), default=60, show_default=True,
+              help="Frames in the animation.")
 @output_options("landscape.gif", "Output file: .gif, .mp4 or .png (last frame; the only one for --plane line).",
                 fps=12, seed_help="Seed for data, weights and directions.")
 def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...], activation: str,
-              optimizers: tuple[str, ...], lrs: str | None, steps: int, plane: str, grid: int, span: float | None, norm: str,
+              optimizers: tuple[str, ...], lrs: str | None, steps: int, plane: str, grid: int, span: float | None,
+              norm: str,
               view: str, spin: float, metric: str, device: str, frames: int, fps: float, size: tuple[int, int],
               dpi: float, theme: str, seed: int, output: Path, quiet: bool) -> None:
     """Animate optimizers crossing a small net's loss landscape, all from the same initial weights.
@@ -884,7 +890,8 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
 @click.option("--gradient-noise", "noise", type=float, default=0.0, show_default=True,
               help="Std of Gaussian noise added to every gradient coordinate.")
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None, help="Start [default: the function's own].")
-@click.option("--steps", type=_positive(int, limit="trace-steps"), default=200, show_default=True, help="Steps per run.")
+@click.option("--steps", type=_positive(int, limit="trace-steps"), default=200, show_default=True,
+              help="Steps per run.")
 @output_options("sweep.png", "Output file (.png).", seed_help="Random seed.", quiet_help="No table printed.")
 def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, tol: float, noise: float,
           start: tuple[float, float] | None, steps: int, size: tuple[int, int], dpi: float, theme: str, seed: int,
@@ -914,8 +921,10 @@ def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, 
               help="Test function with known minima (see `gradviz list functions`).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
               help="Optimizer, repeatable (at most 4, elementwise ones) [default: -O sgd -O momentum -O adam]")
-@click.option("--resolution", type=_positive(int, limit="resolution"), default=200, show_default=True, help="Starts per side of the grid.")
-@click.option("--steps", type=_positive(int, limit="trace-steps"), default=500, show_default=True, help="Steps per start.")
+@click.option("--resolution", type=_positive(int, limit="resolution"), default=200, show_default=True,
+              help="Starts per side of the grid.")
+@click.option("--steps", type=_positive(int, limit="trace-steps"), default=500, show_default=True,
+              help="Steps per start.")
 @click.option("--tol", type=float, default=None, help="Distance that counts as reaching a minimum "
                                                       "[default: 1% of the window's larger side].")
 @click.option("--domain", type=DomainType(), default=None, help="Window of starts [default: the function's own].")

@@ -251,3 +251,28 @@ def test_a_sweep_warns_when_the_best_rate_is_on_the_grids_edge(tmp_path):
     sweep("rosenbrock", ["adam"], tmp_path / "inside.png", lrs=DEFAULT_LRS, steps=200, report=lines.append)
     assert not any(line.startswith("warning") for line in lines), lines
     assert "1:0.0479*" in lines[0]
+
+
+def test_a_wrapper_in_its_documented_form_draws(tmp_path, capsys):
+    pytest.importorskip("pytorch_optimizer")
+    from gradviz.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["trajectories", "-O", "pytorch_optimizer.Lookahead:k=5,base=(adam:lr=0.01,betas=0.9/0.99)",
+              "--steps", "6", "--size", "320x180", "-q", "-o", str(tmp_path / "lookahead.png")])
+    assert stop.value.code == 0, capsys.readouterr().err
+    assert (tmp_path / "lookahead.png").stat().st_size > 0
+
+
+def test_an_mp4_without_the_video_extra_is_refused_before_work(tmp_path, monkeypatch):
+    import importlib.util
+
+    from gradviz.output import check_output_path
+    from gradviz.registry import InvalidArgument
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "imageio_ffmpeg" else real(name, *a))
+    with pytest.raises(InvalidArgument, match=r'pip install -e "\.\[video\]" in a checkout'):
+        check_output_path(tmp_path / "x.mp4")
+    assert list(tmp_path.iterdir()) == []
