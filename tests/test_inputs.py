@@ -276,3 +276,33 @@ def test_an_mp4_without_the_video_extra_is_refused_before_work(tmp_path, monkeyp
     with pytest.raises(InvalidArgument, match=r'pip install -e "\.\[video\]" in a checkout'):
         check_output_path(tmp_path / "x.mp4")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_speaks_one_language():
+    from click.testing import CliRunner
+
+    from gradviz.cli import LISTS, cli
+
+    runner = CliRunner()
+    summaries = runner.invoke(cli, ["--help"], terminal_width=80).output.partition("Commands:")[2].strip()
+    for line in summaries.splitlines():  # whole sentences, not cut with '...'
+        assert line.rstrip().endswith(".") and "..." not in line, line
+    index = runner.invoke(cli, ["list"]).output.splitlines()
+    assert index[0] == "gradviz list WHAT, for WHAT one of:" and [line.split()[0] for line in index[1:]] == list(LISTS)
+    options = {}
+    for command in cli.commands.values():
+        for param in command.params:
+            if isinstance(param, __import__("click").Option) and not param.hidden:
+                for name in param.opts:
+                    options.setdefault(name, set()).add(param.type.__class__.__name__ + ":" + str(param.name))
+                if "--view" in param.opts:
+                    assert set(param.type.choices) == {"2d", "3d"}, command.name
+    # --noise is the data's jitter, --view is 2d/3d: one meaning each; the gradient noise has its own name
+    assert options["--noise"] == {"FloatParamType:noise"} and "--gradient-noise" in options
+    assert all(name.endswith(":view") for name in options["--view"]) and "--panel" in options
+    assert "--activations" not in options and "--inits" not in options  # hidden old names only
+    for command, option, metavar in [("trajectories", "--budget", "evaluations:N|steps:N"),
+                                     ("boundary", "--freeze", "LAYER,..."), ("gradflow", "--data", "random|DATASET"),
+                                     ("landscape", "--device", "cpu|cuda|cuda:N"), ("landscape", "--lr", "LR|LIST")]:
+        text = runner.invoke(cli, [command, "--help"], terminal_width=120).output
+        assert f"{option} {metavar}" in text, (command, option)
