@@ -35,4 +35,7 @@ def parse_budget(budget: Any) -> tuple[str, int]:
     if (kind not in BUDGET_KINDS or isinstance(n, bool) or not isinstance(n, (int, float)) or not math.isfinite(n)
             or n != int(n) or n < 1):
         raise InvalidArgument(f"invalid budget {budget!r} (expected steps:N or evaluations:N, N >= 1)")
+    from gradviz.limits import check_at_most
+
+    check_at_most("budget", n, "trace-steps" if kind == "steps" else "evaluations", shown=f"{kind}:{int(n)}")
     return kind, int(n)

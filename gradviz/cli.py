@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import click
 
+from gradviz.budget import parse_budget
 from gradviz.figures import FIGURES
 from gradviz.functions import FUNCTIONS, parse_domain
 from gradviz.grids import OBJECTIVES, parse_lrs, parse_starts
@@ -39,15 +40,23 @@ class OptimizerType(click.ParamType):
         if not isinstance(value, str):
             return value
         try:
+            text, schedule = value, None
             if self.schedules:
                 from gradviz.schedules import parse_schedule, split_schedule
 
                 text, schedule = split_schedule(value)
-                parse_optimizer(text)
                 if schedule is not None:
                     parse_schedule(schedule)
-            else:
-                parse_optimizer(value)
+            elif "@" in value:
+                command = ctx.info_name if ctx is not None else "this command"
+                raise InvalidArgument(f"{value!r}: {command} trains a net without an lr schedule ('@'); "
+                                      "schedules are for trajectories, sweep and basins")
+            name, settings = parse_optimizer(text)
+            if schedule is not None and name in OPTIMIZERS and not OPTIMIZERS[name].uses_gradient:
+                raise InvalidArgument(f"{value!r}: {name} is a direct method and has no learning rate to "
+                                      "schedule: drop the '@...'")
+            if name in OPTIMIZERS:
+                OPTIMIZERS[name].check_without_import(settings)  # lr=abc, a misspelt name: before torch
         except InvalidArgument as error:
             self.fail(str(error), param, ctx)
         return value
@@ -135,6 +144,13 @@ class PairType(click.ParamType):
             self.fail(f"{value!r} is not of the form {self.example}", param, ctx)
         if not all(math.isfinite(n) for n in numbers) or (self.integer and min(numbers) <= 0):
             self.fail(f"{value!r}: values must be finite" + (" and > 0" if self.integer else ""), param, ctx)
+        if self.integer:
+            from gradviz.limits import check_at_most
+
+            try:
+                check_at_most(param.name if param is not None else "size", max(numbers), "pixels", shown=value)
+            except InvalidArgument as error:
+                self.fail(str(error), param, ctx)
         return numbers
 
 
@@ -222,7 +238,12 @@ def _progress(quiet: bool, label: str) -> tuple[Callable[[int, int], None] | Non
 
 
 class _Interrupted(Exception):
-    """Ctrl-C inside a command, carried past click (which would print a blank line) to main."""
+    """Ctrl-C inside a command, carried past click (which would print a blank line) to main; its message
+    says what was written, where that is not "no file"."""
+
+    def __init__(self, written: str = "no file written") -> None:
+        super().__init__(written)
+        self.written = written
 
 
 class _Group(click.Group):
@@ -234,15 +255,17 @@ class _Group(click.Group):
 
 
 class PositiveType(click.ParamType):
-    """A whole number >= 1 (or >= `least`) or a finite number > 0, checked while parsing, so before torch is
-    imported."""
+    """A whole number >= 1 (or >= `least`) or a finite number > 0, at most LIMITS[`limit`] where one is
+    named, checked while parsing, so before torch is imported."""
 
-    def __init__(self, integer: bool, least: int = 1) -> None:
-        self.integer, self.least = integer, least
+    def __init__(self, integer: bool, least: int = 1, limit: str | None = None) -> None:
+        self.integer, self.least, self.limit = integer, least, limit
         self.name = "INTEGER" if integer else "FLOAT"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        name = param.name if param is not None else "value"
+        from gradviz.limits import check_at_most
+
+        name = param.name.replace("_", "-") if param is not None else "value"
         number = value
         if isinstance(value, str):
             try:
@@ -252,14 +275,40 @@ class PositiveType(click.ParamType):
         if self.least > 1 and isinstance(number, int) and not isinstance(number, bool) and number < self.least:
             self.fail(f"invalid {name}: {number!r} (must be a whole number >= {self.least})", param, ctx)
         try:
-            return check_positive(name, number, integer=self.integer)
+            number = check_positive(name, number, integer=self.integer)
+            return check_at_most(name, number, self.limit) if self.limit else number
         except InvalidArgument as error:
             self.fail(str(error), param, ctx)
 
 
+# Text grows with dpi / 100 up to render.frames.MAX_TEXT_GROWTH (1.6) times, what the layouts hold, and
+# never shrinks below a 6-point floor, which even an 8K frame reaches by dpi 10: past either end --dpi
+# would change nothing, so it is refused rather than clamped. (A test keeps 160 equal to 100 x the growth.)
+DPI_RANGE = (10.0, 160.0)
+
+
+class DpiType(PositiveType):
+    def __init__(self) -> None:
+        super().__init__(integer=False)
+
+    def get_metavar(self, param: Any, ctx: Any = None) -> str:
+        return f"{DPI_RANGE[0]:g}-{DPI_RANGE[1]:g}"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if not DPI_RANGE[0] <= number <= DPI_RANGE[1]:
+            self.fail(f"invalid dpi: {number:g} (from {DPI_RANGE[0]:g} to {DPI_RANGE[1]:g}: text grows with dpi up to "
+                      "1.6x, what the layouts hold, and has a 6-point floor; past either end nothing changes)",
+                      param, ctx)
+        return number
+
+
 def _given(name: str) -> bool:
-    """Whether the user typed the option whose parameter is `name` (rather than leaving its default)."""
-    return click.get_current_context().get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    """Whether the user typed the option whose parameter is `name` (rather than leaving its default), by its
+    name or by an old one (see `alias`)."""
+    context = click.get_current_context()
+    return (context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+            or name in context.meta.get("gradviz.given", ()))
 
 
 def _refuse_tuning_options_without_tune(tune: bool, objective: str) -> None:
@@ -272,9 +321,32 @@ def _refuse_tuning_options_without_tune(tune: bool, objective: str) -> None:
                               "add --objective steps-to-tol or drop --tol")
 
 
-def _positive(kind: type, least: int = 1) -> click.ParamType:
-    """A count (int: >= 1, or >= `least`) or a size (float: > 0), refused while parsing when it is not."""
-    return PositiveType(kind is int, least)
+def _positive(kind: type, least: int = 1, limit: str | None = None) -> click.ParamType:
+    """A count (int: >= 1, or >= `least`) or a size (float: > 0), at most LIMITS[limit] where one is named,
+    refused while parsing when it is not."""
+    return PositiveType(kind is int, least, limit)
+
+
+def alias(old: str, new: str, param: str) -> Callable[[Callable[..., Any]], Any]:
+    """A hidden old name for a renamed option (`--activations` for `--activation`): it still works, with the
+    new option's type; giving both is refused. Put it above the command's own options (applied after them)."""
+    import functools
+
+    def decorate(command: Callable[..., Any]) -> Any:
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            value = kwargs.pop(f"old_{param}")
+            if value is not None:
+                if _given(param):
+                    raise InvalidArgument(f"{old} is the old name of {new}: give {new} once")
+                kwargs[param] = value
+                click.get_current_context().meta.setdefault("gradviz.given", set()).add(param)
+            return command(*args, **kwargs)
+
+        target = next(p for p in getattr(command, "__click_params__", []) if p.name == param)
+        return click.option(old, f"old_{param}", type=target.type, default=None, hidden=True)(run)
+
+    return decorate
 
 
 def output_options(output: str | None, output_help: str, *, fps: float | None = None, seed_help: str,
@@ -290,8 +362,9 @@ def output_options(output: str | None, output_help: str, *, fps: float | None = 
     decorators += [
         click.option("--size", type=PairType("x", True, "WxH"), default="960x540", show_default=True,
                      help="Image size in pixels."),
-        click.option("--dpi", type=_positive(float), default=100, show_default=True,
-                     help="Dots per inch: larger makes text bigger (the size in pixels stays)."),
+        click.option("--dpi", type=DpiType(), default=100, show_default=True,
+                     help=f"Dots per inch, {DPI_RANGE[0]:g} to {DPI_RANGE[1]:g}: larger makes text bigger (the size in "
+                          "pixels stays)."),
         preset_option,
         click.option("--theme", type=NameType(_theme_registry()), default="light", show_default=True,
                      help="Colours: light or dark slides."),
@@ -324,7 +397,8 @@ def cli() -> None:
     """
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Animate optimizers racing across a 2-D test function.")
+@alias("--noise", "--gradient-noise", "noise")  # --noise is the data's jitter in boundary and landscape
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
               help="Test function to descend (see `gradviz list functions`), or an expression in x and y: "
                    "-f \"x**2 + 10*sin(y)\" (+ - * / **, sin cos tan exp log sqrt abs tanh sinh cosh atan "
@@ -334,16 +408,17 @@ def cli() -> None:
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
               help="Optimizer, repeatable, with optional settings: -O adam:lr=0.05 -O momentum:lr=1e-3,momentum=0.9 "
                    "(tuples with '/': betas=0.9/0.99); any optimizer class by dotted path: -O pytorch_optimizer.Lion:lr=1e-3; "
+                   "a wrapper around a base optimizer: -O 'pytorch_optimizer.Lookahead:k=5,base=(adam:lr=0.01)'; "
                    "an lr schedule after '@': -O sgd:lr=0.01@cosine:T_max=200, "
                    "-O adam@warmup:total_iters=20+cosine (see `gradviz list schedulers`). "
                    f"[default: {' '.join('-O ' + n for n in DEFAULT_OPTIMIZERS)}]")
 @click.option("--lr", "lrs", type=ParsedType(parse_lrs, "LIST|LOW:HIGH:COUNT"), default=None,
               help="Learning rates to draw every optimizer at: 1e-4,1e-3,1e-2 or a log range 1e-4:1e-1:7; "
                    "with --tune, the grid searched.")
-@click.option("--noise", type=float, default=0.0, show_default=True,
+@click.option("--gradient-noise", "noise", type=float, default=0.0, show_default=True,
               help="Std of Gaussian noise added to every gradient coordinate (a stand-in for mini-batch SGD).")
-@click.option("--seeds", type=int, default=1, show_default=True,
-              help="With --noise: paths per optimizer, one per noise seed, drawn as a bundle.")
+@click.option("--seeds", type=_positive(int, limit="seeds"), default=1, show_default=True,
+              help="With --gradient-noise: paths per optimizer, one per noise seed, drawn as a bundle.")
 @click.option("--starts", type=ParsedType(parse_starts, "grid:NXxNY|random:N"), default=None,
               help="Many starts per optimizer, one panel each: grid:10x10 or random:100.")
 @click.option("--tune", is_flag=True, help="Draw each optimizer at its best rate of a log grid (--lr, or its default "
@@ -353,12 +428,13 @@ def cli() -> None:
 @click.option("--tol", type=float, default=1e-3, show_default=True, help="Tolerance of --objective steps-to-tol.")
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None,
               help="Starting point, e.g. --start=-1.5,2 [default: the function's own]")
-@click.option("--steps", type=_positive(int), default=200, show_default=True, help="Optimizer steps to take.")
-@click.option("--budget", type=str, default=None,
+@click.option("--steps", type=_positive(int, limit="trace-steps"), default=200, show_default=True,
+              help="Optimizer steps to take.")
+@click.option("--budget", type=ParsedType(parse_budget, "evaluations:N|steps:N"), default=None,
               help="evaluations:N runs every method until it has spent N function evaluations and animates on "
                    "evaluations (fair for direct methods: -O nelder-mead -O cma-es -O adam --budget evaluations:400); "
                    "steps:N is --steps N.")
-@click.option("--frames", type=_positive(int), default=None,
+@click.option("--frames", type=_positive(int, limit="frames"), default=None,
               help="Frames in the animation, at most steps + 1 [default: one per step, at most 300].")
 @click.option("--domain", type=DomainType(), default=None,
               help="Plot window, e.g. --domain=-2:2,-1:3 [default: the function's own (-3:3,-3:3 for an "
@@ -404,7 +480,7 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
     Compare them the way the lecture does:
       gradviz trajectories -O sgd --lr 1e-4:1e-2:5          one optimizer at five rates
       gradviz trajectories -O sgd:lr=2e-3@cosine -O adam@warmup:total_iters=20+cosine
-      gradviz trajectories -f himmelblau -O sgd --noise 20 --seeds 8
+      gradviz trajectories -f himmelblau -O sgd --gradient-noise 20 --seeds 8
       gradviz trajectories -f himmelblau -O sgd -O adam --starts grid:10x10
       gradviz trajectories -O sgd -O momentum -O adam --tune --objective auc
     """
@@ -453,6 +529,29 @@ class NumberListType(click.ParamType):
         return numbers
 
 
+def _at_rates(optimizers: tuple[str, ...], rates: tuple[float, ...]) -> tuple[str, ...]:
+    """-O texts at each --lr rate, as boundary's --lr does: an optimizer with its own lr keeps it."""
+    out = []
+    for text in optimizers:
+        name, settings = parse_optimizer(text)
+        if "lr" in settings:
+            out.append(text)
+        else:
+            out.extend(f"{text}{',' if ':' in text else ':'}lr={rate:g}" for rate in rates)
+    return tuple(out)
+
+
+def _check_hidden(hidden: tuple[int, ...]) -> None:
+    """Hidden layer sizes of the small nets: each >= 1 and bounded, and not too many layers."""
+    from gradviz.limits import check_at_most
+
+    for units in hidden:
+        if units < 1:
+            raise InvalidArgument(f"invalid hidden layer size: {units} (must be a whole number >= 1)")
+        check_at_most("hidden layer size", units, "hidden")
+    check_at_most("number of hidden layers", len(hidden), "hidden-layers")
+
+
 def _nets_registry(name: str) -> Registry:
     import importlib
 
@@ -460,10 +559,10 @@ def _nets_registry(name: str) -> Registry:
     return getattr(importlib.import_module(module), attr)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Animate an MLP's decision boundary as it learns.")
 @click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
               help="Toy data set (see `gradviz list datasets`).")
-@click.option("--n", "n", type=_positive(int), default=300, show_default=True, help="Number of points.")
+@click.option("--n", "n", type=_positive(int, limit="n"), default=300, show_default=True, help="Number of points.")
 @click.option("--noise", type=float, default=None, help="Gaussian jitter of the points [default: the data set's own].")
 @click.option("--classes", type=int, default=None, help="Arms of spirals / clusters of blobs.")
 @click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
@@ -478,7 +577,8 @@ def _nets_registry(name: str) -> Registry:
               help="Optimizer, repeatable for side-by-side panels: -O sgd -O momentum -O adam:lr=0.01 "
                    "-O pytorch_optimizer.Lion:lr=1e-3. "
                    "[default: -O adam]")
-@click.option("--steps", type=_positive(int), default=300, show_default=True, help="Training steps.")
+@click.option("--steps", type=_positive(int, limit="train-steps"), default=300, show_default=True,
+              help="Training steps.")
 @click.option("--lr", type=ParsedType(parse_lrs, "LR|LIST|LOW:HIGH:COUNT"), default=None,
               help="Learning rate for every optimizer without its own; several (1e-3,1e-2 or 1e-4:1e-1:4) for "
                    "side-by-side panels; with --tune, the grid searched [default: each optimizer's net default].")
@@ -487,11 +587,12 @@ def _nets_registry(name: str) -> Registry:
 @click.option("--objective", type=NameType(OBJECTIVES), default="final", show_default=True,
               help="What --tune minimises: final training loss, auc (mean log10 loss), steps-to-tol.")
 @click.option("--tol", type=float, default=1e-2, show_default=True, help="Loss tolerance of steps-to-tol.")
-@click.option("--batch-size", type=_positive(int), default=None,
+@click.option("--batch-size", type=_positive(int, limit="batch-size"), default=None,
               help="Mini-batch size; 1 is SGD [default: full batch].")
 @click.option("--weight-decay", type=NumberListType(float, "0,0.1"), default="0", show_default=True,
               help="L2 weight decay; several values for side-by-side panels.")
-@click.option("--freeze", type=str, default="", help="Comma-separated layers to freeze, e.g. fc1.")
+@click.option("--freeze", type=str, default="", metavar="LAYER,...",
+              help="Comma-separated layers to freeze, e.g. fc1.")
 @click.option("--validation", type=float, default=None,
               help="Hold out this fraction of the points (e.g. 0.3) and plot validation loss and accuracy "
                    "beside training: what dropout and weight decay improve.")
@@ -520,11 +621,13 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
         raise InvalidArgument(f"invalid n: {n} (need at least 2 points)")
     if noise is not None:
         check_positive("noise", noise, allow_zero=True)
-    if classes is not None and classes < 2:
-        raise InvalidArgument(f"invalid classes: {classes} (at least 2)")
-    for units in hidden:
-        if units < 1:
-            raise InvalidArgument(f"invalid hidden layer size: {units} (must be a whole number >= 1)")
+    from gradviz.nets.data import check_classes
+
+    check_classes(DATASETS.lookup(dataset), classes)
+    _check_hidden(hidden)
+    if batch_size is not None and batch_size > n:
+        raise InvalidArgument(f"invalid batch-size: {batch_size} (more than the {n} points; leave --batch-size out "
+                              "for full batches)")
     for value in dropout:
         if not 0 <= value < 1:
             raise InvalidArgument(f"invalid dropout: {value!r} (must be in [0, 1))")
@@ -548,6 +651,9 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
         click.echo(f"wrote {path}", err=True)
 
 
+GRADFLOW_PANELS = ("summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid")
+
+
 class WordListType(click.ParamType):
     """'sigmoid,relu' -> ('sigmoid', 'relu'), each looked up in a registry with a 'did you mean'."""
 
@@ -567,23 +673,32 @@ class WordListType(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
-@cli.command(context_settings=CONTEXT)
-@click.option("--depth", type=_positive(int), default=10, show_default=True, help="Linear layers in the MLP.")
-@click.option("--width", type=_positive(int), default=64, show_default=True, help="Units per hidden layer.")
-@click.option("--activations", type=WordListType("gradviz.nets.choices.ACTIVATIONS", "sigmoid,relu"),
-              default="sigmoid,relu", show_default=True, help="One panel per activation (see `gradviz list activations`).")
-@click.option("--inits", type=WordListType("gradviz.nets.choices.INITS", "default,he"), default="default,he",
+@cli.command(context_settings=CONTEXT, short_help="Show vanishing and exploding gradients, layer by layer.")
+@alias("--activations", "--activation", "activations")  # the names before issue 20 (plural, and a panel --view)
+@alias("--inits", "--init", "inits")
+@alias("--view", "--panel", "panel")
+@click.option("--depth", type=_positive(int, limit="depth"), default=10, show_default=True,
+              help="Linear layers in the MLP.")
+@click.option("--width", type=_positive(int, limit="width"), default=64, show_default=True,
+              help="Units per hidden layer.")
+@click.option("--activation", "activations", type=WordListType("gradviz.nets.choices.ACTIVATIONS", "sigmoid,relu"),
+              default="sigmoid,relu", show_default=True,
+              help="Activations, one panel each (see `gradviz list activations`).")
+@click.option("--init", "inits", type=WordListType("gradviz.nets.choices.INITS", "default,he"), default="default,he",
               show_default=True, help="Initialization per activation, or one for all (see `gradviz list inits`).")
 @click.option("--std", type=_positive(float), default=None,
-              help="Weight std for --inits normal; k of N(0, k^2/n) for scaled (the other inits take none).")
-@click.option("-O", "--optimizer", type=OptimizerType(), default="sgd", show_default=True,
+              help="Weight std for --init normal; k of N(0, k^2/n) for scaled (the other inits take none).")
+@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer as NAME[:KEY=VALUE,...], e.g. adam:lr=0.01 (see `gradviz list optimizers`); "
-                   "an lr given here wins over --lr.")
-@click.option("--lr", type=_positive(float), default=0.1, show_default=True, help="Learning rate.")
-@click.option("--steps", type=_positive(int), default=100, show_default=True, help="Training steps.")
+                   "one per run; an lr given here wins over --lr [default: -O sgd].")
+@click.option("--lr", type=ParsedType(parse_lrs, "LR"), default="0.1", show_default=True,
+              help="Learning rate (one: the panels differ by activation).")
+@click.option("--steps", type=_positive(int, limit="train-steps"), default=100, show_default=True,
+              help="Training steps.")
 @click.option("--step", type=int, default=None,
               help="Draw step K in a .png instead of the initialization (step 0, where the theory holds).")
-@click.option("--batch-size", type=_positive(int), default=128, show_default=True, help="Batch size.")
+@click.option("--batch-size", type=_positive(int, limit="batch-size"), default=128, show_default=True,
+              help="Batch size.")
 @click.option("--clip", type=_positive(float), default=None, help="Clip the total gradient norm to this value.")
 @click.option("--data", default="random", show_default=True, metavar="random|DATASET|MODULE:FUNCTION",
               help="'random' (N(0, I) inputs, random labels), a data set of `gradviz list datasets`, or with "
@@ -594,14 +709,14 @@ class WordListType(click.ParamType):
 @click.option("--loss", "loss_spec", default=None, metavar="NAME|MODULE:FUNCTION",
               help="With --model: mse, l1, cross-entropy, bce, or your own (outputs, targets) -> mean loss "
                    "[default: BCE for one output, cross-entropy for several].")
-@click.option("--view", type=click.Choice(["summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid"]),
-              default="summary", show_default=True, help="What a .png shows (a .gif always animates the profiles).")
+@click.option("--panel", type=click.Choice(list(GRADFLOW_PANELS)), default="summary", show_default=True,
+              help="What a .png shows (a .gif always animates the profiles).")
 @output_options("gradflow.gif", "Output file: .gif, .mp4 or .png.", fps=10, seed_help="Seed for weights and data.",
                 quiet_help="No progress bar, no diagnosis printed.")
 def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[str, ...], std: float | None,
-             optimizer: str, lr: float, steps: int, step: int | None, batch_size: int, clip: float | None, data: str,
-             model_spec: str | None, loss_spec: str | None, view: str, fps: float, size: tuple[int, int], dpi: float,
-             theme: str, seed: int, output: Path, quiet: bool) -> None:
+             optimizers: tuple[str, ...], lr: str, steps: int, step: int | None, batch_size: int, clip: float | None,
+             data: str, model_spec: str | None, loss_spec: str | None, panel: str, fps: float, size: tuple[int, int],
+             dpi: float, theme: str, seed: int, output: Path, quiet: bool) -> None:
     """Show vanishing and exploding gradients: per-layer gradient norms of deep MLPs, side by side.
 
     By default a 10-layer sigmoid net (PyTorch's default init) against a 10-layer ReLU net (He init), on the
@@ -613,30 +728,50 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
     \b
     Examples:
       gradviz gradflow                                          # -> gradflow.gif
-      gradviz gradflow --activations relu --inits scaled --std 3 -o explode.png
-      gradviz gradflow --activations relu --inits he -O adam:lr=0.01 --step 50 -o later.png
-      gradviz gradflow --depth 20 --activations tanh,relu --inits xavier,he --view grid -o grid.png
+      gradviz gradflow --activation relu --init scaled --std 3 -o explode.png
+      gradviz gradflow --activation relu --init he -O adam:lr=0.01 --step 50 -o later.png
+      gradviz gradflow --depth 20 --activation tanh,relu --init xavier,he --panel grid -o grid.png
       gradviz gradflow --model mynets:make_cnn --data mydata:loader -O adam:lr=1e-3 -o mine.png
     """
+    from gradviz.limits import check_at_most
     from gradviz.pipelines.gradflow import gradflow as run_gradflow
 
+    # before importing torch
     if model_spec is not None:
-        for name in ("depth", "width", "activations", "inits", "std"):
+        for name, flag in (("depth", "--depth"), ("width", "--width"), ("activations", "--activation"),
+                           ("inits", "--init"), ("std", "--std")):
             if _given(name):
-                raise InvalidArgument(f"--{name} sets up the deep MLPs, which --model replaces: drop --{name}")
+                raise InvalidArgument(f"{flag} sets up the deep MLPs, which --model replaces: drop {flag}")
         if ":" not in data:
             raise InvalidArgument(f"--model needs your own data as --data MODULE:FUNCTION, not {data!r}")
     elif ":" in data or loss_spec is not None:
         raise InvalidArgument("--data MODULE:FUNCTION and --loss belong to your own model: add --model MODULE:FACTORY")
     elif data != "random":
         DATASETS.lookup(data)
-    if step is not None and (output.suffix.lower() != ".png" or not 0 <= step < steps):  # before importing torch
-        raise InvalidArgument(f"invalid --step {step}: give a .png output and a step from 0 to --steps - 1 "
-                              f"= {steps - 1}")
+    if len(optimizers) > 1:
+        raise InvalidArgument(f"gradflow trains one optimizer, got {len(optimizers)}: "
+                              f"{' '.join('-O ' + o for o in optimizers)} (run it once per optimizer)")
+    optimizer = optimizers[0] if optimizers else "sgd"
+    rates = parse_lrs(lr)
+    if len(rates) > 1:
+        raise InvalidArgument(f"invalid --lr {lr}: gradflow trains at one rate (its panels differ by activation)")
+    check_at_most("parameters (depth x width^2)", depth * width * width, "parameters",
+                  shown=f"{depth} x {width}^2 = {depth * width * width:,}")
+    still = output.suffix.lower() == ".png"
+    if step is not None and not still:
+        raise InvalidArgument(f"--step {step} draws one step as a still picture: give -o NAME.png (a "
+                              f"{output.suffix or 'file without extension'} animates every step)")
+    if step is not None and not 0 <= step < steps:
+        raise InvalidArgument(f"invalid --step {step}: --steps {steps} gives steps 0 to {steps - 1}")
+    if _given("panel") and not still:
+        raise InvalidArgument(f"--panel {panel} chooses what a .png shows; a {output.suffix or 'file'} always "
+                              "animates the profiles: give -o NAME.png or drop --panel")
+    view = panel
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_gradflow(output, activations=activations, inits=inits, view=view, fps=fps, size=size, dpi=dpi,
-                            theme=theme, depth=depth, width=width, std=std, optimizer=optimizer, lr=lr, steps=steps,
+                            theme=theme, depth=depth, width=width, std=std, optimizer=optimizer, lr=rates[0],
+                            steps=steps,
                             step=step,
                             batch_size=batch_size, clip=clip, data=data, seed=seed, progress=progress,
                             model=model_spec, loss=loss_spec,
@@ -647,7 +782,7 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
         click.echo(f"wrote {path}", err=True)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Draw one of the lecture's figures.")
 @click.argument("name", type=NameType(FIGURES), metavar="NAME")
 @output_options(None, "Output file [default: NAME.png, or NAME.gif for an animated figure; those also take .mp4].",
                 fps=15, seed_help="Seed for data and weights.", quiet_help="Do not print the file written.")
@@ -675,10 +810,10 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
         click.echo(f"wrote {path}", err=True)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Animate optimizers crossing a small net's loss landscape.")
 @click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
               help="Toy data set (see `gradviz list datasets`).")
-@click.option("--n", "n", type=_positive(int), default=300, show_default=True, help="Number of points.")
+@click.option("--n", "n", type=_positive(int, limit="n"), default=300, show_default=True, help="Number of points.")
 @click.option("--noise", type=float, default=None, help="Gaussian jitter of the points [default: the data set's own].")
 @click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
               help="Hidden layer sizes; 'none' for logistic regression.")
@@ -687,11 +822,16 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable (at most 4), all from the same initial weights: -O sgd -O adam:lr=0.01 "
                    "[default: -O sgd -O momentum -O adam]")
-@click.option("--steps", type=_positive(int), default=300, show_default=True, help="Training steps.")
-@click.option("--plane", type=click.Choice(["pca", "random", "line"]), default="pca",
+@click.option("--lr", "lrs", type=ParsedType(parse_lrs, "LR|LIST|LOW:HIGH:COUNT"), default=None,
+              help="Learning rate for every optimizer without its own; several (1e-3,1e-2) give a path per "
+                   "optimizer and rate, at most 4 [default: each optimizer's net default].")
+@click.option("--steps", type=_positive(int, limit="train-steps"), default=300, show_default=True,
+              help="Training steps.")
+@click.option("--plane", type=click.Choice(["pca", "random", "line", "hessian"]), default="pca",
               help="pca: the runs' shared PCA plane; random: two filter-normalized random directions; "
-                   "line: initial -> trained weights (a 1-D curve, .png) [default: pca; with --model, random, "
-                   "or pca with --checkpoints].")
+                   "line: initial -> trained weights (a 1-D curve, .png); hessian: the loss Hessian's top two "
+                   "eigenvectors (unit length: the curvature along each axis is its eigenvalue) "
+                   "[default: pca; with --model, random, or pca with --checkpoints].")
 @click.option("--grid", type=_positive(int, least=3), default=41, show_default=True,
               help="Grid points per axis (>= 3).")
 @click.option("--span", type=float, default=None,
@@ -707,7 +847,7 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
               help="What the surface shows: mean training loss (what training minimises) or accuracy.")
 @click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|cuda:N",
               help="Where the grid is evaluated.")
-@click.option("--frames", type=_positive(int), default=60, show_default=True, help="Frames in the animation.")
+@click.option("--frames", type=_positive(int, limit="frames"), default=60, show_default=True, help="Frames in the animation.")
 @click.option("--model", "model_spec", default=None, metavar="MODULE:FACTORY",
               help="Your own model: FACTORY() returns an nn.Module (MODULE importable from here, or a .py path). "
                    "Replaces the toy net and its training.")
@@ -730,7 +870,7 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
                 "[default: landscape.gif; with --model landscape.png, or .gif for --view 3d --spin].",
                 fps=12, seed_help="Seed for data, weights and directions.")
 def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...], activation: str,
-              optimizers: tuple[str, ...], steps: int, plane: str, grid: int, span: float | None, norm: str,
+              optimizers: tuple[str, ...], lrs: str | None, steps: int, plane: str, grid: int, span: float | None, norm: str,
               view: str, spin: float, metric: str, device: str, frames: int, model_spec: str | None,
               weights: str | None, data_spec: str | None, loss_spec: str | None, checkpoints: str | None,
               batch_size: int | None, cache: Path | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
@@ -755,8 +895,14 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
       torchrun --nproc-per-node 4 -m gradviz landscape --model mynets:make_cnn --data mydata:loader \\
           --device cuda --grid 51          # the grid split across 4 processes, one file written
     """
-    from gradviz.pipelines.landscape import check_landscape_options
+    from gradviz.pipelines.landscape import check_frames_recorded, check_landscape_options
 
+    if _given("frames"):
+        check_frames_recorded(frames, steps)
+    _check_hidden(hidden)
+    optimizers = optimizers or ("sgd", "momentum", "adam")
+    if lrs is not None:
+        optimizers = _at_rates(optimizers, parse_lrs(lrs))
     check_landscape_options(plane=plane, view=view, norm=norm, metric=metric, grid=grid, span=span, device=device)
     if _given("norm") and plane != "random":
         raise InvalidArgument(f"--norm scales the directions of a random plane, not of plane {plane!r}: "
@@ -785,7 +931,7 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
 
             path = landscape_animation(output or Path("landscape.gif"), dataset=dataset, n=n, noise=noise,
                                        hidden=hidden, activation=activation,
-                                       optimizers=optimizers or ("sgd", "momentum", "adam"), steps=steps,
+                                       optimizers=optimizers, steps=steps,
                                        plane=plane, grid=grid, span=span, norm=norm, view=view, spin=spin,
                                        metric=metric, device=device, seed=seed, frames=frames, fps=fps, size=size,
                                        dpi=dpi, theme=theme, progress=progress, cache=cache)
@@ -803,20 +949,25 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
         click.echo(f"wrote {path}", err=True)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Plot final loss against learning rate: the U curve.")
+@alias("--noise", "--gradient-noise", "noise")
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
               help="Test function (see `gradviz list functions`).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
               help="Optimizer, repeatable, settings but no lr (the rates come from --lr) [default: -O sgd -O momentum "
                    "-O adam]")
 @click.option("--lr", "lrs", type=ParsedType(lambda text: parse_lrs(text, minimum=2), "LIST|LOW:HIGH:COUNT"),
-              default="1e-5:1:11", show_default=True, help="Learning rates: a list or a log range, at least two.")
+              default="1e-5:10:13", show_default=True,
+              help="Learning rates: a list or a log range, at least two; a best rate on the grid's edge is warned "
+                   "about.")
 @click.option("--objective", type=NameType(OBJECTIVES), default="final", show_default=True,
               help="What to plot against the rate: final f - f*, auc, steps-to-tol.")
 @click.option("--tol", type=float, default=None, help="Tolerance of --objective steps-to-tol only [default: 1e-3].")
-@click.option("--noise", type=float, default=0.0, show_default=True, help="Gaussian gradient noise std.")
+@click.option("--gradient-noise", "noise", type=float, default=0.0, show_default=True,
+              help="Std of Gaussian noise added to every gradient coordinate.")
 @click.option("--start", type=PairType(",", False, "X,Y"), default=None, help="Start [default: the function's own].")
-@click.option("--steps", type=_positive(int), default=200, show_default=True, help="Steps per run.")
+@click.option("--steps", type=_positive(int, limit="trace-steps"), default=200, show_default=True,
+              help="Steps per run.")
 @output_options("sweep.png", "Output file (.png).", seed_help="Random seed.", quiet_help="No table printed.")
 def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, tol: float, noise: float,
           start: tuple[float, float] | None, steps: int, size: tuple[int, int], dpi: float, theme: str, seed: int,
@@ -827,7 +978,7 @@ def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, 
     optimizer is ringed and the table is printed.
 
     \b
-      gradviz sweep -O sgd -O momentum -O adam --lr 1e-5:1:11 -o ucurve.png
+      gradviz sweep -O sgd -O momentum -O adam --lr 1e-5:10:13 -o ucurve.png
       gradviz sweep -f himmelblau -O adam --lr 1e-3,1e-2,1e-1,1 --objective auc
     """
     from gradviz.pipelines.sweep import sweep as run_sweep
@@ -841,13 +992,15 @@ def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, 
         click.echo(f"wrote {path}", err=True)
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Map which minimum each start reaches, per optimizer.")
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="himmelblau", show_default=True,
               help="Test function with known minima (see `gradviz list functions`).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
               help="Optimizer, repeatable (at most 4, elementwise ones) [default: -O sgd -O momentum -O adam]")
-@click.option("--resolution", type=_positive(int), default=200, show_default=True, help="Starts per side of the grid.")
-@click.option("--steps", type=_positive(int), default=500, show_default=True, help="Steps per start.")
+@click.option("--resolution", type=_positive(int, limit="resolution"), default=200, show_default=True,
+              help="Starts per side of the grid.")
+@click.option("--steps", type=_positive(int, limit="trace-steps"), default=500, show_default=True,
+              help="Steps per start.")
 @click.option("--tol", type=float, default=None, help="Distance that counts as reaching a minimum "
                                                       "[default: 1% of the window's larger side].")
 @click.option("--domain", type=DomainType(), default=None, help="Window of starts [default: the function's own].")
@@ -872,13 +1025,31 @@ def basins(function: str, optimizers: tuple[str, ...], resolution: int, steps: i
         click.echo(f"wrote {path}", err=True)
 
 
-@cli.command("list", context_settings=CONTEXT)
-@click.argument("what", type=click.Choice(["functions", "optimizers", "themes", "datasets", "activations", "inits",
-                                          "figures", "presets", "schedulers", "objectives"]),
-                default="functions")
-def list_(what: str) -> None:
+LISTS = {
+    "functions": "test functions for -f, with minima and windows",
+    "optimizers": "optimizers for -O, with their default settings",
+    "schedulers": "lr schedules for -O NAME@SCHEDULE",
+    "objectives": "what --tune and sweep minimise (--objective)",
+    "datasets": "toy data sets for --dataset and --data",
+    "activations": "activations for --activation",
+    "inits": "weight initializations for --init",
+    "figures": "the lecture's figures for `gradviz figure`",
+    "presets": "sizes and type scales for --preset",
+    "themes": "colours for --theme",
+}
+
+
+@cli.command("list", context_settings=CONTEXT, short_help="List the choices of an option, or what can be listed.")
+@click.argument("what", type=click.Choice(list(LISTS)), default=None, required=False)
+def list_(what: str | None) -> None:
     """List functions, optimizers (with default settings), themes, datasets, activations, inits, figures,
-    presets, lr schedulers or tuning objectives."""
+    presets, lr schedulers or tuning objectives; alone, what can be listed."""
+    if what is None:
+        width = max(map(len, LISTS))
+        click.echo("gradviz list WHAT, for WHAT one of:")
+        for name, summary in LISTS.items():
+            click.echo(f"  {name:<{width}}  {summary}")
+        return
     if what == "functions":
         rows = []
         for name, fn in FUNCTIONS.items():
@@ -938,7 +1109,7 @@ def list_(what: str) -> None:
             click.echo(f"{name:<{width}}  {entry.summary}")
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Regenerate the gallery from the registries.")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default="gallery")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print each file written.")
 def gallery(folder: Path, quiet: bool) -> None:
@@ -949,9 +1120,17 @@ def gallery(folder: Path, quiet: bool) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InvalidArgument(f"cannot create gallery folder {str(folder)!r}: {error.strerror}") from None
-    for path in build_gallery(folder):
-        if not quiet:
-            click.echo(f"wrote {path}", err=True)
+    written: list[Path] = []
+    try:
+        for path in build_gallery(folder):
+            written.append(Path(path))
+            if not quiet:
+                click.echo(f"wrote {path}", err=True)
+    except KeyboardInterrupt:
+        # each file is complete (written atomically): say which, so nobody thinks the folder untouched
+        names = ", ".join(p.name for p in written[:6]) + (", ..." if len(written) > 6 else "")
+        raise _Interrupted(f"{len(written)} gallery file{'s' if len(written) != 1 else ''} written to {folder}"
+                           + (f" ({names}), the rest not" if written else "")) from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -968,9 +1147,10 @@ def main(argv: list[str] | None = None) -> None:
     except InvalidArgument as error:
         click.echo(f"gradviz: error: {' '.join(str(error).split())}", err=True)
         sys.exit(2)
-    except (_Interrupted, KeyboardInterrupt, click.Abort):
+    except (_Interrupted, KeyboardInterrupt, click.Abort) as stop:
         # On a terminal, "\r" writes over the "^C" it echoed; click's own handler adds a blank line instead.
         start = "\r" if sys.stderr.isatty() else ""
-        click.echo(f"{start}gradviz: interrupted; no file written", err=True)
+        written = stop.written if isinstance(stop, _Interrupted) else "no file written"
+        click.echo(f"{start}gradviz: interrupted; {written}", err=True)
         sys.exit(130)
     sys.exit(0)

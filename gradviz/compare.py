@@ -204,7 +204,7 @@ def trace_swarm(function: Any, optimizer: Any = "adam", *, starts: Any = "grid:1
     losses_np[len(lrs) + 1:] = np.nan
     prefix = finite_prefix(points_np, losses_np)
     if (prefix == 0).any():
-        raise InvalidArgument(f"{fn.name} is not finite at start {tuple(array[int(np.argmin(prefix))])}")
+        raise InvalidArgument(f"{fn.name} is not finite at start {tuple(map(float, array[int(np.argmin(prefix))]))}")
     diverged = prefix <= steps
     ends = prefix - 1
     if diverged.any():  # nothing past the last finite point: inf - inf may have become finite again

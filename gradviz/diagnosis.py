@@ -30,10 +30,13 @@ __all__ = ["Diagnosis", "diagnose", "depth_profile", "step_index", "step_phrase"
 #   both ends. A steady 1.2x per layer reaches it after about 13 layers; a shallow net needs a larger
 #   factor per hop to get there (3.2x per hop with 3 layers).
 # The old fixed 100x first/last alone called an 80x shrink over 10 layers (1.6x per layer) healthy.
-PER_LAYER, TOTAL = 1.2, 10.0
+# - EXTREME: a first/last ratio past a million is vanishing or exploding at any slope. A 2000-layer ReLU/He
+#   net drifts by about 1.02x per layer, under PER_LAYER, yet ends 1e-20 first to last: at one learning
+#   rate its first layer learns 1e20 times slower than its last, which no depth makes healthy.
+PER_LAYER, TOTAL, EXTREME = 1.2, 10.0, 1e6
 SLOPE = float(np.log10(PER_LAYER))  # 0.079 decades per layer
 RULE = (f"vanishing/exploding: the signal shrinks/grows by over {PER_LAYER:g}x per layer towards the input "
-        f"and by {TOTAL:g}x or more first to last")
+        f"and by {TOTAL:g}x or more first to last, or by {EXTREME:.0e}x or more first to last at any slope")
 
 
 def step_index(log: GradientLog, step: int | None = None) -> int:
@@ -109,7 +112,8 @@ def diagnose(log: GradientLog, *, step: int | None = None) -> Diagnosis:
     vanishing: the fitted slope shrinks the signal by more than PER_LAYER (1.2x) per layer towards the
     input AND the first layer's signal is at most 1/TOTAL (1/10) of the last's; exploding: the same,
     growing. Both, so that the verdict means the same at depth 3 and depth 30: a small steady factor over
-    many layers, or one large hop, is not called a trend. A net of two layers (one hop) gets "two layers".
+    many layers, or one large hop, is not called a trend. A first/last ratio past EXTREME (1e6) either way
+    is vanishing or exploding at any slope (a 2000-layer net that ends 1e-20 first to last). A net of two layers (one hop) gets "two layers".
     """
     column = step_index(log, step)
     at = int(log.steps[column])
@@ -143,9 +147,9 @@ def diagnose(log: GradientLog, *, step: int | None = None) -> Diagnosis:
         verdict = "exploding"
     elif count == 2 and len(log.names) == 2:  # one hop: a factor, not yet a trend through depth
         verdict = "two layers"
-    elif slope < -SLOPE and ratio <= 1 / TOTAL:
+    elif (slope < -SLOPE and ratio <= 1 / TOTAL) or ratio <= 1 / EXTREME:
         verdict = "vanishing"
-    elif slope > SLOPE and ratio >= TOTAL:
+    elif (slope > SLOPE and ratio >= TOTAL) or ratio >= EXTREME:
         verdict = "exploding"
     else:
         verdict = "healthy"

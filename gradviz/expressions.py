@@ -34,6 +34,9 @@ __all__ = ["expression", "function_from_text", "ExpressionFunction", "ALLOWED_FU
 MAX_LENGTH = 500
 MAX_EXPONENT = 100.0
 MAX_NODES = 400
+# contour levels over values past ~1e200 overflow inside matplotlib ("upper_level must be larger than
+# lower_level"); 1e150 leaves room for the levels' own arithmetic
+MAX_DRAWABLE = 1e150
 DEFAULT_DOMAIN: Domain = ((-3.0, 3.0), (-3.0, 3.0))
 
 
@@ -198,6 +201,10 @@ def _compile(text: str) -> Evaluator:
             warnings.simplefilter("ignore")
             tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
+        stripped = text.strip()
+        if stripped[-1] in "+-*/(,":  # Python points at column 0 when the text just stops
+            raise InvalidArgument(f"invalid expression {text!r}: it ends with {stripped[-1]!r} at column "
+                                  f"{len(text.rstrip()) - 1}: something is missing after it") from None
         column = max(0, (error.offset or 1) - 1) + (len(text) - len(text.lstrip()))
         raise InvalidArgument(f"invalid expression {text!r}: {error.msg} at column {column}") from None
     except (RecursionError, MemoryError, ValueError):
@@ -259,8 +266,36 @@ def expression(text: str, *, domain: Domain | None = None, minimum: Sequence[flo
         minima, f_min = (point,), value
     first = _check_pair("start", start) if start is not None else default_start(window)
     text = " ".join(text.split())
+    _check_drawable(text, evaluate, window, minima)
     return ExpressionFunction(name=name or f"f = {text}", expr=evaluate, domain=window, minima=minima, f_min=f_min,
                               start=first, formula=text, source=text)
+
+
+def _check_drawable(text: str, evaluate: Evaluator, window: Domain, minima: Sequence[tuple[float, float]]) -> None:
+    """InvalidArgument where f cannot be drawn over its window (nowhere finite, or too large for contour
+    levels), or where a given minimum is plainly not one (f is lower elsewhere in the window)."""
+    (x0, x1), (y0, y1) = window
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 101), np.linspace(y0, y1, 101))
+    z = np.broadcast_to(np.asarray(evaluate(xs, ys, np), dtype=float), xs.shape)
+    finite = z[np.isfinite(z)]
+    where = f"on the window [{x0:g},{x1:g}]x[{y0:g},{y1:g}]"
+    if not finite.size:
+        raise InvalidArgument(f"f = {text} is not finite anywhere {where}: nothing to draw")
+    largest = float(np.abs(finite).max())
+    if largest > MAX_DRAWABLE:
+        raise InvalidArgument(f"f = {text} reaches {largest:.3g} {where}: too large to draw as contours "
+                              f"(|f| <= {MAX_DRAWABLE:g}); choose a smaller --domain or rescale f")
+    # a minimum typed to a few digits is a little off: it is refused only when f is lower somewhere in the
+    # window by more than 1% of f's spread over it
+    spread = float(np.percentile(finite, 99) - finite.min())
+    for point in minima:
+        value = float(evaluate(np.float64(point[0]), np.float64(point[1]), np))
+        lowest = int(np.nanargmin(np.where(np.isfinite(z), z, np.inf)))
+        if z.flat[lowest] < value - 0.01 * spread:
+            at = (float(xs.flat[lowest]), float(ys.flat[lowest]))
+            raise InvalidArgument(f"invalid minimum ({point[0]:g}, {point[1]:g}) for f = {text}: f there is "
+                                  f"{value:.4g}, but f({at[0]:.3g}, {at[1]:.3g}) = {float(z.flat[lowest]):.4g} "
+                                  "is lower; give the point where f is least, or leave --minimum out")
 
 
 def fit_window(function: TestFunction, domain: Domain | None) -> TestFunction:
@@ -273,7 +308,11 @@ def fit_window(function: TestFunction, domain: Domain | None) -> TestFunction:
 
 
 def _looks_like_a_name(text: str) -> bool:
-    return bool(text.strip()) and all(c.isalnum() or c in "-_ " for c in text.strip())
+    """A word or words meant as a test function's name: no operators and no x, y or function of an
+    expression among them ('six hump camel', 'rosenbrok'; not 'x y' or 'x if y else 1')."""
+    words = text.replace("-", " ").replace("_", " ").split()
+    return (bool(words) and all(c.isalnum() or c in "-_ " for c in text.strip())
+            and not any(w in VARIABLES or w in ALLOWED_FUNCTIONS or w in ALLOWED_CONSTANTS for w in words))
 
 
 def function_from_text(text: str) -> TestFunction:
@@ -284,6 +323,9 @@ def function_from_text(text: str) -> TestFunction:
 
     if normalize_name(text) in FUNCTIONS:
         return FUNCTIONS[normalize_name(text)]
+    if isinstance(text, str) and len(text) > MAX_LENGTH:
+        raise InvalidArgument(f"invalid function {text[:40]!r}...: {len(text)} characters, more than the "
+                              f"{MAX_LENGTH} an expression may have")
     try:
         return expression(text)
     except InvalidArgument:

@@ -67,6 +67,11 @@ def parse_lrs(text: str | float | Sequence[float], *, minimum: int = 1) -> tuple
             if any(not item.strip() for item in items):
                 raise InvalidArgument(f"invalid learning-rate list {whole!r} (an empty item; expected e.g. 1e-3,1e-2)")
             rates = tuple(_number(item, "learning rate", whole) for item in items)
+            twice = sorted({rate for rate in rates if rates.count(rate) > 1})
+            if twice:
+                raise InvalidArgument(f"learning rate {twice[0]:g} is given twice in {whole!r}: give each rate once")
+            if len(rates) > 200:
+                raise InvalidArgument(f"invalid learning-rate list: {len(rates)} rates (at most 200, as in a range)")
     else:
         try:
             rates = tuple(_number(str(float(v)), "learning rate", str(list(text))) for v in text)
@@ -122,7 +127,8 @@ def parse_starts(text: str) -> StartSet:
     if kind == "random" and len(numbers) != 1 or len(numbers) not in (1, 2):
         raise InvalidArgument(f"invalid starts {text!r} ({valid})")
     if min(numbers) <= 0:
-        raise InvalidArgument(f"invalid starts {text!r}: a grid of zero points (sizes must be > 0)")
+        what = "a number of random starts" if kind == "random" else "grid sizes"
+        raise InvalidArgument(f"invalid starts {text!r}: {what} must be whole numbers >= 1")
     shape = (numbers[0], 1) if kind == "random" else (numbers[0], numbers[-1])
     start_set = StartSet(kind, shape)
     if start_set.count > _MAX_STARTS:

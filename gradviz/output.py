@@ -67,20 +67,40 @@ class OutputPath(type(Path())):  # type: ignore[misc]  # PosixPath or WindowsPat
 
 
 def check_output_path(path: str | os.PathLike[str], formats: Iterable[str] = FORMATS) -> Path:
-    """Fail early, before any work, on an unknown extension or a missing or unwritable folder."""
-    path = Path(path)
+    """Fail early, before any work, on an empty name, an unknown extension, a missing folder, a folder
+    that cannot take a new file (tried: a permission bit says nothing to root or on a read-only mount),
+    or an .mp4 without the video extra."""
     formats = tuple(formats)
+    if not str(path).strip() or str(path).strip() == ".":
+        raise InvalidArgument(f"output file name is empty: give one such as picture{formats[0]} "
+                              f"(valid extensions: {', '.join(formats)})")
+    path = Path(path)
     if path.suffix.lower() not in formats:
         raise InvalidArgument(f"unknown output extension {path.suffix or '(none)'!r} in {str(path)!r} "
                               f"(valid: {', '.join(formats)})")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InvalidArgument(f"output folder {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InvalidArgument(f"output folder {str(folder)!r} is not writable")
     if path.is_dir():
         raise InvalidArgument(f"output path {str(path)!r} is a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidArgument(f"output folder {str(folder)!r} is not writable")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise InvalidArgument(f"output folder {str(folder)!r} is not writable ({error.strerror or error})") from None
+    if path.suffix.lower() == ".mp4":
+        import importlib.util
+
+        if importlib.util.find_spec("imageio_ffmpeg") is None:
+            raise InvalidArgument(_MP4_HINT)
     return path
+
+
+_MP4_HINT = ("writing .mp4 needs the video extra: pip install -e \".[video]\" in a checkout, "
+             "pip install 'gradviz[video]' otherwise (or write a .gif)")
 
 
 @contextmanager
@@ -306,8 +326,7 @@ def _write_mp4(frames: Iterable[np.ndarray], path: Path, *, n_frames: int, fps: 
     try:
         import imageio_ffmpeg
     except ImportError:
-        raise InvalidArgument("writing .mp4 needs the video extra: pip install 'gradviz[video]' "
-                              "(or write a .gif)") from None
+        raise InvalidArgument(_MP4_HINT) from None
 
     with _atomic(path) as tmp:
         writer = None

@@ -31,7 +31,8 @@ def normalize_name(name: str) -> str:
 def unknown_name_message(kind: str, name: Any, choices: Iterable[str], *, where: str = "") -> str:
     """"unknown optimizer 'adamm'; did you mean 'adam'? (valid: ...)", `where` after the name."""
     choices = list(choices)
-    message = f"unknown {kind} {str(name)!r}{where}"
+    shown = str(name) if len(str(name)) <= 60 else str(name)[:40] + "..."  # a pasted page is not echoed whole
+    message = f"unknown {kind} {shown!r}{where}"
     close = difflib.get_close_matches(normalize_name(str(name)), choices, n=1, cutoff=0.5)
     if close:
         message += f"; did you mean {close[0]!r}?"

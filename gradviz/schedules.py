@@ -43,21 +43,65 @@ def _add(name: str, cls: str, summary: str, **kwargs: Any) -> None:
     SCHEDULERS.register(name, SchedulerSpec(name, f"torch.optim.lr_scheduler.{cls}", summary, **kwargs))
 
 
-# Accepted argument names, checked without importing torch (torch's signatures, less optimizer/last_epoch).
-_ARGUMENTS = {
-    "StepLR": ("step_size", "gamma"),
-    "MultiStepLR": ("milestones", "gamma"),
-    "ExponentialLR": ("gamma",),
-    "CosineAnnealingLR": ("T_max", "eta_min"),
-    "CosineAnnealingWarmRestarts": ("T_0", "T_mult", "eta_min"),
-    "OneCycleLR": ("max_lr", "total_steps", "pct_start", "anneal_strategy", "cycle_momentum", "base_momentum",
-                   "max_momentum", "div_factor", "final_div_factor", "three_phase"),
-    "LinearLR": ("start_factor", "end_factor", "total_iters"),
-    "ConstantLR": ("factor", "total_iters"),
-    "PolynomialLR": ("total_iters", "power"),
-    "CyclicLR": ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma", "cycle_momentum",
-                 "base_momentum", "max_momentum"),
+# Accepted arguments and the form of each, checked without importing torch (torch's signatures, less
+# optimizer/last_epoch): count: a whole number >= 1; counts: whole numbers >= 1 written a/b/c; positive: a
+# finite number > 0; nonnegative: >= 0; fraction: in (0, 1]; unit: in [0, 1]; open-unit: in (0, 1);
+# bool: true/false; a tuple of words: one of them.
+_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "StepLR": {"step_size": "count", "gamma": "positive"},
+    "MultiStepLR": {"milestones": "counts", "gamma": "positive"},
+    "ExponentialLR": {"gamma": "positive"},
+    "CosineAnnealingLR": {"T_max": "count", "eta_min": "nonnegative"},
+    "CosineAnnealingWarmRestarts": {"T_0": "count", "T_mult": "count", "eta_min": "nonnegative"},
+    "OneCycleLR": {"max_lr": "positive", "total_steps": "count", "pct_start": "open-unit",
+                   "anneal_strategy": ("cos", "linear"), "cycle_momentum": "bool", "base_momentum": "unit",
+                   "max_momentum": "unit", "div_factor": "positive", "final_div_factor": "positive",
+                   "three_phase": "bool"},
+    "LinearLR": {"start_factor": "fraction", "end_factor": "unit", "total_iters": "count"},
+    "ConstantLR": {"factor": "unit", "total_iters": "count"},
+    "PolynomialLR": {"total_iters": "count", "power": "nonnegative"},
+    "CyclicLR": {"base_lr": "positive", "max_lr": "positive", "step_size_up": "count", "step_size_down": "count",
+                 "mode": ("triangular", "triangular2", "exp_range"), "gamma": "positive",
+                 "cycle_momentum": "bool", "base_momentum": "unit", "max_momentum": "unit"},
 }
+
+_FORMS = {"count": "a whole number >= 1", "counts": "whole numbers >= 1 written a/b/c",
+          "positive": "a finite number > 0", "nonnegative": "a finite number >= 0", "fraction": "a number in (0, 1]",
+          "unit": "a number in [0, 1]", "open-unit": "a number in (0, 1)", "bool": "true or false"}
+
+
+def _check_argument(scheduler: str, key: str, value: Any, form: Any) -> Any:
+    """`value` in the form torch's scheduler takes for `key`, or InvalidArgument naming both."""
+    from gradviz.optim import _as_bool, _is_number, _show
+
+    def whole(v: Any) -> bool:
+        return _is_number(v) and float(v) == int(v) and v >= 1
+
+    if isinstance(form, tuple):
+        ok = isinstance(value, str) and value in form
+        expected = "one of " + ", ".join(form)
+    elif form == "bool":
+        flag = _as_bool(value)
+        ok, expected = flag is not None, _FORMS[form]
+        value = flag if ok else value
+    elif form == "counts":
+        items = value if isinstance(value, tuple) else (value,)
+        ok, expected = all(whole(v) for v in items), _FORMS[form]
+        value = tuple(int(v) for v in items) if ok else value
+    else:
+        low_open = form in ("positive", "fraction", "open-unit")
+        high = {"fraction": (1, False), "unit": (1, False), "open-unit": (1, True)}.get(form)
+        ok = _is_number(value) and (value > 0 if low_open else value >= 0)
+        if ok and high is not None:
+            ok = value < high[0] if high[1] else value <= high[0]
+        if form == "count":
+            ok = whole(value)
+            value = int(value) if ok else value
+        expected = _FORMS[form]
+    if not ok:
+        raise InvalidArgument(f"invalid {key} for {scheduler}: {_show(value)!r} (expected {expected})")
+    return value
+
 
 _add("step", "StepLR", "multiply lr by gamma every step_size steps", defaults={"step_size": "steps/4", "gamma": 0.5},
      length=None)
@@ -121,7 +165,9 @@ def parse_schedule(text: str | Schedule) -> Schedule:
             if key not in accepted:
                 raise InvalidArgument(unknown_name_message("scheduler argument", key, accepted,
                                                            where=f" for {spec.name}"))
-            arguments[key] = _parse_value(value)
+            if key in arguments:
+                raise InvalidArgument(f"{key} is given twice in {text!r}: give each setting once")
+            arguments[key] = _check_argument(spec.name, key, _parse_value(value), accepted[key])
         if index < len(parts) - 1 and spec.length is None:
             raise InvalidArgument(f"invalid schedule {text!r}: {spec.name} can only be the last phase of a sequence "
                                   "(phases before the last need a length: cosine, onecycle, linear, warmup, "
@@ -146,7 +192,8 @@ def resolved_phases(schedule: Schedule, *, steps: int, lr: float) -> list[tuple[
     out = []
     for name, arguments in schedule.phases:
         spec = SCHEDULERS[name]
-        merged = {key: _fill(value, steps, lr) for key, value in {**spec.defaults, **arguments}.items()}
+        # only gradviz's own defaults are templates ('steps/4'): a user's string ('linear') is torch's value
+        merged = {**{key: _fill(value, steps, lr) for key, value in spec.defaults.items()}, **arguments}
         if isinstance(merged.get("milestones"), (int, float)):
             merged["milestones"] = (merged["milestones"],)
         out.append((spec, merged))
@@ -156,7 +203,11 @@ def resolved_phases(schedule: Schedule, *, steps: int, lr: float) -> list[tuple[
 def build_scheduler(optimizer: Any, schedule: str | Schedule, *, steps: int) -> Any:
     """A torch LRScheduler on `optimizer` for `schedule` (a sequence becomes SequentialLR)."""
     schedule = parse_schedule(schedule)
-    lr = float(optimizer.param_groups[0]["lr"])
+    lr = optimizer.param_groups[0].get("lr")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+        raise InvalidArgument(f"schedule {schedule.describe()!r}: {type(optimizer).__name__} has no learning rate "
+                              "to schedule (a direct method, or one that chooses its own step)")
+    lr = float(lr)
     phases = resolved_phases(schedule, steps=steps, lr=lr)
     built = []
     try:

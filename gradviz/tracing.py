@@ -265,7 +265,7 @@ class _Run:
             counts = np.arange(1, len(all_points) + 1, dtype=np.int64)
         prefix = finite_prefix(all_points, all_losses)
         if (prefix == 0).any():  # a start itself is not finite for f
-            raise InvalidArgument(f"{fn.name} is not finite at start {tuple(starts[int(np.argmin(prefix))])}")
+            raise InvalidArgument(f"{fn.name} is not finite at start {tuple(map(float, starts[int(np.argmin(prefix))]))}")
         common = {"optimizer": spec.name, "hyperparams": self.hyperparams, "function": fn.name,
                   "steps_requested": None if self.max_evaluations else self.max_steps,
                   "evaluations_requested": self.max_evaluations,

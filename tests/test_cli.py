@@ -129,7 +129,7 @@ def test_boundary_command_writes_side_by_side_gif(tmp_path, read_gif):
     (["--dataset", "moon"], "'moon'; did you mean 'moons'"), (["--activation", "sigmod"], "'sigmod'"),
     (["--init", "kaiming"], "'kaiming'"), (["--n", "1"], "n: 1"), (["--noise", "-1"], "noise: -1"),
     (["--hidden", "8,0"], "size: 0"), (["--dropout", "1"], "dropout: 1.0"), (["--freeze", "fc7"], "'fc7'"),
-    (["-O", "adamm"], "'adamm'"), (["--lr", "-0.1"], "-0.1"), (["--batch-size", "0"], "batch_size: 0"),
+    (["-O", "adamm"], "'adamm'"), (["--lr", "-0.1"], "-0.1"), (["--batch-size", "0"], "batch-size: 0"),
     (["-O", "torch_optimizer.Yogi"], "pip install torch-optimizer"),
 ])
 def test_boundary_bad_input(tmp_path, args, shown):
@@ -258,7 +258,7 @@ def test_an_interrupt_is_one_line_without_a_blank_one(monkeypatch, capsys, tmp_p
     (["trajectories", "-O", "sgd@cosin"], "'cosin'; did you mean 'cosine'? (valid: step,"),
     (["trajectories", "-O", "sgd@cosine:Tmax=5"], "'Tmax' for cosine"),
     (["trajectories", "--noise", "-0.5"], "noise: -0.5"),
-    (["trajectories", "--starts", "grid:0x10"], "zero points"),
+    (["trajectories", "--starts", "grid:0x10"], "grid sizes must be whole numbers >= 1"),
     (["trajectories", "--tune", "--lr", "0.01"], "need at least 2"),
     (["trajectories", "--tune", "--objective", "areaa"], "'areaa'"),
     (["trajectories", "--starts", "random:9", "--tune"], "cannot combine starts and tune"),
@@ -378,7 +378,7 @@ def test_picture_commands_share_the_output_options_in_one_order():
         assert names[-len(shared):] == shared, command
         assert "--fps" not in names[:-len(shared)], command
         types = {max(p.opts, key=len): type(p.type).__name__ for p in params}
-        assert types["--dpi"] == "PositiveType" and (not animates or types["--fps"] == "PositiveType"), command
+        assert types["--dpi"] == "DpiType" and (not animates or types["--fps"] == "PositiveType"), command
         if "--steps" in types:
             assert types["--steps"] == "PositiveType", command
 

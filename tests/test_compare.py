@@ -187,12 +187,14 @@ def test_rates_parse_to_sorted_lists_and_log_ranges():
     assert parse_lrs("1e-4:1e-1:4") == (1e-4, 1e-3, 1e-2, 1e-1)
     with pytest.raises(InvalidArgument, match="need at least 2"):
         parse_lrs("0.1", minimum=2)
-    with pytest.raises(InvalidArgument, match="need at least 2"):
+    with pytest.raises(InvalidArgument, match="0.1 is given twice in '0.1,0.1'"):  # once refused as one rate
         tune("rosenbrock", ["sgd"], lrs="0.1,0.1", steps=5)
 
 
-@pytest.mark.parametrize("text, shown", [("grid:0x5", "zero points"), ("grid:", "grid:NXxNY"),
-                                         ("random:3x3", "random:N"), ("spiral:5", "grid:NXxNY")])
+@pytest.mark.parametrize("text, shown", [("grid:0x5", "grid sizes must be whole numbers >= 1"),
+                                         ("random:-5", "a number of random starts must be whole numbers >= 1"),
+                                         ("grid:", "grid:NXxNY"), ("random:3x3", "random:N"),
+                                         ("spiral:5", "grid:NXxNY")])
 def test_malformed_starts_name_the_value(text, shown):
     with pytest.raises(InvalidArgument, match=shown):
         parse_starts(text)

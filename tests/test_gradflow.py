@@ -666,6 +666,12 @@ def test_the_verdict_needs_both_the_slope_and_the_total():
     assert verdict(1.5 ** (np.arange(5) - 4)) == "healthy"  # 1.5x per layer, but only 5x overall
     assert verdict(1.8 ** (np.arange(5) - 4)) == "vanishing"  # 10.5x overall
     assert PER_LAYER == 1.2 and TOTAL == 10
+    # a deep net's small drift: 1.023x per layer over 2000 layers is 1e-20 first to last, not healthy
+    deep = np.arange(2000)
+    assert verdict(10.0 ** (0.01 * (deep - 1999))) == "vanishing"
+    assert verdict(10.0 ** (0.01 * (1999 - deep))) == "exploding"
+    assert verdict(10.0 ** (0.002 * (deep - 1999))) == "healthy"  # 1e-4 first to last: a drift, not 1e6
+
 
 
 def test_std_goes_only_to_the_inits_that_take_it(tmp_path):

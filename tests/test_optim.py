@@ -248,6 +248,7 @@ def test_a_bad_tuple_on_the_command_line_is_one_line_and_exit_2(tmp_path, capsys
         main(["trajectories", "-O", "adam:betas=0.9/0.99/0.5", "-o", str(tmp_path / "x.gif")])
     assert stop.value.code == 2
     err = capsys.readouterr().err
-    assert err.strip().splitlines() == [
-        "gradviz: error: invalid betas for adam: '0.9/0.99/0.5' (expected two numbers a/b in [0, 1), e.g. 0.9/0.999)"]
+    assert err.strip().splitlines() == [  # checked while -O is parsed (issue 20), so click names the option
+        "gradviz trajectories: error: Invalid value for '-O' / '--optimizer': invalid betas for adam: '0.9/0.99/0.5' "
+        "(expected two numbers a/b in [0, 1), e.g. 0.9/0.999)"]
     assert "Traceback" not in err and not (tmp_path / "x.gif").exists()

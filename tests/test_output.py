@@ -173,6 +173,19 @@ def test_unwritable_folder(tmp_path, monkeypatch):
         check_output_path(folder / "x.gif")
 
 
+def test_a_folder_that_refuses_new_files_is_found_by_trying(tmp_path, monkeypatch):
+    # as root, or on a read-only mount, the permission bits say yes: creating a file says no
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(InvalidArgument, match="'.*' is not writable \\(Read-only file system\\)"):
+        check_output_path(tmp_path / "x.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_file_in_place_of_the_folder(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(InvalidArgument, match="does not exist"):

@@ -240,3 +240,60 @@ def test_pytorch_optimizer_classes_trace_as_their_own_loop(name, settings, loop)
     torch.random.set_rng_state(seed_state)
     assert record.steps == 40 and math.isfinite(record.losses[-1])
     np.testing.assert_array_equal(record.points, expected)
+
+
+# Wrappers built around a base optimizer (Lookahead(Adam(params), k=5)): given as base=, each traced as the loop
+# its documentation writes: build the base over the point, wrap it, step the wrapper.
+WRAPPERS = [
+    ("Lookahead", "adam:lr=0.01", torch.optim.Adam, dict(lr=0.01), dict(k=5, alpha=0.5)),
+    ("OrthoGrad", "sgd:lr=0.001", torch.optim.SGD, dict(lr=0.001), {}),
+    ("ScheduleFreeWrapper", "sgd:lr=0.001", torch.optim.SGD, dict(lr=0.001), {}),
+    ("TRAC", "adam:lr=0.01", torch.optim.Adam, dict(lr=0.01), {}),
+]
+
+
+def _wrapper_loop(cls, base, steps, **settings):
+    x = torch.tensor(ROSENBROCK.start, dtype=torch.float64, requires_grad=True)
+    optimizer = cls(base([x]), **settings)
+    if hasattr(optimizer, "train"):
+        optimizer.train()  # schedule-free: its documented loop sets train mode before stepping
+    points = [x.detach().clone()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        ROSENBROCK(x).backward()
+        optimizer.step()
+        points.append(x.detach().clone())
+    return torch.stack(points).numpy()
+
+
+@pytest.mark.parametrize("name, base, base_cls, base_settings, settings", WRAPPERS, ids=[w[0] for w in WRAPPERS])
+def test_wrappers_around_a_base_trace_as_their_own_loop(name, base, base_cls, base_settings, settings):
+    po = pytest.importorskip("pytorch_optimizer")
+    cls = getattr(po, name)
+    record = trace(ROSENBROCK, cls, steps=25, base=base, **settings)
+    expected = _wrapper_loop(cls, lambda params: base_cls(params, **base_settings), 25, **settings)
+    np.testing.assert_array_equal(record.points, expected)
+    assert not np.array_equal(record.points[-1], record.points[0])
+
+
+def test_a_wrapper_in_the_command_line_form_is_the_same_loop():
+    po = pytest.importorskip("pytorch_optimizer")
+    name, settings = parse_optimizer("pytorch_optimizer.Lookahead:k=5,base=(adam:lr=0.01,betas=0.9/0.99)")
+    assert settings == {"k": 5, "base": "adam:lr=0.01,betas=0.9/0.99"}
+    record = trace(ROSENBROCK, name, steps=12, **settings)
+    expected = _wrapper_loop(po.Lookahead, lambda params: torch.optim.Adam(params, lr=0.01, betas=(0.9, 0.99)), 12,
+                             k=5)
+    np.testing.assert_array_equal(record.points, expected)
+
+
+@pytest.mark.parametrize("path, shown", [
+    ("torch.optim.SparseAdam", "needs sparse gradients"), ("pytorch_optimizer.Muon", "needs 2-D (matrix) parameters"),
+    ("pytorch_optimizer.AdamMini", "takes a model"), ("pytorch_optimizer.DistributedMuon", "process group"),
+    ("pytorch_optimizer.Lookahead", "wraps another optimizer: give it as base="),
+])
+def test_a_class_that_cannot_step_a_point_says_what_it_needs(path, shown):
+    if path.startswith("pytorch_optimizer"):
+        pytest.importorskip("pytorch_optimizer")
+    with pytest.raises(InvalidArgument) as error:
+        trace(ROSENBROCK, path, steps=3)
+    assert shown in str(error.value) and "\n" not in str(error.value)

@@ -20,7 +20,7 @@ from gradviz.registry import InvalidArgument, Registry, check_positive
 if TYPE_CHECKING:  # torch is imported when data is made, so listing DATASETS stays light
     import torch
 
-__all__ = ["DATASETS", "DatasetSpec", "make_dataset", "train_val_split"]
+__all__ = ["DATASETS", "DatasetSpec", "make_dataset", "train_val_split", "check_classes", "MAX_CLASSES"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,24 @@ DATASETS.register("blobs", DatasetSpec("blobs", _blobs, "k Gaussian clusters on 
                                        variable_classes=True))
 
 
+MAX_CLASSES = 8  # one colour each: the boundary palette (render.boundary.CLASS_COLOURS) has 8
+
+
+def check_classes(spec: DatasetSpec, classes: int | None) -> int:
+    """The number of classes for `spec`: its own, or a checked choice where it takes any (no torch needed)."""
+    if classes is None:
+        return spec.classes
+    if not spec.variable_classes:
+        if classes != spec.classes:
+            raise InvalidArgument(f"dataset {spec.name!r} has {spec.classes} classes, not {classes} "
+                                  "(spirals and blobs take any number)")
+        return classes
+    check_positive("classes", classes, integer=True)
+    if not 2 <= classes <= MAX_CLASSES:
+        raise InvalidArgument(f"invalid classes: {classes} (2 to {MAX_CLASSES}: one colour each on the boundary)")
+    return classes
+
+
 def make_dataset(name: str, *, n: int = 300, noise: float | None = None, seed: int = 0,
                  classes: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(X float32 (n, 2), y long (n,)) for a dataset of DATASETS, the same for the same arguments.
@@ -107,16 +125,7 @@ def make_dataset(name: str, *, n: int = 300, noise: float | None = None, seed: i
         raise InvalidArgument(f"invalid n: {n} (need at least 2 points)")
     noise = spec.noise if noise is None else noise
     check_positive("noise", noise, allow_zero=True)
-    if classes is None:
-        classes = spec.classes
-    elif not spec.variable_classes:
-        if classes != spec.classes:
-            raise InvalidArgument(f"dataset {spec.name!r} has {spec.classes} classes, not {classes} "
-                                  "(spirals and blobs take any number)")
-    else:
-        check_positive("classes", classes, integer=True)
-        if classes < 2:
-            raise InvalidArgument(f"invalid classes: {classes} (at least 2)")
+    classes = check_classes(spec, classes)
     import torch
 
     rng = np.random.default_rng(seed)

@@ -63,13 +63,38 @@ class OptimizerSpec:
 
     @property
     def parameters(self) -> Mapping[str, inspect.Parameter]:
-        """The parameters of the class's __init__ (read once per class)."""
+        """The parameters of the class's __init__ (read once per class); for the registry's classes from
+        the table of gradviz.optim.signatures, so checking settings imports no torch."""
+        if isinstance(self.target, str):
+            static = _static_parameters(self.target)
+            if static is not None:
+                return static
         return _init_parameters(self.cls)
 
+    def check_without_import(self, hyperparams: Mapping[str, Any]) -> None:
+        """resolve(hyperparams) where that needs no import of the class (a registry entry whose signature
+        gradviz.optim.signatures holds); nothing otherwise: the class checks them when it is built."""
+        if isinstance(self.target, str) and _static_parameters(self.target) is not None:
+            self.resolve(hyperparams)
+
     def accepted(self) -> list[str]:
-        """Hyperparameter names the class takes (every keyword of __init__ but params)."""
-        return [n for n, p in self.parameters.items() if n not in ("self", "params")
-                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        """Hyperparameter names the class takes (every keyword of __init__ but params; a wrapper's base
+        optimizer is given as base=)."""
+        names = [n for n, p in self.parameters.items() if n not in ("self", "params")
+                 and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return ["base", *names[1:]] if self.wraps_an_optimizer else names
+
+    @property
+    def first_argument(self) -> str | None:
+        """The name of __init__'s first argument after self: params for most, optimizer for a wrapper
+        (Lookahead), model for a class that reads a model's named parameters (AdamMini, LOMO)."""
+        names = [n for n in self.parameters if n != "self"]
+        return names[0] if names else None
+
+    @property
+    def wraps_an_optimizer(self) -> bool:
+        """Whether the class is built around another optimizer (Lookahead(optimizer, k=5)): given as base=."""
+        return self.first_argument == "optimizer"
 
     def takes_any_keyword(self) -> bool:
         """Whether __init__ has **kwargs: then any hyperparameter name is passed through to the class."""
@@ -86,8 +111,15 @@ class OptimizerSpec:
         A class whose __init__ takes **kwargs gets every name passed through; lr=None is accepted where
         the class's own default is None (Adafactor, A2Grad choose their step themselves).
         """
+        if self.first_argument == "model":
+            raise InvalidArgument(f"optimizer {self.cls.__name__} takes a model (an nn.Module it reads named parameters "
+                                  "from), not parameters: it cannot step a point; use it in your own training loop")
         accepted = self.accepted()
         open_ended = self.takes_any_keyword()
+        if self.wraps_an_optimizer and "base" not in hyperparams:
+            raise InvalidArgument(f"optimizer {self.name} wraps another optimizer: give it as base=, e.g. "
+                                  f"-O '{_path_of(self.cls)}:base=(adam:lr=0.01)' or "
+                                  f"trace(f, {self.cls.__name__}, base='adam:lr=0.01')")
         for key in hyperparams:
             if (key not in accepted and not open_ended) or key in self.fixed:
                 valid = [k for k in accepted if k not in self.fixed and k not in _ENGINE_OPTIONS]
@@ -101,6 +133,13 @@ class OptimizerSpec:
         for key, value in merged.items():
             if key != "lr" and key in parameters:
                 merged[key] = self._check_value(key, value, parameters[key])
+        if self.wraps_an_optimizer:
+            base = merged["base"]
+            if isinstance(base, str):
+                parse_optimizer(base)
+            elif not isinstance(base, OptimizerSpec) and not _is_optimizer_class(base):
+                raise InvalidArgument(f"invalid base for {self.name}: {base!r} (give an optimizer as text, "
+                                      "'adam:lr=0.01', or a class)")
         return merged
 
     def _check_value(self, key: str, value: Any, parameter: inspect.Parameter) -> Any:
@@ -115,6 +154,10 @@ class OptimizerSpec:
         if _foreign(value):  # a tensor (torch accepts one for most settings): torch judges it
             return value
         example = self.defaults.get(key, default)
+        if default is None and _is_number(example) and not _is_number(value) and value is not None:
+            # torch's default None means "its own choice" (LBFGS max_eval); gradviz's default says the form
+            raise self._invalid(key, value, f"a {'whole ' if isinstance(example, int) else ''}number, "
+                                            f"e.g. {_show(example)}")
         if isinstance(default, bool):
             flag = _as_bool(value)
             if flag is None:
@@ -144,15 +187,36 @@ class OptimizerSpec:
         return InvalidArgument(f"invalid {key} for {self.name}: {_show(value)!r} (expected {expected})")
 
     def build(self, params: Iterable[Any], **hyperparams: Any) -> Any:
-        """A torch.optim.Optimizer over `params` with defaults | hyperparams."""
+        """A torch.optim.Optimizer over `params` with defaults | hyperparams; a wrapper (Lookahead) around
+        its base optimizer built over `params` first, as a user's loop builds them."""
         merged = self.resolve(hyperparams)
+        if self.wraps_an_optimizer:
+            base = merged.pop("base")
+            name, settings = parse_optimizer(base) if isinstance(base, str) else (base, {})
+            params = get_optimizer(name).build(params, **settings)
         try:
-            return self.cls(params, **self.fixed, **merged)
+            optimizer = self.cls(params, **self.fixed, **merged)
+            if self.wraps_an_optimizer and callable(getattr(optimizer, "train", None)):
+                optimizer.train()  # a schedule-free wrapper steps only in train mode, as its own loop sets it
+            return optimizer
+        except InvalidArgument:
+            raise
         except (ValueError, TypeError) as error:
             raise InvalidArgument(f"{self.name}: {error}") from None
+        except Exception as error:  # noqa: BLE001 - a foreign class's own failure, said in one line
+            from gradviz.optim.stepping import cannot_step_message
+
+            raise InvalidArgument(cannot_step_message(self.cls, error)) from None
 
     def __call__(self, params: Iterable[Any], **hyperparams: Any) -> Any:
         return self.build(params, **hyperparams)
+
+
+@functools.lru_cache(maxsize=None)
+def _static_parameters(target: str) -> Mapping[str, inspect.Parameter] | None:
+    from gradviz.optim.signatures import static_parameters
+
+    return static_parameters(target)
 
 
 @functools.lru_cache(maxsize=None)
@@ -255,6 +319,13 @@ DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad
 _DISTRIBUTIONS = {"torch_optimizer": "torch-optimizer", "pytorch_optimizer": "pytorch-optimizer"}
 
 
+def _path_of(cls: type) -> str:
+    """'pytorch_optimizer.Lookahead' for a class of a package's top-level namespace, as -O writes it."""
+    top = cls.__module__.split(".")[0]
+    return f"{top}.{cls.__name__}" if getattr(sys.modules.get(top), cls.__name__, None) is cls else \
+        f"{cls.__module__}.{cls.__name__}"
+
+
 def _is_dotted_path(text: str) -> bool:
     module, dot, attr = text.partition(":")[0].strip().rpartition(".")
     return bool(dot and module and attr)
@@ -278,6 +349,12 @@ def _check_module_installed(path: str) -> None:
                  or difflib.get_close_matches(top, sorted(installed), n=1, cutoff=0.75))
         hint = (f"; did you mean {close[0]!r}?" if close
                 else f" (optimizer packages gradviz knows: {', '.join(_DISTRIBUTIONS)})")
+        from pathlib import Path
+
+        here = Path.cwd()
+        if (here / f"{top}.py").is_file() or (here / top / "__init__.py").is_file():
+            hint = (f"; {top!r} is in the current folder, which the gradviz command does not import from: "
+                    f"run PYTHONPATH=. gradviz ... or python -m gradviz ...")
         raise InvalidArgument(message + hint)
 
 
@@ -350,13 +427,34 @@ def _parse_value(text: str) -> Any:
     return text.strip()
 
 
+def _split_settings(text: str, whole: str) -> list[str]:
+    """'k=5,base=(adam:lr=0.01,betas=0.9/0.99)' -> ['k=5', 'base=(adam:lr=0.01,betas=0.9/0.99)']: commas
+    inside parentheses belong to the base optimizer's own settings."""
+    items, depth, current = [], 0, ""
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            break
+        if char == "," and depth == 0:
+            items.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if depth != 0:
+        raise InvalidArgument(f"unbalanced parentheses in {whole!r} (a base optimizer with settings is written "
+                              "base=(adam:lr=0.01,betas=0.9/0.99))")
+    return [*items, current.strip()]
+
+
 def parse_optimizer(text: str) -> tuple[str, dict[str, Any]]:
     """'adam:lr=0.05,betas=0.9/0.99' -> ('adam', {'lr': 0.05, 'betas': (0.9, 0.99)}).
 
     The name is a registry name, checked against the registry, or a dotted path to a class from any
     installed module ('pytorch_optimizer.Lion:lr=1e-3'), returned as written once its module is found
     (without importing it, so the CLI answers fast). Hyperparameter names are checked when the optimizer
-    is built. Tuples are written with '/', booleans as true/false.
+    is built. Tuples are written with '/', booleans as true/false. A wrapper's base optimizer is
+    base=NAME or, with its own settings, base=(NAME:KEY=VALUE,...):
+    'pytorch_optimizer.Lookahead:k=5,base=(adam:lr=0.01)' -> (..., {'k': 5, 'base': 'adam:lr=0.01'}).
     """
     name, _, rest = text.partition(":")
     if _is_dotted_path(name):
@@ -366,7 +464,7 @@ def parse_optimizer(text: str) -> tuple[str, dict[str, Any]]:
         resolved = OPTIMIZERS.lookup(name).name
     hyperparams: dict[str, Any] = {}
     previous = None
-    items = [part.strip() for part in rest.split(",")] if rest.strip() else []
+    items = _split_settings(rest, text) if rest.strip() else []
     if "" in items:
         raise InvalidArgument(f"empty optimizer setting in {text!r} (a ',' with nothing before or after it; "
                               "expected NAME:KEY=VALUE,KEY=VALUE)")
@@ -378,6 +476,18 @@ def parse_optimizer(text: str) -> tuple[str, dict[str, Any]]:
             if not sep and previous is not None:  # 'betas=0.9,0.99': the ',' started a new setting
                 hint = f"; settings are separated by ',', so tuples are written with '/': {previous}/{item}"
             raise InvalidArgument(f"invalid optimizer setting {item!r} in {text!r} (expected KEY=VALUE{hint})")
-        hyperparams[key] = _parse_value(value)
+        if key in hyperparams:
+            raise InvalidArgument(f"{key} is given twice in {text!r}: give each setting once")
+        if key == "base":
+            value = value.strip()
+            if value.startswith("(") and value.endswith(")"):
+                value = value[1:-1]
+            if "@" in value:
+                raise InvalidArgument(f"invalid base {value!r} in {text!r}: a schedule goes after the whole "
+                                      "optimizer, not inside base=(...)")
+            parse_optimizer(value)
+            hyperparams[key] = value.strip()
+        else:
+            hyperparams[key] = _parse_value(value)
         previous = item
     return resolved, hyperparams

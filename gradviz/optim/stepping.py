@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-__all__ = ["Stepper", "BudgetSpent", "needs_create_graph", "SECOND_ORDER_HINTS"]
+__all__ = ["Stepper", "BudgetSpent", "needs_create_graph", "SECOND_ORDER_HINTS", "cannot_step_message"]
 
 # What torch says when an optimizer differentiates gradients that were computed without a graph.
 SECOND_ORDER_HINTS = ("does not require grad and does not have a grad_fn", "create_graph")
@@ -93,7 +93,11 @@ def needs_create_graph(build: Callable[[list[torch.Tensor]], Any], shapes: Seque
     `build(params)` makes the optimizer. The probe steps it once on throwaway parameters of the given
     shapes over a quadratic, with a plain backward, in a forked random state, and looks for the error torch
     raises when gradients have no graph. Nothing of the caller's parameters or random state is touched.
+    Any other failure of that step (a class that needs sparse gradients, matrices, a process group, a GPU)
+    is InvalidArgument saying what the class needs, before any real work starts.
     """
+    from gradviz.registry import InvalidArgument
+
     probe = [torch.full(shape, 0.5, dtype=dtype, requires_grad=True) for shape in shapes]
     with torch.random.fork_rng(devices=[]):
         optimizer = build(probe)
@@ -101,8 +105,37 @@ def needs_create_graph(build: Callable[[list[torch.Tensor]], Any], shapes: Seque
         try:
             stepper.evaluate()
             stepper.step()
+        except InvalidArgument:
+            raise
         except RuntimeError as error:
-            return any(hint in str(error) for hint in SECOND_ORDER_HINTS)
-        except Exception:  # noqa: BLE001 - any other failure shows itself, with its own message, in the real run
-            return False
+            if any(hint in str(error) for hint in SECOND_ORDER_HINTS):
+                return True
+            raise InvalidArgument(cannot_step_message(type(optimizer), error, shapes)) from None
+        except Exception as error:  # noqa: BLE001 - whatever a foreign class raises, the user gets one line
+            raise InvalidArgument(cannot_step_message(type(optimizer), error, shapes)) from None
     return False
+
+
+def cannot_step_message(cls: type, error: BaseException, shapes: Sequence[tuple[int, ...]] = ((2,),)) -> str:
+    """One line saying what an optimizer class that failed its first step needs, read from the error it
+    raised and its docstring (pytorch-optimizer documents its matrix-only and distributed classes there)."""
+    text = f"{error}".strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    doc = (cls.__doc__ or "").lower()
+    lowered = text.lower()
+    what = "a (2,) point" if list(shapes) == [(2,)] else "these parameters"
+    if isinstance(error, ImportError):
+        need = f"a package that is not installed ({text})"
+    elif "sparse" in lowered:
+        need = "sparse gradients (from nn.Embedding(sparse=True)); a point's gradient is dense"
+    elif "process group" in lowered or "process group" in doc or "init_process_group" in lowered:
+        need = "an initialized torch.distributed process group (run it under torchrun in your own loop)"
+    elif ("2d" in lowered or "ndim" in lowered or "2d param" in doc or "ndim >= 2" in doc
+          or "muon" in cls.__name__.lower()):
+        need = "2-D (matrix) parameters, such as a linear layer's weight"
+    elif "cuda" in lowered:
+        need = "a CUDA device"
+    elif "dtype" in lowered or "double" in lowered:
+        need = f"another dtype than float64 ({text})"
+    else:
+        return f"optimizer {cls.__name__} cannot step {what}: {type(error).__name__}: {text}"
+    return f"optimizer {cls.__name__} cannot step {what}: it needs {need}"

@@ -213,8 +213,9 @@ def boundary(
 
         get_objective(objective)
         table = tune_rates(dataset, **{**training, "objective": objective, "tol": tol})
-        if report is not None:
-            report(table.format())
+        from gradviz.pipelines.sweep import report_table
+
+        report_table(table, report)
         from gradviz.compare import tuning_note_text
         from gradviz.pipelines.trajectories import _normalize_optimizers
 

@@ -22,9 +22,10 @@ import numpy as np
 
 from gradviz.registry import InvalidArgument, check_positive, normalize_name, unknown_name_message
 
-__all__ = ["landscape_animation", "model_landscape", "PLANES", "VIEWS", "NORM_NAMES", "METRIC_NAMES", "check_landscape_options"]
+__all__ = ["landscape_animation", "model_landscape", "PLANES", "VIEWS", "NORM_NAMES", "METRIC_NAMES",
+           "check_landscape_options", "check_frames_recorded", "snapshot_every"]
 
-PLANES = ("pca", "random", "line")
+PLANES = ("pca", "random", "line", "hessian")
 VIEWS = ("2d", "3d")
 NORM_NAMES = ("filter", "layer", "none")
 METRIC_NAMES = ("loss", "accuracy")
@@ -44,6 +45,20 @@ def check_device_name(device: Any) -> str:
     if text == "cpu" or text == "cuda" or (text.startswith("cuda:") and text[5:].isdigit()):
         return text
     raise InvalidArgument(f"invalid device {device!r} (valid: cpu, cuda, cuda:N)")
+
+
+def snapshot_every(steps: int) -> int:
+    """How often the runs keep their weights: about 100 snapshots, whatever the number of steps."""
+    return max(1, steps // 100)
+
+
+def check_frames_recorded(frames: int, steps: int) -> None:
+    """More frames than snapshots would repeat frames: say so instead of quietly drawing fewer."""
+    every = snapshot_every(steps)
+    recorded = steps // every + 1 + (steps % every > 0)  # at 0, every, 2 every, ... and the last step
+    if frames > recorded:
+        raise InvalidArgument(f"invalid frames {frames}: {steps} steps are recorded {recorded} times (every "
+                              f"{every}), so at most {recorded} frames")
 
 
 def check_landscape_options(*, plane: str, view: str, norm: str, metric: str, grid: Any, span: Any,
@@ -127,13 +142,13 @@ def landscape_animation(
     if len(optimizers) > 4:
         raise InvalidArgument(f"too many optimizers on one landscape: {len(optimizers)} (at most 4)")
     check_positive("steps", steps, integer=True)
+    every = snapshot_every(steps)
 
     from gradviz.nets.landscape import check_device
 
     check_device(device)  # CUDA asked for where there is none: one line, before training
     from gradviz.pipelines.boundary import train_variants
 
-    every = max(1, steps // 100)
     runs = train_variants(dataset, n=n, noise=noise, hidden=hidden, activation=activation,
                           optimizers=optimizers, steps=steps, seed=seed, record_every=every, grid=60)
     from gradviz.nets import make_dataset, mlp
@@ -143,7 +158,7 @@ def landscape_animation(
     classes = int(y.max()) + 1
     model = mlp(2, hidden, 1 if classes == 2 else classes, activation=activation, seed=seed)
     _load(model, runs[0].snapshots[-1])
-    directions = {"pca": "pca", "random": "random", "line": "line"}[plane]
+    directions = plane
     from gradviz.pipelines.trajectories import start_stage
 
     start_stage(progress, "evaluating grid")

@@ -9,11 +9,29 @@ from typing import Any, Callable, Iterable, Sequence
 
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["sweep"]
+__all__ = ["sweep", "report_table", "DEFAULT_LRS"]
+
+# half-decade steps from 1e-5 to 10: wide enough that Adam's best rate on the default Rosenbrock run (1)
+# lies inside the grid, not on its edge
+DEFAULT_LRS = "1e-5:10:13"
+
+
+def report_table(table: Any, report: Callable[[str], None] | None) -> None:
+    """Send a tuning table to `report`, then a warning for every optimizer whose best rate is the grid's
+    smallest or largest: the best may lie beyond it, and a tuned picture would be drawn at the edge."""
+    if report is None:
+        return
+    report(table.format())
+    for label, lrs, best in zip(table.labels, table.lrs, table.best):
+        if best < 0 or len(lrs) < 2 or 0 < best < len(lrs) - 1:
+            continue
+        side, beyond = ("largest", "above") if best == len(lrs) - 1 else ("smallest", "below")
+        report(f"warning: {label}'s best rate {float(lrs[best]):g} is the grid's {side}: the best may lie {beyond} "
+               "it; widen --lr")
 
 
 def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "momentum", "adam"),
-          path: str | os.PathLike[str] = "sweep.png", *, lrs: Any = "1e-5:1:11", steps: int = 200,
+          path: str | os.PathLike[str] = "sweep.png", *, lrs: Any = DEFAULT_LRS, steps: int = 200,
           objective: str = "final", tol: float | None = None, start: Sequence[float] | None = None, seed: int = 0,
           noise: float = 0.0, size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str = "light",
           report: Callable[[str], None] | None = None) -> Path:
@@ -44,8 +62,7 @@ def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "mom
         if "lr" in hyperparams:
             raise InvalidArgument(f"{spec.name}: a swept optimizer takes its rates from --lr, not lr=")
     table = tune(fn, runs, lrs=lrs, objective=objective, tol=tol, start=start, steps=steps, seed=seed, noise=noise)
-    if report is not None:
-        report(table.format())
+    report_table(table, report)
     from gradviz.render.compare import figure_rgb
     from gradviz.render.sweep import sweep_figure
 

@@ -51,6 +51,9 @@ def check_fps(fps: float, path: Path, hold: float = 1.0) -> None:
     check_positive("hold", hold, allow_zero=True)
     if path.suffix.lower() == ".gif":
         check_gif_timing(fps, hold)
+    elif path.suffix.lower() == ".mp4" and fps < 1 / 655.35:
+        # the GIF's slowest frame bounds an MP4 too: --fps 0.001 would make 200 frames a 55-hour video
+        raise InvalidArgument(f"invalid fps {fps:g}: a frame lasts at most 655.35 s; use fps >= 0.0016")
 
 
 def check_frames(frames: int | None, steps: int) -> None:
@@ -313,7 +316,7 @@ def trajectories(
     compared = lrs is not None or noise or starts is not None or tune or seeds > 1
     plain = not compared and all(schedule is None for _, _, schedule in runs)
     if not plain and kind != "steps":
-        raise InvalidArgument(f"budget {kind}:{amount}: --lr/--noise/--starts/--tune/@schedule compare on steps; "
+        raise InvalidArgument(f"budget {kind}:{amount}: --lr/--gradient-noise/--starts/--tune/@schedule compare on steps; "
                               "use --steps with them")
     from gradviz.tracing import trace
 
@@ -327,14 +330,16 @@ def trajectories(
                        frames=frames, domain=domain, title=title, progress=progress, field=field, view=view,
                        spin=spin, clock=kind)
     if view != "2d":
-        raise InvalidArgument(f"view {view!r} draws plain paths only: drop --lr/--noise/--starts/--tune/@schedule "
+        raise InvalidArgument(f"view {view!r} draws plain paths only: drop --lr/--gradient-noise/--starts/--tune/@schedule "
                               "or use the 2d view")
     from gradviz.compare import compare_paths
 
     result = compare_paths(fn, runs, lrs=lrs, noise=noise, seeds=seeds, starts=starts,
                            tune_objective=objective if tune else None, tol=tol, start=start, steps=steps, seed=seed)
-    if result["table"] is not None and report is not None:
-        report(result["table"].format())
+    if result["table"] is not None:
+        from gradviz.pipelines.sweep import report_table
+
+        report_table(result["table"], report)
     return _animate_comparison(result, out, fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
                                frames=frames, domain=domain, progress=progress, field=field)
 

@@ -1,0 +1,186 @@
+"""Random command lines, valid and broken, built from the registries and the option grammars (issue 20).
+
+Every one must end in exit 0 with its file written, or exit 2 with one line on stderr and no file: never
+a traceback, never another exit code. The commands are drawn from a seeded generator, kept cheap (a few
+steps, small nets, small pictures) so that the whole run is a few seconds of work in one process.
+"""
+
+import json
+import os
+import random
+import subprocess
+import sys
+
+from gradviz.functions import FUNCTIONS
+from gradviz.nets.choices import ACTIVATIONS, INITS
+from gradviz.nets.data import DATASETS
+from gradviz.optim import OPTIMIZERS
+from gradviz.schedules import SCHEDULERS, _ARGUMENTS
+
+SEED, COUNT = 20, 70
+
+GARBAGE = ["abc", "-1", "0", "nan", "inf", "1e400", "", "1,2", "x", "9" * 12, "0.5/0.5/0.5", "true", "(", "@", ":"]
+EXPRESSIONS = ["x**2 + y**2", "sin(x) + cos(y)", "(x-1)**2 + 5*(y+0.5)**2", "abs(x) + abs(y)"]
+BAD_EXPRESSIONS = ["x**", "foo(x)", "x y", "exp(exp(exp(x)))", "1/0 + x", "x if y else 1"]
+FORM_VALUES = {"count": ["3", "1"], "counts": ["2/4", "3"], "positive": ["0.5", "2"], "nonnegative": ["0", "1e-4"],
+               "fraction": ["0.5", "1"], "unit": ["0", "0.9"], "open-unit": ["0.3"], "bool": ["true", "false"]}
+
+
+class Draw:
+    """Choices for one command: a valid command (half of them) never breaks a value; a broken one breaks
+    each option with probability 0.3, so one or two options are wrong at a time."""
+
+    def __init__(self, rng):
+        self.rng, self.broken = rng, rng.random() < 0.5
+
+    def pick(self, valid, broken=()):
+        if self.broken and broken and self.rng.random() < 0.3:
+            return self.rng.choice(list(broken))
+        return self.rng.choice(list(valid))
+
+    def maybe(self, p):
+        return self.rng.random() < p
+
+    def count(self, valid):
+        return self.pick(valid, ["0", "-2", "1.5", "abc", "100000000"])
+
+
+def _optimizer(draw, schedules, names):
+    name = draw.pick(names, ["adamm", "torch.optim.Nope", "nosuch.Module"])
+    spec = OPTIMIZERS.get(name)
+    settings = []
+    if spec is not None and spec.defaults and draw.maybe(0.5):
+        key = draw.pick(list(spec.defaults))
+        value = str(spec.defaults[key]).replace(", ", "/").replace("(", "").replace(")", "")
+        settings.append(f"{key}={draw.pick([value], GARBAGE)}")
+    if draw.broken and draw.maybe(0.1):
+        settings.append(f"{draw.pick(['lr', 'momentun', 'betas'])}={draw.pick(GARBAGE)}")
+    text = name + (":" + ",".join(settings) if settings else "")
+    if schedules and spec is not None and spec.uses_gradient and draw.maybe(0.3):
+        scheduler = draw.pick(list(SCHEDULERS), ["cosin"])
+        text += "@" + scheduler
+        forms = _ARGUMENTS[SCHEDULERS[scheduler].target.rpartition(".")[2]] if scheduler in SCHEDULERS else {}
+        if forms and draw.maybe(0.6):
+            key = draw.pick(list(forms))
+            form = forms[key]
+            text += f":{key}={draw.pick(list(form) if isinstance(form, tuple) else FORM_VALUES[form], GARBAGE)}"
+    return text
+
+
+GRADIENT_METHODS = [name for name, spec in OPTIMIZERS.items() if spec.uses_gradient]
+
+
+def _command(rng):
+    """One command line: cheap valid settings, with broken values in about half of the commands."""
+    draw = Draw(rng)
+    kind = draw.pick(["trajectories", "trajectories", "sweep", "basins", "boundary", "gradflow", "landscape", "list"])
+    if kind == "list":
+        return ["list", draw.pick(["functions", "optimizers", "schedulers", "datasets", "figures"], ["nothing"])]
+    png = kind in ("sweep", "basins") or draw.maybe(0.5)
+    output = draw.pick(["out.png" if png else "out.gif"], ["out.jpg", "no/such/out.png", ""])
+    args = [kind, "--size", draw.pick(["320x180"], ["10x10", "320by180"]), "-q", "-o", output]
+    if kind in ("trajectories", "sweep", "basins"):
+        function = draw.pick(list(FUNCTIONS) + EXPRESSIONS, BAD_EXPRESSIONS)
+        names = list(OPTIMIZERS)
+        if kind == "basins":  # basins takes elementwise gradient methods of functions with minima
+            function = draw.pick(["himmelblau", "rosenbrock", "six-hump-camel"], ["saddle", "x**2"])
+            names = [n for n in GRADIENT_METHODS if OPTIMIZERS[n].elementwise]
+        if kind == "sweep":
+            names = [n for n in GRADIENT_METHODS if n != "lbfgs"]
+        args += ["-f", function]
+        for _ in range(draw.pick([1, 1, 2])):
+            args += ["-O", _optimizer(draw, True, names)]
+        args += ["--steps", draw.count(["3", "5", "8"])]
+    if kind == "trajectories":
+        if draw.maybe(0.2):
+            args += ["--start", draw.pick(["0.5,0.5", "-1,1"], ["1;2", "nan,0"])]
+        if draw.maybe(0.2):
+            args += ["--view", draw.pick(["2d", "3d"], ["4d"])]
+    if kind == "sweep":
+        args += ["--lr", draw.pick(["1e-3,1e-2", "1e-4:1e-2:3"], ["0.1", "1e-3,1e-3", "abc"])]
+    if kind == "basins":
+        args += ["--resolution", draw.count(["6", "8"])]
+    if kind in ("boundary", "landscape"):
+        args += ["--dataset", draw.pick(list(DATASETS), ["moon"]), "--n", draw.count(["40", "60"]),
+                 "--steps", draw.count(["3", "6"]), "--activation", draw.pick(list(ACTIVATIONS), ["sigmod"]),
+                 "--hidden", draw.pick(["8", "8,8"], ["0", "x", "100000"])]
+        for _ in range(draw.pick([1, 2])):
+            args += ["-O", _optimizer(draw, False, GRADIENT_METHODS)]
+        if draw.maybe(0.3):
+            args += ["--lr", draw.pick(["0.01", "1e-3,1e-2"], ["-1", "1e-3,1e-3"])]
+        if draw.maybe(0.2):
+            args += ["--noise", draw.pick(["0.1"], ["-1", "abc"])]
+    if kind == "landscape":
+        args += ["--grid", draw.count(["5", "7"]), "--frames", draw.pick(["4"], ["1000"])]
+    if kind == "boundary" and draw.maybe(0.3):
+        args += ["--batch-size", draw.pick(["8"], ["1000"])]
+    if kind == "gradflow":
+        args += ["--depth", draw.count(["3", "4"]), "--width", draw.count(["8"]), "--steps", draw.count(["3"]),
+                 "--batch-size", "16", "--activation", draw.pick(["relu", "sigmoid,relu", "tanh"], ["sigmod"]),
+                 "--init", draw.pick(["he", "default", "xavier,he"], ["kaiming"])]
+        if draw.maybe(0.3):
+            args += ["-O", _optimizer(draw, False, GRADIENT_METHODS)]
+        if png and draw.maybe(0.2):
+            args += ["--panel", draw.pick(["bars", "grid", "summary"], ["nope"])]
+        if png and draw.maybe(0.2):
+            args += ["--step", draw.pick(["1"], ["50"])]
+    return args
+
+
+def commands(seed=SEED, count=COUNT):
+    rng = random.Random(seed)
+    return [_command(rng) for _ in range(count)]
+
+
+RUNNER = r"""
+import contextlib, io, json, os, sys
+from gradviz.cli import main
+
+results = []
+root = os.getcwd()
+for index, args in enumerate(json.loads(sys.argv[1])):
+    folder = os.path.join(root, f"case{index}")
+    os.mkdir(folder)
+    os.chdir(folder)
+    out, err, code = io.StringIO(), io.StringIO(), None
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        try:
+            main(args)
+        except SystemExit as stop:
+            code = stop.code
+        except BaseException as error:
+            import traceback
+            code, err = "traceback", io.StringIO(traceback.format_exc())
+    os.chdir(root)
+    files = sorted(os.path.relpath(os.path.join(d, f), folder) for d, _, fs in os.walk(folder) for f in fs)
+    results.append([code, err.getvalue(), out.getvalue(), files])
+print(json.dumps(results))
+"""
+
+
+def test_random_commands_end_in_a_file_or_one_line(tmp_path):
+    cases = commands()
+    result = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(cases)], capture_output=True, text=True,
+                            cwd=tmp_path, env=dict(os.environ, MPLBACKEND="Agg"), timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    wrong, outcomes = [], {"file": 0, "listed": 0, "refused": 0}
+    for args, (code, stderr, stdout, files) in zip(cases, json.loads(result.stdout)):
+        lines = stderr.strip().splitlines()
+        if code == 0 and args[0] == "list":
+            ok = bool(stdout.strip()) and not files
+            outcomes["listed"] += ok
+        elif code == 0:
+            output = args[args.index("-o") + 1]
+            ok = files == [output] and os.path.getsize(tmp_path / f"case{cases.index(args)}" / output) > 0
+            outcomes["file"] += ok
+        elif code == 2:
+            ok = len(lines) == 1 and "error" in lines[0] and "Traceback" not in stderr and not files
+            outcomes["refused"] += ok
+        else:
+            ok = False
+        if not ok:
+            wrong.append((args, code, stderr[-600:], files))
+    assert not wrong, wrong
+    # both outcomes occur in numbers: a generator that only ever broke (or never broke) would test little
+    assert outcomes["file"] >= 10 and outcomes["refused"] >= 20, outcomes
+    print(f"\nfuzz: {len(cases)} commands: {outcomes}")
