@@ -1,0 +1,107 @@
+"""Curvature against the explicit Hessian: eigenvalues, eigenvectors, trace, density, the Hessian plane's second
+differences, PyHessian on the same model and data, and the edge of stability's sharpness at 2/lr."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from gradviz.nets.curvature import hessian, sharpness_run
+from gradviz.nets.landscape import landscape
+from gradviz.registry import InvalidArgument
+
+
+@pytest.fixture(scope="module")
+def problem():
+    """A float64 net of 243 parameters on 3-class data, and its explicit Hessian (torch.autograd.functional)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 12), nn.Tanh(), nn.Linear(12, 12), nn.Tanh(), nn.Linear(12, 3)).double()
+    X, y = torch.randn(80, 4, dtype=torch.float64), torch.randint(0, 3, (80,))
+    names = [n for n, _ in model.named_parameters()]
+    shapes = [p.shape for p in model.parameters()]
+    sizes = [p.numel() for p in model.parameters()]
+    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+    def loss(w):
+        params = {n: q.reshape(s) for n, q, s in zip(names, torch.split(w, sizes), shapes)}
+        return nn.functional.cross_entropy(torch.func.functional_call(model, params, (X,)), y)
+
+    H = torch.autograd.functional.hessian(loss, flat)
+    values, vectors = torch.linalg.eigh(H)
+    return model, X, y, H, values.flip(0).numpy(), vectors.flip(1).numpy()
+
+
+def test_top_eigenpairs_equal_the_explicit_hessians(problem):
+    model, X, y, H, values, vectors = problem
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=30)  # 30, 30, 20
+    spectrum = hessian(model, loader, top=3)
+    np.testing.assert_allclose(spectrum.eigenvalues, values[:3], rtol=1e-3)
+    for k in range(3):
+        assert abs(float(spectrum.eigenvectors[k] @ vectors[:, k])) >= 0.999
+    assert spectrum.products < 60  # Lanczos, not power iteration per eigenvalue
+    again = hessian(model, (X, y), top=3)
+    np.testing.assert_allclose(again.eigenvalues, spectrum.eigenvalues, rtol=1e-9)
+    np.testing.assert_allclose(again.eigenvectors, spectrum.eigenvectors, atol=1e-6)  # same signs: seeded
+
+
+def test_trace_is_within_its_stated_error_and_density_integrates_to_one(problem):
+    model, X, y, H, values, _ = problem
+    spectrum = hessian(model, (X, y), trace=True, trace_samples=200, density=True, seed=1)
+    exact = float(H.trace())
+    assert spectrum.trace_samples >= 10 and spectrum.trace_error > 0
+    assert abs(spectrum.trace - exact) <= 4 * spectrum.trace_error
+    mass = np.trapezoid(spectrum.density, spectrum.density_grid)
+    assert mass == pytest.approx(1.0, abs=1e-6)
+    assert spectrum.density_grid[0] <= values[-1] and spectrum.density_grid[-1] >= values[0]
+
+
+def test_hessian_plane_second_differences_are_the_eigenvalues(problem):
+    model, X, y, H, values, _ = problem
+    h = 1e-3
+    surface = landscape(model, (X, y), directions="hessian", grid=3, span=h)
+    along_1 = (surface.z[1, 2] - 2 * surface.z[1, 1] + surface.z[1, 0]) / h**2
+    along_2 = (surface.z[2, 1] - 2 * surface.z[1, 1] + surface.z[0, 1]) / h**2
+    np.testing.assert_allclose([along_1, along_2], values[:2], rtol=1e-3)
+    assert "0.6" in surface.xlabel or "λ" in surface.xlabel
+
+
+def test_the_model_is_untouched_and_bad_values_are_refused(problem):
+    model, X, y, *_ = problem
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    model.train()
+    hessian(model, (X, y), top=1)
+    assert model.training and all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+    with pytest.raises(InvalidArgument, match="invalid top"):
+        hessian(model, (X, y), top=0)
+    with pytest.raises(InvalidArgument, match="parameters"):
+        hessian(model, (X, y), top=10_000)
+
+
+def test_top_eigenvalue_agrees_with_pyhessian(problem):
+    pyhessian = pytest.importorskip("pyhessian")
+    model, X, y, H, values, _ = problem
+    torch.manual_seed(0)
+    theirs = pyhessian.hessian(model, nn.CrossEntropyLoss(), data=(X, y), cuda=False)
+    top, _ = theirs.eigenvalues(maxIter=200, tol=1e-6, top_n=1)
+    assert hessian(model, (X, y)).top == pytest.approx(float(top[0]), rel=1e-3)
+    assert float(top[0]) == pytest.approx(values[0], rel=1e-3)
+
+
+def test_full_batch_gd_sharpness_rises_to_two_over_lr_and_hovers():
+    """The edge of stability on the figure's setting (spirals, 2-64-64-2 tanh, MSE): at lr 0.2 the sharpness
+    starts near 6.5, climbs to 2/lr = 10 and then stays near it while the loss keeps falling, not monotonically."""
+    from gradviz.nets import make_dataset
+
+    X, y = make_dataset("spirals", n=200, seed=0)
+    Y = nn.functional.one_hot(y, 2).float()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
+    run = sharpness_run(model, (X, Y), lr=0.2, steps=1200, every=20, loss_fn="mse")
+    early = run.sharpness[run.sharpness_steps <= 100]
+    late = run.sharpness[run.sharpness_steps >= 600]
+    assert early.max() < 0.8 * run.threshold  # progressive sharpening: it starts well below the edge
+    assert abs(np.median(late) / run.threshold - 1) < 0.15  # ... and hovers at 2/lr
+    assert late.max() < 1.5 * run.threshold
+    assert run.loss[-1] < run.loss[300] and (np.diff(run.loss) > 0).sum() > 10  # falling, not monotonically
