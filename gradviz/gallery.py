@@ -197,7 +197,8 @@ def _build_gallery(folder: Path, *, seed: int) -> Iterator[Path]:
 
 def build_landscapes(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     """The loss-landscape entries: three optimizers across their shared PCA plane (2-D GIF), optimizers
-    riding a test function in 3-D (GIF), a filter-normalized random plane in 3-D (PNG), and the 1-D
+    riding a test function in 3-D (GIF), a filter-normalized random plane in 3-D (PNG), the plane of the
+    Hessian's top two eigenvectors around the same weights (PNG), and the 1-D
     interpolation from the initial to the trained weights (PNG)."""
     from gradviz.pipelines.landscape import landscape_animation
     from gradviz.pipelines.trajectories import trajectories
@@ -210,5 +211,7 @@ def build_landscapes(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     yield landscape_animation(folder / "landscape-random-plane-3d.png", plane="random", norm="filter", view="3d",
                               grid=51, seed=seed, title="moons, MLP 2-16-16-1: loss on a filter-normalized "
                               "random plane")
+    yield landscape_animation(folder / "landscape-hessian-plane-3d.png", plane="hessian", view="3d", grid=51,
+                              seed=seed, title="moons, MLP 2-16-16-1: loss on the Hessian's top-2 plane")
     yield landscape_animation(folder / "landscape-interpolation.png", plane="line", optimizers=("adam",), grid=61,
                               seed=seed)

@@ -398,7 +398,7 @@ def hessian_plane(model: nn.Module, data: Any, *, loss_fn: Any = None, seed: int
     (l1, l2), (v1, v2) = spectrum.eigenvalues, spectrum.eigenvectors
     centre = _flat(list(model.parameters()))
     return Plane(centre, torch.as_tensor(v1.copy()), torch.as_tensor(v2.copy()), "hessian",
-                 (f"top eigenvector (\u03bb\u2081 = {l1:.3g})", f"second eigenvector (\u03bb\u2082 = {l2:.3g})"),
+                 (f"eigenvector 1 (\u03bb\u2081 = {l1:.3g})", f"eigenvector 2 (\u03bb\u2082 = {l2:.3g})"),
                  eigenvalues=spectrum.eigenvalues.copy(), loss=spectrum.loss)
 
 

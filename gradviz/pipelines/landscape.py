@@ -179,17 +179,30 @@ def landscape_animation(
 
         tracks = []
         for p in paths:
+            if not _inside(surface, p.coords):  # a path far off the window (a Hessian plane's are) would
+                continue                         # fly across the picture: drawn only where it fits
             heights, _ = surface_heights(surface, p.surface_loss)
             true, _ = surface_heights(surface, p.loss)
             tracks.append(Path3D(p.coords, heights, p.steps, p.label, true))
+        heading = title or f"{dataset}, MLP {shape}: {surface.name}"
+        if len(tracks) < len(paths):
+            heading += " (paths off the window)"
         renderer: Any = Surface3DRenderer(surface, tracks, size=size, dpi=dpi, theme=theme, frames=frames,
-                                          spin=spin, title=title or f"{dataset}, MLP {shape}: {surface.name}")
+                                          spin=spin, title=heading, total=steps)
     else:
         from gradviz.render.landscape import LandscapeRenderer
 
         renderer = LandscapeRenderer(surface, paths, runs, size=size, dpi=dpi, theme=theme, frames=frames,
                                      title=title)
     return write_rendered(renderer, out, fps=fps, progress=progress)
+
+
+def _inside(surface: Any, coords: Any) -> bool:
+    """Whether every point of a path lies in the surface's window (with a 5% margin)."""
+    (x0, x1), (y0, y1) = (surface.x[0], surface.x[-1]), (surface.y[0], surface.y[-1])
+    mx, my = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
+    xs, ys = coords[:, 0], coords[:, 1]
+    return bool(((xs >= x0 - mx) & (xs <= x1 + mx) & (ys >= y0 - my) & (ys <= y1 + my)).all())
 
 
 def _load(model: Any, flat: Any) -> None:
