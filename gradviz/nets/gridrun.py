@@ -16,6 +16,7 @@ CIFAR-10), so `run_grid` adds to an Evaluator the two things such runs need, on 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -58,9 +59,20 @@ def join_process_group(device: torch.device, distributed: bool | None = None) ->
         if device.type == "cuda":
             torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        # A group left open at interpreter exit can abort in gloo's teardown ("terminate called without an
+        # active exception"): the group gradviz opened, gradviz closes, after every rank has arrived.
+        atexit.register(_leave_process_group)
     elif device.type == "cuda" and device.index is None:
         device = torch.device("cuda", torch.cuda.current_device())
     return dist.get_rank(), dist.get_world_size(), device
+
+
+def _leave_process_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def _gather(local: np.ndarray, indices: np.ndarray, total: int, device: torch.device) -> np.ndarray:

@@ -175,15 +175,9 @@ def landscape_animation(
         return _write_curve(surface, runs[0], out, size=size, dpi=dpi, title=title or
                             f"{dataset}, MLP {shape}: {surface.zlabel} from the initial to the trained weights")
     if view == "3d":
-        from gradviz.render.surface3d import Path3D, Surface3DRenderer, surface_heights
+        from gradviz.render.surface3d import Surface3DRenderer
 
-        tracks = []
-        for p in paths:
-            if not _inside(surface, p.coords):  # a path far off the window (a Hessian plane's are) would
-                continue                         # fly across the picture: drawn only where it fits
-            heights, _ = surface_heights(surface, p.surface_loss)
-            true, _ = surface_heights(surface, p.loss)
-            tracks.append(Path3D(p.coords, heights, p.steps, p.label, true))
+        tracks = _tracks(surface, paths)
         heading = title or f"{dataset}, MLP {shape}: {surface.name}"
         if len(tracks) < len(paths):
             heading += " (paths off the window)"
@@ -195,6 +189,20 @@ def landscape_animation(
         renderer = LandscapeRenderer(surface, paths, runs, size=size, dpi=dpi, theme=theme, frames=frames,
                                      title=title)
     return write_rendered(renderer, out, fps=fps, progress=progress)
+
+
+def _tracks(surface: Any, paths: Any) -> list[Any]:
+    """The 3-D view's paths: heights on the surface's scale, with the true loss; a path far off the window (a
+    Hessian plane's are) would fly across the picture, so it is drawn only where it fits."""
+    from gradviz.render.surface3d import Path3D, surface_heights
+
+    tracks = []
+    for p in paths:
+        if _inside(surface, p.coords):
+            heights, _ = surface_heights(surface, p.surface_loss)
+            true, _ = surface_heights(surface, p.loss)
+            tracks.append(Path3D(p.coords, heights, p.steps, p.label, true))
+    return tracks
 
 
 def _inside(surface: Any, coords: Any) -> bool:
@@ -336,13 +344,9 @@ def model_landscape(
                                        mark_labels=("first checkpoint", "weights")), out)
     if view == "3d":
         from gradviz.pipelines.trajectories import write_rendered
-        from gradviz.render.surface3d import Path3D, Surface3DRenderer, surface_heights
+        from gradviz.render.surface3d import Surface3DRenderer
 
-        tracks = []
-        for p in paths:
-            heights, _ = surface_heights(surface, p.surface_loss)
-            true, _ = surface_heights(surface, p.loss)
-            tracks.append(Path3D(p.coords, heights, p.steps, p.label, true))
+        tracks = _tracks(surface, paths)
         renderer = Surface3DRenderer(surface, tracks, size=size, dpi=dpi, theme=theme, frames=frames, spin=spin,
                                      title=heading, word="checkpoint")
         return write_rendered(renderer, out, fps=fps, progress=progress)
