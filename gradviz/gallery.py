@@ -120,7 +120,7 @@ def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     small = dict(size=GALLERY_SIZE, seed=seed)
     yield trajectories("rosenbrock", ["momentum"], folder / "compare-lr-sweep.gif", lrs="1e-4,3e-4,1e-3,3e-3",
                        steps=200, frames=50, fps=12, **small)
-    yield sweep("rosenbrock", ["sgd", "momentum", "adam"], folder / "compare-u-curve.png", lrs="1e-5:1:11", steps=200,
+    yield sweep("rosenbrock", ["sgd", "momentum", "adam"], folder / "compare-u-curve.png", lrs="1e-5:10:13", steps=200,
                 seed=seed)
     yield trajectories("rosenbrock", ["momentum:lr=1e-3", "momentum:lr=1e-3@cosine",
                                       "momentum:lr=1e-3@step:step_size=50",
@@ -133,7 +133,7 @@ def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     yield basins("himmelblau", ["sgd", "momentum", "adam"], folder / "compare-basins.png", resolution=200, steps=500,
                  size=(1280, 540), seed=seed)
     yield trajectories("rosenbrock", ["sgd", "momentum", "adam"], folder / "compare-tuned.gif", tune=True,
-                       lrs="1e-5:1:11", steps=200, frames=50, fps=12, **small)
+                       lrs="1e-5:10:13", steps=200, frames=50, fps=12, **small)
 
 
 # Direct (gradient-free) methods beside gradient ones, compared by function evaluations.
