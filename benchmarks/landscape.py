@@ -49,6 +49,14 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def grid_points(a, b, subset=None):
+    """The (row, column) grid points a loop visits: all of them, or `subset` evenly spread."""
+    points = [(i, j) for i in range(len(b)) for j in range(len(a))]
+    if subset is not None and subset < len(points):
+        points = [points[k] for k in np.linspace(0, len(points) - 1, subset).astype(int)]
+    return points
+
+
 def make_cnn() -> torch.nn.Module:
     from torch import nn
 
@@ -81,9 +89,7 @@ def loader_loop_surface(model, loader, d1, d2, a, b, device, subset=None):
     origin = [p.detach().clone().to(device) for p in model.parameters()]
     e1, e2 = [d.to(device) for d in d1], [d.to(device) for d in d2]
     z = np.full((len(b), len(a)), np.nan)
-    points = [(i, j) for i in range(len(b)) for j in range(len(a))]
-    if subset is not None and subset < len(points):
-        points = [points[k] for k in np.linspace(0, len(points) - 1, subset).astype(int)]
+    points = grid_points(a, b, subset)
     with torch.no_grad():
         for i, j in points:
             for p, o, u, v in zip(probe.parameters(), origin, e1, e2):
@@ -141,9 +147,7 @@ def loop_surface(model, X, y, d1, d2, a, b, device, subset=None):
     e1 = [d.to(device) for d in d1]
     e2 = [d.to(device) for d in d2]
     z = np.full((len(b), len(a)), np.nan)
-    points = [(i, j) for i in range(len(b)) for j in range(len(a))]
-    if subset is not None and subset < len(points):
-        points = [points[k] for k in np.linspace(0, len(points) - 1, subset).astype(int)]
+    points = grid_points(a, b, subset)
     with torch.no_grad():
         for i, j in points:
             for p, o, u, v in zip(probe.parameters(), origin, e1, e2):

@@ -862,7 +862,7 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
               help="With --model: your training run's state_dict files, sorted by name (numbers as numbers); "
                    "their path is drawn, --plane pca is their PCA plane, and the last is the origin unless "
                    "--weights is given. Quote the glob.")
-@click.option("--batch-size", type=_positive(int), default=None,
+@click.option("--batch-size", type=_positive(int, limit="batch-size"), default=None,
               help="With --model and tensor data: samples per evaluation batch [default: 1024].")
 @click.option("--cache", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
               help="Keep finished grid points in FILE; run the same command again after a stop to continue.")
