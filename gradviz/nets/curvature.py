@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gradviz.nets.evaluation import preserved
+from gradviz.nets.evaluation import FlatModel, preserved
 from gradviz.nets.sources import DataSource, LossRule, as_source
 from gradviz.records import HessianSpectrum, SharpnessRun
 from gradviz.registry import InvalidArgument, check_positive
@@ -33,7 +33,7 @@ from gradviz.registry import InvalidArgument, check_positive
 __all__ = ["hessian", "HessianOperator", "lanczos", "sharpness_run", "edge_of_stability", "EOS_LRS"]
 
 
-class HessianOperator:
+class HessianOperator(FlatModel):
     """The loss of `model` on `data` as a function of flat weights: value, gradient and Hessian-vector
     products, each one pass over the data (eval mode, the model untouched). Vectors are flat, in
     `parameters()` order, on `device` in the model's dtype."""
@@ -42,34 +42,18 @@ class HessianOperator:
                  batch_size: int | None = None) -> None:
         from gradviz.nets.landscape import check_device
 
-        if not isinstance(model, nn.Module):
-            raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
-        params = list(model.parameters())
-        if not params:
-            raise InvalidArgument("the model has no parameters: it has no Hessian")
-        self.model = model
-        self.device = device if isinstance(device, torch.device) else check_device(device)
+        super().__init__(model, device if isinstance(device, torch.device) else check_device(device),
+                         "it has no Hessian")
         self.rule = LossRule.build(loss_fn, "loss")
         self.source: DataSource = as_source(data, batch_size=batch_size)
-        self.names = [name for name, _ in model.named_parameters()]
-        self.shapes = [tuple(p.shape) for p in params]
-        self.sizes = [p.numel() for p in params]
-        self.dtype = params[0].dtype
-        self.buffers = {name: b.detach().to(self.device) for name, b in model.named_buffers()}
         self.products = 0
-
-    @property
-    def n_params(self) -> int:
-        return sum(self.sizes)
 
     def weights(self) -> torch.Tensor:
         """The model's own weights as one flat vector on the device."""
         return torch.cat([p.detach().reshape(-1) for p in self.model.parameters()]).to(self.device, self.dtype)
 
     def _loss(self, flat: torch.Tensor, x: Any, y: torch.Tensor) -> torch.Tensor:
-        pieces = torch.split(flat, self.sizes)
-        params = {n: p.reshape(s) for n, p, s in zip(self.names, pieces, self.shapes)}
-        return self.rule.loss(torch.func.functional_call(self.model, (params, self.buffers), (x,)), y)
+        return self.rule.loss(self._forward(flat, x), y)
 
     def _mean(self, w: torch.Tensor, per_batch: Callable[[torch.Tensor, Any, torch.Tensor], Any]) -> Any:
         total, count = None, 0
@@ -84,12 +68,15 @@ class HessianOperator:
         with torch.no_grad():
             return float(self._mean(w, self._loss))
 
-    def gradient(self, w: torch.Tensor) -> torch.Tensor:
-        def grad(w: torch.Tensor, x: Any, y: torch.Tensor) -> torch.Tensor:
+    def loss_and_gradient(self, w: torch.Tensor) -> tuple[float, torch.Tensor]:
+        """The mean loss at w and its gradient, from one pass over the data."""
+        def both(w: torch.Tensor, x: Any, y: torch.Tensor) -> torch.Tensor:
             w = w.detach().requires_grad_(True)
-            return torch.autograd.grad(self._loss(w, x, y), w)[0]
+            loss = self._loss(w, x, y)
+            return torch.cat([loss.detach().reshape(1), torch.autograd.grad(loss, w)[0]])
 
-        return self._mean(w, grad)
+        mean = self._mean(w, both)
+        return float(mean[0]), mean[1:]
 
     def hvp(self, w: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """H(w) v: the Hessian of the mean loss at w times v."""
@@ -274,18 +261,11 @@ def sharpness_run(
         if step == steps:
             losses.append(operator.loss(w))
             break
-        with preserved(model):  # the loss before the step, from the same pass as the gradient
-            total, count, grad = 0.0, 0, torch.zeros_like(w)
-            for x, y, n in operator.source.batches(operator.device, operator.dtype):
-                wv = w.detach().requires_grad_(True)
-                loss = operator._loss(wv, x, y)
-                grad += torch.autograd.grad(loss, wv)[0] * n
-                total += float(loss.detach()) * n
-                count += n
-        losses.append(total / count)
+        loss, grad = operator.loss_and_gradient(w)  # the loss before the step, from the gradient's pass
+        losses.append(loss)
         if not math.isfinite(losses[-1]):
             break
-        w = w - lr * grad / count
+        w = w - lr * grad
         if progress is not None:
             progress(step + 1, steps)
     with torch.no_grad():

@@ -30,7 +30,7 @@ from torch import nn
 from gradviz.nets.sources import DataSource, LossRule, as_source
 from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
 
-__all__ = ["Evaluator", "STRATEGIES", "preserved", "choose_strategy"]
+__all__ = ["Evaluator", "FlatModel", "STRATEGIES", "preserved", "choose_strategy"]
 
 STRATEGIES = ("auto", "mlp", "vmap", "points")
 MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk by default (vmap; MLP path on CUDA)
@@ -115,7 +115,35 @@ def _fused_values(logits: torch.Tensor, y: torch.Tensor, metric: str) -> torch.T
                                        reduction="none").reshape(G, N).mean(1)
 
 
-class Evaluator:
+class FlatModel:
+    """A model called at flat weight vectors (in `parameters()` order) through torch.func.functional_call, with
+    its buffers copied to `device` once: the model itself is never written to. `what` ends the message for a
+    model without parameters."""
+
+    def __init__(self, model: nn.Module, device: torch.device, what: str) -> None:
+        if not isinstance(model, nn.Module):
+            raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
+        params = list(model.parameters())
+        if not params:
+            raise InvalidArgument(f"the model has no parameters: {what}")
+        self.model, self.device = model, device
+        self.names = [name for name, _ in model.named_parameters()]
+        self.shapes = [tuple(p.shape) for p in params]
+        self.sizes = [p.numel() for p in params]
+        self.dtype = params[0].dtype
+        self.buffers = {name: b.detach().to(device) for name, b in model.named_buffers()}
+
+    @property
+    def n_params(self) -> int:
+        return sum(self.sizes)
+
+    def _forward(self, flat: torch.Tensor, x: Any) -> torch.Tensor:
+        pieces = torch.split(flat, self.sizes)
+        params = {name: piece.reshape(shape) for name, piece, shape in zip(self.names, pieces, self.shapes)}
+        return torch.func.functional_call(self.model, (params, self.buffers), (x,))
+
+
+class Evaluator(FlatModel):
     """Evaluates `model` on `data` at many flat weight vectors (in `parameters()` order).
 
     device: where the model's arithmetic runs; `rule`: the loss and metric (LossRule). chunk: grid points per
@@ -125,18 +153,9 @@ class Evaluator:
 
     def __init__(self, model: nn.Module, data: Any, device: torch.device, rule: LossRule, chunk: int | None = None,
                  strategy: str = "auto") -> None:
-        if not isinstance(model, nn.Module):
-            raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
-        params = list(model.parameters())
-        if not params:
-            raise InvalidArgument("the model has no parameters: nothing to move through")
-        self.model, self.device, self.rule = model, device, rule
+        super().__init__(model, device, "nothing to move through")
+        self.rule = rule
         self.source: DataSource = as_source(data)
-        self.names = [name for name, _ in model.named_parameters()]
-        self.shapes = [tuple(p.shape) for p in params]
-        self.sizes = [p.numel() for p in params]
-        self.dtype = params[0].dtype
-        self.buffers = {name: b.detach().to(device) for name, b in model.named_buffers()}
         self.strategy = choose_strategy(model, strategy)
         self._layers = _mlp_layers(model, self.sizes, bool(self.buffers)) if self.strategy == "mlp" else None
         self._fused = rule.default and rule.metric in ("loss", "accuracy")
@@ -144,10 +163,6 @@ class Evaluator:
         if chunk is None:
             chunk = self._default_chunk()
         self.chunk = check_positive("chunk", chunk, integer=True)
-
-    @property
-    def n_params(self) -> int:
-        return sum(self.sizes)
 
     def _default_chunk(self) -> int:
         if self.strategy == "points":
@@ -234,11 +249,6 @@ class Evaluator:
                                       "loss needs (n, classes) logits: give loss_fn= for other outputs")
             return _fused_values(outputs, y, self.rule.metric)
         return torch.stack([self.rule.value(out, y) for out in outputs])
-
-    def _forward(self, flat: torch.Tensor, x: Any) -> torch.Tensor:
-        pieces = torch.split(flat, self.sizes)
-        params = {name: piece.reshape(shape) for name, piece, shape in zip(self.names, pieces, self.shapes)}
-        return torch.func.functional_call(self.model, (params, self.buffers), (x,))
 
     def _mlp_forward(self, weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """(G, P) weight vectors -> (G, N, out) logits: one baddbmm per layer (bias fused), the first layer's

@@ -25,7 +25,6 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from torch import nn
 
 from gradviz.nets.evaluation import Evaluator
 from gradviz.registry import InvalidArgument
@@ -105,9 +104,10 @@ def _digest(*parts: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def fingerprint(model: nn.Module, evaluator: Evaluator, origin: torch.Tensor, basis: torch.Tensor,
-                coefficients: torch.Tensor, rank: int, world: int) -> dict[str, str]:
+def fingerprint(evaluator: Evaluator, origin: torch.Tensor, basis: torch.Tensor, coefficients: torch.Tensor,
+                rank: int, world: int) -> dict[str, str]:
     """What a cache was made for, one digest per thing it must match."""
+    model = evaluator.model
     buffers = [b for _, b in sorted(model.named_buffers(), key=lambda item: item[0]) if b.is_floating_point()]
     return {
         "model": _digest(type(model).__qualname__, evaluator.names, evaluator.shapes),
@@ -179,7 +179,7 @@ def run_grid(evaluator: Evaluator, origin: torch.Tensor, basis: torch.Tensor, co
     share = np.arange(rank, total, world)
     store = None
     if cache is not None:
-        key = fingerprint(evaluator.model, evaluator, origin, basis, torch.as_tensor(coefficients), rank, world)
+        key = fingerprint(evaluator, origin, basis, torch.as_tensor(coefficients), rank, world)
         store = GridCache(_rank_path(Path(cache), rank, world), key, total)
     todo = share if store is None else share[~store.done[share]]
     finished = [len(share) - len(todo)]

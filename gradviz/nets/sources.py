@@ -23,14 +23,15 @@ from torch import nn
 
 from gradviz.registry import InvalidArgument, check_positive, normalize_name, unknown_name_message
 
-__all__ = ["DataSource", "LossRule", "as_source", "LOSSES", "METRIC_NAMES", "DEFAULT_BATCH"]
+__all__ = ["DataSource", "LossRule", "as_source", "default_loss", "LOSSES", "METRIC_NAMES", "DEFAULT_BATCH"]
 
 DEFAULT_BATCH = 1024  # samples per batch when the data come as tensors (bounds a CNN's activations)
 METRIC_NAMES = ("loss", "accuracy")
 
 
-def _default_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """BCE-with-logits for one output, cross-entropy for several: the loss `train` minimises."""
+def default_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """BCE-with-logits for one output, cross-entropy for several (mean over the batch): the loss `train`
+    minimises and the landscapes draw by default."""
     if outputs.dim() != 2:
         raise InvalidArgument(f"the model's output has shape {tuple(outputs.shape)}; the default loss needs "
                               "(n, classes) logits: give loss_fn= for other outputs (e.g. nn.MSELoss())")
@@ -65,7 +66,7 @@ def _bce(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
 # name -> (loss, what it is); the CLI's --loss choices read this
 LOSSES: dict[str, tuple[Callable[..., torch.Tensor], str]] = {
-    "default": (_default_loss, "BCE-with-logits for one output, cross-entropy for several (as train)"),
+    "default": (default_loss, "BCE-with-logits for one output, cross-entropy for several (as train)"),
     "cross-entropy": (_cross_entropy, "F.cross_entropy on (n, classes) logits and class indices"),
     "bce": (_bce, "binary cross-entropy with logits on one output"),
     "mse": (_mse, "mean squared error (regression)"),
@@ -94,7 +95,7 @@ class LossRule:
     @classmethod
     def build(cls, loss_fn: Any = None, metric: Any = "loss") -> "LossRule":
         if loss_fn is None or (isinstance(loss_fn, str) and normalize_name(loss_fn) == "default"):
-            loss, default, loss_key = _default_loss, True, "default"
+            loss, default, loss_key = default_loss, True, "default"
         elif isinstance(loss_fn, str):
             name = normalize_name(loss_fn)
             if name not in LOSSES:
@@ -185,7 +186,6 @@ class DataSource:
         else:
             raise InvalidArgument(f"data must be (inputs, targets) tensors, a DataLoader or an iterable of (inputs, "
                                   f"targets) batches, not {type(data).__name__}")
-        self._count: int | None = len(self.tensors[0]) if self.tensors is not None else None
 
     @property
     def in_memory(self) -> bool:
@@ -219,14 +219,6 @@ class DataSource:
             yield _to(inputs, device, dtype), _to(targets, device, dtype), n
         if total == 0:
             raise InvalidArgument("the data set is empty")
-        self._count = total
-
-    def count(self) -> int:
-        """How many samples one pass reads (a pass over a loader, the first time)."""
-        if self._count is None:
-            for _ in self.batches():
-                pass
-        return int(self._count)
 
     def fingerprint(self) -> str:
         """Order-free summary of the data (count, sums and sums of squares, in float64): what a cache checks."""

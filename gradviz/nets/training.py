@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from gradviz.functions import domain_around
+from gradviz.nets.sources import default_loss
 from gradviz.optim import OptimizerSpec, get_optimizer
 from gradviz.optim.stepping import Stepper, needs_create_graph
 from gradviz.records import TrainingRun, format_hyperparams
@@ -28,11 +29,7 @@ from gradviz.registry import InvalidArgument, check_positive, unknown_name_messa
 __all__ = ["train", "loss_function", "freeze_layers", "batches"]
 
 
-def loss_function(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """BCE-with-logits for one output, cross-entropy for several (mean over the batch)."""
-    if logits.shape[-1] == 1:
-        return nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype))
-    return nn.functional.cross_entropy(logits, y)
+loss_function = default_loss  # the one rule, shared with the landscapes (gradviz.nets.sources)
 
 
 def _correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -165,11 +165,7 @@ def landscape_animation(
     surface, paths = landscape(model, (X, y), directions=directions, runs=runs, grid=grid, span=span, norm=norm,
                                seed=seed, device=device, metric=metric, paths=True, cache=cache, progress=progress)
     if metric == "loss":
-        from gradviz.records import Surface
-
-        surface = Surface(surface.x, surface.y, surface.z, name=surface.name, log_scale=True, floor=0.0,
-                          xlabel=surface.xlabel, ylabel=surface.ylabel, zlabel=surface.zlabel,
-                          explained=surface.explained)
+        surface = _log_scaled(surface)
     shape = "-".join(str(s) for s in [2, *hidden, 1 if classes == 2 else classes])
     if plane == "line":
         return _write_curve(surface, runs[0], out, size=size, dpi=dpi, title=title or
@@ -189,6 +185,13 @@ def landscape_animation(
         renderer = LandscapeRenderer(surface, paths, runs, size=size, dpi=dpi, theme=theme, frames=frames,
                                      title=title)
     return write_rendered(renderer, out, fps=fps, progress=progress)
+
+
+def _log_scaled(surface: Any) -> Any:
+    """The same Surface drawn with log colours of z (a loss, floor 0)."""
+    from dataclasses import replace
+
+    return replace(surface, log_scale=True, floor=0.0)
 
 
 def _tracks(surface: Any, paths: Any) -> list[Any]:
@@ -327,12 +330,8 @@ def model_landscape(
     surface, paths = result if files is not None else (result, [])
     if _rank() != 0:
         return None
-    from gradviz.records import Surface
-
     if metric == "loss" and bool(np.all(surface.z > 0)):
-        surface = Surface(surface.x, surface.y, surface.z, name=surface.name, log_scale=True, floor=0.0,
-                          xlabel=surface.xlabel, ylabel=surface.ylabel, zlabel=surface.zlabel,
-                          explained=surface.explained)
+        surface = _log_scaled(surface)
     n_params = sum(p.numel() for p in net.parameters())
     name = type(net).__name__
     heading = title or f"{name} ({n_params:,} parameters): {surface.zlabel} over a {surface.name}"
