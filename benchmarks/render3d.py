@@ -7,7 +7,7 @@ surface once and only the paths per frame; the baseline updates the lines with s
 FuncAnimation redraw the figure for every frame, as the 3-D optimizer posts do. Both write a GIF; render
 + encode is timed from the same traced paths, interleaved, medians and the ratio printed.
 
-    python benchmarks/render3d.py [--repeat 3] [--frames 201]
+    python benchmarks/render3d.py [--repeat 3] [--frames 201] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 import baseline_funcanimation as baseline  # noqa: E402
+from scratch import add_keep_option, scratch_folder  # noqa: E402
 
 FUNCTION = "himmelblau"
 
@@ -70,39 +70,40 @@ def baseline_render(surface, records, out, frames, fps=20, size=(960, 540), dpi=
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    add_keep_option(parser)
     parser.add_argument("--frames", type=int, default=201)
     args = parser.parse_args()
     import gradviz
     from gradviz.pipelines.trajectories import write_rendered
     from gradviz.render.surface3d import surface_3d_renderer
 
-    tmp = Path(tempfile.mkdtemp(prefix="gradviz-bench3d-"))
-    records = [gradviz.trace(FUNCTION, name, steps=200) for name, _, _ in baseline.OPTIMIZERS]
-    surface = gradviz.get_function(FUNCTION).surface(resolution=120)
+    with scratch_folder(args.keep, "gradviz-bench3d-") as tmp:
+        records = [gradviz.trace(FUNCTION, name, steps=200) for name, _, _ in baseline.OPTIMIZERS]
+        surface = gradviz.get_function(FUNCTION).surface(resolution=120)
 
-    def ours():
-        renderer = surface_3d_renderer(records, surface, frames=args.frames)
-        write_rendered(renderer, tmp / "gradviz.gif", fps=20)
+        def ours():
+            renderer = surface_3d_renderer(records, surface, frames=args.frames)
+            write_rendered(renderer, tmp / "gradviz.gif", fps=20)
 
-    def theirs():
-        baseline_render(surface, records, str(tmp / "baseline.gif"), args.frames)
+        def theirs():
+            baseline_render(surface, records, str(tmp / "baseline.gif"), args.frames)
 
-    times_ours, times_theirs = [], []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        ours()
-        times_ours.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        theirs()
-        times_theirs.append(time.perf_counter() - start)
-    a, b = statistics.median(times_ours), statistics.median(times_theirs)
-    print(f"3-D trajectories scene, {FUNCTION}, 6 optimizers, {args.frames} frames, 960x540, render+encode "
-          f"(median of {args.repeat}):")
-    print(f"  gradviz   {a:7.2f} s  {args.frames / a:6.1f} frames/s   (surface drawn once, paths per frame)")
-    print(f"  baseline  {b:7.2f} s  {args.frames / b:6.1f} frames/s   (FuncAnimation + PillowWriter)")
-    print(f"  ratio     {b / a:7.1f}x faster")
-    print(f"GIF size: gradviz {(tmp / 'gradviz.gif').stat().st_size / 1e6:.2f} MB, "
-          f"baseline {(tmp / 'baseline.gif').stat().st_size / 1e6:.2f} MB; files in {tmp}")
+        times_ours, times_theirs = [], []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            ours()
+            times_ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            theirs()
+            times_theirs.append(time.perf_counter() - start)
+        a, b = statistics.median(times_ours), statistics.median(times_theirs)
+        print(f"3-D trajectories scene, {FUNCTION}, 6 optimizers, {args.frames} frames, 960x540, render+encode "
+              f"(median of {args.repeat}):")
+        print(f"  gradviz   {a:7.2f} s  {args.frames / a:6.1f} frames/s   (surface drawn once, paths per frame)")
+        print(f"  baseline  {b:7.2f} s  {args.frames / b:6.1f} frames/s   (FuncAnimation + PillowWriter)")
+        print(f"  ratio     {b / a:7.1f}x faster")
+        print(f"GIF size: gradviz {(tmp / 'gradviz.gif').stat().st_size / 1e6:.2f} MB, "
+              f"baseline {(tmp / 'baseline.gif').stat().st_size / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":
