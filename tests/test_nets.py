@@ -261,6 +261,26 @@ def test_boundary_checks_before_training(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_boundary_runs_schedules_at_each_rate_and_checks_them_before_training(tmp_path, monkeypatch):
+    from gradviz.pipelines.boundary import train_variants, tune_rates
+
+    runs = train_variants("moons", n=40, steps=6, grid=4, optimizers=["sgd@cosine", ("adam", {}, "step:step_size=2")],
+                          lr="0.1,1")
+    assert [run.label for run in runs] == ["sgd (lr=0.1) @cosine", "sgd (lr=1) @cosine",
+                                           "adam (lr=0.1) @step:step_size=2", "adam (lr=1) @step:step_size=2"]
+    np.testing.assert_allclose(runs[2].lrs, [0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+    np.testing.assert_allclose(runs[1].lrs, [0.5 * (1 + np.cos(np.pi * k / 6)) for k in range(6)])
+    assert tune_rates("moons", ["sgd@cosine"], lr="0.1,1", n=40, steps=5).labels == ("sgd @cosine",)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before every schedule was checked")
+
+    monkeypatch.setattr(gradviz.nets, "train", no_training)
+    with pytest.raises(InvalidArgument, match="invalid schedule 'onecycle'.*momentum"):
+        gradviz.boundary("moons", tmp_path / "b.gif", optimizers=["adam", "adagrad@onecycle"], steps=5)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_dropout_runs_are_repeatable_and_leave_the_global_generator_alone():
     X, y = make_dataset("moons", n=80)
     state = torch.random.get_rng_state()
