@@ -29,28 +29,19 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class OptimizerType(click.ParamType):
-    name = "NAME[:KEY=VALUE,...]"
+    """-O: one grammar in every command, 'NAME[:KEY=VALUE,...]' with an lr schedule after '@'."""
 
-    def __init__(self, schedules: bool = False) -> None:
-        self.schedules = schedules
-        if schedules:
-            self.name = "NAME[:KEY=VALUE,...][@SCHEDULER[:KEY=VALUE,...]]"
+    name = "NAME[:KEY=VALUE,...][@SCHEDULER[:KEY=VALUE,...]]"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
         if not isinstance(value, str):
             return value
         try:
-            text, schedule = value, None
-            if self.schedules:
-                from gradviz.schedules import parse_schedule, split_schedule
+            from gradviz.schedules import parse_schedule, split_schedule
 
-                text, schedule = split_schedule(value)
-                if schedule is not None:
-                    parse_schedule(schedule)
-            elif "@" in value:
-                command = ctx.info_name if ctx is not None else "this command"
-                raise InvalidArgument(f"{value!r}: {command} trains a net without an lr schedule ('@'); "
-                                      "schedules are for trajectories, sweep and basins")
+            text, schedule = split_schedule(value)
+            if schedule is not None:
+                parse_schedule(schedule)
             name, settings = parse_optimizer(text)
             if schedule is not None and name in OPTIMIZERS and not OPTIMIZERS[name].uses_gradient:
                 raise InvalidArgument(f"{value!r}: {name} is a direct method and has no learning rate to "
@@ -405,7 +396,7 @@ def cli() -> None:
                    "sigmoid, pi, e).")
 @click.option("--minimum", type=PairType(",", False, "X,Y"), default=None,
               help="Where an expression's minimum is, to mark it and plot f - f* [default: unknown, plot f].")
-@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
+@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable, with optional settings: -O adam:lr=0.05 -O momentum:lr=1e-3,momentum=0.9 "
                    "(tuples with '/': betas=0.9/0.99); any optimizer class by dotted path: -O pytorch_optimizer.Lion:lr=1e-3; "
                    "a wrapper around a base optimizer: -O 'pytorch_optimizer.Lookahead:k=5,base=(adam:lr=0.01)'; "
@@ -530,14 +521,19 @@ class NumberListType(click.ParamType):
 
 
 def _at_rates(optimizers: tuple[str, ...], rates: tuple[float, ...]) -> tuple[str, ...]:
-    """-O texts at each --lr rate, as boundary's --lr does: an optimizer with its own lr keeps it."""
+    """-O texts at each --lr rate, as boundary's --lr does: an optimizer with its own lr keeps it, and a
+    schedule ('@cosine') starts from each rate."""
+    from gradviz.schedules import split_schedule
+
     out = []
     for text in optimizers:
-        name, settings = parse_optimizer(text)
+        optimizer, schedule = split_schedule(text)
+        name, settings = parse_optimizer(optimizer)
         if "lr" in settings:
             out.append(text)
         else:
-            out.extend(f"{text}{',' if ':' in text else ':'}lr={rate:g}" for rate in rates)
+            tail = f"@{schedule}" if schedule is not None else ""
+            out.extend(f"{optimizer}{',' if ':' in optimizer else ':'}lr={rate:g}{tail}" for rate in rates)
     return tuple(out)
 
 
@@ -575,8 +571,8 @@ def _nets_registry(name: str) -> Registry:
               help="Dropout after each hidden layer; several values for side-by-side panels.")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable for side-by-side panels: -O sgd -O momentum -O adam:lr=0.01 "
-                   "-O pytorch_optimizer.Lion:lr=1e-3. "
-                   "[default: -O adam]")
+                   "-O pytorch_optimizer.Lion:lr=1e-3; an lr schedule after '@': -O sgd:lr=0.5@cosine "
+                   "(see `gradviz list schedulers`). [default: -O adam]")
 @click.option("--steps", type=_positive(int, limit="train-steps"), default=300, show_default=True,
               help="Training steps.")
 @click.option("--lr", type=ParsedType(parse_lrs, "LR|LIST|LOW:HIGH:COUNT"), default=None,
@@ -689,8 +685,9 @@ class WordListType(click.ParamType):
 @click.option("--std", type=_positive(float), default=None,
               help="Weight std for --init normal; k of N(0, k^2/n) for scaled (the other inits take none).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
-              help="Optimizer as NAME[:KEY=VALUE,...], e.g. adam:lr=0.01 (see `gradviz list optimizers`); "
-                   "one per run; an lr given here wins over --lr [default: -O sgd].")
+              help="Optimizer as NAME[:KEY=VALUE,...], e.g. adam:lr=0.01 (see `gradviz list optimizers`), with "
+                   "an optional lr schedule after '@': sgd@cosine (see `gradviz list schedulers`); one per run; "
+                   "an lr given here wins over --lr [default: -O sgd].")
 @click.option("--lr", type=ParsedType(parse_lrs, "LR"), default="0.1", show_default=True,
               help="Learning rate (one: the panels differ by activation).")
 @click.option("--steps", type=_positive(int, limit="train-steps"), default=100, show_default=True,
@@ -821,6 +818,7 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
               help="Hidden-layer activation (see `gradviz list activations`).")
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable (at most 4), all from the same initial weights: -O sgd -O adam:lr=0.01 "
+                   "-O adam@cosine (an lr schedule after '@', see `gradviz list schedulers`) "
                    "[default: -O sgd -O momentum -O adam]")
 @click.option("--lr", "lrs", type=ParsedType(parse_lrs, "LR|LIST|LOW:HIGH:COUNT"), default=None,
               help="Learning rate for every optimizer without its own; several (1e-3,1e-2) give a path per "
@@ -953,7 +951,7 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
 @alias("--noise", "--gradient-noise", "noise")
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="rosenbrock", show_default=True,
               help="Test function (see `gradviz list functions`).")
-@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
+@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable, settings but no lr (the rates come from --lr) [default: -O sgd -O momentum "
                    "-O adam]")
 @click.option("--lr", "lrs", type=ParsedType(lambda text: parse_lrs(text, minimum=2), "LIST|LOW:HIGH:COUNT"),
@@ -995,7 +993,7 @@ def sweep(function: str, optimizers: tuple[str, ...], lrs: str, objective: str, 
 @cli.command(context_settings=CONTEXT, short_help="Map which minimum each start reaches, per optimizer.")
 @click.option("-f", "--function", "function", type=NameType(FUNCTIONS), default="himmelblau", show_default=True,
               help="Test function with known minima (see `gradviz list functions`).")
-@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(schedules=True), multiple=True,
+@click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable (at most 4, elementwise ones) [default: -O sgd -O momentum -O adam]")
 @click.option("--resolution", type=_positive(int, limit="resolution"), default=200, show_default=True,
               help="Starts per side of the grid.")

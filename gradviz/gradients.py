@@ -50,6 +50,7 @@ from torch import nn
 
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument, check_positive
+from gradviz.schedules import build_scheduler
 
 __all__ = ["record_gradients", "GradientRecorder", "deep_mlp", "gradflow_experiment", "gradflow_model", "random_data",
            "theoretical_factor"]
@@ -516,6 +517,17 @@ def random_data(n: int, features: int, classes: int, *, seed: int = 0) -> tuple[
     return torch.randn(n, features, generator=generator), torch.randint(0, classes, (n,), generator=generator)
 
 
+def _optimizer_run(optimizer: Any, lr: float) -> tuple[Any, dict[str, Any], Any]:
+    """'adam:lr=0.01@cosine', a name or a class -> (spec, settings with lr, Schedule or None); an lr in the
+    text wins over `lr`."""
+    from gradviz.compare import parse_runs
+
+    [(spec, hyperparams, schedule)] = parse_runs([optimizer])
+    hyperparams = {"lr": lr, **hyperparams}
+    spec.resolve(hyperparams)
+    return spec, hyperparams, schedule
+
+
 def gradflow_experiment(
     *,
     depth: int = 10,
@@ -536,7 +548,8 @@ def gradflow_experiment(
     """Train deep_mlp(...) with the registry's `optimizer` and return its GradientLog.
 
     optimizer: a registry name, or 'NAME:KEY=VALUE,...' like the CLI's -O ('adam:lr=0.01'); an lr given
-    there wins over `lr`.
+    there wins over `lr`. An lr schedule goes after '@' ('sgd@cosine', 'adam:lr=0.01@warmup+cosine', see
+    gradviz.schedules), stepped once after every optimizer step; meta['schedule'] names it.
 
     data: "random" (N(0, I) inputs of size `width`, random labels over `classes`, a fresh batch each step)
     or a dataset name of gradviz.nets (2-D points, their own classes).
@@ -546,7 +559,6 @@ def gradflow_experiment(
     """
     from gradviz.nets.choices import INITS
     from gradviz.nets.data import DATASETS, make_dataset
-    from gradviz.optim import get_optimizer, parse_optimizer
 
     if std is not None and not INITS.lookup(init).needs_std:  # it would change nothing but the label
         takers = " and ".join(spec.name for spec in INITS.values() if spec.needs_std)
@@ -555,10 +567,7 @@ def gradflow_experiment(
     batch_size = check_positive("batch_size", batch_size, integer=True)
     if clip is not None:
         check_positive("clip", clip)
-    name, hyperparams = parse_optimizer(optimizer) if isinstance(optimizer, str) else (optimizer, {})
-    spec = get_optimizer(name)
-    hyperparams = {"lr": lr, **hyperparams}
-    spec.resolve(hyperparams)
+    spec, hyperparams, schedule = _optimizer_run(optimizer, lr)
     lr = hyperparams["lr"]
     if data == "random":
         features = width
@@ -570,12 +579,14 @@ def gradflow_experiment(
     model = deep_mlp(depth, width, in_features=features, out_features=classes, activation=activation, init=init,
                      std=std, seed=seed)
     opt = spec.build(model.parameters(), **hyperparams)
+    scheduler = build_scheduler(opt, schedule, steps=steps) if schedule is not None else None
     generator = torch.Generator().manual_seed(seed + 2)
     meta = dict(depth=depth, width=width, activation=activation, init=init, std=std, optimizer=spec.name, lr=lr,
                 steps=steps,
                 hyperparams={k: v for k, v in hyperparams.items() if k != "lr"},
                 clip=clip, batch_size=batch_size, data=data, classes=classes,
-                factor=theoretical_factor(activation, init, std=std, width=width))
+                factor=theoretical_factor(activation, init, std=std, width=width),
+                schedule=schedule.describe() if schedule is not None else None)
     with record_gradients(model, opt) as log:
         for step in range(steps):
             if data == "random":
@@ -590,6 +601,8 @@ def gradflow_experiment(
                 nn.utils.clip_grad_norm_(model.parameters(), clip)
             log.record_loss(loss)
             opt.step()
+            if scheduler is not None:
+                scheduler.step()  # after the optimizer's step, as a plain torch loop steps it
     name = label or f"{activation} / {init}" + (f" (std {std:g})" if std is not None else "")
     return log.result(label=name, meta=meta)
 
@@ -613,12 +626,12 @@ def gradflow_model(
     gradviz.landscape reads them: tensors in batches of `batch_size`, default 128; a loader's own batches,
     cycled until `steps` steps are taken). loss_fn: a callable (outputs, targets) -> mean loss or a name of
     gradviz.nets.sources.LOSSES (default: BCE for one output, cross-entropy for several). optimizer: a registry
-    name or 'NAME:KEY=VALUE,...'; an lr given there wins over `lr`. The model trains in train mode (dropout on,
+    name or 'NAME:KEY=VALUE,...' with an optional lr schedule after '@' (as gradflow_experiment); an lr given
+    there wins over `lr`. The model trains in train mode (dropout on,
     BatchNorm updating its statistics), as in the user's own loop; torch's global generator is seeded with
     `seed` for the run and restored afterwards.
     """
     from gradviz.nets.sources import LossRule, as_source
-    from gradviz.optim import get_optimizer, parse_optimizer
 
     if not isinstance(model, nn.Module):
         raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
@@ -627,17 +640,16 @@ def gradflow_model(
         check_positive("clip", clip)
     rule = LossRule.build(loss_fn)
     source = as_source(data, batch_size=batch_size or 128)
-    name, hyperparams = parse_optimizer(optimizer) if isinstance(optimizer, str) else (optimizer, {})
-    spec = get_optimizer(name)
-    hyperparams = {"lr": lr, **hyperparams}
-    spec.resolve(hyperparams)
+    spec, hyperparams, schedule = _optimizer_run(optimizer, lr)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise InvalidArgument("the model has no trainable parameters")
     opt = spec.build(params, **hyperparams)
+    scheduler = build_scheduler(opt, schedule, steps=steps) if schedule is not None else None
     device, dtype = params[0].device, params[0].dtype
     meta = dict(optimizer=spec.name, lr=hyperparams["lr"], steps=steps, clip=clip, data="own",
-                hyperparams={k: v for k, v in hyperparams.items() if k != "lr"})
+                hyperparams={k: v for k, v in hyperparams.items() if k != "lr"},
+                schedule=schedule.describe() if schedule is not None else None)
     model.train()
     with torch.random.fork_rng(devices=[]), record_gradients(model, opt) as log:
         torch.manual_seed(seed)
@@ -651,6 +663,8 @@ def gradflow_model(
                     nn.utils.clip_grad_norm_(params, clip)
                 log.record_loss(loss)
                 opt.step()
+                if scheduler is not None:
+                    scheduler.step()
                 step += 1
                 if step == steps:
                     break

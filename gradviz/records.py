@@ -337,6 +337,8 @@ class TrainingRun:
     mode (NaN without validation data). snapshots: (len(record_steps), n_params) flattened parameters,
     in the order of `param_names`. probabilities: (len(record_steps), gy, gx, classes) class probabilities
     on the grid `grid_x` x `grid_y`, in eval mode. X, y: the training data, for drawing.
+    lrs: (steps taken,) the learning rate each step used (NaN for a class that chooses its own).
+    schedule: the lr scheduler that set lrs ('cosine', 'warmup:total_iters=20+cosine'), if any.
     """
 
     loss: np.ndarray
@@ -357,10 +359,12 @@ class TrainingRun:
     label: str = ""
     diverged_at: int | None = None
     gradients: Any = None
+    lrs: np.ndarray = field(default_factory=lambda: _NO_VALUES)
+    schedule: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("loss", "accuracy", "val_loss", "val_accuracy", "snapshots", "probabilities", "grid_x",
-                     "grid_y", "X"):
+                     "grid_y", "X", "lrs"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         object.__setattr__(self, "record_steps", _frozen(self.record_steps, dtype=np.int64))
         object.__setattr__(self, "y", _frozen(self.y, dtype=np.int64))

@@ -413,3 +413,55 @@ def test_dpi_scales_the_text_not_the_pixels(tmp_path, args):
     result = run([*args, "--dpi", "50", "--size", "320x200", "-o", "small-type.png", "-q"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert Image.open(tmp_path / "small-type.png").size == (320, 200)
+
+
+def _spy(monkeypatch, module, name):
+    """Replace module.name (a renderer class) by a subclass that keeps the arguments it was built with."""
+    built = []
+    cls = getattr(module, name)
+
+    class Spy(cls):
+        def __init__(self, *args, **kwargs):
+            built.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, Spy)
+    return built
+
+
+def test_the_commands_that_train_nets_run_schedules(tmp_path, monkeypatch, capsys, read_gif):
+    # the -O grammar of trajectories, '@' included, with --lr giving each scheduled run its base rate
+    import numpy as np
+
+    import gradviz.render.boundary
+    import gradviz.render.gradflow
+    import gradviz.render.landscape
+    from gradviz.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    small = ["--size", "480x270", "-q"]
+    commands = {
+        "b.gif": (["boundary", "-O", "sgd@cosine", "-O", "adam@warmup:total_iters=5+cosine", "--lr", "0.5", "--n",
+                   "60", "--hidden", "8", "--steps", "10"], (gradviz.render.boundary, "BoundaryRenderer", 0)),
+        "g.gif": (["gradflow", "--steps", "20", "-O", "sgd@step:step_size=5,gamma=0.5", "--lr", "0.2", "--depth", "4", "--width", "8",
+                   "--batch-size", "16"], (gradviz.render.gradflow, "GradflowRenderer", 0)),
+        "l.gif": (["landscape", "--steps", "20", "-O", "adam@cosine", "--lr", "1e-3,1e-2", "--n", "60", "--hidden", "8", "--grid",
+                   "7", "--frames", "5"], (gradviz.render.landscape, "LandscapeRenderer", 2)),
+    }
+    drawn = {}
+    for output, (args, (module, name, position)) in commands.items():
+        built = _spy(monkeypatch, module, name)
+        with pytest.raises(SystemExit) as stop:
+            main([*args, *small, "-o", output])
+        assert stop.value.code == 0, capsys.readouterr().err
+        frames, _, _, size = read_gif(tmp_path / output)
+        assert size == (480, 270) and len(frames) >= 2
+        drawn[output] = built[0][position]
+    sgd, adam = drawn["b.gif"]
+    assert [sgd.label, adam.label] == ["sgd (lr=0.5) @cosine", "adam (lr=0.5) @warmup:total_iters=5+cosine"]
+    assert sgd.lrs[0] == 0.5 and sgd.lrs[-1] < 0.02 and adam.lrs[0] == pytest.approx(0.05)
+    assert [log.meta["schedule"] for log in drawn["g.gif"]] == ["step:step_size=5,gamma=0.5"] * 2
+    runs = drawn["l.gif"]
+    assert [(run.label, run.lrs[0]) for run in runs] == [("adam (lr=0.001) @cosine", 0.001),
+                                                         ("adam (lr=0.01) @cosine", 0.01)]
+    assert np.all(np.diff(runs[1].lrs) <= 0) and runs[1].lrs[-1] < 1e-4

@@ -105,7 +105,7 @@ def _command(rng):
                  "--steps", draw.count(["3", "6"]), "--activation", draw.pick(list(ACTIVATIONS), ["sigmod"]),
                  "--hidden", draw.pick(["8", "8,8"], ["0", "x", "100000"])]
         for _ in range(draw.pick([1, 2])):
-            args += ["-O", _optimizer(draw, False, GRADIENT_METHODS)]
+            args += ["-O", _optimizer(draw, True, GRADIENT_METHODS)]
         if draw.maybe(0.3):
             args += ["--lr", draw.pick(["0.01", "1e-3,1e-2"], ["-1", "1e-3,1e-3"])]
         if draw.maybe(0.2):
@@ -119,7 +119,7 @@ def _command(rng):
                  "--batch-size", "16", "--activation", draw.pick(["relu", "sigmoid,relu", "tanh"], ["sigmod"]),
                  "--init", draw.pick(["he", "default", "xavier,he"], ["kaiming"])]
         if draw.maybe(0.3):
-            args += ["-O", _optimizer(draw, False, GRADIENT_METHODS)]
+            args += ["-O", _optimizer(draw, True, GRADIENT_METHODS)]
         if png and draw.maybe(0.2):
             args += ["--panel", draw.pick(["bars", "grid", "summary"], ["nope"])]
         if png and draw.maybe(0.2):

@@ -1,3 +1,4 @@
+import copy
 import math
 
 import numpy as np
@@ -718,3 +719,44 @@ def test_the_cli_refuses_std_for_inits_without_one_before_importing_torch(tmp_pa
     assert len(lines) == 1 and "std 3" in lines[0] and "normal and scaled" in lines[0], result.stderr
     assert "(default, he)" in lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gradflow_with_a_schedule_equals_its_plain_loop():
+    from gradviz.gradients import gradflow_model
+
+    S = torch.optim.lr_scheduler
+    flow = gradflow_experiment(depth=3, width=8, activation="relu", init="he", optimizer="sgd:lr=0.5@cosine",
+                               steps=12, batch_size=16, seed=1)
+    model = deep_mlp(3, 8, in_features=8, out_features=10, activation="relu", init="he", seed=1)
+    X, y = random_data(16 * 12, 8, 10, seed=2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    scheduler = S.CosineAnnealingLR(optimizer, T_max=12)
+    losses = []
+    for step in range(12):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(X[step * 16:(step + 1) * 16]), y[step * 16:(step + 1) * 16])
+        loss.backward()
+        losses.append(loss.item())
+        optimizer.step()
+        scheduler.step()
+    np.testing.assert_array_equal(flow.losses, np.array(losses, dtype=np.float32))
+    assert flow.meta["schedule"] == "cosine" and flow.meta["lr"] == 0.5
+
+    # your own model: the same scheduler, stepped after each step (the data fits one batch)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    reference = copy.deepcopy(net)
+    data = (X[:32], y[:32] % 3)
+    own = gradflow_model(net, data, optimizer="momentum@step:step_size=3,gamma=0.2", lr=0.3, steps=10)
+    optimizer = torch.optim.SGD(reference.parameters(), lr=0.3, momentum=0.9)
+    scheduler = S.StepLR(optimizer, step_size=3, gamma=0.2)
+    losses = []
+    for _ in range(10):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(reference(data[0]), data[1])
+        loss.backward()
+        losses.append(loss.item())
+        optimizer.step()
+        scheduler.step()
+    np.testing.assert_array_equal(own.losses, np.array(losses, dtype=np.float32))
+    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), reference.parameters()))
+    assert own.meta["schedule"] == "step:step_size=3,gamma=0.2"

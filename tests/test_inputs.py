@@ -78,11 +78,12 @@ WITHOUT_TORCH = [
     (["boundary", "-O", "adam:lr=abc"], "invalid learning rate for adam: 'abc'"),
     (["trajectories", "-O", "pytorch_optimizer.Lookahead:k=5,base=(adam:lr=0.01"], "unbalanced parentheses"),
     (["trajectories", "-O", "pytorch_optimizer.Lookahead:base=(adamm)"], "'adamm'; did you mean 'adam'"),
-    # commands that train nets say they take no schedule
-    (["boundary", "-O", "adam@cosine"], "boundary trains a net without an lr schedule"),
-    (["gradflow", "-O", "adam@cosine"], "gradflow trains a net without an lr schedule"),
+    # the commands that train nets take the same schedules, checked the same way
+    (["boundary", "-O", "adam@cosine:T_max=abc"], "invalid T_max for cosine: 'abc' (expected a whole number >= 1)"),
+    (["gradflow", "-O", "sgd@step:step_size=0"], "invalid step_size for step: '0'"),
+    (["landscape", "-O", "adam@cosin", "-o", "x.gif"], "unknown scheduler 'cosin'; did you mean 'cosine'"),
+    (["landscape", "-O", "adam@cosine", "--lr", "1e-3,1e-2", "-O", "sgd@", "-o", "x.gif"], "nothing after '@'"),
     (["trajectories", "-O", "nelder-mead@cosine"], "nelder-mead is a direct method and has no learning rate"),
-    (["landscape", "-O", "adam@cosine", "-o", "x.gif"], "landscape trains a net without an lr schedule"),
     # expressions
     (["trajectories", "-f", "exp(exp(exp(x)))"], "too large to draw as contours (|f| <= 1e+150)"),
     (["trajectories", "-f", "x/0"], "f = x/0 is not finite anywhere on the window"),

@@ -310,6 +310,39 @@ def test_landscape_renderer_draws_paths_boundaries_and_the_gap(data, trained):
     np.testing.assert_allclose(bars[0].get_yticks(), [levels[0], levels[-1]])
 
 
+def test_landscape_panels_legend_and_table_say_each_thing_once(data, trained):
+    from dataclasses import replace
+
+    from gradviz.render.landscape import LandscapeRenderer
+
+    runs, model = trained
+    surface, paths = landscape(model, data, directions="pca", runs=runs, grid=5, paths=True)
+
+    def run(index, optimizer, lr, schedule=None):
+        return replace(runs[index], optimizer=optimizer, hyperparams={"lr": lr}, schedule=schedule,
+                       label=f"{optimizer} (lr={lr:g})" + (f" @{schedule}" if schedule else ""))
+
+    rates = ["lr=0.001", "lr=0.01"]
+    schedules = ["constant lr", "@cosine", "@step:gamma=0.3"]
+    mixed = [run(0, "sgd", 0.01), run(1, "sgd", 0.1), run(2, "adam", 0.01, "cosine")]
+    cases = [  # runs -> legend title, legend entries, panel and table names
+        ([run(0, "adam", 1e-3), run(1, "adam", 1e-2)], "adam", rates, rates),
+        ([run(i, "adam", 0.02, s) for i, s in enumerate([None, "cosine", "step:gamma=0.3"])], "adam (lr=0.02)",
+         schedules, schedules),
+        (runs, "", [r.label for r in runs], ["sgd", "momentum", "adam"]),
+        (mixed, "", [r.label for r in mixed], ["sgd lr=0.01", "sgd lr=0.1", "adam lr=0.01"]),
+    ]
+    for shown, title, entries, names in cases:
+        renderer = LandscapeRenderer(surface, paths[:len(shown)], shown, size=(480, 270), frames=2)
+        renderer.frame(1)
+        legend = renderer.axes.get_legend()
+        assert legend.get_title().get_text() == title
+        assert [t.get_text() for t in legend.get_texts()] == entries
+        assert [pax.get_title() for pax, *_ in renderer.panels] == names
+        rows = renderer.gap_text.get_text().splitlines()[1:]
+        assert [row[:len(name)] for row, name in zip(rows, names)] == names
+
+
 def test_plot_functions_draw_on_the_current_axes(data, trained):
     import matplotlib.pyplot as plt
 

@@ -72,8 +72,12 @@ def test_bad_model_arguments(kwargs, message):
         mlp(2, kwargs.pop("hidden", [4]), 1, **kwargs)
 
 
-def plain_loop(model, X, y, optimizer_class, steps, batch_size=None, seed=0, **settings):
+def plain_loop(model, X, y, optimizer_class, steps, batch_size=None, seed=0, scheduler=None, losses=None,
+               **settings):
+    """The loop `train` must equal; scheduler: optimizer -> a torch LRScheduler, stepped after each step;
+    losses: a list that receives each step's loss."""
     optimizer = optimizer_class([p for p in model.parameters() if p.requires_grad], **settings)
+    schedule = scheduler(optimizer) if scheduler is not None else None
     generator = torch.Generator().manual_seed(seed)
     order = []
     for _ in range(steps):
@@ -90,7 +94,11 @@ def plain_loop(model, X, y, optimizer_class, steps, batch_size=None, seed=0, **s
         loss = (torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], yb.float())
                 if logits.shape[1] == 1 else torch.nn.functional.cross_entropy(logits, yb))
         loss.backward()
+        if losses is not None:
+            losses.append((loss.item(), optimizer.param_groups[0]["lr"]))
         optimizer.step()
+        if schedule is not None:
+            schedule.step()
     return model
 
 
@@ -106,6 +114,44 @@ def test_training_equals_a_plain_torch_loop(batch_size):
     final = torch.cat([p.detach().reshape(-1) for p in reference.parameters()]).numpy()
     np.testing.assert_array_equal(run.snapshots[-1], final)
     assert list(run.record_steps) == list(range(0, 41, 5))
+
+
+S = torch.optim.lr_scheduler
+
+
+@pytest.mark.parametrize("schedule, scheduler, batch_size", [
+    ("cosine", lambda o: S.CosineAnnealingLR(o, T_max=40), None),
+    ("warmup:total_iters=5+cosine:eta_min=0.01",
+     lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=5),
+                                  S.CosineAnnealingLR(o, T_max=40, eta_min=0.01)], [5]), 32),
+    ("step:step_size=7,gamma=0.3", lambda o: S.StepLR(o, step_size=7, gamma=0.3), 32),
+])
+def test_training_with_a_schedule_equals_a_plain_torch_loop_with_its_scheduler(schedule, scheduler, batch_size):
+    X, y = make_dataset("moons", n=100)
+    model = mlp(2, [8], 1, seed=0)
+    reference = copy.deepcopy(model)
+    run = train(model, (X, y), "momentum", steps=40, lr=0.2, schedule=schedule, batch_size=batch_size, seed=2,
+                record_every=40)
+    seen = []
+    plain_loop(reference, X, y, torch.optim.SGD, 40, batch_size=batch_size, seed=2, scheduler=scheduler,
+               losses=seen, lr=0.2, momentum=0.9)
+    for p, q in zip(model.parameters(), reference.parameters()):
+        assert torch.equal(p, q)
+    np.testing.assert_array_equal(run.loss[:-1], [loss for loss, _ in seen])
+    np.testing.assert_array_equal(run.lrs, [lr for _, lr in seen])
+    assert len(set(run.lrs)) > 2  # the rate did move
+    assert run.schedule == schedule and run.label == f"momentum (lr=0.2) @{schedule}"
+
+
+def test_a_schedule_torch_refuses_is_one_message_before_training():
+    X, y = make_dataset("moons", n=20)
+    model = mlp(2, [4], 1, seed=0)
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(InvalidArgument, match="invalid schedule 'onecycle'.*momentum"):
+        train(model, (X, y), "adagrad", steps=5, schedule="onecycle")
+    with pytest.raises(InvalidArgument, match="unknown scheduler 'cosin'"):
+        train(model, (X, y), "sgd", steps=5, schedule="cosin")
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
 
 
 def test_record_contents():
@@ -212,6 +258,26 @@ def test_boundary_checks_before_training(tmp_path):
         gradviz.boundary("moons", tmp_path / "b.gif", freeze=["fc5"], steps=5)
     with pytest.raises(InvalidArgument, match="extension"):
         gradviz.boundary("moons", tmp_path / "b.bmp", steps=5)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_boundary_runs_schedules_at_each_rate_and_checks_them_before_training(tmp_path, monkeypatch):
+    from gradviz.pipelines.boundary import train_variants, tune_rates
+
+    runs = train_variants("moons", n=40, steps=6, grid=4, optimizers=["sgd@cosine", ("adam", {}, "step:step_size=2")],
+                          lr="0.1,1")
+    assert [run.label for run in runs] == ["sgd (lr=0.1) @cosine", "sgd (lr=1) @cosine",
+                                           "adam (lr=0.1) @step:step_size=2", "adam (lr=1) @step:step_size=2"]
+    np.testing.assert_allclose(runs[2].lrs, [0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+    np.testing.assert_allclose(runs[1].lrs, [0.5 * (1 + np.cos(np.pi * k / 6)) for k in range(6)])
+    assert tune_rates("moons", ["sgd@cosine"], lr="0.1,1", n=40, steps=5).labels == ("sgd @cosine",)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before every schedule was checked")
+
+    monkeypatch.setattr(gradviz.nets, "train", no_training)
+    with pytest.raises(InvalidArgument, match="invalid schedule 'onecycle'.*momentum"):
+        gradviz.boundary("moons", tmp_path / "b.gif", optimizers=["adam", "adagrad@onecycle"], steps=5)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -25,6 +25,8 @@ from gradviz.optim import OptimizerSpec, get_optimizer
 from gradviz.optim.stepping import Stepper, needs_create_graph
 from gradviz.records import TrainingRun, format_hyperparams
 from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
+from gradviz.schedules import build_scheduler, parse_schedule
+from gradviz.tracing import _learning_rate
 
 __all__ = ["train", "loss_function", "freeze_layers", "batches"]
 
@@ -92,6 +94,7 @@ def train(
     *,
     steps: int = 300,
     lr: float | None = None,
+    schedule: Any = None,
     batch_size: int | None = None,
     weight_decay: float = 0.0,
     freeze: Sequence[str] = (),
@@ -110,6 +113,9 @@ def train(
     """Train `model` in place on `data` and return the TrainingRun.
 
     optimizer: a registry name or a torch.optim.Optimizer class; lr defaults to the registry's net_lr.
+    schedule: a torch lr scheduler by name with arguments ('cosine', 'warmup:total_iters=20+cosine', see
+    gradviz.schedules.SCHEDULERS, as gradviz.trace takes it), stepped once after every optimizer step; the
+    run's lrs record the rate each step used.
     batch_size: None is full-batch gradient descent, 1 is SGD, anything else mini-batch. freeze: names of
     layers (from model.named_modules()) whose parameters get requires_grad=False. clip: max total gradient
     norm. The model's output size picks the loss: 1 -> BCE-with-logits, k -> cross-entropy.
@@ -127,6 +133,7 @@ def train(
     if batch_size is not None:
         batch_size = check_positive("batch_size", batch_size, integer=True)
     grid = check_positive("grid", grid, integer=True)
+    schedule = parse_schedule(schedule) if schedule is not None else None
     settings = dict(hyperparams)
     if lr is None and spec.family == "custom" and spec.default_of("lr") is None:
         settings["lr"] = None  # the class chooses its own step size
@@ -142,6 +149,7 @@ def train(
     if not params:
         raise InvalidArgument("every layer is frozen: nothing to train")
     opt = spec.build(params, **settings)
+    scheduler = build_scheduler(opt, schedule, steps=steps) if schedule is not None else None
     if create_graph is None:
         create_graph = spec.second_order
         if create_graph is None:
@@ -158,6 +166,7 @@ def train(
     generator = torch.Generator().manual_seed(seed)
     plan = batches(len(X), batch_size, steps, generator)
     losses, accuracies, record_steps, snapshots, probabilities, val_losses, val_accuracies = [], [], [], [], [], [], []
+    lrs: list[float] = []
 
     def record(step: int) -> None:
         was_training = model.training
@@ -213,7 +222,10 @@ def train(
             loss = stepper.evaluate()
             losses.append(loss.detach())
             accuracies.append(_correct(batch["logits"].detach(), yb))
+            lrs.append(_learning_rate(opt))
             stepper.step()
+            if scheduler is not None:
+                scheduler.step()  # after the optimizer's step, as a plain torch loop steps it
             if step % 50 == 49 and not bool(torch.isfinite(loss)):
                 break  # diverged: diverged_at is read off the recorded losses below
 
@@ -221,6 +233,9 @@ def train(
     bad = np.flatnonzero(~np.isfinite(loss_array))
     diverged_at = int(bad[0]) if bad.size else None
     nan = np.full(len(record_steps), np.nan)
+    shown = schedule.describe() if schedule is not None else None
+    if label is None:
+        label = f"{spec.name} ({format_hyperparams(settings, symbols=True)})" + (f" @{shown}" if shown else "")
     return TrainingRun(
         loss=loss_array, accuracy=torch.stack(accuracies).cpu().numpy(),
         record_steps=np.array(record_steps), snapshots=torch.stack(snapshots).cpu().numpy(),
@@ -230,6 +245,7 @@ def train(
         probabilities=torch.stack(probabilities).reshape(len(record_steps), grid, grid, -1).cpu().numpy(),
         grid_x=gx.numpy(), grid_y=gy.numpy(), X=X.numpy(), y=y.numpy(), optimizer=spec.name,
         hyperparams=settings,
-        label=label if label is not None else f"{spec.name} ({format_hyperparams(settings, symbols=True)})",
+        label=label,
         diverged_at=diverged_at, gradients=gradient_log.result() if gradient_log is not None else None,
+        lrs=np.array(lrs, dtype=float), schedule=shown,
     )

@@ -55,14 +55,18 @@ def train_variants(
 ) -> list[Any]:
     """Train one MLP per combination of optimizer x learning rate x weight_decay x dropout; -> TrainingRuns.
 
-    lr: one rate, several ('1e-3,1e-2', a list, or a log range '1e-4:1e-1:7') for side-by-side panels,
+    optimizers: names, 'NAME:KEY=VALUE,...' texts with an optional lr schedule after '@'
+    ('sgd:lr=0.1@cosine', as `gradviz trajectories -O` takes them), (name, settings[, schedule]) tuples
+    or classes. lr: one rate, several ('1e-3,1e-2', a list, or a log range '1e-4:1e-1:7') for side-by-side panels,
     or None for each optimizer's net default (an optimizer's own lr= wins over both).
     validation: a fraction of the points (0 < fraction < 1) held out, the same points for every variant;
     the runs then record validation loss and accuracy, which is what dropout and weight decay improve.
     """
-    from gradviz.pipelines.trajectories import _normalize_optimizers, start_stage
+    from gradviz.compare import parse_runs
     from gradviz.nets import make_dataset, mlp, train
+    from gradviz.pipelines.trajectories import start_stage
     from gradviz.records import format_hyperparams
+    from gradviz.schedules import build_scheduler
 
     check_validation(validation)
     X, y = make_dataset(dataset, n=n, noise=noise, seed=seed, classes=classes)
@@ -73,15 +77,16 @@ def train_variants(
 
         (X, y), held_out = train_val_split(X, y, fraction=validation, seed=seed)
     out_features = 1 if k == 2 else k
-    choices = _normalize_optimizers(optimizers)
+    choices = parse_runs(optimizers)
     rates = _rates(lr, False)
     decays, dropouts = _as_list(weight_decay), _as_list(dropout)
     for value in decays:
         check_positive("weight_decay", value, allow_zero=True)
     steps = check_positive("steps", steps, integer=True)
     every = record_every or max(1, steps // 100)
-    variants = [((spec, {"lr": rate, **hyperparams} if rate is not None else hyperparams), decay, drop)
-                for (spec, hyperparams), rate, decay, drop in itertools.product(choices, rates, decays, dropouts)]
+    variants = [((spec, {"lr": rate, **hyperparams} if rate is not None else hyperparams, schedule), decay, drop)
+                for (spec, hyperparams, schedule), rate, decay, drop
+                in itertools.product(choices, rates, decays, dropouts)]
     if len(variants) > 8:
         raise InvalidArgument(f"too many variants side by side: {len(variants)} (at most 8)")
     # check every model and setting before the first step is taken
@@ -91,11 +96,18 @@ def train_variants(
         from gradviz.nets.training import freeze_layers
 
         freeze_layers(copy.deepcopy(models[0]), freeze)  # unknown names raise here, listing the valid ones
+    for ((spec, hyperparams, schedule), _, _), model in zip(variants, models):
+        if schedule is not None:  # one torch refuses (onecycle without momentum) fails before any training;
+            # on a throwaway optimizer, since a scheduler sets its optimizer's rates
+            build_scheduler(spec.build(model.parameters(), **{"lr": spec.net_lr, **hyperparams}), schedule,
+                            steps=steps)
     runs = []
-    for index, (((spec, hyperparams), decay, drop), model) in enumerate(zip(variants, models)):
+    for index, (((spec, hyperparams, schedule), decay, drop), model) in enumerate(zip(variants, models)):
         settings = {**hyperparams}
         shown = {"lr": settings.get("lr", spec.net_lr), **settings}
         label = f"{spec.name} ({format_hyperparams(shown, symbols=True)})"
+        if schedule is not None:
+            label += f" @{schedule.describe()}"
         if len(decays) > 1 or decay:
             label += f", wd={decay:g}"
         if len(dropouts) > 1 or drop:
@@ -104,7 +116,7 @@ def train_variants(
             label += f", frozen: {'+'.join(freeze)}"
         run_lr = settings.pop("lr", None)
         start_stage(progress, f"training {index + 1}/{len(variants)}")
-        runs.append(train(model, (X, y), spec, steps=steps, lr=run_lr, batch_size=batch_size,
+        runs.append(train(model, (X, y), spec, steps=steps, lr=run_lr, schedule=schedule, batch_size=batch_size,
                           weight_decay=decay, freeze=freeze, seed=seed, record_every=every, grid=grid,
                           validation=held_out, label=label, progress=progress, **settings))
     return runs
@@ -130,28 +142,28 @@ def tune_rates(dataset: str = "moons", optimizers: Iterable[Any] = ("sgd", "mome
     -> TuningTable (best per optimizer in .best_lrs)."""
     import numpy as np
 
+    from gradviz.compare import parse_runs
     from gradviz.grids import DEFAULT_GRID_NOTE, default_grid, get_objective, parse_lrs
     from gradviz.nets import make_dataset, mlp, train
-    from gradviz.pipelines.trajectories import _normalize_optimizers
     from gradviz.records import TuningTable, format_hyperparams
 
     chosen = get_objective(objective)
     check_positive("tol", tol)
     steps = check_positive("steps", steps, integer=True)
     shared = list(parse_lrs(lr, minimum=2)) if lr is not None else None
-    choices = _normalize_optimizers(optimizers)
+    choices = parse_runs(optimizers)
     X, y = make_dataset(dataset, n=n, noise=noise, seed=seed, classes=classes)
     out_features = 1 if int(y.max()) + 1 == 2 else int(y.max()) + 1
     grids, scores, finals, diverged = [], [], [], []
-    for spec, hyperparams in choices:
+    for spec, hyperparams, schedule in choices:
         if "lr" in hyperparams:
             raise InvalidArgument(f"{spec.name}: a tuned optimizer takes its rates from the grid, not lr=")
         grid = shared or list(default_grid(spec.net_lr))
         row_scores, row_finals, row_gone = [], [], []
         for rate in grid:
             model = mlp(2, hidden, out_features, activation=activation, init=init, seed=seed)
-            run = train(model, (X, y), spec, steps=steps, lr=rate, batch_size=batch_size, seed=seed,
-                        record_every=steps, grid=2, **hyperparams)
+            run = train(model, (X, y), spec, steps=steps, lr=rate, schedule=schedule, batch_size=batch_size,
+                        seed=seed, record_every=steps, grid=2, **hyperparams)
             gone = run.diverged_at is not None or not np.isfinite(run.loss).all()
             row_gone.append(gone)
             row_finals.append(np.inf if gone else float(run.loss[-1]))
@@ -160,8 +172,9 @@ def tune_rates(dataset: str = "moons", optimizers: Iterable[Any] = ("sgd", "mome
         scores.append(row_scores)
         finals.append(row_finals)
         diverged.append(row_gone)
-    labels = tuple(spec.name + (f" ({format_hyperparams(h, symbols=True)})" if h else "") for spec, h in choices)
-    return TuningTable(optimizers=tuple(spec.name for spec, _ in choices), lrs=np.array(grids), scores=scores,
+    labels = tuple(spec.name + (f" ({format_hyperparams(h, symbols=True)})" if h else "")
+                   + (f" @{s.describe()}" if s else "") for spec, h, s in choices)
+    return TuningTable(optimizers=tuple(spec.name for spec, _, _ in choices), lrs=np.array(grids), scores=scores,
                        finals=finals, diverged=diverged, objective=chosen.name,
                        objective_summary=chosen.summary.replace("f - f*", "training loss"),
                        function=f"{dataset} training loss", steps=steps, labels=labels,
@@ -216,15 +229,14 @@ def boundary(
         from gradviz.pipelines.sweep import report_table
 
         report_table(table, report)
-        from gradviz.compare import tuning_note_text
-        from gradviz.pipelines.trajectories import _normalize_optimizers
+        from gradviz.compare import parse_runs, tuning_note_text
 
         tuned = []
-        for (spec, hyperparams), best, label in zip(_normalize_optimizers(training.get("optimizers", ("adam",))),
-                                                   table.best_lrs, table.labels):
+        for (spec, hyperparams, schedule), best, label in zip(parse_runs(training.get("optimizers", ("adam",))),
+                                                             table.best_lrs, table.labels):
             if best != best:  # NaN: every candidate diverged
                 raise InvalidArgument(f"{label}: no rate of the grid scored finitely for {objective}; widen the grid")
-            tuned.append((spec, {**hyperparams, "lr": float(best)}))
+            tuned.append((spec, {**hyperparams, "lr": float(best)}, schedule))
         training = {**training, "optimizers": tuned, "lr": None}
         note = tuning_note_text(table)
     runs = train_variants(dataset, progress=progress, **training)

@@ -62,7 +62,6 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
     """One GradientLog per (activation, init) pair, all checked before the first is trained.
 
     std goes to the inits that take one (normal, scaled) and is refused when none of them does."""
-    from gradviz.optim import get_optimizer, parse_optimizer
     from gradviz.registry import check_positive
 
     configurations = _configurations(activations, inits, experiment.pop("std", None))
@@ -72,10 +71,9 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
     if experiment.get("clip") is not None:
         check_positive("clip", experiment["clip"])
     # the optimizer's hyperparameter names are read off its torch class: after the torch-free checks
-    optimizer = experiment.get("optimizer", "sgd")
-    name, hyperparams = parse_optimizer(optimizer) if isinstance(optimizer, str) else (optimizer, {})
-    get_optimizer(name).resolve({"lr": experiment.get("lr", 0.1), **hyperparams})
-    from gradviz.gradients import gradflow_experiment
+    from gradviz.gradients import _optimizer_run, gradflow_experiment
+
+    _optimizer_run(experiment.get("optimizer", "sgd"), experiment.get("lr", 0.1))
     from gradviz.pipelines.trajectories import start_stage
 
     start_stage(progress, "training")

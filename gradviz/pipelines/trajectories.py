@@ -15,7 +15,7 @@ import numpy as np
 
 from gradviz.budget import parse_budget
 from gradviz.functions import FUNCTIONS, TestFunction, domain_around, get_function
-from gradviz.optim import DEFAULT_OPTIMIZERS, OptimizerSpec, get_optimizer, parse_optimizer
+from gradviz.optim import DEFAULT_OPTIMIZERS, parse_optimizer
 from gradviz.records import Trajectory
 from gradviz.registry import InvalidArgument, check_positive
 
@@ -23,24 +23,6 @@ __all__ = ["animate", "trajectories", "write_rendered", "check_fps", "check_fram
            "plot_window"]
 
 Progress = Callable[[int, int], None]
-
-
-def _normalize_optimizers(optimizers: Iterable[Any]) -> list[tuple[OptimizerSpec, dict[str, Any]]]:
-    """'adam:lr=0.1', ('adam', {'lr': 0.1}), 'adam' or an Optimizer class -> (spec, checked hyperparams)."""
-    out = []
-    for item in optimizers:
-        if isinstance(item, str):
-            name, hyperparams = parse_optimizer(item)
-            spec = get_optimizer(name)
-        elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Mapping):
-            spec, hyperparams = get_optimizer(item[0]), dict(item[1])
-        else:
-            spec, hyperparams = get_optimizer(item), {}
-        spec.resolve(hyperparams)  # unknown names and bad learning rates fail here, before any work
-        out.append((spec, hyperparams))
-    if not out:
-        raise InvalidArgument("no optimizers given")
-    return out
 
 
 def check_fps(fps: float, path: Path, hold: float = 1.0) -> None:

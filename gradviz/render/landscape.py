@@ -11,6 +11,7 @@ the boundary shading and the curves (the stage metaphor of render/trajectories.p
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Sequence
 
 import numpy as np
@@ -19,7 +20,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
-from gradviz.records import PathProjection, Surface, TrainingRun
+from gradviz.records import PathProjection, Surface, TrainingRun, format_hyperparams
 from gradviz.registry import InvalidArgument
 from gradviz.render.boundary import CLASS_COLOURS, boundary_lines, shade
 from gradviz.render.counter import StepCounter
@@ -30,6 +31,38 @@ from gradviz.render.trajectories import contour_levels
 __all__ = ["LandscapeRenderer", "plot_landscape", "plot_curve", "curve_image", "landscape_image", "MAX_RUNS"]
 
 MAX_RUNS = 4
+
+
+def run_names(runs: Sequence[TrainingRun]) -> tuple[str | None, list[str], list[str]]:
+    """(legend title, legend entries, panel and table names) that say each thing once.
+
+    What all runs share (one optimizer, one rate) is said once, as the legend's title ('adam (lr=0.02)'),
+    and the entries say what differs ('@cosine', 'constant lr'); with several optimizers the entries are
+    the whole labels. The panels and the table name each run by the fewest of its optimizer, settings and
+    schedule that tell the runs apart: 'sgd', 'adam' / 'adam @cosine' / 'adam lr=0.01'."""
+    parts = {"optimizer": [run.optimizer for run in runs],
+             "settings": [format_hyperparams(run.hyperparams, symbols=True) for run in runs],
+             "schedule": [f"@{run.schedule}" if run.schedule else "" for run in runs]}
+    varying = [key for key, values in parts.items() if len(set(values)) > 1]
+
+    def named(keys: Sequence[str]) -> list[str]:
+        return [" ".join(filter(None, (parts[key][i] for key in keys))) or "constant lr" for i in range(len(runs))]
+
+    names = [run.label for run in runs]
+    for size in range(1, len(varying) + 1):
+        found = next((named(keys) for keys in itertools.combinations(varying, size)
+                      if len(set(named(keys))) == len(runs)), None)
+        if found is not None:
+            names = found
+            break
+    if len(runs) < 2 or not varying or "optimizer" in varying:
+        return None, [run.label for run in runs], names
+    shared = parts["optimizer"][0]
+    if "settings" not in varying and parts["settings"][0]:
+        shared += f" ({parts['settings'][0]})"
+    if "schedule" not in varying and parts["schedule"][0]:
+        shared += f" {parts['schedule'][0]}"
+    return shared, named(varying), names
 
 
 def _theme(theme: str | Theme) -> Theme:
@@ -188,6 +221,7 @@ class LandscapeRenderer(FrameRenderer):
         count = len(steps) if frames is None else min(int(frames), len(steps))
         self.frame_records = np.unique(np.round(np.linspace(0, len(steps) - 1, count)).astype(int))
         self.total_steps = int(steps[-1])
+        self.heading, self.entries, self.names = run_names(self.runs)
         self._build(float(dpi), title)
 
     @property
@@ -256,7 +290,7 @@ class LandscapeRenderer(FrameRenderer):
             for spine in pax.spines.values():
                 spine.set_color(self._colors[index])
                 spine.set_linewidth(2.0 * scale)
-            pax.set_title(run.optimizer, color=self._colors[index], fontsize=font * 0.9, pad=2)
+            pax.set_title(self.names[index], color=self._colors[index], fontsize=font * 0.9, pad=2)
             self.panels.append((pax, image, lines, points))
 
         # loss curves: solid = the weights' own loss, dashed = the surface under the projected point
@@ -285,9 +319,12 @@ class LandscapeRenderer(FrameRenderer):
                                          animated=True)
         lax.add_collection(self.own_lines, autolim=False)
         lax.add_collection(self.flat_lines, autolim=False)
-        handles = [Line2D([], [], color=c, lw=2.2 * scale, label=r.label) for c, r in zip(self._colors, self.runs)]
+        handles = [Line2D([], [], color=c, lw=2.2 * scale, label=text) for c, text in zip(self._colors, self.entries)]
         legend = ax.legend(handles=handles, loc="upper right", fontsize=font * 0.85, framealpha=0.85,
-                           facecolor=theme.background, edgecolor=theme.grid, labelcolor=theme.foreground)
+                           facecolor=theme.background, edgecolor=theme.grid, labelcolor=theme.foreground,
+                           title=self.heading, title_fontsize=font * 0.85)
+        if self.heading:
+            legend.get_title().set_color(theme.foreground)
         legend.set_zorder(7)
         text = fig.text(0.985, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
                         family="monospace", animated=True)
@@ -319,11 +356,11 @@ class LandscapeRenderer(FrameRenderer):
         self.flat_lines.set_segments([s[: record + 1] for s in self._flat])
         self.loss_axes.draw_artist(self.flat_lines)
         self.loss_axes.draw_artist(self.own_lines)
-        width = max(len(run.optimizer) for run in self.runs)
+        width = max(len(name) for name in self.names)
         gaps = "\n".join([f"{'':{width}}  off plane  loss: weights / plane"] + [
-            f"{run.optimizer:{width}}  {p.off_plane[record]:9.2g}  {p.loss[record]:13.2g} / "
+            f"{name:{width}}  {p.off_plane[record]:9.2g}  {p.loss[record]:13.2g} / "
             f"{p.surface_loss[record]:.2g}"
-            for run, p in zip(self.runs, self.paths)])
+            for name, p in zip(self.names, self.paths)])
         self.gap_text.set_text(gaps)
         self.loss_axes.draw_artist(self.gap_text)
         return step
