@@ -84,12 +84,12 @@ def _blobs(rng: np.random.Generator, n: int, noise: float, classes: int) -> tupl
 
 
 def _pinwheel(rng: np.random.Generator, n: int, noise: float, classes: int) -> tuple[np.ndarray, np.ndarray]:
-    # k arms leaving the centre, each bending by 2 radians on its way out: the boundaries between classes
+    # k arms leaving the centre, each bending by 2.5 radians on its way out: the boundaries between classes
     # are curves, yet a small net learns them (unlike spirals' one and a half turns)
     y = np.arange(n) % classes
     t = rng.uniform(0.0, 1.0, size=n)
     radius = 0.15 + 0.85 * t
-    angle = 2 * math.pi * y / classes + 2.0 * t
+    angle = 2 * math.pi * y / classes + 2.5 * t
     X = np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)
     return X + rng.normal(0.0, noise, size=X.shape), y.astype(np.int64)
 

@@ -147,9 +147,10 @@ class BoundaryRenderer(FrameRenderer):
         text = fig.text(0.98, 0.965, f"step {self.total_steps}/{self.total_steps}", ha="right", va="center",
                         color=theme.foreground, fontsize=font * 1.05, family="monospace", animated=True)
         below = 0.0  # the title's lines after the first, as a fraction of the height
+        self.heading = None
         if title:
             renderer = self.canvas.get_renderer()
-            heading = fig.text(0.02, 0.965, title, color=theme.foreground, fontsize=font * 1.1, va="center")
+            self.heading = heading = fig.text(0.02, 0.965, title, color=theme.foreground, fontsize=font * 1.1, va="center")
             wrap_text(heading, text.get_window_extent(renderer).x0 - 0.02 * width - 12 * scale, renderer)
             lines = heading.get_text().count("\n") + 1
             if lines > 1:
