@@ -595,8 +595,9 @@ def _nets_registry(name: str) -> Registry:
               help="Comma-separated layers to freeze, e.g. fc1; repeat for side-by-side panels, 'none' for "
                    "nothing frozen: --freeze none --freeze fc1,fc2.")
 @click.option("--weights", default=None, metavar="FILE",
-              help="A state_dict file of the same MLP (torch.save(model.state_dict(), FILE)) to start from: "
-                   "fine-tuning, where freezing a trained layer is transfer learning.")
+              help="A state_dict file of the same MLP, --hidden and --activation as trained "
+                   "(torch.save(model.state_dict(), FILE)), to start from: fine-tuning, where freezing a "
+                   "trained layer is transfer learning.")
 @click.option("--validation", type=float, default=None,
               help="Hold out this fraction of the points (e.g. 0.3) and plot validation loss and accuracy "
                    "beside training: what dropout and weight decay improve.")

@@ -317,6 +317,9 @@ def test_weights_from_a_file_and_bad_freeze_choices(fine_tuned, tmp_path):
         train_variants("moons", n=20, hidden=(4,), steps=1, weights=state)
     with pytest.raises(InvalidArgument, match="'fc9' to freeze"):
         train_variants("moons", n=20, hidden=(8, 8), steps=1, weights=state, freeze=[[], ["fc9"]])
+    with pytest.raises(InvalidArgument, match="drop tune or weights"):
+        gradviz.boundary("moons", tmp_path / "t.gif", hidden=(8, 8), weights=state, tune=True, steps=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pretrained.pt"]
 
 
 def test_the_seminar_three_class_step_has_a_curved_boundary_to_learn_at_the_lectures_settings():

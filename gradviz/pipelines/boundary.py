@@ -76,7 +76,8 @@ def train_variants(
     the runs then record validation loss and accuracy, which is what dropout and weight decay improve.
     freeze: layer names frozen in every panel, or one list per panel (see freeze_choices).
     weights: a state_dict (a file's path or a dict, e.g. from a model trained on another task) loaded into
-    every model before training, checked against its layers and shapes first.
+    every model before training, checked against its layers and shapes first (the activation is not in
+    a state_dict: give the one the weights were trained with).
     """
     from gradviz.pipelines.trajectories import _normalize_optimizers, start_stage
     from gradviz.nets import make_dataset, mlp, train
