@@ -3,7 +3,8 @@
     python examples/seminar.py [FOLDER] [--png]
 
 1. logistic regression on linear data; 2. the same on moons (it fails); 3. a sigmoid MLP on moons;
-4. three classes with cross-entropy; 5. momentum; 6. weight decay; 7. dropout; 8. a frozen first layer.
+4. three classes with cross-entropy; 5. momentum; 6. weight decay; 7. dropout; 8. fine-tuning trained
+weights with two layers frozen, beside the same without freezing.
 The steps live in gradviz.gallery.SEMINAR, so `gradviz gallery` rebuilds the same files.
 """
 

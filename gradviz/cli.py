@@ -560,7 +560,7 @@ def _nets_registry(name: str) -> Registry:
               help="Toy data set (see `gradviz list datasets`).")
 @click.option("--n", "n", type=_positive(int, limit="n"), default=300, show_default=True, help="Number of points.")
 @click.option("--noise", type=float, default=None, help="Gaussian jitter of the points [default: the data set's own].")
-@click.option("--classes", type=int, default=None, help="Arms of spirals / clusters of blobs.")
+@click.option("--classes", type=int, default=None, help="Arms of spirals or pinwheel / clusters of blobs.")
 @click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
               help="Hidden layer sizes; 'none' for logistic/softmax regression.")
 @click.option("--activation", type=NameType(ACTIVATIONS), default="relu", show_default=True,
@@ -587,8 +587,13 @@ def _nets_registry(name: str) -> Registry:
               help="Mini-batch size; 1 is SGD [default: full batch].")
 @click.option("--weight-decay", type=NumberListType(float, "0,0.1"), default="0", show_default=True,
               help="L2 weight decay; several values for side-by-side panels.")
-@click.option("--freeze", type=str, default="", metavar="LAYER,...",
-              help="Comma-separated layers to freeze, e.g. fc1.")
+@click.option("--freeze", type=str, multiple=True, metavar="LAYER,...",
+              help="Comma-separated layers to freeze, e.g. fc1; repeat for side-by-side panels, 'none' for "
+                   "nothing frozen: --freeze none --freeze fc1,fc2.")
+@click.option("--weights", default=None, metavar="FILE",
+              help="A state_dict file of the same MLP, --hidden and --activation as trained "
+                   "(torch.save(model.state_dict(), FILE)), to start from: fine-tuning, where freezing a "
+                   "trained layer is transfer learning.")
 @click.option("--validation", type=float, default=None,
               help="Hold out this fraction of the points (e.g. 0.3) and plot validation loss and accuracy "
                    "beside training: what dropout and weight decay improve.")
@@ -597,7 +602,8 @@ def _nets_registry(name: str) -> Registry:
 def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hidden: tuple[int, ...],
              activation: str, init: str, dropout: tuple[float, ...], optimizers: tuple[str, ...], steps: int,
              lr: str | None, tune: bool, objective: str, tol: float, batch_size: int | None,
-             weight_decay: tuple[float, ...], freeze: str, validation: float | None, fps: float,
+             weight_decay: tuple[float, ...], freeze: tuple[str, ...], weights: str | None,
+             validation: float | None, fps: float,
              size: tuple[int, int], dpi: float, theme: str, seed: int, output: Path, quiet: bool) -> None:
     """Animate an MLP's decision boundary as it learns a 2-D toy data set.
 
@@ -608,6 +614,7 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
       gradviz boundary -O sgd --lr 0.01,0.1,1              one optimizer at three rates
       gradviz boundary -O sgd -O momentum -O adam --tune   each at its best rate for the final loss
       gradviz boundary --dropout 0,0.5 --noise 0.3 --validation 0.3   with the held-out curves
+      gradviz boundary --weights moons.pt --freeze none --freeze fc1,fc2   fine-tune, frozen or not
     """
     from gradviz.pipelines.boundary import boundary as run_boundary
 
@@ -631,13 +638,17 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
         check_positive("weight_decay", value, allow_zero=True)
     if tune and lr is not None:
         parse_lrs(lr, minimum=2)
+    if weights is not None and not Path(weights).is_file():
+        raise InvalidArgument(f"weights file {weights!r} does not exist")
+    frozen = [[f.strip() for f in value.split(",") if f.strip() and f.strip() != "none"] for value in freeze]
     progress, done = _progress(quiet, "rendering")
     try:
         path = run_boundary(dataset, output, n=n, noise=noise, classes=classes, hidden=hidden,
                             activation=activation, init=init, dropout=list(dropout or (0.0,)),
                             optimizers=optimizers or ("adam",), steps=steps, lr=lr, batch_size=batch_size,
                             weight_decay=list(weight_decay or (0.0,)),
-                            freeze=[f.strip() for f in freeze.split(",") if f.strip()], validation=validation,
+                            freeze=frozen[0] if len(frozen) == 1 else frozen, weights=weights,
+                            validation=validation,
                             seed=seed, fps=fps, size=size, dpi=dpi, theme=theme, progress=progress, tune=tune,
                             objective=objective, tol=tol,
                             report=None if quiet else (lambda text: click.echo(text, err=True)))

@@ -17,6 +17,7 @@ import os
 import platform
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
@@ -24,7 +25,7 @@ from typing import Any, Iterator
 from gradviz.figures import FIGURES
 from gradviz.functions import FUNCTIONS
 
-__all__ = ["build_gallery", "SEMINAR", "build_seminar", "build_figures", "build_landscapes", "GALLERY_SIZE",
+__all__ = ["build_gallery", "SEMINAR", "Pretrained", "build_seminar", "build_figures", "build_landscapes", "GALLERY_SIZE",
            "write_versions", "build_comparisons", "DIRECT", "build_direct"]
 
 # the distributions whose versions change the gallery's bytes
@@ -32,7 +33,29 @@ DRAWN_BY = ("torch", "numpy", "matplotlib", "contourpy", "pillow", "imageio", "k
 
 GALLERY_SIZE = (960, 540)  # the default size: the README shows what a user gets
 
-# The seminar, step by step: (file stem, what it shows, arguments of gradviz.boundary).
+@dataclass(frozen=True)
+class Pretrained:
+    """Weights trained first, on another task, by gradviz.train: what a fine-tuning step of the seminar
+    starts from. Its points are drawn with the gallery's seed + 1, so they are not the fine-tuning ones."""
+
+    dataset: str
+    noise: float
+    hidden: tuple[int, ...]
+    optimizer: str = "adam"
+    steps: int = 300
+    n: int = 300
+
+    def state_dict(self, seed: int = 0) -> dict[str, Any]:
+        from gradviz.nets import make_dataset, mlp, train
+
+        model = mlp(2, self.hidden, 1, seed=seed + 1)
+        data = make_dataset(self.dataset, n=self.n, noise=self.noise, seed=seed + 1)
+        train(model, data, self.optimizer, steps=self.steps, seed=seed + 1, record_every=self.steps, grid=2)
+        return model.state_dict()
+
+
+# The seminar, step by step: (file stem, what it shows, arguments of gradviz.boundary; a Pretrained as
+# weights is trained first).
 SEMINAR: list[tuple[str, str, dict[str, Any]]] = [
     ("seminar-1-logistic-linear", "logistic regression (SGD, lr 0.1) draws a line and separates linear data",
      dict(dataset="linear", hidden=(), optimizers=["sgd:lr=0.1"], steps=200)),
@@ -40,20 +63,24 @@ SEMINAR: list[tuple[str, str, dict[str, Any]]] = [
      dict(dataset="moons", hidden=(), optimizers=["sgd:lr=0.1"], steps=200)),
     ("seminar-3-sigmoid-mlp", "nn.Sequential 2-5-5-1 with sigmoids, SGD lr 2 with momentum 0.9, as in the seminar",
      dict(dataset="moons", hidden=(5, 5), activation="sigmoid", optimizers=["momentum:lr=2"], steps=600)),
-    ("seminar-4-three-classes", "three classes: 2-5-5-3 with sigmoids, cross-entropy, SGD lr 0.1",
-     dict(dataset="blobs", classes=3, hidden=(5, 5), activation="sigmoid", optimizers=["sgd:lr=0.1"], steps=300)),
+    ("seminar-4-three-classes", "3 curved arms: 2-5-5-3 with sigmoids, cross-entropy, SGD lr 0.1; a plateau, then bent "
+     "boundaries",
+     dict(dataset="pinwheel", classes=3, hidden=(5, 5), activation="sigmoid", optimizers=["sgd:lr=0.1"],
+          steps=5000)),
     ("seminar-5-momentum", "the linear model, SGD lr 0.01 against SGD lr 0.01 with momentum 0.9",
      dict(dataset="moons", hidden=(), optimizers=["sgd:lr=0.01", "momentum:lr=0.01"], steps=300)),
     ("seminar-6-weight-decay", "SGD with weight_decay 0.1 is L2: smaller weights, a smoother boundary; "
      "held-out curves dashed",
      dict(dataset="moons", noise=0.3, hidden=(64, 64), optimizers=["sgd:lr=0.1"], weight_decay=[0.0, 0.1],
           steps=400, validation=0.3)),
-    ("seminar-7-dropout", "dropout 0 against 0.5 on noisy moons: without it the held-out (dashed) loss "
-     "climbs as training loss falls",
-     dict(dataset="moons", noise=0.3, hidden=(64, 64), optimizers=["adam"], dropout=[0.0, 0.5], steps=400,
+    ("seminar-7-dropout", "nn.Dropout p = 0, 0.2 and 0.5 (the default) on noisy moons: without it the held-out "
+     "(dashed) loss climbs as the training loss falls",
+     dict(dataset="moons", noise=0.3, hidden=(64, 64), optimizers=["adam"], dropout=[0.0, 0.2, 0.5], steps=400,
           validation=0.3)),
-    ("seminar-8-frozen-first-layer", "the first layer frozen at its random weights: only the rest learns",
-     dict(dataset="moons", hidden=(16, 16), optimizers=["adam"], freeze=["fc1"], steps=300)),
+    ("seminar-8-fine-tuning-frozen", "a net trained on clean moons (Adam, 300 steps), fine-tuned on noisy ones: with "
+     "fc1 and fc2 frozen only the output layer learns, and the held-out (dashed) loss stays low",
+     dict(dataset="moons", noise=0.3, hidden=(16, 16), optimizers=["adam"], freeze=[[], ["fc1", "fc2"]],
+          weights=Pretrained("moons", noise=0.1, hidden=(16, 16)), steps=300, validation=0.5)),
 ]
 
 
@@ -63,6 +90,8 @@ def build_seminar(folder: str | Path, *, suffix: str = ".gif", size: tuple[int, 
     from gradviz.pipelines.boundary import boundary
 
     for stem, caption, arguments in SEMINAR:
+        if isinstance(arguments.get("weights"), Pretrained):
+            arguments = {**arguments, "weights": arguments["weights"].state_dict(seed)}
         yield boundary(path=Path(folder) / f"{stem}{suffix}", size=size, fps=10, frames=40, seed=seed,
                        title=caption, **arguments)
 

@@ -334,7 +334,9 @@ class TrainingRun:
 
     loss, accuracy: (steps + 1,) on the training batch at each step, in training mode (index 0 is before
     the first update; the last is evaluated after it). val_loss, val_accuracy: at `record_steps`, in eval
-    mode (NaN without validation data). snapshots: (len(record_steps), n_params) flattened parameters,
+    mode (NaN without validation data). train_eval_loss, train_eval_accuracy: at `record_steps`, on the whole
+    training set in eval mode (dropout off): what `loss` would be without dropout's noise and, with
+    mini-batches, on every point (NaN where not recorded). snapshots: (len(record_steps), n_params) flattened parameters,
     in the order of `param_names`. probabilities: (len(record_steps), gy, gx, classes) class probabilities
     on the grid `grid_x` x `grid_y`, in eval mode. X, y: the training data, for drawing.
     lrs: (steps taken,) the learning rate each step used (NaN for a class that chooses its own).
@@ -361,16 +363,23 @@ class TrainingRun:
     gradients: Any = None
     lrs: np.ndarray = field(default_factory=lambda: _NO_VALUES)
     schedule: str | None = None
+    train_eval_loss: np.ndarray | None = None
+    train_eval_accuracy: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        for name in ("train_eval_loss", "train_eval_accuracy"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.full(len(self.record_steps), np.nan))
         for name in ("loss", "accuracy", "val_loss", "val_accuracy", "snapshots", "probabilities", "grid_x",
-                     "grid_y", "X", "lrs"):
+                     "grid_y", "X", "lrs", "train_eval_loss", "train_eval_accuracy"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         object.__setattr__(self, "record_steps", _frozen(self.record_steps, dtype=np.int64))
         object.__setattr__(self, "y", _frozen(self.y, dtype=np.int64))
         object.__setattr__(self, "hyperparams", dict(self.hyperparams))
-        if len(self.snapshots) != len(self.record_steps) or len(self.probabilities) != len(self.record_steps):
-            raise ValueError("snapshots and probabilities need one entry per recorded step")
+        if any(len(getattr(self, name)) != len(self.record_steps)
+               for name in ("snapshots", "probabilities", "train_eval_loss", "train_eval_accuracy")):
+            raise ValueError("snapshots, probabilities and the eval-mode training curves need one entry per "
+                             "recorded step")
 
     @property
     def steps(self) -> int:

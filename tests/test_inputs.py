@@ -116,6 +116,7 @@ WITHOUT_TORCH = [
     (["boundary", "--batch-size", "1000"], "invalid batch-size: 1000 (more than the 300 points"),
     (["boundary", "--classes", "3", "--dataset", "moons"], "dataset 'moons' has 2 classes, not 3"),
     (["boundary", "--classes", "30", "--dataset", "spirals"], "invalid classes: 30 (2 to 8"),
+    (["boundary", "--weights", "nope.pt"], "weights file 'nope.pt' does not exist"),
     (["gradflow", "-O", "sgd", "-O", "adam"], "gradflow trains one optimizer, got 2: -O sgd -O adam"),
     (["gradflow", "--panel", "grid", "-o", "x.gif"], "--panel grid chooses what a .png shows"),
     (["gradflow", "--view", "grid", "-o", "x.gif"], "--panel grid chooses what a .png shows"),
@@ -151,6 +152,26 @@ def test_classes_that_cannot_step_a_point_say_what_they_need(tmp_path):
     pytest.importorskip("pytorch_optimizer")
     problems, _ = run_cases(WITH_TORCH, tmp_path)
     assert not problems, problems
+
+
+def test_boundary_weights_that_cannot_be_loaded_are_one_line_and_good_ones_fine_tune(tmp_path):
+    """`boundary --weights`: a file that is no state_dict, or one of another net, is answered in one line
+    (exit 2, no file); the right one trains frozen beside unfrozen."""
+    import torch
+
+    from gradviz.nets import mlp
+
+    (tmp_path / "notes.txt").write_text("not weights")
+    torch.save(mlp(2, [8], 1).state_dict(), tmp_path / "small.pt")
+    torch.save(mlp(2, [8, 8], 1, seed=3).state_dict(), tmp_path / "fits.pt")
+    common = ["boundary", "--steps", "3", "--n", "40", "--size", "320x180", "--weights"]
+    cases = [([*common, "../notes.txt"], "weights file '../notes.txt' is not a torch state_dict file"),
+             ([*common, "../small.pt"], "weights '../small.pt' does not fit the model: missing fc2.weight")]
+    problems, _ = run_cases(cases + [([*common, "../fits.pt", "--hidden", "8,8", "--freeze", "none", "--freeze",
+                                       "fc1,fc2", "-q"], "")], tmp_path)
+    assert problems[:-1] == [] and len(problems) == 1  # the last case is the good one: it wrote its file
+    _, code, stderr, files = problems[0]
+    assert code in (0, None) and stderr == "" and files == ["boundary.gif"], problems
 
 
 @pytest.mark.parametrize("text, torch_name, arguments", [

@@ -324,7 +324,48 @@ def test_validation_curves_are_drawn_beside_training(training_runs, tmp_path):
     np.testing.assert_allclose(segments[1][:, 1], np.maximum(training_runs[1].val_loss, renderer.loss_floor))
     np.testing.assert_array_equal(segments[1][:, 0], training_runs[1].record_steps)
     np.testing.assert_allclose(renderer.val_accuracy_lines.get_segments()[0][:, 1], training_runs[0].val_accuracy)
-    assert "validation" in renderer.loss_axes.get_title(loc="left")
+    assert "dashed: held-out" in renderer.loss_axes.get_title(loc="left")
+    # training curves as the optimizer saw them: every step's, dropout on
+    np.testing.assert_allclose(renderer.loss_lines.get_segments()[1][:, 1],
+                               np.maximum(training_runs[1].loss, renderer.loss_floor))
+    assert "dropout off" not in renderer.loss_axes.get_title(loc="left")
+
+
+def test_dropout_comparisons_draw_the_training_loss_with_dropout_off(training_runs):
+    from gradviz.render.boundary import BoundaryRenderer
+
+    renderer = BoundaryRenderer(training_runs, size=(640, 360), frames=3, training_curve="eval")
+    renderer.frame(1)  # part way: the curves end at the frame's step
+    step = training_runs[0].record_steps[renderer.frame_records[1]]
+    for segment, run in zip(renderer.loss_lines.get_segments(), training_runs):
+        shown = run.record_steps <= step
+        np.testing.assert_array_equal(segment[:, 0], run.record_steps[shown])
+        np.testing.assert_allclose(segment[:, 1], np.maximum(run.train_eval_loss[shown], renderer.loss_floor))
+    renderer.frame(renderer.n_frames - 1)
+    np.testing.assert_allclose(renderer.accuracy_lines.get_segments()[1][:, 1], training_runs[1].train_eval_accuracy)
+    assert renderer.loss_axes.get_title(loc="left") == "loss (solid: training, dropout off; dashed: held-out)"
+    with pytest.raises(Exception, match="invalid training_curve: 'mean'"):
+        BoundaryRenderer(training_runs, training_curve="mean")
+
+
+@pytest.mark.parametrize("title", ["moons: MLP 2-16-16, relu\nTuned, not a verdict: each lr is the best of 7 "
+                                   "log-spaced rates from 1/100x to 10x each default, for final training loss "
+                                   "(300 steps)", "one line"])
+def test_a_long_title_wraps_left_of_the_step_counter_and_above_the_panels(training_runs, title):
+    """`boundary --tune`'s last frame: its note ran into 'step 300/300' and down into the panel titles."""
+    from gradviz.render.boundary import BoundaryRenderer
+
+    renderer = BoundaryRenderer(training_runs, frames=2, title=title)
+    renderer.frame(renderer.n_frames - 1)
+    drawn = renderer.canvas.get_renderer()
+    box = renderer.heading.get_window_extent(drawn)
+    x0, _, _, _ = renderer.counter.extent
+    assert box.x1 < x0
+    assert renderer.heading.get_text().replace("\n", " ") == title.replace("\n", " ")
+    lines = renderer.heading.get_text().count("\n") + 1
+    assert lines == (3 if "Tuned" in title else 1)
+    for ax, *_ in renderer.panels:
+        assert ax.title.get_window_extent(drawn).y1 < box.y0
 
 
 def test_validation_fraction_is_checked_before_training(tmp_path):

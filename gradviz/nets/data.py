@@ -83,6 +83,17 @@ def _blobs(rng: np.random.Generator, n: int, noise: float, classes: int) -> tupl
     return X, y.astype(np.int64)
 
 
+def _pinwheel(rng: np.random.Generator, n: int, noise: float, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    # k arms leaving the centre, each bending by 2.5 radians on its way out: the boundaries between classes
+    # are curves, yet a small net learns them (unlike spirals' one and a half turns)
+    y = np.arange(n) % classes
+    t = rng.uniform(0.0, 1.0, size=n)
+    radius = 0.15 + 0.85 * t
+    angle = 2 * math.pi * y / classes + 2.5 * t
+    X = np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)
+    return X + rng.normal(0.0, noise, size=X.shape), y.astype(np.int64)
+
+
 DATASETS: Registry = Registry("dataset")
 DATASETS.register("linear", DatasetSpec("linear", _linear, "two classes split by a line, with a margin", 0.0))
 DATASETS.register("moons", DatasetSpec("moons", _moons, "two interleaved half circles", 0.1))
@@ -92,6 +103,8 @@ DATASETS.register("spirals", DatasetSpec("spirals", _spirals, "k interleaved spi
                                          classes=2, variable_classes=True))
 DATASETS.register("blobs", DatasetSpec("blobs", _blobs, "k Gaussian clusters on a circle", 0.35, classes=3,
                                        variable_classes=True))
+DATASETS.register("pinwheel", DatasetSpec("pinwheel", _pinwheel, "k curved arms from the centre, one class each",
+                                          0.05, classes=3, variable_classes=True))
 
 
 MAX_CLASSES = 8  # one colour each: the boundary palette (render.boundary.CLASS_COLOURS) has 8
@@ -104,7 +117,7 @@ def check_classes(spec: DatasetSpec, classes: int | None) -> int:
     if not spec.variable_classes:
         if classes != spec.classes:
             raise InvalidArgument(f"dataset {spec.name!r} has {spec.classes} classes, not {classes} "
-                                  "(spirals and blobs take any number)")
+                                  "(spirals, pinwheel and blobs take any number)")
         return classes
     check_positive("classes", classes, integer=True)
     if not 2 <= classes <= MAX_CLASSES:
@@ -117,7 +130,7 @@ def make_dataset(name: str, *, n: int = 300, noise: float | None = None, seed: i
     """(X float32 (n, 2), y long (n,)) for a dataset of DATASETS, the same for the same arguments.
 
     noise: standard deviation of the Gaussian jitter (default: the dataset's own); classes: the number of
-    arms or clusters for spirals and blobs.
+    arms or clusters for spirals, pinwheel and blobs.
     """
     spec = DATASETS.lookup(name)
     n = check_positive("n", n, integer=True)

@@ -167,6 +167,8 @@ def train(
     plan = batches(len(X), batch_size, steps, generator)
     losses, accuracies, record_steps, snapshots, probabilities, val_losses, val_accuracies = [], [], [], [], [], [], []
     lrs: list[float] = []
+    eval_losses: list[torch.Tensor] = []
+    eval_accuracies: list[torch.Tensor] = []
 
     def record(step: int) -> None:
         was_training = model.training
@@ -175,6 +177,10 @@ def train(
             record_steps.append(step)
             snapshots.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
             probabilities.append(_probabilities(model(grid_points)))
+            # the training set's loss with dropout off: the loss of the net that is drawn and evaluated
+            logits = model(X)
+            eval_losses.append(loss_function(logits, y))
+            eval_accuracies.append(_correct(logits, y))
             if Xv is not None:
                 logits = model(Xv)
                 val_losses.append(loss_function(logits, yv))
@@ -248,4 +254,6 @@ def train(
         label=label,
         diverged_at=diverged_at, gradients=gradient_log.result() if gradient_log is not None else None,
         lrs=np.array(lrs, dtype=float), schedule=shown,
+        train_eval_loss=torch.stack(eval_losses).cpu().numpy(),
+        train_eval_accuracy=torch.stack(eval_accuracies).cpu().numpy(),
     )

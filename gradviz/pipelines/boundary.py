@@ -1,8 +1,9 @@
 """The decision-boundary pipeline behind `gradviz boundary`: data, model, training variants, animation.
 
-Variants are every combination of the optimizers, weight decays and dropouts asked for; each starts from
-the same initial weights (one seed builds every model) on the same data, so side-by-side panels differ
-only in what the lecture is contrasting.
+Variants are every combination of the optimizers, weight decays, dropouts and frozen-layer choices asked
+for; each starts from the same initial weights (one seed builds every model, or `weights` loads trained
+ones into each: fine-tuning, the transfer-learning setting where freezing a trained layer means
+something) on the same data, so side-by-side panels differ only in what the lecture is contrasting.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from gradviz.registry import InvalidArgument, check_positive
 
-__all__ = ["boundary", "train_variants", "check_validation", "tune_rates"]
+__all__ = ["boundary", "train_variants", "check_validation", "tune_rates", "freeze_choices"]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -29,6 +30,18 @@ def check_validation(validation: float | None) -> None:
         return
     if isinstance(validation, bool) or not isinstance(validation, (int, float)) or not 0 < validation < 1:
         raise InvalidArgument(f"invalid validation fraction: {validation!r} (must be between 0 and 1, e.g. 0.3)")
+
+
+def freeze_choices(freeze: Any) -> list[list[str]]:
+    """The frozen-layer settings of the panels: a list of layer names is one setting for every panel
+    (['fc1']); a list of such lists is one panel each ([[], ['fc1', 'fc2']]: unfrozen beside frozen)."""
+    items = list(freeze or ())
+    if all(isinstance(item, str) for item in items):
+        return [items]
+    if not all(isinstance(item, (list, tuple)) and all(isinstance(n, str) for n in item) for item in items):
+        raise InvalidArgument(f"invalid freeze: {freeze!r} (layer names, e.g. ['fc1'], or one list of them "
+                              "per panel, e.g. [[], ['fc1', 'fc2']])")
+    return [list(item) for item in items]
 
 
 def train_variants(
@@ -46,14 +59,16 @@ def train_variants(
     lr: float | Sequence[float] | str | None = None,
     batch_size: int | None = None,
     weight_decay: float | Sequence[float] = 0.0,
-    freeze: Sequence[str] = (),
+    freeze: Sequence[str] | Sequence[Sequence[str]] = (),
+    weights: Any = None,
     seed: int = 0,
     record_every: int | None = None,
     grid: int = 80,
     validation: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Any]:
-    """Train one MLP per combination of optimizer x learning rate x weight_decay x dropout; -> TrainingRuns.
+    """Train one MLP per combination of optimizer x learning rate x weight_decay x dropout x frozen layers;
+    -> TrainingRuns.
 
     optimizers: names, 'NAME:KEY=VALUE,...' texts with an optional lr schedule after '@'
     ('sgd:lr=0.1@cosine', as `gradviz trajectories -O` takes them), (name, settings[, schedule]) tuples
@@ -61,6 +76,10 @@ def train_variants(
     or None for each optimizer's net default (an optimizer's own lr= wins over both).
     validation: a fraction of the points (0 < fraction < 1) held out, the same points for every variant;
     the runs then record validation loss and accuracy, which is what dropout and weight decay improve.
+    freeze: layer names frozen in every panel, or one list per panel (see freeze_choices).
+    weights: a state_dict (a file's path or a dict, e.g. from a model trained on another task) loaded into
+    every model before training, checked against its layers and shapes first (the activation is not in
+    a state_dict: give the one the weights were trained with).
     """
     from gradviz.compare import parse_runs
     from gradviz.nets import make_dataset, mlp, train
@@ -79,30 +98,37 @@ def train_variants(
     out_features = 1 if k == 2 else k
     choices = parse_runs(optimizers)
     rates = _rates(lr, False)
-    decays, dropouts = _as_list(weight_decay), _as_list(dropout)
+    decays, dropouts, frozen = _as_list(weight_decay), _as_list(dropout), freeze_choices(freeze)
     for value in decays:
         check_positive("weight_decay", value, allow_zero=True)
     steps = check_positive("steps", steps, integer=True)
     every = record_every or max(1, steps // 100)
-    variants = [((spec, {"lr": rate, **hyperparams} if rate is not None else hyperparams, schedule), decay, drop)
-                for (spec, hyperparams, schedule), rate, decay, drop
-                in itertools.product(choices, rates, decays, dropouts)]
+    variants = [((spec, {"lr": rate, **hyperparams} if rate is not None else hyperparams, schedule), decay, drop,
+                 layers)
+                for (spec, hyperparams, schedule), rate, decay, drop, layers
+                in itertools.product(choices, rates, decays, dropouts, frozen)]
     if len(variants) > 8:
         raise InvalidArgument(f"too many variants side by side: {len(variants)} (at most 8)")
     # check every model and setting before the first step is taken
     models = [mlp(2, hidden, out_features, activation=activation, init=init, dropout=d, seed=seed)
-              for _, _, d in variants]
-    if freeze:
-        from gradviz.nets.training import freeze_layers
+              for _, _, d, _ in variants]
+    if weights is not None:
+        from gradviz.nets.loading import read_state_dict
 
-        freeze_layers(copy.deepcopy(models[0]), freeze)  # unknown names raise here, listing the valid ones
-    for ((spec, hyperparams, schedule), _, _), model in zip(variants, models):
+        state = read_state_dict(weights, models[0])  # a bad file or a misfit names itself here
+        for model in models:
+            model.load_state_dict(state)
+    from gradviz.nets.training import freeze_layers
+
+    for layers in frozen:  # unknown names raise here, listing the valid ones
+        freeze_layers(copy.deepcopy(models[0]), layers)
+    for ((spec, hyperparams, schedule), _, _, _), model in zip(variants, models):
         if schedule is not None:  # one torch refuses (onecycle without momentum) fails before any training;
             # on a throwaway optimizer, since a scheduler sets its optimizer's rates
             build_scheduler(spec.build(model.parameters(), **{"lr": spec.net_lr, **hyperparams}), schedule,
                             steps=steps)
     runs = []
-    for index, (((spec, hyperparams, schedule), decay, drop), model) in enumerate(zip(variants, models)):
+    for index, (((spec, hyperparams, schedule), decay, drop, layers), model) in enumerate(zip(variants, models)):
         settings = {**hyperparams}
         shown = {"lr": settings.get("lr", spec.net_lr), **settings}
         label = f"{spec.name} ({format_hyperparams(shown, symbols=True)})"
@@ -112,12 +138,14 @@ def train_variants(
             label += f", wd={decay:g}"
         if len(dropouts) > 1 or drop:
             label += f", dropout={drop:g}"
-        if freeze:
-            label += f", frozen: {'+'.join(freeze)}"
+        if layers:
+            label += f", frozen: {'+'.join(layers)}"
+        elif len(frozen) > 1:
+            label += ", nothing frozen"
         run_lr = settings.pop("lr", None)
         start_stage(progress, f"training {index + 1}/{len(variants)}")
         runs.append(train(model, (X, y), spec, steps=steps, lr=run_lr, schedule=schedule, batch_size=batch_size,
-                          weight_decay=decay, freeze=freeze, seed=seed, record_every=every, grid=grid,
+                          weight_decay=decay, freeze=layers, seed=seed, record_every=every, grid=grid,
                           validation=held_out, label=label, progress=progress, **settings))
     return runs
 
@@ -221,6 +249,9 @@ def boundary(
             raise InvalidArgument(f"invalid frames {frames}: {steps} steps recorded every {every} give at most "
                                   f"{recorded} frames; use fewer frames or a smaller record_every")
     note = None
+    if tune and training.get("weights") is not None:
+        raise InvalidArgument("tune picks rates by training from the initial weights, not from loaded weights: "
+                              "drop tune or weights")
     if tune:
         from gradviz.grids import get_objective
 
@@ -249,5 +280,8 @@ def boundary(
                                    else "logistic regression"))
     if note:
         title = f"{title}\n{note}"
-    renderer = BoundaryRenderer(runs, size=size, dpi=dpi, theme=theme, frames=frames, title=title)
+    # with dropout on, a step's loss is that of a thinned net: compare nets as they are used, dropout off
+    dropped = any(value > 0 for value in _as_list(training.get("dropout", 0.0)))
+    renderer = BoundaryRenderer(runs, size=size, dpi=dpi, theme=theme, frames=frames, title=title,
+                                training_curve="eval" if dropped else "steps")
     return write_rendered(renderer, out, fps=fps, progress=progress)

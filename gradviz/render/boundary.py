@@ -5,14 +5,16 @@ colour, stronger where the net is more confident: for two classes, p of the winn
 and 0.83-1), draws the boundary (p = 0.5, or where the most likely class changes) and the training points. Flat bands
 read like contour maps and keep a GIF small: between frames only the pixels near a moving band edge
 change, and the GIF writer stores only those. A strip below plots every run's training loss and accuracy
-as they grow, and, with held-out data, the validation loss and accuracy dashed beside them. Axes, titles
-and ticks are drawn once; a frame redraws the shading, boundaries, points and curves.
+as they grow, and, with held-out data, the validation loss and accuracy dashed beside them. The training
+curves are either every step's, as the optimizer saw them (with dropout on, on its mini-batch), or, for
+comparisons that dropout would skew, the recorded steps' in eval mode on the whole training set. Axes,
+titles and ticks are drawn once; a frame redraws the shading, boundaries, points and curves.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from contourpy import contour_generator
@@ -26,10 +28,11 @@ from gradviz.render.theme import THEMES, Theme
 from gradviz.render.frames import (small_font, FrameRenderer, check_render_options, colours_uint8, fit_axes,
                                    log_ticks, shrink_text_to_fit, style_axes)
 
-__all__ = ["BoundaryRenderer", "shade", "shade_bands", "upsample", "boundary_lines", "CLASS_COLOURS"]
+__all__ = ["BoundaryRenderer", "shade", "shade_bands", "upsample", "boundary_lines", "wrap_text", "CLASS_COLOURS"]
 
 CLASS_COLOURS = ("#2166ac", "#d6604d", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 MAX_PANELS = 8
+TRAINING_CURVES = ("steps", "eval")
 BANDS = 3  # confidence bands of the shading: few, so that only band edges change between frames
 
 
@@ -69,6 +72,24 @@ def shade_bands(probabilities: np.ndarray, colours: np.ndarray, background: np.n
     return np.clip(background + weight[..., None] * (colours[winner] - background), 0.0, 1.0)
 
 
+def wrap_text(text: Any, width_px: float, renderer: Any) -> None:
+    """Re-break a Text's lines at spaces so that none is wider than `width_px` pixels as drawn (a single
+    word wider than that keeps a line of its own)."""
+    out = []
+    for paragraph in text.get_text().split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            trial = f"{line} {word}" if line else word
+            text.set_text(trial)
+            if line and text.get_window_extent(renderer).width > width_px:
+                out.append(line)
+                line = word
+            else:
+                line = trial
+        out.append(line)
+    text.set_text("\n".join(out))
+
+
 def boundary_lines(probabilities: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     """Polylines where the most likely class changes (p = 0.5 for two classes)."""
     lines: list[np.ndarray] = []
@@ -88,8 +109,13 @@ class BoundaryRenderer(FrameRenderer):
 
     def __init__(self, runs: Sequence[TrainingRun], *, size: tuple[int, int] = (960, 540), dpi: float = 100,
                  theme: str | Theme = "light", frames: int | None = None, title: str | None = None,
-                 bands: int = BANDS) -> None:
-        """bands: confidence bands of the shading (a few keep GIFs small; 0 for the smooth shading)."""
+                 bands: int = BANDS, training_curve: str = "steps") -> None:
+        """bands: confidence bands of the shading (a few keep GIFs small; 0 for the smooth shading).
+        training_curve: 'steps' (the loss and accuracy of every step, in training mode, as the optimizer saw
+        them) or 'eval' (at the recorded steps, in eval mode on the whole training set: dropout off)."""
+        if training_curve not in TRAINING_CURVES:
+            raise InvalidArgument(f"invalid training_curve: {training_curve!r} (valid: {', '.join(TRAINING_CURVES)})")
+        self.training_curve = training_curve
         self.runs = list(runs)
         if not self.runs:
             raise InvalidArgument("nothing to draw: no training runs given")
@@ -116,10 +142,26 @@ class BoundaryRenderer(FrameRenderer):
         theme, runs = self.theme, self.runs
         width, height = self.size
         fig, scale, font = self._new_figure(dpi)
+        # the counter at the top right, the title left of it, wrapped to the room between; the panels start
+        # below the title's last line
+        text = fig.text(0.98, 0.965, f"step {self.total_steps}/{self.total_steps}", ha="right", va="center",
+                        color=theme.foreground, fontsize=font * 1.05, family="monospace", animated=True)
+        below = 0.0  # the title's lines after the first, as a fraction of the height
+        self.heading = None
+        if title:
+            renderer = self.canvas.get_renderer()
+            self.heading = heading = fig.text(0.02, 0.965, title, color=theme.foreground, fontsize=font * 1.1, va="center")
+            wrap_text(heading, text.get_window_extent(renderer).x0 - 0.02 * width - 12 * scale, renderer)
+            lines = heading.get_text().count("\n") + 1
+            if lines > 1:
+                line = heading.get_window_extent(renderer).height / lines
+                heading.set_verticalalignment("top")
+                heading.set_y(0.965 + line / 2 / height)
+                below = (lines - 1) * line / height
         n = len(runs)
         columns = n if n <= 4 else math.ceil(n / 2)
         rows = 1 if n <= 4 else 2
-        top, bottom_of_panels = 0.90, 0.36
+        top, bottom_of_panels = 0.90 - below, 0.36
         gap = 0.02
         panel_h = (top - bottom_of_panels - 0.05 * (rows - 1)) / rows
         # no wider than 1.3 times its height in pixels, the row centred
@@ -155,7 +197,13 @@ class BoundaryRenderer(FrameRenderer):
         self.loss_axes = lax = fig.add_axes((0.07, 0.08, 0.40, 0.2))
         self.accuracy_axes = aax = fig.add_axes((0.57, 0.08, 0.40, 0.2))
         steps = np.arange(len(runs[0].loss))
-        finite = np.concatenate([r.loss[np.isfinite(r.loss)] for r in runs]
+        record_steps = runs[0].record_steps
+        if self.training_curve == "eval":
+            loss_at, losses, accuracies = record_steps, [r.train_eval_loss for r in runs], \
+                [r.train_eval_accuracy for r in runs]
+        else:
+            loss_at, losses, accuracies = steps, [r.loss for r in runs], [r.accuracy for r in runs]
+        finite = np.concatenate([v[np.isfinite(v)] for v in losses]
                                 + [r.val_loss[np.isfinite(r.val_loss)] for r in runs])
         positive = finite[finite > 0]
         lo = max(float(positive.min()) if positive.size else 1e-4, 1e-6)
@@ -164,21 +212,19 @@ class BoundaryRenderer(FrameRenderer):
         lax.set_ylim(lo / 1.5, max(hi, lo * 10) * 1.5)
         log_ticks(lax.yaxis, lo / 1.5, max(hi, lo * 10) * 1.5)
         aax.set_ylim(0.0, 1.02)
-        names = (("loss (solid: training, dashed: validation)", "accuracy (solid: training, dashed: validation)")
-                 if self.validation else ("training loss", "training accuracy"))
+        names = self._curve_names()
         for axis, name in zip((lax, aax), names):
             axis.set_xlim(0, max(1, len(steps) - 1))
             style_axes(axis, theme, small_font(font))
             axis.set_xlabel("step", color=theme.foreground, fontsize=small_font(font), labelpad=1)
             axis.set_title(name, color=theme.foreground, fontsize=font * 0.85, loc="left", pad=2)
         self.loss_floor = lo  # losses below it (or zero) are drawn on it
-        self._loss = [np.column_stack([steps, np.maximum(r.loss, lo)]) for r in runs]
-        self._accuracy = [np.column_stack([steps, r.accuracy]) for r in runs]
+        self._loss = [np.column_stack([loss_at, np.maximum(v, lo)]) for v in losses]
+        self._accuracy = [np.column_stack([loss_at, v]) for v in accuracies]
         self.loss_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)
         self.accuracy_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, animated=True)
         lax.add_collection(self.loss_lines, autolim=False)
         aax.add_collection(self.accuracy_lines, autolim=False)
-        record_steps = runs[0].record_steps
         self._val_loss = [np.column_stack([record_steps, np.maximum(r.val_loss, lo)]) for r in runs]
         self._val_accuracy = [np.column_stack([record_steps, r.val_accuracy]) for r in runs]
         self.val_loss_lines = LineCollection([], colors=self._colors, linewidths=1.5 * scale, linestyles="dashed",
@@ -190,11 +236,6 @@ class BoundaryRenderer(FrameRenderer):
         if n > 1:  # the curves' colours name the panels
             for (ax, *_), colour in zip(self.panels, self._colors):
                 ax.title.set_color(colour)
-        if title:
-            fig.text(0.02, 0.965, title, color=theme.foreground, fontsize=font * 1.1, va="center")
-        text = fig.text(0.98, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
-                        family="monospace", animated=True)
-        text.set_text(f"step {self.total_steps}/{self.total_steps}")
         fit_axes(fig, [lax, aax], pad=3.0)
         shrink_text_to_fit(fig)
         text.set_text("")
@@ -218,18 +259,29 @@ class BoundaryRenderer(FrameRenderer):
             ax.draw_artist(image)
             ax.draw_artist(lines)
             ax.draw_artist(points)
-        ends = [min(step, len(r.loss) - 1) for r in self.runs]
-        self.loss_lines.set_segments([s[: e + 1] for s, e in zip(self._loss, ends)])
-        self.accuracy_lines.set_segments([s[: e + 1] for s, e in zip(self._accuracy, ends)])
+        upto = int(np.searchsorted(self.runs[0].record_steps, step, side="right"))
+        if self.training_curve == "eval":
+            ends = [upto] * len(self.runs)
+        else:
+            ends = [min(step, len(r.loss) - 1) + 1 for r in self.runs]
+        self.loss_lines.set_segments([s[:e] for s, e in zip(self._loss, ends)])
+        self.accuracy_lines.set_segments([s[:e] for s, e in zip(self._accuracy, ends)])
         self.loss_axes.draw_artist(self.loss_lines)
         self.accuracy_axes.draw_artist(self.accuracy_lines)
         if self.validation:
-            upto = int(np.searchsorted(self.runs[0].record_steps, step, side="right"))
             self.val_loss_lines.set_segments([s[:upto] for s in self._val_loss])
             self.val_accuracy_lines.set_segments([s[:upto] for s in self._val_accuracy])
             self.loss_axes.draw_artist(self.val_loss_lines)
             self.accuracy_axes.draw_artist(self.val_accuracy_lines)
         return step
+
+    def _curve_names(self) -> tuple[str, str]:
+        """The strip's two titles, saying which curve is which (solid/dashed) and how training is measured."""
+        if self.validation:
+            training = "training, dropout off" if self.training_curve == "eval" else "training"
+            return (f"loss (solid: {training}; dashed: held-out)", f"accuracy (solid: {training}; dashed: held-out)")
+        off = " (dropout off)" if self.training_curve == "eval" else ""
+        return f"training loss{off}", f"training accuracy{off}"
 
     def key_colours(self) -> np.ndarray:
         theme = self.theme
