@@ -60,14 +60,26 @@ def test_groups_animate_with_one_legend_entry_each_and_crosses_where_paths_left(
     from gradviz.functions import get_function
 
     groups = [("sgd", [path([[0, 0], [0.1, 0.1], [0.2, 0.3]]), path([[1, 1], [1.5, 1.5]], diverged=2)]),
-              ("adam", [path([[-1, -1], [-0.5, -0.5], [0, 0], [0.1, 0], [0.1, 0.1]])])]
+              ("adam", [path([[-1, -1], [-0.5, -0.5], [0.1, 0], [0.1, 0.1], [0, 0]])])]
     renderer = GroupRenderer(groups, get_function("matyas").surface(((-2, 2), (-2, 2)), resolution=40),
                              size=(320, 180), frames=3)
     frames = list(renderer)
     assert len(frames) == 3 and frames[0].shape == (180, 320, 3)
     assert not np.array_equal(frames[0], frames[-1])
-    texts = [t.get_text() for t in renderer.figure.legends[0].get_texts()]
-    assert texts == ["sgd, 2 paths; 1 diverged (x)", "adam"]
+    texts = [" ".join(t.get_text().split()) for t in renderer.figure.legends[0].get_texts()]  # wrapped at 320 px
+    assert texts == ["global minimum", "sgd, 2 paths; 1 diverged (x)", "adam"]
+    # the contours are labelled, and every path's f - f* is drawn beside them, in its group's colour
+    assert (renderer.axes.get_xlabel(), renderer.axes.get_ylabel()) == ("x", "y")
+    assert renderer.loss_axes.get_ylabel() == "f - f*" and len(renderer.loss_lines.get_segments()) == 3
+    np.testing.assert_allclose(renderer.loss_lines.get_segments()[2][:, 0], np.arange(5))
+    np.testing.assert_allclose(renderer.loss_lines.get_colors()[:, :3],
+                               [to_rgb(renderer._colors[k]) for k in (0, 0, 1)])
+    # the star is drawn over the trails and the crowd of current points, and shows in the last frame
+    (star,) = renderer.minima_markers[0]
+    assert star.get_zorder() > max(renderer.trails[0].get_zorder(), renderer.heads[0].get_zorder())
+    sx, sy = renderer.axes.transData.transform((0.0, 0.0))  # Matyas's minimum, where adam's path ends
+    pixel = frames[-1][renderer.size[1] - int(round(sy)), int(round(sx))]
+    np.testing.assert_allclose(pixel / 255, to_rgb(renderer.theme.minimum), atol=0.08)
 
 
 def _basin(labels, diverged, minima=((3.0, 2.0), (-2.8, 3.1)), tol=0.1, f_tol=0.25):
