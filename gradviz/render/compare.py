@@ -318,7 +318,8 @@ class GroupRenderer(_Noted, ContourStage):
     def _build_loss_panel(self, fig: Figure, font: float, scale: float, width: float) -> None:
         """Every path's f - f* (or f) against the step, thin, in its group's colour."""
         theme = self.theme
-        lax = fig.add_axes((0.655, 0.54, 0.325, 0.35))
+        # taller than the trajectory view's: a group legend has a few entries, so the column has room
+        lax = fig.add_axes((0.655, 0.42, 0.325, 0.47))
         series, _, _ = loss_axis(lax, [p.losses for p in self.paths], self.surface.floor, theme, font, scale)
         lax.set_xlim(0, max(1, self.total_steps))
         lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
