@@ -7,6 +7,7 @@ from matplotlib.colors import to_rgb
 
 from gradviz.records import BasinMap, Trajectory, TuningTable
 from gradviz.render.compare import BASIN_COLOURS, GroupRenderer, plot_basin_map, plot_lr_curve
+from gradviz.render.theme import PRESETS
 
 
 def table():
@@ -178,3 +179,28 @@ def test_the_sweep_figure_of_an_expression_says_f_keeps_its_case_and_floors_unde
     # with a known minimum it says f - f*; nothing below the floor, so nothing moved and no note
     ax = sweep_figure(table(), size=(480, 270)).axes[0]
     assert ax.get_ylabel() == "f - f* after 10 steps" and not any("drawn at" in t.get_text() for t in ax.texts)
+
+
+@pytest.mark.parametrize("preset", [None, "gallery", *PRESETS])
+def test_the_basins_title_breaks_into_even_lines_that_fit(preset):
+    from gradviz.render.basins import basins_figure
+    from gradviz.render.theme import use_preset
+
+    size = {None: (960, 540), "gallery": (1280, 540)}.get(preset) or PRESETS[preset].size
+    labels = np.zeros((200, 200), int)  # the gallery's 200x200 starts: its title, word for word
+    maps = [_basin(labels, np.zeros_like(labels, bool), minima=((3.0, 2.0),), f_tol=0.11)] * 3
+    with use_preset(preset if preset in PRESETS else None):
+        figure = basins_figure(maps, size=size)
+    title = figure._suptitle
+    whole = title.get_text().replace("\n", " ")
+
+    def width(text):
+        probe = figure.text(0, 0, text, fontproperties=title.get_fontproperties())
+        extent = probe.get_window_extent(figure.canvas.get_renderer()).width
+        probe.remove()
+        return extent
+
+    lines = [width(line) for line in title.get_text().split("\n")]
+    assert max(lines) <= 0.95 * size[0] + 1  # every line fits
+    assert len(lines) == (1 if width(whole) <= 0.95 * size[0] else 2), title.get_text()  # as few as fit
+    assert min(lines) >= 0.6 * max(lines), title.get_text()  # even: no word alone on its own line
