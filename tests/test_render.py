@@ -106,8 +106,9 @@ def test_a_point_that_arrives_on_the_minimum_shows_over_its_star(renderer):
     from matplotlib.colors import to_rgb
 
     # per frame: the trails, then the stars' fill, then the current points, then the stars' outline
-    fill, outline = renderer.minima_markers
-    assert renderer.trails.get_zorder() < fill.get_zorder() < renderer.heads.get_zorder() < outline.get_zorder()
+    fill, *outline = renderer.minima_markers
+    assert renderer.trails.get_zorder() < fill.get_zorder() < renderer.heads.get_zorder()
+    assert outline and min(a.get_zorder() for a in outline) > renderer.heads.get_zorder()
     x, y = renderer.axes.transData.transform((1.0, 1.0))  # Rosenbrock's minimum, where sgd's path ends
     row, column = renderer.size[1] - int(round(y)), int(round(x))
     on_the_way, arrived = renderer.frame(10)[row, column] / 255, renderer.frame(20)[row, column] / 255

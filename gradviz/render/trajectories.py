@@ -143,9 +143,14 @@ def minima_stars(ax: Any, surface: Surface, theme: Theme, size: float, *, over_p
                       zorder=OUTLINE_Z if over_points else MINIMUM_Z, animated=True)
     if over_points:
         return [fill]
-    outline = ax.scatter(x, y, marker="*", s=size, facecolors="none", edgecolors=theme.foreground,
-                         linewidths=0.9, zorder=OUTLINE_Z, animated=True)
-    return [fill, outline]
+    # the outline: a line in the star's colour bordered in the foreground's, so the star keeps its colour
+    # where a point covers its middle (widths grow with the star: 2.2 and 1 pt at 960x540)
+    width = np.sqrt(size / 170)
+    border = ax.scatter(x, y, marker="*", s=size, facecolors="none", edgecolors=theme.foreground,
+                        linewidths=2.2 * width, zorder=OUTLINE_Z, animated=True)
+    outline = ax.scatter(x, y, marker="*", s=size, facecolors="none", edgecolors=theme.minimum,
+                         linewidths=1.0 * width, zorder=OUTLINE_Z + 0.01, animated=True)
+    return [fill, border, outline]
 
 
 def draw_in_order(ax: Any, artists: Sequence[Any]) -> None:
