@@ -285,6 +285,42 @@ def test_regularization_paths_l1_exact_zeros_l2_none(reg):
     assert reg.lambda_max == pytest.approx(float(w.grad.abs().max()))
 
 
+@pytest.mark.parametrize("preset", [None, "slide"])
+def test_regularization_figure_keeps_contours_whole_panels_off_the_edge_and_names_lambda_max(reg, preset):
+    from gradviz.render.figure import draw_regularization
+    from gradviz.render.frames import drawn_texts
+    from gradviz.render.theme import PRESETS, use_preset
+
+    size = PRESETS[preset].size if preset else (960, 540)
+    with use_preset(preset):
+        fig = draw_regularization(reg, size=size)
+    fig.canvas.draw()
+    ball, l1, l2 = fig.axes
+    # every loss contour is a closed curve inside the view: none cut off at the panel's edge
+    (x0, x1), (y0, y1) = ball.get_xlim(), ball.get_ylim()
+    contours = [path for collection in ball.collections if hasattr(collection, "levels")
+                for path in collection.get_paths() if len(path.vertices)]
+    assert len(contours) >= 5
+    for path in contours:
+        v = path.vertices
+        assert x0 < v[:, 0].min() and v[:, 0].max() < x1 and y0 < v[:, 1].min() and v[:, 1].max() < y1
+    # the last panel's frame and tick labels stay a few pixels off the image's right edge
+    font_px = fig.legends[0].get_texts()[0].get_fontsize() / 0.85 * fig.dpi / 72
+    assert l2.get_tightbbox().x1 <= size[0] - 0.4 * font_px
+    # the lambda_max line is named beside it and in the legend, and its label crosses no other text
+    line = [ln for ln in l1.get_lines() if ln.get_linestyle() == "--"]
+    assert line and line[0].get_xdata()[0] == reg.lambda_max
+    assert any("lambda_{max}" in t.get_text() for t in fig.legends[0].get_texts())
+    (label,) = [t for t in l1.texts if "lambda_{max}" in t.get_text()]
+    box = label.get_window_extent()
+    assert l1.get_window_extent().contains(box.x0, box.y0) and l1.get_window_extent().contains(box.x1, box.y1)
+    for other in drawn_texts(fig):
+        assert other is label or not box.overlaps(other.get_window_extent()), other.get_text()
+    # no legend over the paths' curves: the weights' colours are in the figure's legend
+    assert l1.get_legend() is None and l2.get_legend() is None
+    assert [t.get_text() for t in fig.legends[0].get_texts()][-5:] == [f"w{j}" for j in range(1, 6)]
+
+
 def test_universal_approximation_target_is_continuous_and_the_max_error_falls_with_width():
     r = lecture.universal_approximation(widths=(1, 4, 16), deep_widths=(3,), steps=400, n=80)
     assert np.allclose(r.target, np.sin(2 * r.x) + 0.5 * np.abs(r.x - 0.5), atol=1e-6)
@@ -323,7 +359,7 @@ def _text_inside(fig):
 
 def _readable(fig):
     assert fig._suptitle is not None and fig._suptitle.get_text()
-    assert any(ax.get_legend() is not None for ax in fig.axes)
+    assert fig.legends or any(ax.get_legend() is not None for ax in fig.axes)
     for ax in fig.axes:
         assert ax.get_xlabel(), ax.get_title()
     assert any(ax.get_ylabel() for ax in fig.axes)

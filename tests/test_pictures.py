@@ -211,16 +211,22 @@ def test_minima_label_is_plural_minima():
     assert "global minima" in labels and "global minimums" not in labels
 
 
-def test_current_point_does_not_cover_the_minimum_star():
+def test_a_point_on_the_minimum_and_the_star_both_show():
+    # issue 21: a point that has arrived (CMA-ES on Rastrigin) hid under the star; now the point is drawn
+    # over the star's fill and the star's outline, in its own colour, over the point
     minimum = FUNCTIONS["beale"].minima[0]
     points = np.linspace((1.0, 1.5), minimum, 20)
     renderer = TrajectoryRenderer([_path(points, "beale")], FUNCTIONS["beale"].surface(((0, 4), (-1, 2)),
                                                                                       resolution=40),
-                                  size=(480, 270), loss_panel=False)
-    frame = renderer.frame(renderer.n_frames - 1)
+                                  loss_panel=False)  # at the default 960x540
+    frame = renderer.frame(renderer.n_frames - 1).astype(int)
     x, y = renderer.axes.transData.transform(minimum)
-    centre = frame[int(round(270 - y)), int(round(x))]
-    np.testing.assert_allclose(centre, np.round(np.array(to_rgb(THEMES["light"].minimum)) * 255), atol=12)
+    row, column = int(round(540 - y)), int(round(x))
+    point = np.round(np.array(to_rgb(renderer._colors[0])) * 255)
+    star = np.round(np.array(to_rgb(THEMES["light"].minimum)) * 255)
+    np.testing.assert_allclose(frame[row, column], point, atol=12)  # the point, in the middle
+    around = frame[row - 12:row + 13, column - 12:column + 13]
+    assert (np.abs(around - star).max(axis=2) < 40).sum() >= 20  # the star's colour, around it
 
 
 # -- the window ------------------------------------------------------------------------------------------

@@ -100,3 +100,17 @@ def test_log_levels_cover_decades_and_linear_for_saddles():
 def test_bad_options(kwargs, message):
     with pytest.raises(InvalidArgument, match=message):
         TrajectoryRenderer([straight_path(5)], FUNCTIONS["rosenbrock"].surface(resolution=20), **kwargs)
+
+
+def test_a_point_that_arrives_on_the_minimum_shows_over_its_star(renderer):
+    from matplotlib.colors import to_rgb
+
+    # per frame: the trails, then the stars' fill, then the current points, then the stars' outline
+    fill, *outline = renderer.minima_markers
+    assert renderer.trails.get_zorder() < fill.get_zorder() < renderer.heads.get_zorder()
+    assert outline and min(a.get_zorder() for a in outline) > renderer.heads.get_zorder()
+    x, y = renderer.axes.transData.transform((1.0, 1.0))  # Rosenbrock's minimum, where sgd's path ends
+    row, column = renderer.size[1] - int(round(y)), int(round(x))
+    on_the_way, arrived = renderer.frame(10)[row, column] / 255, renderer.frame(20)[row, column] / 255
+    np.testing.assert_allclose(on_the_way, to_rgb(renderer.theme.minimum), atol=0.08)  # the star, over the contours
+    np.testing.assert_allclose(arrived, to_rgb(renderer._colors[0]), atol=0.08)  # sgd's marker, over the star

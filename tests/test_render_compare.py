@@ -7,6 +7,7 @@ from matplotlib.colors import to_rgb
 
 from gradviz.records import BasinMap, Trajectory, TuningTable
 from gradviz.render.compare import BASIN_COLOURS, GroupRenderer, plot_basin_map, plot_lr_curve
+from gradviz.render.theme import PRESETS
 
 
 def table():
@@ -60,14 +61,31 @@ def test_groups_animate_with_one_legend_entry_each_and_crosses_where_paths_left(
     from gradviz.functions import get_function
 
     groups = [("sgd", [path([[0, 0], [0.1, 0.1], [0.2, 0.3]]), path([[1, 1], [1.5, 1.5]], diverged=2)]),
-              ("adam", [path([[-1, -1], [-0.5, -0.5], [0, 0], [0.1, 0], [0.1, 0.1]])])]
+              ("adam", [path([[-1, -1], [-0.5, -0.5], [0.1, 0], [0.1, 0.1], [0, 0]])])]
     renderer = GroupRenderer(groups, get_function("matyas").surface(((-2, 2), (-2, 2)), resolution=40),
                              size=(320, 180), frames=3)
     frames = list(renderer)
     assert len(frames) == 3 and frames[0].shape == (180, 320, 3)
     assert not np.array_equal(frames[0], frames[-1])
-    texts = [t.get_text() for t in renderer.figure.legends[0].get_texts()]
-    assert texts == ["sgd, 2 paths; 1 diverged (x)", "adam"]
+    texts = [" ".join(t.get_text().split()) for t in renderer.figure.legends[0].get_texts()]  # wrapped at 320 px
+    assert texts == ["global minimum", "sgd, 2 paths; 1 diverged (x)", "adam"]
+    # the contours are labelled, and every path's f - f* is drawn beside them, in its group's colour
+    assert (renderer.axes.get_xlabel(), renderer.axes.get_ylabel()) == ("x", "y")
+    assert renderer.loss_axes.get_ylabel() == "f - f*" and len(renderer.loss_lines.get_segments()) == 3
+    np.testing.assert_allclose(renderer.loss_lines.get_segments()[2][:, 0], np.arange(5))
+    np.testing.assert_allclose(renderer.loss_lines.get_colors()[:, :3],
+                               [to_rgb(renderer._colors[k]) for k in (0, 0, 1)])
+    # the frame is used: the legend and the f - f* panel fill the right column, so few 10 px cells of the
+    # image are blank (the right 40% of the frame was empty before the panel: 48% of cells at 960x540)
+    blank = [(frames[-1][i:i + 10, j:j + 10] == 255).all() for i in range(0, 180, 10) for j in range(0, 320, 10)]
+    assert np.mean(blank) < 0.35, np.mean(blank)  # 0.27 now; 0.45 without the panel
+    assert renderer.loss_axes.get_position().x1 > 0.9
+    # the star is drawn over the trails and the crowd of current points, and shows in the last frame
+    (star,) = renderer.minima_markers[0]
+    assert star.get_zorder() > max(renderer.trails[0].get_zorder(), renderer.heads[0].get_zorder())
+    sx, sy = renderer.axes.transData.transform((0.0, 0.0))  # Matyas's minimum, where adam's path ends
+    pixel = frames[-1][renderer.size[1] - int(round(sy)), int(round(sx))]
+    np.testing.assert_allclose(pixel / 255, to_rgb(renderer.theme.minimum), atol=0.08)
 
 
 def _basin(labels, diverged, minima=((3.0, 2.0), (-2.8, 3.1)), tol=0.1, f_tol=0.25):
@@ -161,3 +179,28 @@ def test_the_sweep_figure_of_an_expression_says_f_keeps_its_case_and_floors_unde
     # with a known minimum it says f - f*; nothing below the floor, so nothing moved and no note
     ax = sweep_figure(table(), size=(480, 270)).axes[0]
     assert ax.get_ylabel() == "f - f* after 10 steps" and not any("drawn at" in t.get_text() for t in ax.texts)
+
+
+@pytest.mark.parametrize("preset", [None, "gallery", *PRESETS])
+def test_the_basins_title_breaks_into_even_lines_that_fit(preset):
+    from gradviz.render.basins import basins_figure
+    from gradviz.render.theme import use_preset
+
+    size = {None: (960, 540), "gallery": (1280, 540)}.get(preset) or PRESETS[preset].size
+    labels = np.zeros((200, 200), int)  # the gallery's 200x200 starts: its title, word for word
+    maps = [_basin(labels, np.zeros_like(labels, bool), minima=((3.0, 2.0),), f_tol=0.11)] * 3
+    with use_preset(preset if preset in PRESETS else None):
+        figure = basins_figure(maps, size=size)
+    title = figure._suptitle
+    whole = title.get_text().replace("\n", " ")
+
+    def width(text):
+        probe = figure.text(0, 0, text, fontproperties=title.get_fontproperties())
+        extent = probe.get_window_extent(figure.canvas.get_renderer()).width
+        probe.remove()
+        return extent
+
+    lines = [width(line) for line in title.get_text().split("\n")]
+    assert max(lines) <= 0.95 * size[0] + 1  # every line fits
+    assert len(lines) == (1 if width(whole) <= 0.95 * size[0] else 2), title.get_text()  # as few as fit
+    assert min(lines) >= 0.6 * max(lines), title.get_text()  # even: no word alone on its own line

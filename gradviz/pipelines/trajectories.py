@@ -338,7 +338,7 @@ def _animate_comparison(result: Mapping[str, Any], out: Path, fn: TestFunction, 
     options = dict(size=size, dpi=dpi, theme=theme, frames=frames, note=result["note"])
     if result["groups"] is not None:
         renderer: Any = GroupRenderer(result["groups"], fn.surface(window), panels=result["kind"] == "starts",
-                                      **options)
+                                      loss_panel=loss_panel, **options)
     elif any(p.schedule for p in paths):
         renderer = ScheduleRenderer(paths, fn.surface(window), **options)
     else:

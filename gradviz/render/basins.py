@@ -8,7 +8,6 @@ printed table alike, so both say the same whole percents, which add up to 100.""
 
 from __future__ import annotations
 
-import textwrap
 from typing import Sequence
 
 import numpy as np
@@ -20,7 +19,7 @@ from matplotlib.lines import Line2D
 from gradviz.records import BasinMap
 from gradviz.render.compare import (BASIN_COLOURS, DIVERGED_COLOUR, NONE_COLOUR, new_figure, plot_basin_map,
                                     share_parts, styled)
-from gradviz.render.frames import small_font
+from gradviz.render.frames import balanced_wrap, small_font
 from gradviz.render.trajectories import surface_title
 
 __all__ = ["basins_figure", "share_parts", "shares_text"]
@@ -41,11 +40,6 @@ def basins_figure(maps: Sequence[BasinMap], *, size: tuple[int, int] = (960, 540
         figure = _draw(maps, size, dpi, theme)
         figure.canvas.draw()  # lay the text out while the style is in force
     return figure
-
-
-def _fill(text: str, width_px: float, font_pt: float, dpi: float) -> str:
-    """Wrap text to about width_px at font_pt (an average character is ~0.55 em wide)."""
-    return textwrap.fill(text, max(20, int(width_px / (0.55 * font_pt * dpi / 72))))
 
 
 def _shares_legend(ax: Axes, parts: list[tuple[str, str, float, int]], font: float, columns: int) -> None:
@@ -78,7 +72,8 @@ def _draw(maps: Sequence[BasinMap], size: tuple[int, int], dpi: float, theme: st
         ax.set_aspect("equal")
         ax.set_anchor("S")  # down on its shares, the spare height above
         ax.set_title("")
-        ax.set_title(_fill(basin.label, panel * 0.9, small_font(font), dpi), fontsize=small_font(font), loc="left", pad=2)
+        label = ax.set_title(basin.label, fontsize=small_font(font), loc="left", pad=2)
+        label.set_text(balanced_wrap(label, panel * 0.9))
         if k:
             ax.set_ylabel("")
         host.axis("off")
@@ -115,5 +110,7 @@ def _draw(maps: Sequence[BasinMap], size: tuple[int, int], dpi: float, theme: st
     title = (f"{name}, {len(first.x)}x{len(first.y)} starts, {first.steps_requested} steps: colour = the minimum "
              f"a start ends within distance {first.tol:g} of; lighter = the sooner f - f* stayed "
              f"\u2264 {first.f_tol:.2g}")
-    figure.suptitle(_fill(title, size[0] * 0.95, font * 1.2, dpi), fontsize="large")
+    # on as few lines as fit, evenly broken (a word alone on the last line read as a stray)
+    suptitle = figure.suptitle(title, fontsize="large")
+    suptitle.set_text(balanced_wrap(suptitle, size[0] * 0.95))
     return figure

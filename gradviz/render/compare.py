@@ -24,9 +24,10 @@ from matplotlib.lines import Line2D
 from gradviz.records import BasinMap, Surface, Trajectory, TuningTable
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.frames import small_font, FrameRenderer, check_render_options, rgb_copy, style_axes
+from gradviz.render.frames import check_render_options, fit_axes, rgb_copy, small_font, style_axes
 from gradviz.render.theme import THEMES, Theme
-from gradviz.render.trajectories import TrajectoryRenderer, contour_levels
+from gradviz.render.trajectories import (HEAD_Z, TRAIL_Z, ContourStage, TrajectoryRenderer, contour_view, draw_in_order,
+                                         loss_axis, minima_stars, surface_title)
 
 __all__ = ["plot_lr_curve", "plot_basin_map", "share_parts", "figure_rgb", "new_figure", "GroupRenderer", "ScheduleRenderer",
            "NotedTrajectoryRenderer", "styled",
@@ -188,14 +189,16 @@ class _Noted:
     static background: a tuned picture carries its objective and grid wherever it is shown."""
 
     note: str | None = None
+    note_text: Any = None  # the Text, which the layout keeps the legend above
 
     def _new_figure(self, dpi: float, base_font: float = 10.0) -> tuple[Any, float, float]:
         figure, scale, font = super()._new_figure(dpi, base_font)  # type: ignore[misc]
         if self.note:
             width = self.size[0] * 0.34  # type: ignore[attr-defined]
-            figure.text(0.635, 0.03, _wrap(self.note, width, small_font(font), dpi), ha="left", va="bottom",
-                        fontsize=small_font(font), color=self.theme.foreground,  # type: ignore[attr-defined]
-                        linespacing=1.15)
+            self.note_text = figure.text(0.635, 0.03, _wrap(self.note, width, small_font(font), dpi), ha="left",
+                                         va="bottom", fontsize=small_font(font),
+                                         color=self.theme.foreground,  # type: ignore[attr-defined]
+                                         linespacing=1.15)
         return figure, scale, font
 
 
@@ -207,17 +210,21 @@ class NotedTrajectoryRenderer(_Noted, TrajectoryRenderer):
         super().__init__(*args, **kwargs)
 
 
-class GroupRenderer(_Noted, FrameRenderer):
+class GroupRenderer(_Noted, ContourStage):
     """Groups of paths over a surface: each group one colour and one legend entry, its paths thin.
 
     groups: (label, trajectories) pairs, e.g. the starts of a swarm or the seeds of a noise bundle. Paths
     that diverged end with a cross where they left. frame(i) draws every trail up to frame i's step.
+    Without panels the stage is the trajectory animation's: the contours on the left, every path's f - f*
+    top right (loss_panel), the legend under it, the note at the bottom. With panels (one per group, side by
+    side) there is no right column. The minima's stars are drawn over the paths and their points (see
+    minima_stars).
     """
 
     def __init__(self, groups: Sequence[tuple[str, Sequence[Trajectory]]], surface: Surface, *,
                  size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str | Theme = "light",
                  frames: int | None = None, title: str | None = None, heads: bool = True,
-                 panels: bool = False, note: str | None = None) -> None:
+                 panels: bool = False, note: str | None = None, loss_panel: bool = True) -> None:
         self.panels = panels and len(groups) > 1
         # with panels the right column is gone: the note joins the title line instead
         self.note, self._title_note = (None, note) if self.panels else (note, None)
@@ -232,34 +239,32 @@ class GroupRenderer(_Noted, FrameRenderer):
         self.frame_steps = np.unique(np.round(np.linspace(0, self.total_steps, int(count))).astype(int))
         self._colors = [self.theme.trails[i % len(self.theme.trails)] for i in range(len(self.groups))]
         self._path_colors = [c for c, (_, paths) in zip(self._colors, self.groups) for _ in paths]
-        self._build(float(dpi), title, heads)
+        self._build(float(dpi), title, heads, loss_panel and not self.panels)
 
-    def _build(self, dpi: float, title: str | None, heads: bool) -> None:
+    def _build(self, dpi: float, title: str | None, heads: bool, loss_panel: bool) -> None:
         theme, surface = self.theme, self.surface
         fig, scale, font = self._new_figure(dpi)
-        values, levels, _ = contour_levels(surface)
         count = len(self.groups) if self.panels else 1
         if self.panels:  # one panel per group, side by side, titled by the group; no legend column
             gap, left, right = 0.04, 0.05, 0.99
             width = (right - left - gap * (count - 1)) / count
             boxes = [(left + k * (width + gap), 0.08, width, 0.78) for k in range(count)]
         else:
-            boxes = [(0.065, 0.09, 0.52, 0.80)]
-        x0, x1, y0, y1 = surface.extent
-        self.axes_list = []
-        for box in boxes:
+            boxes = [(0.065, 0.09, 0.50, 0.80)]
+        self.axes_list, self.minima_markers = [], []
+        for k, box in enumerate(boxes):
             ax = fig.add_axes(box)
-            ax.contourf(surface.x, surface.y, values, levels=levels, cmap=theme.colormap, extend="both")
-            ax.set_xlim(x0, x1)
-            ax.set_ylim(y0, y1)
-            style_axes(ax, theme, small_font(font), grid=False)
-            if len(surface.minima):
-                ax.scatter(surface.minima[:, 0], surface.minima[:, 1], marker="*", s=130 * scale**2,
-                           c=theme.minimum, edgecolors=theme.foreground, linewidths=0.7, zorder=7)
+            is_log = contour_view(ax, surface, theme, font, scale, ylabel=k == 0)
+            self.minima_markers.append(minima_stars(ax, surface, theme, 170 * scale**2, over_points=True))
             self.axes_list.append(ax)
+        self.axes = self.axes_list[0]
         many = len(self.paths) > 30
         width_lines = (0.6 if many else 1.1) * scale
         handles = []
+        if self.minima_markers[0]:
+            handles.append(Line2D([], [], ls="", marker="*", ms=11 * scale, color=theme.minimum,
+                                  markeredgecolor=theme.foreground, markeredgewidth=0.7,
+                                  label="global minim" + ("a" if len(surface.minima) > 1 else "um")))
         self.trails, self.heads, self._members = [], [], []
         for k, ((label, paths), colour) in enumerate(zip(self.groups, self._colors)):
             ax = self.axes_list[k if self.panels else 0]
@@ -271,7 +276,7 @@ class GroupRenderer(_Noted, FrameRenderer):
             if gone:
                 ends = np.array([p.points[-1] for p in gone])
                 ax.scatter(ends[:, 0], ends[:, 1], marker="x", s=40 * scale**2, c=colour, linewidths=1.5 * scale,
-                           zorder=6)
+                           zorder=4)
             if self.panels:
                 ax.set_title(_wrap(text, self.size[0] * boxes[k][2], font * 0.85, dpi), color=theme.foreground,
                              fontsize=font * 0.85, loc="left", pad=3)
@@ -280,31 +285,51 @@ class GroupRenderer(_Noted, FrameRenderer):
             paths = [p for k in members for p in self.groups[k][1]]
             colours = [self._colors[k] for k in members for _ in self.groups[k][1]]
             trails = LineCollection([], colors=colours, linewidths=width_lines, alpha=0.75 if many else 0.9,
-                                    animated=True, zorder=5)
+                                    animated=True, zorder=TRAIL_Z)
             ax.add_collection(trails, autolim=False)
             starts = np.array([p.points[0] for p in paths])
-            head = ax.scatter(starts[:, 0], starts[:, 1], s=(6 if many else 25) * scale**2, c=colours,
-                              animated=True, zorder=6) if heads else None
+            head = ax.scatter(starts[:, 0], starts[:, 1], s=(6 if many else 20) * scale**2, c=colours,
+                              edgecolors=theme.background, linewidths=(0.3 if many else 0.6) * scale,
+                              animated=True, zorder=HEAD_Z) if heads else None
             self.trails.append(trails)
             self.heads.append(head)
             self._members.append(paths)
-        name = title if title is not None else surface.name.replace("-", " ").capitalize()
+        self.loss_axes = None
+        if loss_panel:
+            self._build_loss_panel(fig, font, scale, width_lines)
+        name = title if title is not None else surface_title(surface.name)
         if self.panels:
             fig.text(0.05, 0.975, name + (f": {self._title_note}" if self._title_note else ""), ha="left", va="top",
                      color=theme.foreground, fontsize=font)
             self.step_text = fig.text(0.99, 0.975, "", ha="right", va="top", color=theme.foreground,
                                       fontsize=font, family="monospace", animated=True)
+            fit_axes(fig, self.axes_list)
         else:
-            self.axes_list[0].set_title(name, color=theme.foreground, fontsize=font, loc="left", pad=4)
-            legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.62, 0.89), frameon=False,
-                                fontsize=font * 0.85, labelcolor=theme.foreground, handlelength=1.6)
-            legend.set_in_layout(False)
-            self.step_text = fig.text(0.585, 0.915, "", ha="right", va="center", color=theme.foreground,
-                                      fontsize=font * 1.05, family="monospace", animated=True)
+            self.title = self.axes.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground,
+                                             fontsize=font * 1.15, loc="left", pad=4)
+            self.step_text = fig.text(0.565, 0.915, "", ha="right", va="center", color=theme.foreground,
+                                      fontsize=font * 1.1, family="monospace", animated=True)
+            self._layout(handles, font)
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(fig.bbox),
                                    self.total_steps)
         self._background = self.counter.background
+
+    def _build_loss_panel(self, fig: Figure, font: float, scale: float, width: float) -> None:
+        """Every path's f - f* (or f) against the step, thin, in its group's colour."""
+        theme = self.theme
+        # taller than the trajectory view's: a group legend has a few entries, so the column has room
+        lax = fig.add_axes((0.655, 0.42, 0.325, 0.47))
+        series, _, _ = loss_axis(lax, [p.losses for p in self.paths], self.surface.floor, theme, font, scale)
+        lax.set_xlim(0, max(1, self.total_steps))
+        lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+        lax.grid(True, color=theme.grid, linewidth=0.5 * scale, alpha=0.7)
+        style_axes(lax, theme, font * 0.85, grid=False)
+        self.loss_axes = lax
+        self._loss_series = [np.column_stack([np.arange(len(s)), s]) for s in series]
+        self.loss_lines = LineCollection([], colors=self._path_colors, linewidths=width,
+                                         alpha=0.75 if len(self.paths) > 30 else 0.9, animated=True)
+        lax.add_collection(self.loss_lines, autolim=False)
 
     def restage(self) -> None:
         """Copy the static background again after drawing more on it (a gradient field)."""
@@ -315,13 +340,16 @@ class GroupRenderer(_Noted, FrameRenderer):
 
     def _draw(self, index: int) -> int:
         step = int(self.frame_steps[index])
-        for ax, trails, heads, paths in zip(self.axes_list, self.trails, self.heads, self._members):
+        for ax, trails, heads, stars, paths in zip(self.axes_list, self.trails, self.heads, self.minima_markers,
+                                                   self._members):
             ends = [min(step, p.steps) for p in paths]
             trails.set_segments([p.points[: end + 1] for p, end in zip(paths, ends)])
-            ax.draw_artist(trails)
             if heads is not None:
                 heads.set_offsets(np.array([p.points[end] for p, end in zip(paths, ends)]))
-                ax.draw_artist(heads)
+            draw_in_order(ax, [trails, heads, *stars])
+        if self.loss_axes is not None:
+            self.loss_lines.set_segments([s[: min(step, p.steps) + 1] for s, p in zip(self._loss_series, self.paths)])
+            self.loss_axes.draw_artist(self.loss_lines)
         return step
 
     def key_colours(self) -> np.ndarray:

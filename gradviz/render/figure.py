@@ -296,18 +296,25 @@ def draw_adam_bias(record: Any, *, size: tuple[int, int] = (960, 540), dpi: floa
 def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
                         theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
     """L1 diamond and L2 disc with the loss contours and constrained optima; paths under L1 and L2."""
+    from matplotlib.lines import Line2D
+
     fig, font, th, style = _figure(size, dpi, theme, font_scale)
+    # space at the image's edges: the last panel's spine and the legends kept off the right edge
+    pad = 0.8 * font / 72
+    fig.get_layout_engine().set(w_pad=pad, h_pad=pad)
     A, c, t = record.A, record.center, record.radius
     with style:
         ball_ax, l1_ax, l2_ax = fig.subplots(1, 3, width_ratios=(1.15, 1, 1))
         # the grid reaches past any view the equal aspect may give the panel: contours to its edges
-        gx, gy = np.meshgrid(np.linspace(-4.0, 5.5, 400), np.linspace(-3.5, 3.5, 300))
+        gx, gy = np.meshgrid(np.linspace(-4.0, 7.0, 440), np.linspace(-4.0, 4.5, 340))
         d = np.stack([gx - c[0], gy - c[1]], axis=-1)
         loss = 0.5 * np.einsum("...i,ij,...j->...", d, A, d)
-        # contours through both optima (they touch the regions there), and a few more
-        levels = np.sort(np.unique(np.r_[[0.5 * (w - c) @ A @ (w - c) for w in (record.l1_optimum,
-                                                                              record.l2_optimum)],
-                                          np.linspace(0.1, 4, 6)]))
+        # contours through both optima (they touch the regions there), a few inside them and a few outside,
+        # and a view that holds every one of them whole: none cut off at the panel's edge
+        touching = [0.5 * (w - c) @ A @ (w - c) for w in (record.l1_optimum, record.l2_optimum)]
+        levels = np.sort(np.unique(np.r_[touching, np.array([0.15, 0.5]) * min(touching),
+                                         1.6 * max(touching)]))
+        spread = np.sqrt(2 * levels.max() * np.diag(np.linalg.inv(A)))  # the largest ellipse's half extents
         ball_ax.contour(gx, gy, loss, levels=levels, colors=th.grid if th.name == "dark" else "#888888",
                         linewidths=0.9)
         ball_ax.fill([t, 0, -t, 0], [0, t, 0, -t], color=COLORS[0], alpha=0.25, label="‖w‖₁ ≤ t")
@@ -318,8 +325,9 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
                      label="L1 optimum (w₂ = 0)")
         ball_ax.plot(*record.l2_optimum, "s", color=COLORS[1], ms=font * 0.7, mec=th.foreground, label="L2 optimum")
         ball_ax.set_aspect("equal")
-        ball_ax.set_xlim(-1.4, 3.6)
-        ball_ax.set_ylim(-1.6, 1.8)
+        margin = 0.12 * t
+        ball_ax.set_xlim(min(-t, c[0] - spread[0]) - margin, max(t, c[0] + spread[0]) + margin)
+        ball_ax.set_ylim(min(-t, c[1] - spread[1]) - margin, max(t, c[1] + spread[1]) + margin)
         ball_ax.set_xlabel("w₁")
         ball_ax.set_ylabel("w₂")
         ball_ax.set_title("constraint regions, loss contours")
@@ -330,18 +338,22 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
             ax.set_xlabel("λ (log scale)")
             ax.set_title(f"path, {name}")
             ax.set_xlim(record.lambdas.min(), record.lambdas.max())
-        l1_ax.axvline(record.lambda_max, color=th.foreground, ls="--", lw=1)
-        l1_ax.annotate(r"$\lambda_{max}$: all weights 0 beyond", (record.lambda_max, 0.03),
-                       xycoords=("data", "axes fraction"), xytext=(-4, 0), textcoords="offset points", ha="right",
-                       va="bottom")
+        marker = dict(color=th.foreground, ls="--", lw=1)
+        l1_ax.axvline(record.lambda_max, **marker)
+        # named at the line's top, in the empty corner above the paths; the legend says what it means
+        l1_ax.annotate(r"$\lambda_{max}$", (record.lambda_max, 0.98), xycoords=("data", "axes fraction"),
+                       xytext=(-3, 0), textcoords="offset points", ha="right", va="top")
         l1_ax.set_ylabel("weight of logistic regression")
         lo = min(record.path_l1.min(), record.path_l2.min()) * 1.1
         hi = max(record.path_l1.max(), record.path_l2.max()) * 1.1
         l1_ax.set_ylim(lo, hi)
         l2_ax.set_ylim(lo, hi)
-        l2_ax.legend(loc="upper right", ncols=1)
         handles, labels = ball_ax.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower left", ncols=3)
+        handles.append(Line2D([], [], **marker))
+        labels.append(r"$\lambda_{max}$: every L1 weight 0 beyond")
+        # the weights' colours join the one legend under the panels, not over the paths' curves
+        weights, names = l2_ax.get_legend_handles_labels()
+        fig.legend(handles + weights, labels + names, loc="outside lower center", ncols=4)
         return _finish(fig, "L1 against L2: L1 sets weights exactly to 0 (sparsity), L2 shrinks them all")
 
 

@@ -10,7 +10,7 @@ from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["check_render_options", "rgb_copy", "colours_uint8", "style_axes", "FrameRenderer", "text_scale",
            "fit_axes", "fit_legend", "texts_outside", "shrink_text_to_fit", "log_ticks", "SMALLEST_TEXT",
-           "small_font", "drawn_texts"]
+           "small_font", "drawn_texts", "balanced_wrap"]
 
 # Text never smaller than 6 pt at 100 dpi (8.3 px), nor larger than 1.6 times a size's default (a high dpi
 # makes text bigger, up to what the layout can hold).
@@ -168,6 +168,44 @@ def shrink_text_to_fit(figure: Any, *, minimum_px: float = 2.0) -> None:
             transform = text.get_transform()
             x, y = transform.transform(text.get_position())
             text.set_position(transform.inverted().transform((x + dx, y + dy)))
+
+
+def balanced_wrap(text: Any, width_px: float) -> str:
+    """The Text's words on as few lines as fit `width_px` pixels, the lines as even as can be (the longest
+    as short as possible), measured in the Text's font: no word left alone on a line of its own where a
+    balanced break exists. -> the wrapped string (the Text is not changed)."""
+    renderer = text.figure.canvas.get_renderer()
+    font = text.get_fontproperties()
+
+    def measure(s: str) -> float:
+        return renderer.get_text_width_height_descent(s, font, ismath=False)[0]
+
+    words = text.get_text().split()
+    if not words:
+        return ""
+    widths = [measure(word) for word in words]
+    space = measure("a a") - 2 * measure("a")
+
+    def greedy(limit: float) -> list[list[str]]:
+        lines: list[list[str]] = [[]]
+        used = 0.0
+        for word, width in zip(words, widths):
+            if lines[-1] and used + space + width > limit:
+                lines.append([])
+                used = 0.0
+            used += (space if lines[-1] else 0.0) + width
+            lines[-1].append(word)
+        return lines
+
+    count = len(greedy(max(width_px, max(widths))))
+    lo, hi = max(widths), max(width_px, max(widths))  # the narrowest limit that still needs only `count` lines
+    for _ in range(30):
+        middle = (lo + hi) / 2
+        if len(greedy(middle)) <= count:
+            hi = middle
+        else:
+            lo = middle
+    return "\n".join(" ".join(line) for line in greedy(hi))
 
 
 def fit_axes(figure: Any, axes: list[Any], *, pad: float = 3.0) -> None:

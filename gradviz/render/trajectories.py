@@ -11,7 +11,7 @@ can stream them.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from matplotlib.collections import LineCollection
@@ -27,7 +27,8 @@ from gradviz.render.frames import (small_font, FrameRenderer, check_render_optio
 from gradviz.render.geometry import FADE_FRAMES, GeometryLayer
 from gradviz.render.theme import Theme
 
-__all__ = ["TrajectoryRenderer", "contour_levels", "check_render_options"]
+__all__ = ["TrajectoryRenderer", "ContourStage", "contour_levels", "contour_view", "loss_axis", "minima_stars",
+           "draw_in_order", "check_render_options"]
 
 MAX_DEFAULT_FRAMES = 300
 # Trail i is drawn with DASHES[i]: where trails run together the earlier, wider ones show through the gaps.
@@ -103,6 +104,61 @@ def marker_paths(markers: Sequence[str]) -> list[object]:
     return paths
 
 
+def contour_view(ax: Any, surface: Surface, theme: Theme, font: float, scale: float, *,
+                 ylabel: bool = True) -> bool:
+    """Draw the surface's filled contours on `ax` over exactly its extent, with x and y labelled (y only
+    where `ylabel`) -> whether the colours are log10(f - f*)."""
+    values, levels, is_log = contour_levels(surface)
+    ax.contourf(surface.x, surface.y, values, levels=levels, cmap=contour_colormap(theme), extend="both")
+    ax.contour(surface.x, surface.y, values, levels=levels[::2], colors=theme.contour_lines,
+               linewidths=0.4 * scale, alpha=0.35)
+    x0, x1, y0, y1 = surface.extent
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x", color=theme.foreground, fontsize=font, labelpad=1)
+    if ylabel:
+        ax.set_ylabel("y", color=theme.foreground, fontsize=font, labelpad=1)
+    style_axes(ax, theme, font * 0.85, grid=False)
+    # no y label at the bottom corner, where it ran into the first x label at slide sizes ('-1.0-2.0')
+    ax.yaxis.set_major_locator(_AboveTheCorner())
+    return is_log
+
+
+# Moving artists of a contour view, bottom to top (blitted in this order, whatever else is drawn): the
+# trails, the minima's stars, the current points, and the stars' outlines, so that a star stays in sight
+# under a crowd of points and a point that has arrived on its star still shows (the outline crosses it
+# with a thin line only).
+TRAIL_Z, MINIMUM_Z, HEAD_Z, OUTLINE_Z = 5.0, 5.5, 6.0, 6.5
+
+
+def minima_stars(ax: Any, surface: Surface, theme: Theme, size: float, *, over_points: bool = False) -> list[Any]:
+    """The surface's minima as animated scatters: filled stars (zorder MINIMUM_Z, above the trails and
+    below the current points) and their outlines (OUTLINE_Z, above the points); [] where the surface knows
+    none. over_points: one filled star above the points instead, for a crowd of points (a bundle, a
+    swarm) whose spread around the minimum is the message, not any one point."""
+    if not len(surface.minima):
+        return []
+    x, y = surface.minima[:, 0], surface.minima[:, 1]
+    fill = ax.scatter(x, y, marker="*", s=size, c=theme.minimum, edgecolors=theme.foreground, linewidths=0.7,
+                      zorder=OUTLINE_Z if over_points else MINIMUM_Z, animated=True)
+    if over_points:
+        return [fill]
+    # the outline: a line in the star's colour bordered in the foreground's, so the star keeps its colour
+    # where a point covers its middle (widths grow with the star: 2.2 and 1 pt at 960x540)
+    width = np.sqrt(size / 170)
+    border = ax.scatter(x, y, marker="*", s=size, facecolors="none", edgecolors=theme.foreground,
+                        linewidths=2.2 * width, zorder=OUTLINE_Z, animated=True)
+    outline = ax.scatter(x, y, marker="*", s=size, facecolors="none", edgecolors=theme.minimum,
+                         linewidths=1.0 * width, zorder=OUTLINE_Z + 0.01, animated=True)
+    return [fill, border, outline]
+
+
+def draw_in_order(ax: Any, artists: Sequence[Any]) -> None:
+    """Blit the moving artists (None skipped) onto `ax` in the order of their zorder, as a full draw would."""
+    for artist in sorted((a for a in artists if a is not None), key=lambda a: a.get_zorder()):
+        ax.draw_artist(artist)
+
+
 def trail_widths(count: int, width: float) -> np.ndarray:
     """Line widths for `count` trails, widest first: where trails overlap, each later (narrower) trail
     runs inside the earlier ones, which show as a border on both sides."""
@@ -122,7 +178,117 @@ def _wrap_label(label: str) -> str:
     return label
 
 
-class TrajectoryRenderer(FrameRenderer):
+def loss_axis(lax: Any, losses: Sequence[np.ndarray], floor: float | None, theme: Theme, font: float,
+              scale: float) -> tuple[list[np.ndarray], float | None, Any]:
+    """Set up a loss panel's y axis for these loss series -> (the series as drawn, the clamp or None, the
+    clamp's note or None): f - f* on a log axis where the floor is known and nothing lies below it, else f.
+
+    A diverging path would stretch the axis to 1e100: it is capped at 100x the highest starting value.
+    f - f* of exactly 0 (the minimum reached) or below LOSS_CLAMP is drawn at the clamp, not at the
+    smallest positive value, where the curve would seem to stop short, and a dotted line says so.
+    """
+    series = [np.asarray(y, dtype=float) - floor if floor is not None else np.array(y, dtype=float) for y in losses]
+    finite = np.concatenate([s[np.isfinite(s)] for s in series])
+    use_log = finite.size > 0 and floor is not None and bool((finite >= 0).all())
+    starts = np.array([s[0] for s in series if len(s) and np.isfinite(s[0])])
+    cap = float(np.abs(starts).max()) * 100 if starts.size else np.inf
+    clamp, note = None, None
+    if use_log:
+        positive = finite[finite > 0]
+        if (finite <= 0).any() or not positive.size or positive.min() < LOSS_CLAMP:
+            tiny = LOSS_CLAMP
+        else:
+            tiny = float(positive.min())
+        series = [np.maximum(s, tiny) for s in series]
+        lax.set_yscale("log")
+        lo, hi = tiny, float(min(max(finite.max(), tiny * 10), max(cap, tiny * 10)))
+        lax.set_ylim(lo / 2, hi * 2)
+        log_ticks(lax.yaxis, lo / 2, hi * 2)
+        lax.set_ylabel("f - f*", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+        if (finite < tiny).any():
+            clamp = tiny
+            lax.axhline(tiny, color=theme.foreground, lw=0.6 * scale, ls=(0, (2, 2)), alpha=0.6)
+            note = lax.set_title(f"values below {tiny:.0e} drawn at {tiny:.0e} (dotted)", loc="right",
+                                 fontsize=small_font(font), color=theme.foreground, pad=3)
+    else:
+        lo, hi = (float(max(finite.min(), -cap)), float(min(finite.max(), cap))) if finite.size else (-1.0, 1.0)
+        pad = 0.05 * (hi - lo or 1.0)
+        lax.set_ylim(lo - pad, hi + pad)
+        lax.set_ylabel("f", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+    return series, clamp, note
+
+
+class ContourStage(FrameRenderer):
+    """What a view over a function's contours shares: the stage's layout (the contour axes on the left,
+    a panel top right, the legend under it, the step counter over the contour axes' right end).
+
+    Subclasses set figure, canvas, size, theme, axes, loss_axes (or None), title, step_text, total_steps.
+    """
+
+    _clock_word = "step"
+    title: Any
+    step_text: Any
+
+    def _layout(self, handles: list[Line2D], font: float) -> None:
+        """Fit every text inside the image: axes shrink until their labels fit, the step counter follows
+        the contour axes, and the legend fills the space left (wrapping, then shrinking, long labels)."""
+        fig, ax, lax = self.figure, self.axes, self.loss_axes
+        width, height = self.size
+        pad = 3.0
+        self.step_text.set_text(f"{self._clock_word} {self.total_steps}/{self.total_steps}")
+        fit_axes(fig, [ax] + ([lax] if lax is not None else []), pad=pad)
+        renderer = self.canvas.get_renderer()
+        box = ax.get_position()
+        counter = self.step_text.get_window_extent(renderer)
+        # the counter sits over the right end of the contour axes, clear of the figure's top
+        top = min(box.y1 * height + counter.height * 0.5 + 4, height - pad - counter.height / 2)
+        self.step_text.set_position((box.x1, top / height))
+        # the title (drawn left) must end before the counter (drawn right) begins
+        # (down to the smallest text size: a title that still does not fit is wrapped onto two lines)
+        title = self.title
+        for _ in range(8):
+            if title.get_window_extent(renderer).x1 < box.x1 * width - counter.width - 8:
+                break
+            if title.get_fontsize() * 0.9 < small_font(font):
+                words = title.get_text().split(" ")
+                if len(words) > 1 and "\n" not in title.get_text():
+                    half = max(1, len(words) // 2)
+                    title.set_text(" ".join(words[:half]) + "\n" + " ".join(words[half:]))
+                    continue
+                break
+            title.set_fontsize(title.get_fontsize() * 0.9)
+        self.step_text.set_text("")
+        left = (lax.get_position().x0 - 0.02) * width if lax is not None else (box.x1 + 0.07) * width
+        if lax is not None:
+            legend_top = lax.get_tightbbox(renderer).y0 - 10
+        else:
+            legend_top = 0.89 * height
+        # a note printed in the right column (what was tuned, the noise) stays below the legend
+        note = getattr(self, "note_text", None)
+        bottom = note.get_window_extent(renderer).y1 + 8 if note is not None else pad
+        legend_box = (left, bottom, width - pad, legend_top)
+        theme = self.theme
+        state: dict[str, object] = {}
+
+        def make(fontsize: float, wrap: bool) -> object:
+            if "legend" in state:
+                state["legend"].remove()  # type: ignore[union-attr]
+            labels = [h.get_label() for h in handles]
+            if wrap:
+                labels = [_wrap_label(label) for label in labels]
+            legend = fig.legend(handles=handles, labels=labels, loc="upper left",
+                                bbox_to_anchor=(left / width, legend_top / height), frameon=False,
+                                fontsize=fontsize, labelcolor=theme.foreground, handlelength=1.8,
+                                borderaxespad=0.0)
+            legend.set_in_layout(False)
+            state["legend"] = legend
+            return legend
+
+        self.legend = fit_legend(make, legend_box, font * 0.9)
+        shrink_text_to_fit(fig)
+
+
+class TrajectoryRenderer(ContourStage):
     """Draws trajectories over a surface; `frame(i)` returns frame i as an (H, W, 3) uint8 array.
 
     trajectories: records from `trace`. surface: the function sampled on a grid (its extent is the view).
@@ -179,26 +345,15 @@ class TrajectoryRenderer(FrameRenderer):
         fig, scale, font = self._new_figure(dpi)
 
         ax = fig.add_axes((0.065, 0.09, 0.50, 0.80))
-        values, levels, is_log = contour_levels(surface)
-        ax.contourf(surface.x, surface.y, values, levels=levels, cmap=contour_colormap(theme), extend="both")
-        ax.contour(surface.x, surface.y, values, levels=levels[::2], colors=theme.contour_lines,
-                   linewidths=0.4 * scale, alpha=0.35)
+        is_log = contour_view(ax, surface, theme, font, scale)
         x0, x1, y0, y1 = surface.extent
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
-        ax.set_xlabel("x", color=theme.foreground, fontsize=font, labelpad=1)
-        ax.set_ylabel("y", color=theme.foreground, fontsize=font, labelpad=1)
-        self._style(ax, font)
-        # no y label at the bottom corner, where it ran into the first x label at slide sizes ('-1.0-2.0')
-        ax.yaxis.set_major_locator(_AboveTheCorner())
         handles = []
-        # the minima are drawn in every frame above the current points, which would otherwise cover them
-        self.minima_marker = None
+        # the minima are drawn in every frame above the trails, which would otherwise bury them, and below
+        # the current points: a method that has arrived sits on its star (the star is larger, so it shows
+        # around the point)
         in_view = [m for m in surface.minima if x0 <= m[0] <= x1 and y0 <= m[1] <= y1]
-        if len(surface.minima):
-            self.minima_marker = ax.scatter(surface.minima[:, 0], surface.minima[:, 1], marker="*",
-                                            s=170 * scale**2, c=theme.minimum, edgecolors=theme.foreground,
-                                            linewidths=0.7, zorder=7, animated=True)
+        self.minima_markers = minima_stars(ax, surface, theme, 170 * scale**2)
+        if self.minima_markers:
             handles.append(Line2D([], [], ls="", marker="*", ms=11 * scale, color=theme.minimum,
                                   markeredgecolor=theme.foreground, markeredgewidth=0.7,
                                   label="global minim" + ("a" if len(in_view) > 1 else "um")))
@@ -221,10 +376,10 @@ class TrajectoryRenderer(FrameRenderer):
         # wider and solid, later ones narrower and dashed, so the ones below show at the sides and through
         # the gaps.
         self.trails = LineCollection([], colors=self._colors, linewidths=self._widths, linestyles=self._dashes,
-                                     capstyle="butt", joinstyle="round", animated=True, zorder=5)
+                                     capstyle="butt", joinstyle="round", animated=True, zorder=TRAIL_Z)
         ax.add_collection(self.trails, autolim=False)
         self.heads = ax.scatter(starts[:, 0], starts[:, 1], s=60 * scale**2, c=self._colors,
-                                edgecolors=theme.background, linewidths=0.9 * scale, animated=True, zorder=6)
+                                edgecolors=theme.background, linewidths=0.9 * scale, animated=True, zorder=HEAD_Z)
         self.heads.set_paths(marker_paths(self._markers))
         self.geometry = GeometryLayer(ax, self.trajectories, self._colors, scale)
 
@@ -247,101 +402,13 @@ class TrajectoryRenderer(FrameRenderer):
                                    self.total_steps, word=self._clock_word)
         self._background = self.counter.background
 
-    def _layout(self, handles: list[Line2D], font: float) -> None:
-        """Fit every text inside the image: axes shrink until their labels fit, the step counter follows
-        the contour axes, and the legend fills the space left (wrapping, then shrinking, long labels)."""
-        fig, ax, lax = self.figure, self.axes, self.loss_axes
-        width, height = self.size
-        pad = 3.0
-        self.step_text.set_text(f"{self._clock_word} {self.total_steps}/{self.total_steps}")
-        fit_axes(fig, [ax] + ([lax] if lax is not None else []), pad=pad)
-        renderer = self.canvas.get_renderer()
-        box = ax.get_position()
-        counter = self.step_text.get_window_extent(renderer)
-        # the counter sits over the right end of the contour axes, clear of the figure's top
-        top = min(box.y1 * height + counter.height * 0.5 + 4, height - pad - counter.height / 2)
-        self.step_text.set_position((box.x1, top / height))
-        # the title (drawn left) must end before the counter (drawn right) begins
-        # (down to the smallest text size: a title that still does not fit is wrapped onto two lines)
-        title = self.title
-        for _ in range(8):
-            if title.get_window_extent(renderer).x1 < box.x1 * width - counter.width - 8:
-                break
-            if title.get_fontsize() * 0.9 < small_font(font):
-                words = title.get_text().split(" ")
-                if len(words) > 1 and "\n" not in title.get_text():
-                    half = max(1, len(words) // 2)
-                    title.set_text(" ".join(words[:half]) + "\n" + " ".join(words[half:]))
-                    continue
-                break
-            title.set_fontsize(title.get_fontsize() * 0.9)
-        self.step_text.set_text("")
-        left = (lax.get_position().x0 - 0.02) * width if lax is not None else (box.x1 + 0.07) * width
-        if lax is not None:
-            legend_top = lax.get_tightbbox(renderer).y0 - 10
-        else:
-            legend_top = 0.89 * height
-        legend_box = (left, pad, width - pad, legend_top)
-        theme = self.theme
-        state: dict[str, object] = {}
-
-        def make(fontsize: float, wrap: bool) -> object:
-            if "legend" in state:
-                state["legend"].remove()  # type: ignore[union-attr]
-            labels = [h.get_label() for h in handles]
-            if wrap:
-                labels = [_wrap_label(label) for label in labels]
-            legend = fig.legend(handles=handles, labels=labels, loc="upper left",
-                                bbox_to_anchor=(left / width, legend_top / height), frameon=False,
-                                fontsize=fontsize, labelcolor=theme.foreground, handlelength=1.8,
-                                borderaxespad=0.0)
-            legend.set_in_layout(False)
-            state["legend"] = legend
-            return legend
-
-        self.legend = fit_legend(make, legend_box, font * 0.9)
-        shrink_text_to_fit(fig)
-
     def _build_loss_panel(self, fig: Figure, font: float, scale: float) -> None:
         theme, surface = self.theme, self.surface
         lax = fig.add_axes((0.655, 0.54, 0.325, 0.35))
-        floor = surface.floor
-        series = []
-        for t in self.trajectories:
-            y = t.losses - floor if floor is not None else t.losses.copy()
-            series.append(y)
-        finite = np.concatenate([s[np.isfinite(s)] for s in series])
-        use_log = finite.size > 0 and floor is not None and bool((finite >= 0).all())
-        # A diverging path would stretch the axis to 1e100: cap it at 100x the highest starting value.
-        starts = np.array([s[0] for s in series if len(s) and np.isfinite(s[0])])
-        cap = float(np.abs(starts).max()) * 100 if starts.size else np.inf
-        self.loss_clamp = None
-        if use_log:
-            positive = finite[finite > 0]
-            # f - f* of exactly 0 (the minimum reached) or below the clamp is drawn at the clamp, not at the
-            # smallest positive value, where the curve would seem to stop short
-            if (finite <= 0).any() or not positive.size or positive.min() < LOSS_CLAMP:
-                tiny = LOSS_CLAMP
-            else:
-                tiny = float(positive.min())
-            series = [np.maximum(s, tiny) for s in series]
-            lax.set_yscale("log")
-            lo, hi = tiny, float(min(max(finite.max(), tiny * 10), max(cap, tiny * 10)))
-            lax.set_ylim(lo / 2, hi * 2)
-            log_ticks(lax.yaxis, lo / 2, hi * 2)
-            lax.set_ylabel("f - f*", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
-            if (finite < tiny).any():
-                # values at or below the floor are drawn on it: say so where the curves flatten
-                self.loss_clamp = tiny
-                lax.axhline(tiny, color=theme.foreground, lw=0.6 * scale, ls=(0, (2, 2)), alpha=0.6)
-                self.loss_clamp_note = lax.set_title(f"values below {tiny:.0e} drawn at {tiny:.0e} (dotted)",
-                                                     loc="right", fontsize=small_font(font), color=theme.foreground,
-                                                     pad=3)
-        else:
-            lo, hi = (float(max(finite.min(), -cap)), float(min(finite.max(), cap))) if finite.size else (-1.0, 1.0)
-            pad = 0.05 * (hi - lo or 1.0)
-            lax.set_ylim(lo - pad, hi + pad)
-            lax.set_ylabel("f", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+        series, self.loss_clamp, note = loss_axis(lax, [t.losses for t in self.trajectories], surface.floor, theme,
+                                                  font, scale)
+        if note is not None:
+            self.loss_clamp_note = note
         lax.set_xlim(0, max(1, self.total_steps))
         lax.set_xlabel(self.unit if self.clock == "evaluations" else "step", color=theme.foreground,
                        fontsize=font * 0.9, labelpad=1)
@@ -379,12 +446,9 @@ class TrajectoryRenderer(FrameRenderer):
             self.geometry.draw_points([self._ends(i) for i in range(index, index - FADE_FRAMES - 1, -1)])
         self.trails.set_segments([t.points[: end + 1] for t, end in zip(self.trajectories, ends)])
         self.heads.set_offsets(np.array([t.points[end] for t, end in zip(self.trajectories, ends)]))
-        self.axes.draw_artist(self.trails)
-        self.axes.draw_artist(self.heads)
+        draw_in_order(self.axes, [self.trails, self.heads, *self.minima_markers])
         if self.geometry.active:
             self.geometry.draw_shapes(ends)
-        if self.minima_marker is not None:
-            self.axes.draw_artist(self.minima_marker)
         if self.loss_axes is not None:
             self.loss_lines.set_segments([s[: end + 1] for s, end in zip(self._loss_series, ends)])
             self.loss_heads.set_offsets(np.array([s[end] for s, end in zip(self._loss_series, ends)]))
