@@ -5,14 +5,12 @@ a traceback, never another exit code. The commands are drawn from a seeded gener
 steps, small nets, small pictures) so that the whole run is a few seconds of work in one process.
 """
 
-import json
 import os
 import random
-import subprocess
-import sys
 
+from clirunner import run_cli
 from gradviz.functions import FUNCTIONS
-from gradviz.nets.choices import ACTIVATIONS, INITS
+from gradviz.nets.choices import ACTIVATIONS
 from gradviz.nets.data import DATASETS
 from gradviz.optim import OPTIMIZERS
 from gradviz.schedules import SCHEDULERS, _ARGUMENTS
@@ -132,39 +130,11 @@ def commands(seed=SEED, count=COUNT):
     return [_command(rng) for _ in range(count)]
 
 
-RUNNER = r"""
-import contextlib, io, json, os, sys
-from gradviz.cli import main
-
-results = []
-root = os.getcwd()
-for index, args in enumerate(json.loads(sys.argv[1])):
-    folder = os.path.join(root, f"case{index}")
-    os.mkdir(folder)
-    os.chdir(folder)
-    out, err, code = io.StringIO(), io.StringIO(), None
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-        try:
-            main(args)
-        except SystemExit as stop:
-            code = stop.code
-        except BaseException as error:
-            import traceback
-            code, err = "traceback", io.StringIO(traceback.format_exc())
-    os.chdir(root)
-    files = sorted(os.path.relpath(os.path.join(d, f), folder) for d, _, fs in os.walk(folder) for f in fs)
-    results.append([code, err.getvalue(), out.getvalue(), files])
-print(json.dumps(results))
-"""
-
-
 def test_random_commands_end_in_a_file_or_one_line(tmp_path):
     cases = commands()
-    result = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(cases)], capture_output=True, text=True,
-                            cwd=tmp_path, env=dict(os.environ, MPLBACKEND="Agg"), timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
     wrong, outcomes = [], {"file": 0, "listed": 0, "refused": 0}
-    for args, (code, stderr, stdout, files) in zip(cases, json.loads(result.stdout)):
+    for args, result in zip(cases, run_cli(cases, tmp_path)):
+        code, stderr, stdout, files = result["code"], result["stderr"], result["stdout"], result["files"]
         lines = stderr.strip().splitlines()
         if code == 0 and args[0] == "list":
             ok = bool(stdout.strip()) and not files

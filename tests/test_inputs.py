@@ -1,56 +1,23 @@
 """Every input gets an answer (issue 20): one line, exit 2, no file, before torch where no torch is needed.
 
-The cases run in two processes, each calling `gradviz.cli.main` once per case in a folder of its own: the
-first never imports torch (and checks that it did not), the second holds the cases whose answer needs
-torch (a class that cannot step a point). Paying one interpreter start per group, not per case, keeps
-the ninety-odd cases to a few seconds.
+The cases run in two processes (tests/clirunner.py), each calling `gradviz.cli.main` once per case in a
+folder of its own: the first never imports torch (and checks that it did not), the second holds the cases
+whose answer needs torch (a class that cannot step a point).
 """
-
-import contextlib
-import io
-import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-RUNNER = r"""
-import contextlib, io, json, os, sys
-from gradviz.cli import main
-
-results = []
-root = os.getcwd()
-for index, args in enumerate(json.loads(sys.argv[1])):
-    folder = os.path.join(root, f"case{index}")
-    os.mkdir(folder)
-    os.chdir(folder)
-    err, code = io.StringIO(), None
-    with contextlib.redirect_stderr(err):
-        try:
-            main(args)
-        except SystemExit as stop:
-            code = stop.code
-        except BaseException as error:  # a traceback: reported as such
-            code = f"{type(error).__name__}: {error}"
-    os.chdir(root)
-    results.append([code, err.getvalue(), "torch" in sys.modules, sorted(os.listdir(folder))])
-print(json.dumps(results))
-"""
-
+from clirunner import run_cli
 
 def run_cases(cases, tmp_path):
     """[(args, shown)] -> list of problems: not exit 2, not one line, `shown` missing, a file left."""
-    result = subprocess.run([sys.executable, "-c", RUNNER, json.dumps([args for args, _ in cases])],
-                            capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ, MPLBACKEND="Agg"),
-                            timeout=600)
-    assert result.returncode == 0, result.stderr
     problems, torch_seen = [], []
-    for (args, shown), (code, stderr, torch, files) in zip(cases, json.loads(result.stdout)):
+    for (args, shown), result in zip(cases, run_cli([args for args, _ in cases], tmp_path)):
+        code, stderr, files = result["code"], result["stderr"], result["entries"]
         lines = stderr.strip().splitlines()
         if code != 2 or len(lines) != 1 or shown not in lines[0] or "Traceback" in stderr or files:
             problems.append((args, code, stderr, files))
-        torch_seen.append(torch)
+        torch_seen.append(result["torch"])
     return problems, torch_seen
 
 
