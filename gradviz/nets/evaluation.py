@@ -35,7 +35,7 @@ __all__ = ["Evaluator", "FlatModel", "STRATEGIES", "preserved", "choose_strategy
 STRATEGIES = ("auto", "mlp", "vmap", "points")
 MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk by default (vmap; MLP path on CUDA)
 CPU_CHUNK = 128  # grid points per batched pass on a CPU
-CPU_ACTIVATIONS = 2 * 2**20  # bytes of one layer's activations per chunk, MLP path on a CPU
+CPU_ACTIVATIONS = 4 * 2**20  # bytes of one layer's activations per chunk, MLP path on a CPU
 POINTS_CHUNK = 32  # grid points per pass over the data on the point-by-point path
 ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.ELU, nn.Identity, nn.Dropout)
 # Layers whose cost is arithmetic, not overhead, or that vmap batches badly: the point-by-point path.
@@ -170,9 +170,9 @@ class Evaluator(FlatModel):
         n = self.source.batch_size or 256
         widths = sum(s[0] for s in self.shapes if len(s) >= 2) or 1
         if self.strategy == "mlp" and self.device.type == "cpu":
-            # fastest when one layer's (G, N, width) float32 activations stay near the cache, about 2 MB
-            # (measured, one thread, 2-16-16-1 on 500 points: G = 64 beats 128 and 16; 2-64-64-1 on 1000:
-            # G = 8 beats 128, 32 and 2)
+            # fastest when one layer's (G, width, N) float32 activations take about 4 MB (measured, one
+            # thread, 2-16-16-1 on 500 points: G = 128 beats 96, 65, 192 and 32; 2-64-64-1 on 1000: G = 16
+            # beats 8, 32 and 4)
             widest = max(s[0] for s in self.shapes if len(s) >= 2)
             return max(1, min(CPU_CHUNK, CPU_ACTIVATIONS // (4 * n * widest)))
         # activations of every layer (a few live copies each) plus the point's weights, in float32
@@ -209,7 +209,9 @@ class Evaluator(FlatModel):
         with preserved(self.model), torch.no_grad():
             for start in range(0, len(order), self.chunk):
                 part = order[start:start + self.chunk]
-                rows = rows_of(torch.as_tensor(part, device=self.device))
+                # all rows in order: a slice, a view; chosen rows: an index
+                rows = rows_of(slice(start, start + len(part)) if indices is None
+                               else torch.as_tensor(part, device=self.device))
                 values = self._chunk(rows, origin, basis)
                 out[start:start + len(part)] = values
                 if on_chunk is not None:
@@ -218,7 +220,8 @@ class Evaluator(FlatModel):
 
     def _chunk(self, rows: torch.Tensor, origin: torch.Tensor | None, basis: torch.Tensor | None) -> np.ndarray:
         """The data-set means at one chunk of points: one pass over the batches."""
-        sums = torch.zeros(len(rows), dtype=torch.float64, device=self.device)
+        first: torch.Tensor | None = None
+        sums: torch.Tensor | None = None
         count = 0
         on_plane = origin is not None
         for index, (x, y, n) in enumerate(self.source.batches(self.device, self.dtype)):
@@ -237,9 +240,15 @@ class Evaluator(FlatModel):
                     values = self._batch_values(torch.vmap(lambda w: self._forward(w, x))(weights), y)
                 else:
                     values = torch.stack([self.rule.value(self._forward(w, x), y) for w in weights])
-            sums += values.to(torch.float64) * n
+            if index == 0:
+                first, sums = values, None
+            else:
+                if sums is None:
+                    sums = first.to(torch.float64) * count
+                sums += values.to(torch.float64) * n
             count += n
-        return (sums / count).cpu().numpy()
+        # one batch: its means as they are (the same numbers: v * n / n is exact in float64)
+        return (first.to(torch.float64) if sums is None else sums / count).cpu().numpy()
 
     def _batch_values(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """(G, n, ...) outputs of G points on one batch -> (G,) batch means."""
@@ -270,43 +279,32 @@ class Evaluator(FlatModel):
 
         The first layer's input is the same for every grid point, so its output is linear in the
         coefficients: W x + b with W = W0 + sum_j c_j D_j, b = b0 + sum_j c_j e_j gives
-        [1, c] @ [W0 X^T + b0; D_j X^T + e_j]. Those k + 1 (width, N) products are computed once per batch of
-        data and each chunk's first layer is one (G, k + 1) @ (k + 1, width * N) matrix product.
+        A0 + c @ [A_1; ...; A_k] with A0 = W0 X^T + b0 and A_j = D_j X^T + e_j. Those k + 1 (width, N)
+        products are computed once per batch of data and each chunk's first layer is one addmm.
 
-        Activations are kept feature-major, (G, width, N): each later layer is then W(c) @ h, a (out, in) @
-        (in, N) product per point, which keeps the N samples in the long, contiguous dimension (the last
-        layer of a binary classifier, out = 1, is 7x faster so than as (N, in) @ (in, 1)). The first
-        layer's output carries a trailing row of ones (exactly 1: [1, c] @ [1; 0, ...]), so the second
-        layer's bias rides inside its product as one more column of a (G, out, in + 1) matrix [W, b] (one bmm,
-        no bias copied into the output first as baddbmm does); later layers are one baddbmm each. Weights are
-        built per chunk and per layer as origin slice + c @ basis slice, and every layer writes into a buffer
-        reused from chunk to chunk (fresh multi-MB allocations each chunk cost page faults). The logits come
-        back as a transposed view, (G, N, out)."""
+        Activations are kept feature-major, (G, width, N): each later layer is then one baddbmm of
+        W(c) (out, in) @ h (in, N) per point plus the bias, which keeps the N samples in the long, contiguous
+        dimension (the last layer of a binary classifier, out = 1, is 7x faster so than as (N, in) @ (in, 1)).
+        The weights and biases of every later layer come from one (G, k) @ (k, P_later) product per chunk,
+        read as views. Every layer writes into a buffer reused from chunk to chunk (fresh multi-MB allocations
+        each chunk cost page faults). The logits come back as a transposed view, (G, N, out)."""
         starts = np.concatenate([[0], np.cumsum(self.sizes)]).tolist()
-        slices = [(origin[starts[i]:starts[i + 1]], basis[starts[i]:starts[i + 1]]) for i in range(len(self.sizes))]
         linears = len(self.sizes) // 2
-        (w0, wd), (b0, bd) = slices[0], slices[1]
         out0, inp0 = self.shapes[0]
         k = basis.shape[1]
         n = len(x)
-        extra = int(linears > 1)  # the row of ones, where a second layer will use it
-        row = torch.ones(extra, n, dtype=self.dtype, device=self.device)
         xt = x.T
-        rows = [torch.cat([torch.addmm(b0[:, None], w0.reshape(out0, inp0), xt), row])]
-        rows += [torch.cat([torch.addmm(bd[:, j, None], wd[:, j].reshape(out0, inp0), xt), 0 * row])
-                 for j in range(k)]
-        first = torch.stack(rows).reshape(k + 1, -1)  # (k + 1, (width + extra) * N)
-        later = []
+        w0, wd = origin[:starts[1]].reshape(out0, inp0), basis[:starts[1]]
+        b0, bd = origin[starts[1]:starts[2]], basis[starts[1]:starts[2]]
+        centre = torch.addmm(b0[:, None], w0, xt).reshape(-1)  # (width * N,)
+        span = torch.stack([torch.addmm(bd[:, j, None], wd[:, j].reshape(out0, inp0), xt).reshape(-1)
+                            for j in range(k)])  # (k, width * N)
+        # later layers: their weights, for all of them at once, as origin slice + c @ basis slice
+        later_origin, later_span = origin[starts[2]:], basis[starts[2]:].T.contiguous()
+        views = []  # (out, in, weight offset, bias offset) within the later weights, per later Linear
         for index in range(1, linears):
-            (w, wb), (b, bb) = slices[2 * index], slices[2 * index + 1]
             out, inp = self.shapes[2 * index]
-            if index == 1:  # [W, b], flattened, for the origin and for each direction
-                centre = torch.cat([w.reshape(out, inp), b[:, None]], 1).reshape(-1)
-                span = torch.stack([torch.cat([wb[:, j].reshape(out, inp), bb[:, j, None]], 1).reshape(-1)
-                                    for j in range(k)], 1)
-                later.append(((centre, span), None))
-            else:
-                later.append(((w, wb), (b, bb)))
+            views.append((out, inp, starts[2 * index] - starts[2], starts[2 * index + 1] - starts[2]))
         buffers: list[torch.Tensor] = []  # sized by the first chunk, the largest
         layers = self._layers
 
@@ -314,29 +312,16 @@ class Evaluator(FlatModel):
             G = len(c)
             if not buffers or len(buffers[0]) < G:
                 buffers.clear()
-                widths = [out0 + extra] + [self.shapes[2 * i][0] for i in range(1, linears)]
+                widths = [out0] + [self.shapes[2 * i][0] for i in range(1, linears)]
                 buffers.extend(torch.empty(G, w, n, dtype=self.dtype, device=self.device) for w in widths)
-            ones = torch.ones(G, 1, dtype=c.dtype, device=c.device)
-            h = torch.mm(torch.cat([ones, c], 1), first, out=buffers[0][:G].view(G, -1)).view(G, -1, n)
-            with_ones = bool(extra)
+            h = torch.addmm(centre, c, span, out=buffers[0][:G].view(G, -1)).view(G, out0, n)
+            weights = torch.addmm(later_origin, c, later_span) if linears > 1 else None
             for layer in layers[1:]:
                 if isinstance(layer, int):
-                    (w, wb), bias_part = later[layer - 1]
-                    out = self.shapes[2 * layer][0]
-                    target = buffers[layer][:G]
-                    if bias_part is None:
-                        h = torch.bmm(torch.addmm(w, c, wb.T).reshape(G, out, -1), h, out=target)
-                    else:
-                        b, bb = bias_part
-                        W = torch.addmm(w, c, wb.T).reshape(G, out, -1)
-                        bias = torch.addmm(b, c, bb.T).reshape(G, out, 1)
-                        h = torch.baddbmm(bias, W, h, out=target)
-                    with_ones = False
-                elif with_ones and not isinstance(layer, nn.ReLU):  # relu(1) = 1; others skip the ones
-                    part = h[:, :-1]
-                    result = _activate(layer, part)
-                    if result is not part:
-                        part.copy_(result)
+                    out, inp, w_at, b_at = views[layer - 1]
+                    W = weights[:, w_at:w_at + out * inp].view(G, out, inp)
+                    bias = weights[:, b_at:b_at + out].view(G, out, 1)
+                    h = torch.baddbmm(bias, W, h, out=buffers[layer][:G])
                 else:
                     h = _activate(layer, h)
             return h.transpose(1, 2)
