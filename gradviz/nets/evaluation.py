@@ -241,7 +241,7 @@ class Evaluator(FlatModel):
                 else:
                     values = torch.stack([self.rule.value(self._forward(w, x), y) for w in weights])
             if index == 0:
-                first, sums = values, None
+                first = values
             else:
                 if sums is None:
                     sums = first.to(torch.float64) * count
