@@ -18,8 +18,8 @@ import time
 import numpy as np
 import torch
 
-from gradviz.compare import basin_map, trace_swarm
-from gradviz.tracing import trace
+from gradviz.lecture.compare import basin_map, trace_swarm
+from gradviz.lecture.tracing import trace
 
 STARTS, STEPS, LR = 10_000, 500, 0.1
 

@@ -20,7 +20,7 @@ import time
 import torch
 from torch import nn
 
-import gradviz.nets.curvature as curvature
+import gradviz.analysis.curvature as curvature
 
 
 def cases():

@@ -35,9 +35,9 @@ import numpy as np
 import torch
 
 import gradviz
-from gradviz.nets import make_dataset, mlp, train
-from gradviz.nets.landscape import random_directions
-from gradviz.nets.training import loss_function
+from gradviz.lecture import make_dataset, mlp, train
+from gradviz.analysis.landscape import random_directions
+from gradviz.lecture.training import loss_function
 
 SIZES = [("2-16-16-1, 500 points, 101 x 101", (16, 16), 500, 101),
          ("2-64-64-1, 1000 points, 51 x 51", (64, 64), 1000, 51),

@@ -23,8 +23,8 @@ import time
 import numpy as np
 import torch
 
-from gradviz.compare import trace_swarm
-from gradviz.tracing import trace
+from gradviz.lecture.compare import trace_swarm
+from gradviz.lecture.tracing import trace
 
 LR = 0.1
 

@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from gradviz.nets import make_dataset, mlp, train
+from gradviz.lecture import make_dataset, mlp, train
 
 STEPS = 1000
 

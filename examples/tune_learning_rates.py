@@ -5,7 +5,7 @@ magnitudes and window sizes, so each TestFunction carries two multipliers: one f
 step is lr times the gradient (sgd, momentum, nesterov) and one for those whose step is about lr whatever
 the gradient (adagrad, rmsprop, adam, ...). This script scans the multipliers on a log grid and prints,
 per function, the one with the most progress towards f* in 200 steps with no optimizer of the family
-diverging or leaving the plot window. Its output is what `lr_scale` in gradviz/functions.py holds.
+diverging or leaving the plot window. Its output is what `lr_scale` in gradviz/lecture/functions.py holds.
 
     python examples/tune_learning_rates.py [NAME ...]
 """
@@ -16,9 +16,9 @@ import sys
 
 import numpy as np
 
-from gradviz.functions import FUNCTIONS
-from gradviz.optim import OPTIMIZERS
-from gradviz.tracing import trace
+from gradviz.lecture.functions import FUNCTIONS
+from gradviz.lecture.optim import OPTIMIZERS
+from gradviz.lecture.tracing import trace
 
 FAMILIES = {"gradient": ("sgd", "momentum", "nesterov"), "adaptive": ("adagrad", "rmsprop", "adam")}
 SCALES = np.round(np.logspace(-3, 3, 19), 6)

@@ -14,13 +14,13 @@ from typing import Any, Callable
 
 import click
 
-from gradviz.budget import parse_budget
-from gradviz.figures import FIGURES
-from gradviz.functions import FUNCTIONS, parse_domain
-from gradviz.grids import OBJECTIVES, parse_lrs, parse_starts
-from gradviz.nets.choices import ACTIVATIONS, INITS
-from gradviz.nets.data import DATASETS
-from gradviz.optim import DEFAULT_OPTIMIZERS, OPTIMIZERS, parse_optimizer
+from gradviz.lecture.budget import parse_budget
+from gradviz.lecture.figures import FIGURES
+from gradviz.lecture.functions import FUNCTIONS, parse_domain
+from gradviz.lecture.grids import OBJECTIVES, parse_lrs, parse_starts
+from gradviz.lecture.choices import ACTIVATIONS, INITS
+from gradviz.lecture.data import DATASETS
+from gradviz.lecture.optim import DEFAULT_OPTIMIZERS, OPTIMIZERS, parse_optimizer
 from gradviz.registry import InvalidArgument, Registry, check_positive
 
 __all__ = ["main", "cli"]
@@ -37,7 +37,7 @@ class OptimizerType(click.ParamType):
         if not isinstance(value, str):
             return value
         try:
-            from gradviz.schedules import parse_schedule, split_schedule
+            from gradviz.lecture.schedules import parse_schedule, split_schedule
 
             text, schedule = split_schedule(value)
             if schedule is not None:
@@ -92,7 +92,7 @@ class NameType(click.ParamType):
 
         try:
             if self.registry is FUNCTIONS and isinstance(value, str) and normalize_name(value) not in FUNCTIONS:
-                from gradviz.expressions import function_from_text
+                from gradviz.lecture.expressions import function_from_text
 
                 function_from_text(value)  # an expression in x and y, checked here (no torch needed)
                 return value
@@ -111,7 +111,7 @@ def _function(name_or_text: str, domain: Any, minimum: tuple[float, float] | Non
             raise InvalidArgument(f"--minimum is for functions given as expressions; {name_or_text!r} knows its "
                                   "minima")
         return name_or_text
-    from gradviz.expressions import expression
+    from gradviz.lecture.expressions import expression
 
     return expression(name_or_text, domain=domain, minimum=minimum)
 
@@ -479,7 +479,7 @@ def trajectories(function: str, minimum: tuple[float, float] | None, optimizers:
 
     _refuse_tuning_options_without_tune(tune, objective)
     if budget is not None and _given("steps"):
-        from gradviz.budget import parse_budget
+        from gradviz.lecture.budget import parse_budget
 
         parse_budget(budget)  # a malformed budget is named first
         raise InvalidArgument(f"--budget {budget} sets how long each optimizer runs: drop --steps {steps}")
@@ -523,7 +523,7 @@ class NumberListType(click.ParamType):
 def _at_rates(optimizers: tuple[str, ...], rates: tuple[float, ...]) -> tuple[str, ...]:
     """-O texts at each --lr rate, as boundary's --lr does: an optimizer with its own lr keeps it, and a
     schedule ('@cosine') starts from each rate."""
-    from gradviz.schedules import split_schedule
+    from gradviz.lecture.schedules import split_schedule
 
     out = []
     for text in optimizers:
@@ -624,7 +624,7 @@ def boundary(dataset: str, n: int, noise: float | None, classes: int | None, hid
         raise InvalidArgument(f"invalid n: {n} (need at least 2 points)")
     if noise is not None:
         check_positive("noise", noise, allow_zero=True)
-    from gradviz.nets.data import check_classes
+    from gradviz.lecture.data import check_classes
 
     check_classes(DATASETS.lookup(dataset), classes)
     _check_hidden(hidden)
@@ -688,10 +688,10 @@ class WordListType(click.ParamType):
               help="Linear layers in the MLP.")
 @click.option("--width", type=_positive(int, limit="width"), default=64, show_default=True,
               help="Units per hidden layer.")
-@click.option("--activation", "activations", type=WordListType("gradviz.nets.choices.ACTIVATIONS", "sigmoid,relu"),
+@click.option("--activation", "activations", type=WordListType("gradviz.lecture.choices.ACTIVATIONS", "sigmoid,relu"),
               default="sigmoid,relu", show_default=True,
               help="Activations, one panel each (see `gradviz list activations`).")
-@click.option("--init", "inits", type=WordListType("gradviz.nets.choices.INITS", "default,he"), default="default,he",
+@click.option("--init", "inits", type=WordListType("gradviz.lecture.choices.INITS", "default,he"), default="default,he",
               show_default=True, help="Initialization per activation, or one for all (see `gradviz list inits`).")
 @click.option("--std", type=_positive(float), default=None,
               help="Weight std for --init normal; k of N(0, k^2/n) for scaled (the other inits take none).")
@@ -804,7 +804,7 @@ def figure(name: str, size: tuple[int, int], dpi: float, theme: str, fps: float,
       gradviz figure momentum -o ravine.gif      GD's zig-zag against momentum and Nesterov, animated
       gradviz figure regularization --theme dark
     """
-    from gradviz.figures import FIGURES
+    from gradviz.lecture.figures import FIGURES
     from gradviz.pipelines.figure import figure as run_figure
 
     if _given("fps") and not FIGURES.lookup(name).animated:
@@ -1097,7 +1097,7 @@ def list_(what: str | None) -> None:
             click.echo(f"{name:<10} {size:<10} type x{preset.font_scale:<4g} {preset.summary}")
     elif what == "schedulers":
         from gradviz.records import format_hyperparams
-        from gradviz.schedules import SCHEDULERS
+        from gradviz.lecture.schedules import SCHEDULERS
 
         width = max(map(len, SCHEDULERS))
         for name, spec in SCHEDULERS.items():
@@ -1111,8 +1111,8 @@ def list_(what: str | None) -> None:
         for name, theme in _theme_registry().items():
             click.echo(f"{name:<6}  colormap {theme.colormap}, background {theme.background}")
     else:
-        registry = _nets_registry({"datasets": "gradviz.nets.data.DATASETS", "activations":
-                                   "gradviz.nets.choices.ACTIVATIONS", "inits": "gradviz.nets.choices.INITS"}[what])
+        registry = _nets_registry({"datasets": "gradviz.lecture.data.DATASETS", "activations":
+                                   "gradviz.lecture.choices.ACTIVATIONS", "inits": "gradviz.lecture.choices.INITS"}[what])
         width = max(map(len, registry))
         for name, entry in registry.items():
             click.echo(f"{name:<{width}}  {entry.summary}")

@@ -22,8 +22,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
-from gradviz.figures import FIGURES
-from gradviz.functions import FUNCTIONS
+from gradviz.lecture.figures import FIGURES
+from gradviz.lecture.functions import FUNCTIONS
 
 __all__ = ["build_gallery", "SEMINAR", "Pretrained", "build_seminar", "build_figures", "build_landscapes", "GALLERY_SIZE",
            "write_versions", "build_comparisons", "DIRECT", "build_direct"]
@@ -46,7 +46,7 @@ class Pretrained:
     n: int = 300
 
     def state_dict(self, seed: int = 0) -> dict[str, Any]:
-        from gradviz.nets import make_dataset, mlp, train
+        from gradviz.lecture import make_dataset, mlp, train
 
         model = mlp(2, self.hidden, 1, seed=seed + 1)
         data = make_dataset(self.dataset, n=self.n, noise=self.noise, seed=seed + 1)

@@ -64,7 +64,7 @@ def legend_hyperparams(optimizer: str, hyperparams: Mapping[str, Any]) -> dict[s
     unless it is the registry entry's own one at its registry value (lbfgs's max_iter=1) or one that
     tracing chose from the plot window (a direct method's step). Reads the registry's plain data only.
     """
-    from gradviz.optim import OPTIMIZERS  # the registry imports no torch until an optimizer is built
+    from gradviz.lecture.optim import OPTIMIZERS  # the registry imports no torch until an optimizer is built
 
     spec = OPTIMIZERS.get(optimizer)
     own = dict(spec.defaults) if spec is not None else {}
@@ -447,7 +447,7 @@ class GradientLog:
 
 @dataclass(frozen=True, eq=False)
 class Swarm:
-    """Many starts of one optimizer traced together as one batch (see gradviz.compare.trace_swarm).
+    """Many starts of one optimizer traced together as one batch (see gradviz.lecture.compare.trace_swarm).
 
     points: (n, N, 2) position of every start after k steps (NaN from where a start diverged on);
     losses: (n, N) f there; ends: (N,) index of each start's last finite point; diverged: (N,) bool.

@@ -105,9 +105,9 @@ def test_animate_hold_a_gif_cannot_store_is_one_clear_error(tmp_path):
     (dict(size=(10, 10)), "size"), (dict(path="out.bmp"), "extension"), (dict(optimizers=[]), "no optimizers"),
 ])
 def test_everything_is_checked_before_tracing(tmp_path, monkeypatch, kwargs, message):
-    import gradviz.tracing
+    import gradviz.lecture.tracing
 
-    monkeypatch.setattr(gradviz.tracing, "trace", lambda *a, **k: pytest.fail("traced before checking"))
+    monkeypatch.setattr(gradviz.lecture.tracing, "trace", lambda *a, **k: pytest.fail("traced before checking"))
     kwargs.setdefault("path", tmp_path / "x.gif")
     if not str(kwargs["path"]).startswith(str(tmp_path)):
         kwargs["path"] = tmp_path / kwargs["path"]

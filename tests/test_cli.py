@@ -95,8 +95,8 @@ def test_help_and_list_do_not_import_torch(tmp_path):
 
 
 def test_list_prints_one_line_per_registry_entry(tmp_path):
-    from gradviz.functions import FUNCTIONS
-    from gradviz.optim import OPTIMIZERS
+    from gradviz.lecture.functions import FUNCTIONS
+    from gradviz.lecture.optim import OPTIMIZERS
 
     functions = run(["list", "functions"], tmp_path).stdout.strip().splitlines()
     # one row per entry; long settings (lbfgs) continue on indented lines; then how to use classes from elsewhere
@@ -153,8 +153,8 @@ def test_gradflow_prints_the_numbers_its_figure_draws(tmp_path):
 
     import numpy as np
 
-    from gradviz.diagnosis import depth_profile
-    from gradviz.gradients import gradflow_experiment
+    from gradviz.analysis.diagnosis import depth_profile
+    from gradviz.analysis.gradients import gradflow_experiment
     from gradviz.render.gradflow import plot_depth_profile
 
     args = dict(activation="relu", init="scaled", std=3.0, steps=6, width=32, optimizer="adam:lr=0.01")
@@ -231,7 +231,7 @@ def test_help_shows_no_shell_pipe(tmp_path):
 
 
 def test_list_optimizers_keeps_its_columns(tmp_path):
-    from gradviz.optim import OPTIMIZERS
+    from gradviz.lecture.optim import OPTIMIZERS
 
     table = run(["list", "optimizers"], tmp_path).stdout.partition("\n\n")[0]  # then how to use other classes
     rows = {line.split()[0]: line for line in table.splitlines() if line[:1].strip()}

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from gradviz.compare import basin_map, compare_paths, lr_sweep, noise_bundle, trace_swarm, tune
-from gradviz.functions import get_function
-from gradviz.grids import OBJECTIVES, parse_lrs, parse_starts
+from gradviz.lecture.compare import basin_map, compare_paths, lr_sweep, noise_bundle, trace_swarm, tune
+from gradviz.lecture.functions import get_function
+from gradviz.lecture.grids import OBJECTIVES, parse_lrs, parse_starts
 from gradviz.records import TuningTable
 from gradviz.registry import InvalidArgument
-from gradviz.schedules import SCHEDULERS, parse_schedule
-from gradviz.tracing import trace
+from gradviz.lecture.schedules import SCHEDULERS, parse_schedule
+from gradviz.lecture.tracing import trace
 
 
 def test_a_sweep_equals_single_traces_at_the_same_rates():
@@ -210,7 +210,7 @@ def test_comparisons_that_cannot_share_a_picture_are_refused_before_tracing():
 
 
 def test_boundary_takes_a_list_of_rates_and_tunes_on_the_training_loss():
-    from gradviz.nets import make_dataset, mlp, train
+    from gradviz.lecture import make_dataset, mlp, train
     from gradviz.pipelines.boundary import train_variants, tune_rates
 
     small = dict(n=60, hidden=(4,), steps=15, seed=0)

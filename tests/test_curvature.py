@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from gradviz.nets.curvature import hessian, sharpness_run
-from gradviz.nets.landscape import landscape
+from gradviz.analysis.curvature import hessian, sharpness_run
+from gradviz.analysis.landscape import landscape
 from gradviz.registry import InvalidArgument
 
 
@@ -92,7 +92,7 @@ def test_top_eigenvalue_agrees_with_pyhessian(problem):
 def test_full_batch_gd_sharpness_rises_to_two_over_lr_and_hovers():
     """The edge of stability on the figure's setting (spirals, 2-64-64-2 tanh, MSE): at lr 0.2 the sharpness
     starts near 6.5, climbs to 2/lr = 10 and then stays near it while the loss keeps falling, not monotonically."""
-    from gradviz.nets import make_dataset
+    from gradviz.lecture import make_dataset
 
     X, y = make_dataset("spirals", n=200, seed=0)
     Y = nn.functional.one_hot(y, 2).float()

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from gradviz.budget import parse_budget
-from gradviz.functions import FUNCTIONS
-from gradviz.optim import DIRECT_METHODS, OPTIMIZERS
-from gradviz.optim.direct import CMAES, NelderMead
+from gradviz.lecture.budget import parse_budget
+from gradviz.lecture.functions import FUNCTIONS
+from gradviz.lecture.optim import DIRECT_METHODS, OPTIMIZERS
+from gradviz.lecture.optim.direct import CMAES, NelderMead
 from gradviz.registry import InvalidArgument
-from gradviz.tracing import trace
+from gradviz.lecture.tracing import trace
 
 HIMMELBLAU_MINIMA = np.array([[3.0, 2.0], [-2.80511809, 3.13131252], [-3.77931025, -3.28318599],
                               [3.58442834, -1.84812653]])

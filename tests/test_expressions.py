@@ -15,9 +15,9 @@ import pytest
 import torch
 
 import gradviz
-from gradviz.expressions import (ALLOWED_FUNCTIONS, DEFAULT_DOMAIN, MAX_LENGTH, ExpressionFunction, default_start,
+from gradviz.lecture.expressions import (ALLOWED_FUNCTIONS, DEFAULT_DOMAIN, MAX_LENGTH, ExpressionFunction, default_start,
                                  expression, fit_window)
-from gradviz.functions import FUNCTIONS, get_function
+from gradviz.lecture.functions import FUNCTIONS, get_function
 from gradviz.registry import InvalidArgument
 
 GRID = np.stack(np.meshgrid(np.linspace(-2, 2, 5), np.linspace(-1.5, 2.5, 4)), axis=-1)

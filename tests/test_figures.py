@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from gradviz import lecture
-from gradviz.figures import FIGURES
+from gradviz.lecture import topics as lecture
+from gradviz.lecture.figures import FIGURES
 
 LECTURE_FIGURES = {"losses", "activations", "vanishing-bound", "learning-rates", "batch-size", "momentum",
                    "adam-bias", "adaptive", "regularization", "universal-approximation"}
@@ -20,7 +20,7 @@ LECTURE_FIGURES = {"losses", "activations", "vanishing-bound", "learning-rates",
 def test_registry_holds_the_lecture_figures_and_lists_without_torch_or_matplotlib():
     assert LECTURE_FIGURES <= set(FIGURES)
     assert {n for n, s in FIGURES.items() if s.animated} == {"batch-size", "momentum"}
-    code = ("import sys, gradviz.figures as f; assert f.FIGURES; "
+    code = ("import sys, gradviz.lecture.figures as f; assert f.FIGURES; "
             "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -71,7 +71,7 @@ def test_vanishing_bound_holds_for_the_sigmoid_factors_not_for_the_gradient_of_l
 def test_signal_ratio_and_sigmoid_product_against_autograd():
     import torch
 
-    from gradviz.gradients import deep_mlp, random_data
+    from gradviz.analysis.gradients import deep_mlp, random_data
 
     product, ratio = lecture.signal_through_sigmoids(3, width=8, batch_size=16, seed=1)
     model = deep_mlp(3, 8, activation="sigmoid", seed=1).double()  # Linear, Sigmoid, Linear, Sigmoid, Linear
@@ -495,7 +495,7 @@ def test_gradflow_gif_colours_mean_one_thing_and_its_counter_ends_at_its_total()
 
 
 def test_3d_paths_differ_in_marker_not_only_in_colour():
-    from gradviz.functions import FUNCTIONS
+    from gradviz.lecture.functions import FUNCTIONS
     from gradviz.records import Trajectory
     from gradviz.render.surface3d import surface_3d_renderer
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from gradviz.functions import FUNCTIONS, TestFunction, domain_around, get_function, parse_domain
+from gradviz.lecture.functions import FUNCTIONS, TestFunction, domain_around, get_function, parse_domain
 from gradviz.registry import InvalidArgument
 
 NAMES = list(FUNCTIONS)

@@ -9,11 +9,11 @@ import os
 import random
 
 from clirunner import run_cli
-from gradviz.functions import FUNCTIONS
-from gradviz.nets.choices import ACTIVATIONS
-from gradviz.nets.data import DATASETS
-from gradviz.optim import OPTIMIZERS
-from gradviz.schedules import SCHEDULERS, _ARGUMENTS
+from gradviz.lecture.functions import FUNCTIONS
+from gradviz.lecture.choices import ACTIVATIONS
+from gradviz.lecture.data import DATASETS
+from gradviz.lecture.optim import OPTIMIZERS
+from gradviz.lecture.schedules import SCHEDULERS, _ARGUMENTS
 
 SEED, COUNT = 20, 70
 

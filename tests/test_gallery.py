@@ -29,7 +29,7 @@ def test_the_committed_gallery_is_what_users_get_and_small():
 
     from PIL import Image
 
-    from gradviz.figures import FIGURES
+    from gradviz.lecture.figures import FIGURES
     from gradviz.gallery import GALLERY_SIZE, SEMINAR
 
     folder = Path(__file__).resolve().parent.parent / "gallery"

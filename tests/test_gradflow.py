@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 import gradviz
-from gradviz.diagnosis import diagnose
-from gradviz.gradients import deep_mlp, gradflow_experiment, random_data, record_gradients, theoretical_factor
+from gradviz.analysis.diagnosis import diagnose
+from gradviz.analysis.gradients import deep_mlp, gradflow_experiment, random_data, record_gradients, theoretical_factor
 from gradviz.registry import InvalidArgument
 
 
@@ -25,7 +25,7 @@ def batch(seed=0, n=16):
 @pytest.mark.parametrize("buffer", [None, 0])  # output gradients measured at the pass's end, or one by one
 def test_weight_norms_equal_p_grad_and_signals_equal_autograd(buffer, monkeypatch):
     if buffer is not None:
-        monkeypatch.setattr("gradviz.gradients.SIGNAL_BUFFER", buffer)
+        monkeypatch.setattr("gradviz.analysis.gradients.SIGNAL_BUFFER", buffer)
     model = small_model()
     x, y = batch()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -317,7 +317,7 @@ def test_plots_draw_the_data(tmp_path):
         ax = plot_depth_profile(flow)
         assert ax is plt.gca()  # ax=None draws where pyplot (and a notebook) looks: the current Axes
         signal_line = ax.get_lines()[0]
-        np.testing.assert_allclose(signal_line.get_ydata(), gradviz.diagnosis.depth_profile(flow, "signal"))
+        np.testing.assert_allclose(signal_line.get_ydata(), gradviz.analysis.diagnosis.depth_profile(flow, "signal"))
         assert len(ax.get_lines()) == 3  # signal, weight, theory
         plt.figure()
         image = plot_heatmap(flow).get_images()[0]
@@ -365,7 +365,7 @@ def test_record_gradients_needs_a_module():
 @pytest.mark.parametrize("buffer", [None, 0])  # output gradients normed at the pass's end, or one by one
 def test_on_cuda_norms_match_and_one_transfer_a_step(buffer, monkeypatch):
     if buffer is not None:
-        monkeypatch.setattr("gradviz.gradients.SIGNAL_BUFFER", buffer)
+        monkeypatch.setattr("gradviz.analysis.gradients.SIGNAL_BUFFER", buffer)
     device = torch.device("cuda")
     model = small_model().to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -647,7 +647,7 @@ def test_verdicts_at_initialization(activation, init, std, depth, expected):
 
 
 def test_the_verdict_needs_both_the_slope_and_the_total():
-    from gradviz.diagnosis import PER_LAYER, TOTAL
+    from gradviz.analysis.diagnosis import PER_LAYER, TOTAL
     from gradviz.records import GradientLog
 
     def verdict(profile):
@@ -722,7 +722,7 @@ def test_the_cli_refuses_std_for_inits_without_one_before_importing_torch(tmp_pa
 
 
 def test_gradflow_with_a_schedule_equals_its_plain_loop():
-    from gradviz.gradients import gradflow_model
+    from gradviz.analysis.gradients import gradflow_model
 
     S = torch.optim.lr_scheduler
     flow = gradflow_experiment(depth=3, width=8, activation="relu", init="he", optimizer="sgd:lr=0.5@cosine",

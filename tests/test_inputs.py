@@ -126,7 +126,7 @@ def test_boundary_weights_that_cannot_be_loaded_are_one_line_and_good_ones_fine_
     (exit 2, no file); the right one trains frozen beside unfrozen."""
     import torch
 
-    from gradviz.nets import mlp
+    from gradviz.lecture import mlp
 
     (tmp_path / "notes.txt").write_text("not weights")
     torch.save(mlp(2, [8], 1).state_dict(), tmp_path / "small.pt")
@@ -155,7 +155,7 @@ def test_string_bool_and_list_scheduler_arguments_reach_torch(text, torch_name, 
     import numpy as np
     import torch
 
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     path = trace("rosenbrock", "momentum", steps=30, lr=1e-3, schedule=text)
     x = torch.zeros(2, requires_grad=True)
@@ -173,8 +173,8 @@ def test_the_signature_table_is_the_classes_own():
     # the table lets the CLI check settings before torch; it must say what the classes say
     import inspect
 
-    from gradviz.optim import OPTIMIZERS, _init_parameters
-    from gradviz.optim.signatures import SIGNATURES, static_parameters
+    from gradviz.lecture.optim import OPTIMIZERS, _init_parameters
+    from gradviz.lecture.optim.signatures import SIGNATURES, static_parameters
 
     assert set(SIGNATURES) == {spec.target for spec in OPTIMIZERS.values()}
     for target in SIGNATURES:
@@ -193,7 +193,7 @@ def test_the_signature_table_is_the_classes_own():
 
 def test_the_dpi_bound_is_what_the_renderer_grows_text_by():
     from gradviz.cli import DPI_RANGE
-    from gradviz.nets.data import MAX_CLASSES
+    from gradviz.lecture.data import MAX_CLASSES
     from gradviz.render.boundary import CLASS_COLOURS
     from gradviz.render.frames import MAX_TEXT_GROWTH
 
@@ -222,7 +222,7 @@ def test_an_interrupted_gallery_says_what_it_wrote(monkeypatch, capsys, tmp_path
 def test_a_schedule_on_a_method_without_a_learning_rate_is_refused():
     # found by the fuzz test: a direct method under '@' reached torch's scheduler and died on a KeyError
     from gradviz.registry import InvalidArgument
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     with pytest.raises(InvalidArgument, match="NelderMead has no learning rate to schedule"):
         trace("rosenbrock", "nelder-mead", steps=3, schedule="cosine")

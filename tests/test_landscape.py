@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 import gradviz
-from gradviz.nets import make_dataset, mlp, train
-from gradviz.nets.landscape import Plane, evaluate, landscape, line_between, pca_directions, random_directions
-from gradviz.nets.training import loss_function
+from gradviz.lecture import make_dataset, mlp, train
+from gradviz.analysis.landscape import Plane, evaluate, landscape, line_between, pca_directions, random_directions
+from gradviz.lecture.training import loss_function
 from gradviz.registry import InvalidArgument
 
 

@@ -33,10 +33,10 @@ def test_layering(path):
     tops = {top(n) for n in names}
     if relative.startswith("render/"):
         assert "torch" not in tops, relative
-    if relative in ("tracing.py", "gradients.py", "functions.py", "lecture.py", "expressions.py", "compare.py") or \
-            relative.startswith(("optim/", "nets/")):
+    if relative.startswith(("lecture/", "analysis/")):
         assert "matplotlib" not in tops, relative
-    if relative in ("records.py", "registry.py", "diagnosis.py", "figures.py", "grids.py", "schedules.py"):
+    if relative in ("records.py", "registry.py", "limits.py", "analysis/diagnosis.py", "lecture/figures.py",
+                    "lecture/grids.py", "lecture/budget.py"):
         assert not tops & {"torch", "matplotlib"}, relative
     if relative != "output.py":
         assert not tops & {"imageio", "PIL", "imageio_ffmpeg"}, relative
@@ -46,9 +46,9 @@ def test_layering(path):
 
 
 def test_the_walk_sees_the_modules():
-    assert {"tracing.py", "output.py", "cli.py", "render/trajectories.py", "pipelines/trajectories.py",
+    assert {"lecture/tracing.py", "output.py", "cli.py", "render/trajectories.py", "pipelines/trajectories.py",
             "pipelines/boundary.py", "pipelines/gradflow.py"} <= {p.relative_to(PACKAGE).as_posix() for p in MODULES}
-    assert "torch" in {top(n) for n in imports_of(PACKAGE / "tracing.py")}
+    assert "torch" in {top(n) for n in imports_of(PACKAGE / "lecture" / "tracing.py")}
     assert "imageio" in {top(n) for n in imports_of(PACKAGE / "output.py")}
 
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 import gradviz
-from gradviz.nets import DATASETS, make_dataset, mlp, train, train_val_split
-from gradviz.nets.training import batches, loss_function
-from gradviz.optim import OPTIMIZERS
+from gradviz.lecture import DATASETS, make_dataset, mlp, train, train_val_split
+from gradviz.lecture.training import batches, loss_function
+from gradviz.lecture.optim import OPTIMIZERS
 from gradviz.registry import InvalidArgument
 
 
@@ -275,7 +275,7 @@ def test_boundary_runs_schedules_at_each_rate_and_checks_them_before_training(tm
     def no_training(*args, **kwargs):
         raise AssertionError("trained before every schedule was checked")
 
-    monkeypatch.setattr(gradviz.nets, "train", no_training)
+    monkeypatch.setattr(gradviz.lecture, "train", no_training)
     with pytest.raises(InvalidArgument, match="invalid schedule 'onecycle'.*momentum"):
         gradviz.boundary("moons", tmp_path / "b.gif", optimizers=["adam", "adagrad@onecycle"], steps=5)
     assert list(tmp_path.iterdir()) == []

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from gradviz.optim import OPTIMIZERS, get_optimizer, parse_optimizer
-from gradviz.optim.adabelief import AdaBelief
+from gradviz.lecture.optim import OPTIMIZERS, get_optimizer, parse_optimizer
+from gradviz.lecture.optim.adabelief import AdaBelief
 from gradviz.registry import InvalidArgument
 
 
@@ -168,7 +168,7 @@ def test_bad_values_name_the_optimizer_key_value_and_form(text, shown, expected)
 
 
 def test_the_library_gets_the_same_message_as_the_command_line():
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     with pytest.raises(InvalidArgument, match=r"invalid betas for adam: '0\.9' \(expected two numbers"):
         trace("rosenbrock", "adam", betas=(0.9,), steps=2)
@@ -230,7 +230,7 @@ def test_the_abstract_base_class_is_no_choice():
 
 
 def test_legend_labels_show_every_setting_that_was_chosen():
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     labels = [trace("rosenbrock", name, steps=2, **hyperparams).label for name, hyperparams in [
         ("adam", {}), ("adam", {"betas": (0.5, 0.9)}), ("adam", {"eps": 0.5}), ("momentum", {"dampening": 0.5}),

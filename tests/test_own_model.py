@@ -15,8 +15,8 @@ import pytest
 import torch
 from torch import nn
 
-from gradviz.nets.evaluation import choose_strategy
-from gradviz.nets.landscape import landscape, pca_directions, random_directions
+from gradviz.analysis.evaluation import choose_strategy
+from gradviz.analysis.landscape import landscape, pca_directions, random_directions
 from gradviz.registry import InvalidArgument
 
 
@@ -177,7 +177,7 @@ def test_checkpoint_files_give_the_plane_of_their_flat_weights(cnn, images, tmp_
         torch.save(wrapped if epoch % 2 else {f"module.{k}": v for k, v in cnn.state_dict().items()}, path)
         files.append(str(path))
         snapshots.append(torch.cat([p.detach().reshape(-1) for p in cnn.parameters()]).double().numpy())
-    from gradviz.nets.loading import expand_checkpoints
+    from gradviz.analysis.loading import expand_checkpoints
 
     assert expand_checkpoints(str(tmp_path / "epoch-*.pt")) == files
     from_files = pca_directions(files, model=cnn)
@@ -195,7 +195,7 @@ TORCHRUN_SCRIPT = """
 import sys, numpy as np, torch
 from torch import nn
 import torch.distributed as dist
-from gradviz.nets.landscape import landscape
+from gradviz.analysis.landscape import landscape
 torch.manual_seed(0)
 model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 6 * 6, 2))
 X, y = torch.randn(40, 1, 8, 8), torch.randint(0, 2, (40,))
@@ -300,7 +300,7 @@ def test_the_cli_loads_your_model_data_weights_and_checkpoints(tmp_path):
 
 
 def test_gradflow_of_your_own_model_is_its_plain_training_loop(images):
-    from gradviz.gradients import gradflow_model
+    from gradviz.analysis.gradients import gradflow_model
 
     X, y = images
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=40)  # 40, 40, 16

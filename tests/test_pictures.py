@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
 
-from gradviz.functions import FUNCTIONS, get_function
+from gradviz.lecture.functions import FUNCTIONS, get_function
 from gradviz.pipelines.trajectories import plot_window
 from gradviz.records import Trajectory
 from gradviz.render.frames import text_scale, texts_outside
@@ -128,7 +128,7 @@ def _simulate(rgb, kind):
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("vision", ["normal", "protanopia", "deuteranopia"])
 def test_default_trails_are_distinct_for_colour_blind_viewers_too(theme, vision):
-    from gradviz.optim import DEFAULT_OPTIMIZERS
+    from gradviz.lecture.optim import DEFAULT_OPTIMIZERS
 
     colours = np.array([to_rgb(c) for c in THEMES[theme].trails[: len(DEFAULT_OPTIMIZERS)]])
     if vision != "normal":
@@ -232,7 +232,7 @@ def test_a_point_on_the_minimum_and_the_star_both_show():
 # -- the window ------------------------------------------------------------------------------------------
 
 def test_beale_window_frames_the_paths(saddle_runs):
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     beale = FUNCTIONS["beale"]
     runs = [trace("beale", name, steps=200) for name in ("sgd", "momentum", "adam")]
@@ -253,7 +253,7 @@ def test_window_stays_the_functions_where_paths_spread():
 
 
 def test_start_outside_the_window_widens_it(saddle_surface, tmp_path):
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     saddle = FUNCTIONS["monkey-saddle"]
     runs = [trace("monkey-saddle", "adam", start=(100.0, 100.0), steps=20)]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gradviz.functions import FUNCTIONS
+from gradviz.lecture.functions import FUNCTIONS
 from gradviz.records import Trajectory
 from gradviz.registry import InvalidArgument
 from gradviz.render.trajectories import TrajectoryRenderer, contour_levels

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from gradviz.functions import FUNCTIONS
-from gradviz.optim import get_optimizer, parse_optimizer
-from gradviz.optim.stepping import Stepper, needs_create_graph
+from gradviz.lecture.functions import FUNCTIONS
+from gradviz.lecture.optim import get_optimizer, parse_optimizer
+from gradviz.lecture.optim.stepping import Stepper, needs_create_graph
 from gradviz.registry import InvalidArgument
-from gradviz.tracing import trace
+from gradviz.lecture.tracing import trace
 
 ROSENBROCK = FUNCTIONS["rosenbrock"]
 
@@ -189,8 +189,8 @@ def test_dotted_paths_parse_and_missing_modules_say_how_to_install():
 
 
 def test_train_steps_closure_and_second_order_optimizers_as_their_own_loop():
-    from gradviz.nets import make_dataset, mlp, train
-    from gradviz.nets.training import loss_function
+    from gradviz.lecture import make_dataset, mlp, train
+    from gradviz.lecture.training import loss_function
 
     X, y = make_dataset("moons", n=64, seed=0)
     for cls, settings, loop in [(ClosureTwice, dict(lr=0.1), "closure"), (NeedsGraph, dict(lr=0.1), "graph")]:

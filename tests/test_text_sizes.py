@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradviz.functions import FUNCTIONS
+from gradviz.lecture.functions import FUNCTIONS
 from gradviz.records import BasinMap, Trajectory, TuningTable
 from gradviz.render.frames import SMALLEST_TEXT, drawn_texts
 from gradviz.render.theme import PRESETS, use_preset
@@ -59,9 +59,9 @@ def _path(points, function, name, **hyperparams):
 
 @pytest.fixture(scope="module")
 def records():
-    from gradviz import lecture
-    from gradviz.nets import make_dataset, mlp, train
-    from gradviz.nets.landscape import landscape
+    from gradviz.lecture import topics as lecture
+    from gradviz.lecture import make_dataset, mlp, train
+    from gradviz.analysis.landscape import landscape
     from gradviz.pipelines.boundary import train_variants
     from gradviz.pipelines.gradflow import run_configurations
 

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from gradviz.functions import FUNCTIONS
-from gradviz.optim import OPTIMIZERS
+from gradviz.lecture.functions import FUNCTIONS
+from gradviz.lecture.optim import OPTIMIZERS
 from gradviz.registry import InvalidArgument
-from gradviz.tracing import trace
+from gradviz.lecture.tracing import trace
 
 
 def plain_loop(function, spec, start, steps, **hyperparams):

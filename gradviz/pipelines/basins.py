@@ -19,7 +19,7 @@ def basins(function: Any = "himmelblau", optimizers: Iterable[Any] = ("sgd", "mo
     """Basin maps of each (elementwise) optimizer on `function` over a resolution x resolution grid of
     starts, each traced as one batch for `steps` steps; the shares of starts per minimum, none and diverged
     (adding up to 100%, as drawn) go to `report`."""
-    from gradviz.functions import get_function
+    from gradviz.lecture.functions import get_function
     from gradviz.output import check_output_path, write_image
     from gradviz.render.frames import check_render_options
     from gradviz.render.theme import THEMES
@@ -34,9 +34,9 @@ def basins(function: Any = "himmelblau", optimizers: Iterable[Any] = ("sgd", "mo
         check_positive("tol", tol)
     if not fn.minima:
         raise InvalidArgument(f"function {fn.name!r} has no known minima to colour basins by")
-    from gradviz.compare import basin_map, parse_runs
-    from gradviz.optim import get_optimizer, parse_optimizer
-    from gradviz.schedules import split_schedule
+    from gradviz.lecture.compare import basin_map, parse_runs
+    from gradviz.lecture.optim import get_optimizer, parse_optimizer
+    from gradviz.lecture.schedules import split_schedule
 
     optimizers = list(optimizers)
     if len(optimizers) > 4:

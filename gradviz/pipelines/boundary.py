@@ -81,18 +81,18 @@ def train_variants(
     every model before training, checked against its layers and shapes first (the activation is not in
     a state_dict: give the one the weights were trained with).
     """
-    from gradviz.compare import parse_runs
-    from gradviz.nets import make_dataset, mlp, train
+    from gradviz.lecture.compare import parse_runs
+    from gradviz.lecture import make_dataset, mlp, train
     from gradviz.pipelines.trajectories import start_stage
     from gradviz.records import format_hyperparams
-    from gradviz.schedules import build_scheduler
+    from gradviz.lecture.schedules import build_scheduler
 
     check_validation(validation)
     X, y = make_dataset(dataset, n=n, noise=noise, seed=seed, classes=classes)
     k = int(y.max()) + 1
     held_out = None
     if validation is not None:
-        from gradviz.nets.data import train_val_split
+        from gradviz.lecture.data import train_val_split
 
         (X, y), held_out = train_val_split(X, y, fraction=validation, seed=seed)
     out_features = 1 if k == 2 else k
@@ -113,12 +113,12 @@ def train_variants(
     models = [mlp(2, hidden, out_features, activation=activation, init=init, dropout=d, seed=seed)
               for _, _, d, _ in variants]
     if weights is not None:
-        from gradviz.nets.loading import read_state_dict
+        from gradviz.analysis.loading import read_state_dict
 
         state = read_state_dict(weights, models[0])  # a bad file or a misfit names itself here
         for model in models:
             model.load_state_dict(state)
-    from gradviz.nets.training import freeze_layers
+    from gradviz.lecture.training import freeze_layers
 
     for layers in frozen:  # unknown names raise here, listing the valid ones
         freeze_layers(copy.deepcopy(models[0]), layers)
@@ -152,7 +152,7 @@ def train_variants(
 
 def _rates(lr: Any, tune: bool) -> list[Any]:
     """The learning rates of the variants: [None] for each optimizer's default, else checked rates."""
-    from gradviz.grids import parse_lrs
+    from gradviz.lecture.grids import parse_lrs
 
     if lr is None:
         return [None]
@@ -170,9 +170,9 @@ def tune_rates(dataset: str = "moons", optimizers: Iterable[Any] = ("sgd", "mome
     -> TuningTable (best per optimizer in .best_lrs)."""
     import numpy as np
 
-    from gradviz.compare import parse_runs
-    from gradviz.grids import DEFAULT_GRID_NOTE, default_grid, get_objective, parse_lrs
-    from gradviz.nets import make_dataset, mlp, train
+    from gradviz.lecture.compare import parse_runs
+    from gradviz.lecture.grids import DEFAULT_GRID_NOTE, default_grid, get_objective, parse_lrs
+    from gradviz.lecture import make_dataset, mlp, train
     from gradviz.records import TuningTable, format_hyperparams
 
     chosen = get_objective(objective)
@@ -253,14 +253,14 @@ def boundary(
         raise InvalidArgument("tune picks rates by training from the initial weights, not from loaded weights: "
                               "drop tune or weights")
     if tune:
-        from gradviz.grids import get_objective
+        from gradviz.lecture.grids import get_objective
 
         get_objective(objective)
         table = tune_rates(dataset, **{**training, "objective": objective, "tol": tol})
         from gradviz.pipelines.sweep import report_table
 
         report_table(table, report)
-        from gradviz.compare import parse_runs, tuning_note_text
+        from gradviz.lecture.compare import parse_runs, tuning_note_text
 
         tuned = []
         for (spec, hyperparams, schedule), best, label in zip(parse_runs(training.get("optimizers", ("adam",))),

@@ -1,6 +1,6 @@
 """The pipeline behind `gradviz figure NAME`: compute one lecture figure, draw it, write it.
 
-The numbers come from gradviz/lecture.py (formulas and real torch runs), the drawing from
+The numbers come from gradviz/lecture/topics.py (formulas and real torch runs), the drawing from
 gradviz/render/figure.py. Static figures are written as PNG; animated ones (`batch-size`, `momentum`) as
 GIF or MP4, or their last frame as PNG. Every option is checked before any computing starts.
 """
@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from gradviz.figures import FIGURES
+from gradviz.lecture.figures import FIGURES
 from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["figure", "build_figure", "batch_size_renderer"]
@@ -44,13 +44,13 @@ def batch_size_renderer(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
 
 
 def _batch_size(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
-    from gradviz.lecture import batch_size_paths
+    from gradviz.lecture.topics import batch_size_paths
 
     return batch_size_renderer(batch_size_paths(seed=seed), size=size, dpi=dpi, theme=theme)
 
 
 def _momentum(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
-    from gradviz.lecture import MOMENTUM_LR, MOMENTUM_MU, momentum_paths
+    from gradviz.lecture.topics import MOMENTUM_LR, MOMENTUM_MU, momentum_paths
     from gradviz.render.figure import MomentumRenderer
 
     record = momentum_paths()
@@ -60,7 +60,7 @@ def _momentum(*, size: tuple[int, int], dpi: float, theme: str, font_scale: floa
 
 
 def _edge_of_stability(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
-    from gradviz.nets.curvature import edge_of_stability
+    from gradviz.analysis.curvature import edge_of_stability
     from gradviz.render.curvature import draw_edge_of_stability
 
     return draw_edge_of_stability(edge_of_stability(seed=seed), size=size, dpi=dpi, theme=theme,
@@ -68,7 +68,7 @@ def _edge_of_stability(*, size: tuple[int, int], dpi: float, theme: str, font_sc
 
 
 def _builders() -> dict[str, Callable[..., Any]]:
-    from gradviz import lecture
+    from gradviz.lecture import topics as lecture
 
     return {
         "losses": _static(lambda seed: lecture.loss_curves(), "draw_losses"),

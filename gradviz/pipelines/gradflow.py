@@ -39,7 +39,7 @@ def _configurations(activations: Sequence[str], inits: Sequence[str],
                     std: float | None) -> list[tuple[str, str, float | None]]:
     """(activation, init, std) per panel, checked without torch: std only for the inits that use it, and
     refused when no init given uses it."""
-    from gradviz.nets.choices import ACTIVATIONS, INITS
+    from gradviz.lecture.choices import ACTIVATIONS, INITS
     from gradviz.registry import check_positive
 
     pairs = _pairs(activations, inits)
@@ -71,7 +71,7 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
     if experiment.get("clip") is not None:
         check_positive("clip", experiment["clip"])
     # the optimizer's hyperparameter names are read off its torch class: after the torch-free checks
-    from gradviz.gradients import _optimizer_run, gradflow_experiment
+    from gradviz.analysis.gradients import _optimizer_run, gradflow_experiment
 
     _optimizer_run(experiment.get("optimizer", "sgd"), experiment.get("lr", 0.1))
     from gradviz.pipelines.trajectories import start_stage
@@ -95,7 +95,7 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     model: your own model instead of the deep MLPs, as 'MODULE:FACTORY' (or an nn.Module), trained on
     experiment['data'] ('MODULE:FUNCTION' returning (inputs, targets) tensors or a DataLoader, or those
     themselves) with `loss` (a name such as 'mse', 'MODULE:FUNCTION', or a callable; default BCE /
-    cross-entropy) by gradviz.gradients.gradflow_model; activations and inits do not apply.
+    cross-entropy) by gradviz.analysis.gradients.gradflow_model; activations and inits do not apply.
 
     Profiles and diagnoses are taken at initialization (step 0, before the first update), where the theory
     of a constant factor per layer holds; the animation shows the steps after it, and step=K draws a PNG
@@ -129,7 +129,7 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
             raise InvalidArgument(f"invalid step {step!r} (must be an integer from 0 to steps - 1 = {steps - 1})")
     logs = (run_configurations(activations, inits, **experiment) if model is None else
             [_own_model_log(model, loss, progress=progress, **experiment)])
-    from gradviz.diagnosis import RULE, diagnose
+    from gradviz.analysis.diagnosis import RULE, diagnose
     from gradviz.render.gradflow import GradflowRenderer, summary_figure
 
     if report is not None:
@@ -158,8 +158,8 @@ def _own_model_log(model: Any, loss: Any, *, data: Any, progress: Callable[[int,
     unused = [key for key, value in ignored.items() if value is not None and key not in ("depth", "width")]
     if unused:
         raise InvalidArgument(f"{', '.join(unused)} set up the deep MLPs, which your own model replaces: drop it")
-    from gradviz.gradients import gradflow_model
-    from gradviz.nets.loading import load_data, load_loss, load_model
+    from gradviz.analysis.gradients import gradflow_model
+    from gradviz.analysis.loading import load_data, load_loss, load_model
     from gradviz.pipelines.trajectories import start_stage
 
     net = load_model(model) if isinstance(model, str) else model

@@ -7,7 +7,7 @@ shared PCA plane of all runs by default; a filter-normalized random plane; or th
 to the trained weights), evaluates the grid in batches, projects each run's snapshots onto the plane and
 writes a 2-D animation with boundaries and loss curves, a 3-D view, or the 1-D curve.
 `model_landscape` does the same for a user's own model, data, loss and checkpoints, loaded by
-MODULE:NAME, with no training. The tracing function itself is `gradviz.landscape` (gradviz/nets/landscape.py); this module is one level down, so the
+MODULE:NAME, with no training. The tracing function itself is `gradviz.landscape` (gradviz/analysis/landscape.py); this module is one level down, so the
 names do not collide.
 """
 
@@ -144,15 +144,15 @@ def landscape_animation(
     check_positive("steps", steps, integer=True)
     every = snapshot_every(steps)
 
-    from gradviz.nets.landscape import check_device
+    from gradviz.analysis.landscape import check_device
 
     check_device(device)  # CUDA asked for where there is none: one line, before training
     from gradviz.pipelines.boundary import train_variants
 
     runs = train_variants(dataset, n=n, noise=noise, hidden=hidden, activation=activation,
                           optimizers=optimizers, steps=steps, seed=seed, record_every=every, grid=60)
-    from gradviz.nets import make_dataset, mlp
-    from gradviz.nets.landscape import landscape
+    from gradviz.lecture import make_dataset, mlp
+    from gradviz.analysis.landscape import landscape
 
     X, y = make_dataset(dataset, n=n, noise=noise, seed=seed)
     classes = int(y.max()) + 1
@@ -305,14 +305,14 @@ def model_landscape(
         raise InvalidArgument(f"cache folder {str(Path(cache).parent)!r} does not exist")
     files = None
     if checkpoints is not None:
-        from gradviz.nets.loading import expand_checkpoints
+        from gradviz.analysis.loading import expand_checkpoints
 
         files = expand_checkpoints(checkpoints) if isinstance(checkpoints, (str, os.PathLike)) else list(checkpoints)
         if len(files) < 2:
             raise InvalidArgument(f"{len(files)} checkpoint(s): a path needs at least 2")
 
-    from gradviz.nets.landscape import check_device
-    from gradviz.nets.loading import load_data, load_loss, load_model, load_weights
+    from gradviz.analysis.landscape import check_device
+    from gradviz.analysis.loading import load_data, load_loss, load_model, load_weights
 
     check_device(device)
     net = load_model(model) if _is_spec(model) else model
@@ -322,7 +322,7 @@ def model_landscape(
         load_weights(net, weights)
     elif files:
         load_weights(net, files[-1])
-    from gradviz.nets.landscape import landscape
+    from gradviz.analysis.landscape import landscape
 
     result = landscape(net, dataset, directions=plane, runs=files, grid=grid, span=span, norm=norm, seed=seed,
                        device=device, metric=metric, loss_fn=loss_fn, paths=files is not None, cache=cache,

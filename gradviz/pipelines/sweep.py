@@ -39,8 +39,8 @@ def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "mom
     curve as a PNG: f - f* (f where f* is unknown) after `steps` (objective 'final') or the objective
     against the rate. `tol` belongs to objective 'steps-to-tol' (default 1e-3) and is refused with any
     other. The table goes to `report`."""
-    from gradviz.functions import get_function
-    from gradviz.grids import get_objective, parse_lrs
+    from gradviz.lecture.functions import get_function
+    from gradviz.lecture.grids import get_objective, parse_lrs
     from gradviz.output import check_output_path, write_image
     from gradviz.render.frames import check_render_options
     from gradviz.render.theme import THEMES
@@ -55,7 +55,7 @@ def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "mom
         raise InvalidArgument(f"tol {tol!r} applies only to objective 'steps-to-tol', not {chosen.name!r}: "
                               "leave tol out or choose objective steps-to-tol")
     tol = 1e-3 if tol is None else check_positive("tol", tol)
-    from gradviz.compare import parse_runs, tune
+    from gradviz.lecture.compare import parse_runs, tune
 
     runs = parse_runs(optimizers)
     for spec, hyperparams, _ in runs:

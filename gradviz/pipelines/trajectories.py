@@ -13,9 +13,9 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from gradviz.budget import parse_budget
-from gradviz.functions import FUNCTIONS, TestFunction, domain_around, get_function
-from gradviz.optim import DEFAULT_OPTIMIZERS, parse_optimizer
+from gradviz.lecture.budget import parse_budget
+from gradviz.lecture.functions import FUNCTIONS, TestFunction, domain_around, get_function
+from gradviz.lecture.optim import DEFAULT_OPTIMIZERS, parse_optimizer
 from gradviz.records import Trajectory
 from gradviz.registry import InvalidArgument, check_positive
 
@@ -255,7 +255,7 @@ def trajectories(
     function (`def bowl(xy): ...` is titled 'bowl'), or 'f(x, y)' for one without a name (a lambda).
     budget: ('evaluations', N) (or 'evaluations:N') runs every method until it has spent N evaluations of
     f and animates on evaluations, so gradient and direct methods compare fairly; ('steps', N) is `steps`.
-    Comparisons (see gradviz.compare.compare_paths): lrs ('1e-3,1e-2' or '1e-4:1e-1:7') draws every
+    Comparisons (see gradviz.lecture.compare.compare_paths): lrs ('1e-3,1e-2' or '1e-4:1e-1:7') draws every
     optimizer at every rate; noise adds seeded Gaussian noise of that scale to every gradient, and seeds > 1
     draws a bundle of paths per optimizer; starts ('grid:10x10', 'random:100') draws a swarm per
     optimizer; tune picks each optimizer's best rate on a log grid (lrs, or its default times 10^-2..10^1)
@@ -266,10 +266,10 @@ def trajectories(
     from gradviz.render.theme import THEMES
     from gradviz.render.frames import check_render_options
 
-    from gradviz.compare import check_comparison, parse_runs
-    from gradviz.expressions import fit_window
-    from gradviz.grids import get_objective
-    from gradviz.schedules import parse_schedule, split_schedule
+    from gradviz.lecture.compare import check_comparison, parse_runs
+    from gradviz.lecture.expressions import fit_window
+    from gradviz.lecture.grids import get_objective
+    from gradviz.lecture.schedules import parse_schedule, split_schedule
 
     fn = fit_window(get_function(function), domain)  # an expression's default start moves into the window
     check_positive("steps", steps, integer=True)
@@ -300,7 +300,7 @@ def trajectories(
     if not plain and kind != "steps":
         raise InvalidArgument(f"budget {kind}:{amount}: --lr/--gradient-noise/--starts/--tune/@schedule compare on steps; "
                               "use --steps with them")
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     if plain:
         records = []
@@ -314,7 +314,7 @@ def trajectories(
     if view != "2d":
         raise InvalidArgument(f"view {view!r} draws plain paths only: drop --lr/--gradient-noise/--starts/--tune/@schedule "
                               "or use the 2d view")
-    from gradviz.compare import compare_paths
+    from gradviz.lecture.compare import compare_paths
 
     result = compare_paths(fn, runs, lrs=lrs, noise=noise, seeds=seeds, starts=starts,
                            tune_objective=objective if tune else None, tol=tol, start=start, steps=steps, seed=seed)

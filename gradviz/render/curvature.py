@@ -1,7 +1,7 @@
 """Drawing curvature: the edge of stability (sharpness against 2/lr beside the loss) and a Hessian spectrum.
 
 Reads SharpnessRun and HessianSpectrum records only (matplotlib, no torch); the numbers come from
-gradviz/nets/curvature.py.
+gradviz/analysis/curvature.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Drawing the lecture's figures from the records of gradviz/lecture.py (matplotlib only, no torch).
+"""Drawing the lecture's figures from the records of gradviz/lecture/topics.py (matplotlib only, no torch).
 
 Each `draw_*` function takes one record and returns a matplotlib Figure sized for a slide: a title, labelled
 axes, a legend, and every piece of text inside the figure (constrained layout). Animated figures reuse the

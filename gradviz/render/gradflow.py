@@ -19,7 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from gradviz.diagnosis import depth_profile, diagnose, step_index, step_phrase
+from gradviz.analysis.diagnosis import depth_profile, diagnose, step_index, step_phrase
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter

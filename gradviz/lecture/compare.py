@@ -17,13 +17,13 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from gradviz.functions import TestFunction, get_function
-from gradviz.grids import DEFAULT_GRID_NOTE, StartSet, default_grid, get_objective, parse_lrs, parse_starts
-from gradviz.optim import OptimizerSpec, get_optimizer, parse_optimizer
+from gradviz.lecture.functions import TestFunction, get_function
+from gradviz.lecture.grids import DEFAULT_GRID_NOTE, StartSet, default_grid, get_objective, parse_lrs, parse_starts
+from gradviz.lecture.optim import OptimizerSpec, get_optimizer, parse_optimizer
 from gradviz.records import (BasinMap, Swarm, Trajectory, TuningTable, _freeze, finite_prefix,
                              format_hyperparams, legend_hyperparams)
 from gradviz.registry import InvalidArgument, check_positive
-from gradviz.schedules import Schedule, parse_schedule, split_schedule
+from gradviz.lecture.schedules import Schedule, parse_schedule, split_schedule
 
 __all__ = ["Run", "parse_runs", "default_lr", "lr_sweep", "noise_bundle", "trace_swarm", "basin_map", "tune",
            "score_trajectory"]
@@ -71,7 +71,7 @@ def lr_sweep(function: Any, optimizer: Any = "adam", lrs: Any = "1e-3:1:7", *, s
 
     Each equals `trace(function, optimizer, lr=rate, ...)`; a run that diverges keeps its finite prefix
     and says where it left (Trajectory.diverged_at)."""
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     rates = parse_lrs(lrs)
     if "lr" in hyperparams:
@@ -85,7 +85,7 @@ def noise_bundle(function: Any, optimizer: Any = "sgd", *, noise: float = 0.5, s
                  **hyperparams: Any) -> list[Trajectory]:
     """The same run under Gaussian gradient noise of scale `noise`, once per noise seed (an int n means
     seeds 0..n-1): the bundle of paths that mini-batch SGD would spread into."""
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     check_positive("noise", noise)
     seed_list = list(range(check_positive("seeds", seeds, integer=True))) if isinstance(seeds, int) else list(seeds)
@@ -114,7 +114,7 @@ def _swarm_loop(fn: TestFunction, spec: OptimizerSpec, starts: np.ndarray, steps
     (no autograd) before step k + 1. Returns the lr of each step. Stops early once no start is finite."""
     import torch
 
-    from gradviz.tracing import _parse_dtype
+    from gradviz.lecture.tracing import _parse_dtype
 
     x = torch.tensor(starts, dtype=_parse_dtype(dtype), requires_grad=True)
     lrs: list[float] = []
@@ -140,7 +140,7 @@ def _steps(x: Any, fn: TestFunction, spec: OptimizerSpec, starts: np.ndarray, st
         optimizer = spec.build([x], **hyperparams)
         scheduler = None
         if schedule is not None:
-            from gradviz.schedules import build_scheduler
+            from gradviz.lecture.schedules import build_scheduler
 
             scheduler = build_scheduler(optimizer, schedule, steps=steps)
         generator = torch.Generator().manual_seed(noise_seed) if noise else None
@@ -307,7 +307,7 @@ def tune(function: Any, optimizers: Iterable[Any] = ("sgd", "momentum", "adam"),
     CPU for 3 x 11 candidates on Rosenbrock), since torch steps param groups in a Python loop and a
     diverged candidate's own trace stops early.
     """
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     fn = get_function(function)
     runs = parse_runs(optimizers)
@@ -343,7 +343,7 @@ def tune(function: Any, optimizers: Iterable[Any] = ("sgd", "momentum", "adam"),
 
 def _paths(function: TestFunction, run: Run, *, start: Any, steps: int, seed: int, noise: float,
            noise_seed: int | None = None, **extra: Any) -> Trajectory:
-    from gradviz.tracing import trace
+    from gradviz.lecture.tracing import trace
 
     spec, hyperparams, schedule = run
     return trace(function, spec, start=start, steps=steps, seed=seed, schedule=schedule, noise=noise,

@@ -1,7 +1,7 @@
 """Training small nets on 2-D points and recording what an animation or a landscape needs.
 
 `train` is an ordinary torch training loop (zero_grad, forward, loss, backward, [clip], step; stepped
-through a closure by the one rule of gradviz.optim.stepping, so closure optimizers such as SAM and
+through a closure by the one rule of gradviz.lecture.optim.stepping, so closure optimizers such as SAM and
 second-order ones such as AdaHessian train as in their own loops) that also
 keeps, cheaply: the loss and accuracy of every step (from the logits the step computed anyway, kept on the
 device and moved to the host once at the end), and at every `record_every` steps a parameter snapshot, the
@@ -19,19 +19,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from gradviz.functions import domain_around
-from gradviz.nets.sources import default_loss
-from gradviz.optim import OptimizerSpec, get_optimizer
-from gradviz.optim.stepping import Stepper, needs_create_graph
+from gradviz.lecture.functions import domain_around
+from gradviz.analysis.sources import default_loss
+from gradviz.lecture.optim import OptimizerSpec, get_optimizer
+from gradviz.lecture.optim.stepping import Stepper, needs_create_graph
 from gradviz.records import TrainingRun, format_hyperparams
 from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
-from gradviz.schedules import build_scheduler, parse_schedule
-from gradviz.tracing import _learning_rate
+from gradviz.lecture.schedules import build_scheduler, parse_schedule
+from gradviz.lecture.tracing import _learning_rate
 
 __all__ = ["train", "loss_function", "freeze_layers", "batches"]
 
 
-loss_function = default_loss  # the one rule, shared with the landscapes (gradviz.nets.sources)
+loss_function = default_loss  # the one rule, shared with the landscapes (gradviz.analysis.sources)
 
 
 def _correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -73,7 +73,7 @@ def batches(n: int, batch_size: int | None, steps: int, generator: torch.Generat
 
 def _as_data(data: Any) -> tuple[torch.Tensor, torch.Tensor]:
     if isinstance(data, str):
-        from gradviz.nets.data import make_dataset
+        from gradviz.lecture.data import make_dataset
 
         return make_dataset(data)
     try:
@@ -114,7 +114,7 @@ def train(
 
     optimizer: a registry name or a torch.optim.Optimizer class; lr defaults to the registry's net_lr.
     schedule: a torch lr scheduler by name with arguments ('cosine', 'warmup:total_iters=20+cosine', see
-    gradviz.schedules.SCHEDULERS, as gradviz.trace takes it), stepped once after every optimizer step; the
+    gradviz.lecture.schedules.SCHEDULERS, as gradviz.trace takes it), stepped once after every optimizer step; the
     run's lrs record the rate each step used.
     batch_size: None is full-batch gradient descent, 1 is SGD, anything else mini-batch. freeze: names of
     layers (from model.named_modules()) whose parameters get requires_grad=False. clip: max total gradient
@@ -192,7 +192,7 @@ def train(
             import contextlib
 
             return contextlib.nullcontext(None)
-        from gradviz.gradients import record_gradients as recorder
+        from gradviz.analysis.gradients import record_gradients as recorder
 
         return recorder(model, opt)
 

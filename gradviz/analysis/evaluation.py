@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gradviz.nets.sources import DataSource, LossRule, as_source
+from gradviz.analysis.sources import DataSource, LossRule, as_source
 from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
 
 __all__ = ["Evaluator", "FlatModel", "STRATEGIES", "preserved", "choose_strategy"]

@@ -50,7 +50,7 @@ from torch import nn
 
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument, check_positive
-from gradviz.schedules import build_scheduler
+from gradviz.lecture.schedules import build_scheduler
 
 __all__ = ["record_gradients", "GradientRecorder", "deep_mlp", "gradflow_experiment", "gradflow_model", "random_data",
            "theoretical_factor"]
@@ -481,7 +481,7 @@ def theoretical_factor(activation: str, init: str, *, std: float | None = None, 
     k = weight std * sqrt(fan_in) of the init; the factor is k * sqrt(E[f'(z)^2]): k / sqrt 2 for ReLU,
     k / 4 for sigmoid and k for tanh near the origin (Glorot & Bengio 2010; He et al. 2015).
     """
-    from gradviz.nets.models import ACTIVATIONS, INITS
+    from gradviz.lecture.models import ACTIVATIONS, INITS
 
     act, spec = ACTIVATIONS.lookup(activation), INITS.lookup(init)
     k = {"default": 1 / math.sqrt(3), "xavier": 1.0, "he": math.sqrt(2),
@@ -498,7 +498,7 @@ def deep_mlp(depth: int, width: int, *, in_features: int | None = None, out_feat
     The same seed draws the same standard-normal numbers for every normal init, so sigmoid against ReLU
     or default against He compares nets that differ only in what is being compared.
     """
-    from gradviz.nets.models import mlp
+    from gradviz.lecture.models import mlp
 
     depth = check_positive("depth", depth, integer=True)
     width = check_positive("width", width, integer=True)
@@ -520,7 +520,7 @@ def random_data(n: int, features: int, classes: int, *, seed: int = 0) -> tuple[
 def _optimizer_run(optimizer: Any, lr: float) -> tuple[Any, dict[str, Any], Any]:
     """'adam:lr=0.01@cosine', a name or a class -> (spec, settings with lr, Schedule or None); an lr in the
     text wins over `lr`."""
-    from gradviz.compare import parse_runs
+    from gradviz.lecture.compare import parse_runs
 
     [(spec, hyperparams, schedule)] = parse_runs([optimizer])
     hyperparams = {"lr": lr, **hyperparams}
@@ -549,16 +549,16 @@ def gradflow_experiment(
 
     optimizer: a registry name, or 'NAME:KEY=VALUE,...' like the CLI's -O ('adam:lr=0.01'); an lr given
     there wins over `lr`. An lr schedule goes after '@' ('sgd@cosine', 'adam:lr=0.01@warmup+cosine', see
-    gradviz.schedules), stepped once after every optimizer step; meta['schedule'] names it.
+    gradviz.lecture.schedules), stepped once after every optimizer step; meta['schedule'] names it.
 
     data: "random" (N(0, I) inputs of size `width`, random labels over `classes`, a fresh batch each step)
-    or a dataset name of gradviz.nets (2-D points, their own classes).
+    or a dataset name of gradviz.lecture (2-D points, their own classes).
 
-    std: the weight scale of init normal or scaled (see gradviz.nets.choices); refused for the other inits,
+    std: the weight scale of init normal or scaled (see gradviz.lecture.choices); refused for the other inits,
     which have their own scale.
     """
-    from gradviz.nets.choices import INITS
-    from gradviz.nets.data import DATASETS, make_dataset
+    from gradviz.lecture.choices import INITS
+    from gradviz.lecture.data import DATASETS, make_dataset
 
     if std is not None and not INITS.lookup(init).needs_std:  # it would change nothing but the label
         takers = " and ".join(spec.name for spec in INITS.values() if spec.needs_std)
@@ -625,13 +625,13 @@ def gradflow_model(
     data: (inputs, targets) tensors of any shape, a DataLoader or a re-iterable of batches (read as
     gradviz.landscape reads them: tensors in batches of `batch_size`, default 128; a loader's own batches,
     cycled until `steps` steps are taken). loss_fn: a callable (outputs, targets) -> mean loss or a name of
-    gradviz.nets.sources.LOSSES (default: BCE for one output, cross-entropy for several). optimizer: a registry
+    gradviz.analysis.sources.LOSSES (default: BCE for one output, cross-entropy for several). optimizer: a registry
     name or 'NAME:KEY=VALUE,...' with an optional lr schedule after '@' (as gradflow_experiment); an lr given
     there wins over `lr`. The model trains in train mode (dropout on,
     BatchNorm updating its statistics), as in the user's own loop; torch's global generator is seeded with
     `seed` for the run and restored afterwards.
     """
-    from gradviz.nets.sources import LossRule, as_source
+    from gradviz.analysis.sources import LossRule, as_source
 
     if not isinstance(model, nn.Module):
         raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")

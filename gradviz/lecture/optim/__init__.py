@@ -43,7 +43,7 @@ class OptimizerSpec:
     reference: str = ""
     family: str = "adaptive"  # "gradient": step = lr * g; "adaptive": step ~ lr; "newton": lr is a step fraction;
     #                            "direct": gradient-free, driven only through the closure; "custom": a class from elsewhere
-    net_lr: float = 0.01  # default learning rate for training the small nets of gradviz.nets
+    net_lr: float = 0.01  # default learning rate for training the small nets of gradviz.lecture
     second_order: bool | None = False  # needs backward(create_graph=True); None: find out with one probe step
     # hyperparameters that `trace` sets from the function's plot window when none is given: a fraction of
     # the window's shorter side (a step size), or None for the window itself ((x0, x1), (y0, y1))
@@ -64,7 +64,7 @@ class OptimizerSpec:
     @property
     def parameters(self) -> Mapping[str, inspect.Parameter]:
         """The parameters of the class's __init__ (read once per class); for the registry's classes from
-        the table of gradviz.optim.signatures, so checking settings imports no torch."""
+        the table of gradviz.lecture.optim.signatures, so checking settings imports no torch."""
         if isinstance(self.target, str):
             static = _static_parameters(self.target)
             if static is not None:
@@ -73,7 +73,7 @@ class OptimizerSpec:
 
     def check_without_import(self, hyperparams: Mapping[str, Any]) -> None:
         """resolve(hyperparams) where that needs no import of the class (a registry entry whose signature
-        gradviz.optim.signatures holds); nothing otherwise: the class checks them when it is built."""
+        gradviz.lecture.optim.signatures holds); nothing otherwise: the class checks them when it is built."""
         if isinstance(self.target, str) and _static_parameters(self.target) is not None:
             self.resolve(hyperparams)
 
@@ -204,7 +204,7 @@ class OptimizerSpec:
         except (ValueError, TypeError) as error:
             raise InvalidArgument(f"{self.name}: {error}") from None
         except Exception as error:  # noqa: BLE001 - a foreign class's own failure, said in one line
-            from gradviz.optim.stepping import cannot_step_message
+            from gradviz.lecture.optim.stepping import cannot_step_message
 
             raise InvalidArgument(cannot_step_message(self.cls, error)) from None
 
@@ -214,7 +214,7 @@ class OptimizerSpec:
 
 @functools.lru_cache(maxsize=None)
 def _static_parameters(target: str) -> Mapping[str, inspect.Parameter] | None:
-    from gradviz.optim.signatures import static_parameters
+    from gradviz.lecture.optim.signatures import static_parameters
 
     return static_parameters(target)
 
@@ -288,25 +288,25 @@ _add("radam", "torch.optim.RAdam", "Adam with a rectified warm-up of the adaptiv
      reference="Liu et al. 2020", net_lr=0.02)
 _add("adamax", "torch.optim.Adamax", "Adam with the infinity norm", defaults={"lr": 0.2},
      reference="Kingma & Ba 2015", net_lr=0.05)
-_add("adabelief", "gradviz.optim.adabelief.AdaBelief", "Adam that scales by the belief (g - m)^2",
+_add("adabelief", "gradviz.lecture.optim.adabelief.AdaBelief", "Adam that scales by the belief (g - m)^2",
      defaults={"lr": 0.1}, reference="Zhuang et al. 2020", net_lr=0.02)
 _add("lbfgs", "torch.optim.LBFGS", "quasi-Newton with a strong-Wolfe line search, one iteration a step",
      defaults={"lr": 1.0, "max_iter": 1, "max_eval": 25, "history_size": 10, "line_search_fn": "strong_wolfe"},
      elementwise=False, needs_closure=True, reference="Liu & Nocedal 1989", family="newton", net_lr=1.0)
 
 # Direct (gradient-free) methods: driven only through the closure, compared by evaluations (--budget).
-_add("nelder-mead", "gradviz.optim.direct.NelderMead", "simplex of n+1 points: reflect, expand, contract, shrink",
+_add("nelder-mead", "gradviz.lecture.optim.direct.NelderMead", "simplex of n+1 points: reflect, expand, contract, shrink",
      elementwise=False, family="direct", reference="Nelder & Mead 1965; Lagarias et al. 1998")
-_add("pattern-search", "gradviz.optim.direct.PatternSearch", "Hooke-Jeeves: stencil moves, pattern moves, halving",
+_add("pattern-search", "gradviz.lecture.optim.direct.PatternSearch", "Hooke-Jeeves: stencil moves, pattern moves, halving",
      elementwise=False, family="direct", reference="Hooke & Jeeves 1961", window_defaults={"step": 0.1})
-_add("random-search", "gradviz.optim.direct.RandomSearch", "(1+1)-ES: Gaussian step, 1/5 success rule",
+_add("random-search", "gradviz.lecture.optim.direct.RandomSearch", "(1+1)-ES: Gaussian step, 1/5 success rule",
      elementwise=False, family="direct", reference="Rechenberg 1973", window_defaults={"sigma": 0.1})
-_add("pure-random", "gradviz.optim.direct.PureRandomSearch", "uniform samples over the window, best kept",
+_add("pure-random", "gradviz.lecture.optim.direct.PureRandomSearch", "uniform samples over the window, best kept",
      elementwise=False, family="direct", reference="Brooks 1958", window_defaults={"bounds": None})
-_add("cma-es", "gradviz.optim.direct.CMAES", "population from N(m, sigma^2 C), adapted mean, step and covariance",
+_add("cma-es", "gradviz.lecture.optim.direct.CMAES", "population from N(m, sigma^2 C), adapted mean, step and covariance",
      elementwise=False, family="direct", reference="Hansen & Ostermeier 2001; Hansen 2016",
      window_defaults={"sigma0": 0.25})
-_add("simulated-annealing", "gradviz.optim.direct.SimulatedAnnealing",
+_add("simulated-annealing", "gradviz.lecture.optim.direct.SimulatedAnnealing",
      "Metropolis acceptance, geometric cooling, shrinking proposals", elementwise=False, family="direct",
      reference="Kirkpatrick, Gelatt & Vecchi 1983", window_defaults={"step": 0.1})
 

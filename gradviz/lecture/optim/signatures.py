@@ -60,7 +60,7 @@ SIGNATURES: dict[str, tuple[tuple[str, Any, str], ...]] = {
         ("lr", 0.002, ""), ("betas", (0.9, 0.999), ""), ("eps", 1e-08, ""), ("weight_decay", 0, ""),
         ("foreach", None, ""), ("maximize", False, "*"), ("differentiable", False, "*"), ("capturable", False, "*"),
     ),
-    "gradviz.optim.adabelief.AdaBelief": (
+    "gradviz.lecture.optim.adabelief.AdaBelief": (
         ("lr", 0.001, ""), ("betas", (0.9, 0.999), ""), ("eps", 1e-16, ""), ("weight_decay", 0.0, ""),
         ("weight_decouple", True, ""), ("fixed_decay", False, ""), ("amsgrad", False, ""),
     ),
@@ -68,23 +68,23 @@ SIGNATURES: dict[str, tuple[tuple[str, Any, str], ...]] = {
         ("lr", 1, ""), ("max_iter", 20, "int"), ("max_eval", None, ""), ("tolerance_grad", 1e-07, ""),
         ("tolerance_change", 1e-09, ""), ("history_size", 100, "int"), ("line_search_fn", None, ""),
     ),
-    "gradviz.optim.direct.NelderMead": (
+    "gradviz.lecture.optim.direct.NelderMead": (
         ("initial_simplex", None, ""), ("rho", 1.0, ""), ("chi", 2.0, ""), ("gamma", 0.5, ""), ("sigma", 0.5, ""),
         ("nonzdelt", 0.05, ""), ("zdelt", 0.00025, ""),
     ),
-    "gradviz.optim.direct.PatternSearch": (
+    "gradviz.lecture.optim.direct.PatternSearch": (
         ("step", 0.5, ""), ("shrink", 0.5, ""),
     ),
-    "gradviz.optim.direct.RandomSearch": (
+    "gradviz.lecture.optim.direct.RandomSearch": (
         ("sigma", 0.5, ""), ("seed", None, ""),
     ),
-    "gradviz.optim.direct.PureRandomSearch": (
+    "gradviz.lecture.optim.direct.PureRandomSearch": (
         ("bounds", None, ""), ("seed", None, ""),
     ),
-    "gradviz.optim.direct.CMAES": (
+    "gradviz.lecture.optim.direct.CMAES": (
         ("sigma0", 0.5, ""), ("popsize", None, ""), ("seed", None, ""),
     ),
-    "gradviz.optim.direct.SimulatedAnnealing": (
+    "gradviz.lecture.optim.direct.SimulatedAnnealing": (
         ("temperature", 10.0, ""), ("cooling", 0.97, ""), ("step", 0.5, ""), ("seed", None, ""),
     ),
 }

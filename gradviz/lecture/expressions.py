@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from gradviz.functions import Domain, TestFunction
+from gradviz.lecture.functions import Domain, TestFunction
 from gradviz.registry import InvalidArgument
 
 __all__ = ["expression", "function_from_text", "ExpressionFunction", "ALLOWED_FUNCTIONS", "ALLOWED_CONSTANTS", "DEFAULT_DOMAIN",
@@ -251,7 +251,7 @@ def expression(text: str, *, domain: Domain | None = None, minimum: Sequence[flo
     """A TestFunction f(x, y) from text such as 'x**2 + 10*sin(y)' (see the module docstring for what is
     allowed). domain: the plot window (default DEFAULT_DOMAIN); minimum: (x, y) of the known minimum, which
     is then marked and gives f* = f(minimum); start: the default start (default: `default_start(domain)`)."""
-    from gradviz.functions import parse_domain
+    from gradviz.lecture.functions import parse_domain
 
     evaluate = _numpy_safe(_compile(text))
     if isinstance(domain, str):
@@ -318,7 +318,7 @@ def _looks_like_a_name(text: str) -> bool:
 def function_from_text(text: str) -> TestFunction:
     """A registry name ('rosenbrock', any case) or else an expression. A word that is neither gets the
     registry's 'did you mean' message; other text gets the expression's message with its column."""
-    from gradviz.functions import FUNCTIONS
+    from gradviz.lecture.functions import FUNCTIONS
     from gradviz.registry import normalize_name, unknown_name_message
 
     if normalize_name(text) in FUNCTIONS:

@@ -97,7 +97,7 @@ def get_function(function: str | TestFunction | Callable[[Any], Any]) -> TestFun
     if isinstance(function, TestFunction):
         return function
     if isinstance(function, str):
-        from gradviz.expressions import function_from_text  # imports this module
+        from gradviz.lecture.expressions import function_from_text  # imports this module
 
         return function_from_text(function)
     if callable(function):

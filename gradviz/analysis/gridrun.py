@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from gradviz.nets.evaluation import Evaluator
+from gradviz.analysis.evaluation import Evaluator
 from gradviz.registry import InvalidArgument
 
 __all__ = ["join_process_group", "run_grid", "GridCache", "fingerprint"]

@@ -2,7 +2,7 @@
 
 This is where tensors live. `trace` drives a real torch.optim optimizer exactly as a user's own loop
 would: the parameter is the point (x, y), a (2,) tensor, and every step follows one rule
-(gradviz.optim.stepping.Stepper): evaluate as a plain loop does (zero_grad, loss, backward, with
+(gradviz.lecture.optim.stepping.Stepper): evaluate as a plain loop does (zero_grad, loss, backward, with
 create_graph for optimizers that differentiate their gradients), then `step(closure)`, so first-order,
 closure (LBFGS, SAM) and second-order (AdaHessian, Sophia) optimizers all take their own path. Direct
 (gradient-free) methods get the same closure and no backward pass. Several starts of a registry optimizer
@@ -19,10 +19,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from gradviz.budget import parse_budget
-from gradviz.functions import TestFunction, get_function
-from gradviz.optim import OptimizerSpec, get_optimizer
-from gradviz.optim.stepping import SECOND_ORDER_HINTS, BudgetSpent, Stepper, needs_create_graph
+from gradviz.lecture.budget import parse_budget
+from gradviz.lecture.functions import TestFunction, get_function
+from gradviz.lecture.optim import OptimizerSpec, get_optimizer
+from gradviz.lecture.optim.stepping import SECOND_ORDER_HINTS, BudgetSpent, Stepper, needs_create_graph
 from gradviz.records import Trajectory, _freeze, finite_prefix
 from gradviz.registry import InvalidArgument, check_positive
 
@@ -94,7 +94,7 @@ def trace(
         sees (a stand-in for mini-batch SGD), drawn from its own generator seeded by noise_seed (default:
         seed), so the same seed repeats the path exactly. grad_norms are then of the noisy gradient.
     schedule: a torch lr scheduler by name with arguments ('cosine:T_max=200', 'warmup+cosine', see
-        gradviz.schedules.SCHEDULERS), stepped after every optimizer step; lrs records the rates used.
+        gradviz.lecture.schedules.SCHEDULERS), stepped after every optimizer step; lrs records the rates used.
     """
     fn = get_function(function)
     spec = get_optimizer(optimizer)
@@ -140,7 +140,7 @@ def _learning_rate(optimizer: Any) -> float:
 
 def _extras(*, noise: float, noise_seed: int | None, seed: int, schedule: Any) -> dict[str, Any]:
     """Check the noise and schedule options of trace -> keyword arguments of _Run."""
-    from gradviz.schedules import parse_schedule
+    from gradviz.lecture.schedules import parse_schedule
 
     noise = check_positive("noise", noise, allow_zero=True)
     if noise_seed is not None and (isinstance(noise_seed, bool) or not isinstance(noise_seed, int)):
@@ -183,7 +183,7 @@ class _Run:
 
         scheduler = None
         if self.schedule is not None:
-            from gradviz.schedules import build_scheduler
+            from gradviz.lecture.schedules import build_scheduler
 
             scheduler = build_scheduler(optimizer, self.schedule, steps=self.max_steps)
         add_noise = None

@@ -72,7 +72,7 @@ _FORMS = {"count": "a whole number >= 1", "counts": "whole numbers >= 1 written 
 
 def _check_argument(scheduler: str, key: str, value: Any, form: Any) -> Any:
     """`value` in the form torch's scheduler takes for `key`, or InvalidArgument naming both."""
-    from gradviz.optim import _as_bool, _is_number, _show
+    from gradviz.lecture.optim import _as_bool, _is_number, _show
 
     def whole(v: Any) -> bool:
         return _is_number(v) and float(v) == int(v) and v >= 1
@@ -148,7 +148,7 @@ def parse_schedule(text: str | Schedule) -> Schedule:
     """'cosine:T_max=200' or 'warmup:total_iters=20+cosine' -> Schedule, names and argument names checked."""
     if isinstance(text, Schedule):
         return text
-    from gradviz.optim import _parse_value
+    from gradviz.lecture.optim import _parse_value
 
     phases = []
     parts = str(text).split("+")

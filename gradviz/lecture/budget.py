@@ -3,7 +3,7 @@
 `parse_budget` turns `("evaluations", 400)`, `"evaluations:400"`, `("steps", 200)` or `"steps:200"` into a
 checked `(kind, n)` pair without importing torch, so the CLI can reject a bad budget at once. Comparing
 methods by evaluations rather than steps is what makes a gradient method and a direct method fair
-neighbours (see gradviz.optim.stepping for how evaluations are counted).
+neighbours (see gradviz.lecture.optim.stepping for how evaluations are counted).
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gradviz.nets.evaluation import FlatModel, preserved
-from gradviz.nets.sources import DataSource, LossRule, as_source
+from gradviz.analysis.evaluation import FlatModel, preserved
+from gradviz.analysis.sources import DataSource, LossRule, as_source
 from gradviz.records import HessianSpectrum, SharpnessRun
 from gradviz.registry import InvalidArgument, check_positive
 
@@ -40,7 +40,7 @@ class HessianOperator(FlatModel):
 
     def __init__(self, model: nn.Module, data: Any, *, loss_fn: Any = None, device: Any = "cpu",
                  batch_size: int | None = None) -> None:
-        from gradviz.nets.landscape import check_device
+        from gradviz.analysis.landscape import check_device
 
         super().__init__(model, device if isinstance(device, torch.device) else check_device(device),
                          "it has no Hessian")
@@ -287,7 +287,7 @@ def edge_of_stability(*, lrs: tuple[float, ...] = EOS_LRS, steps: int = 2400, ev
     the sharpness climbs from 6.5 to 2/lr = 20 in about 1,400 steps (progressive sharpening), at 0.2 to 10 in
     about 500, and at 0.4 it starts above 2/lr = 5 and is pushed down to it; each then hovers near its 2/lr
     while the loss keeps falling, not monotonically."""
-    from gradviz.nets.data import make_dataset
+    from gradviz.lecture.data import make_dataset
 
     X, y = make_dataset("spirals", n=200, seed=seed)
     targets = nn.functional.one_hot(y, int(y.max()) + 1).to(torch.float32)

@@ -108,7 +108,7 @@ def signal_through_sigmoids(depth: int, *, width: int = 64, init: str = "default
     inputs of sigma'(z_l), multiplied over the n sigmoid layers the gradient passes through. Each sigma'
     is at most 1/4, so the product is at most 0.25^n; the ratio is that product times the weight matrices,
     so larger weights lift it above 0.25^n."""
-    from gradviz.gradients import deep_mlp, random_data
+    from gradviz.analysis.gradients import deep_mlp, random_data
 
     model = deep_mlp(depth, width, activation="sigmoid", init=init, std=std, seed=seed).double()
     X, y = random_data(batch_size, width, 10, seed=seed + 1)
@@ -314,8 +314,8 @@ def momentum_paths(*, curvatures: tuple[float, float] = (1.0, 25.0), runs: tuple
     """
     import dataclasses
 
-    from gradviz.functions import TestFunction
-    from gradviz.tracing import trace
+    from gradviz.lecture.functions import TestFunction
+    from gradviz.lecture.tracing import trace
 
     a1, a2 = curvatures
     ravine = TestFunction(name="ravine", expr=lambda x, y, m: 0.5 * (a1 * x**2 + a2 * y**2),
@@ -433,8 +433,8 @@ def adaptive_paths(*, curvatures: tuple[float, float] = (1.0, 50.0), start: tupl
                    resolution: int = 200) -> AdaptivePaths:
     """Each method of `runs` (gradviz's registry: torch's optimizers, gradviz's AdaBelief, other settings at
     their defaults) for `steps` steps from `start`, its per-coordinate step sizes read as it goes."""
-    from gradviz.functions import TestFunction
-    from gradviz.optim import get_optimizer
+    from gradviz.lecture.functions import TestFunction
+    from gradviz.lecture.optim import get_optimizer
 
     a1, a2 = curvatures
     function = TestFunction(name="ill-conditioned quadratic", expr=lambda x, y, m: 0.5 * (a1 * x**2 + a2 * y**2),

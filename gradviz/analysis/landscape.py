@@ -8,8 +8,8 @@ et al. 2015). The value is the mean training loss that `train` minimises (or the
 without gradients.
 
 Directions live here; evaluating the model at the grid's points (strategies, data streaming) is
-gradviz.nets.evaluation, spreading a grid over processes and keeping it on disk is gradviz.nets.gridrun, and
-a user's model, data and checkpoints are loaded by gradviz.nets.loading.
+gradviz.analysis.evaluation, spreading a grid over processes and keeping it on disk is gradviz.analysis.gridrun, and
+a user's model, data and checkpoints are loaded by gradviz.analysis.loading.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from gradviz.nets.evaluation import Evaluator
-from gradviz.nets.gridrun import join_process_group, run_grid
-from gradviz.nets.sources import DataSource, LossRule, as_source
+from gradviz.analysis.evaluation import Evaluator
+from gradviz.analysis.gridrun import join_process_group, run_grid
+from gradviz.analysis.sources import DataSource, LossRule, as_source
 from gradviz.records import PathProjection, Surface, TrainingRun
 from gradviz.registry import InvalidArgument, Registry, unknown_name_message
 
@@ -201,7 +201,7 @@ def _run_snapshots(runs: Any, model: nn.Module | None = None) -> tuple[list[np.n
         if model is None:
             raise InvalidArgument("checkpoints need the model they belong to (model=): a state_dict holds buffers "
                                   "too, and only the model says which entries are parameters, in which order")
-        from gradviz.nets.loading import checkpoint_vectors
+        from gradviz.analysis.loading import checkpoint_vectors
 
         label = Path(str(items[0])).parent.name if not isinstance(items[0], dict) else ""
         items = [checkpoint_vectors(items, model)]
@@ -392,7 +392,7 @@ def hessian_plane(model: nn.Module, data: Any, *, loss_fn: Any = None, seed: int
                   batch_size: int | None = None) -> Plane:
     """The plane of the loss Hessian's top two eigenvectors at the model's weights (unit vectors, so the axes
     are distances in parameter space and the surface's second derivative along axis k is eigenvalue k)."""
-    from gradviz.nets.curvature import hessian
+    from gradviz.analysis.curvature import hessian
 
     spectrum = hessian(model, data, loss_fn=loss_fn, top=2, seed=seed, device=device, batch_size=batch_size)
     (l1, l2), (v1, v2) = spectrum.eigenvalues, spectrum.eigenvectors
@@ -482,7 +482,7 @@ def landscape(
     default 0.5), ((a0, a1), (b0, b1)), or None: the paths' extent plus a margin for PCA, [-1, 1] otherwise.
     The centre of a plane's grid (odd `grid`, symmetric span) is the model itself.
 
-    strategy: 'auto' picks per model (see gradviz.nets.evaluation): batched grid points for MLPs and small
+    strategy: 'auto' picks per model (see gradviz.analysis.evaluation): batched grid points for MLPs and small
     dense models, one point at a time for convolutional, recurrent and attention models; or 'mlp', 'vmap',
     'points'. chunk: grid points per pass over the data. device: 'cpu', 'cuda', 'cuda:N'.
     cache: a file that keeps finished points; the same call after an interruption continues where it

@@ -1,7 +1,7 @@
 """The registry of the lecture's own figures: `FIGURES`, name -> a callable that draws one.
 
 Listing it imports neither torch nor matplotlib (the CLI's `gradviz list figures` and its name checks read
-it); calling an entry computes the figure's numbers (gradviz/lecture.py) and draws them
+it); calling an entry computes the figure's numbers (gradviz/lecture/topics.py) and draws them
 (gradviz/render/figure.py) through gradviz/pipelines/figure.py. A static entry returns a matplotlib
 Figure; an animated one returns a frame renderer (iterate it, or write it with `gradviz.figure`).
 """

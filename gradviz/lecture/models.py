@@ -13,7 +13,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from gradviz.nets.choices import ACTIVATIONS, INITS, Activation
+from gradviz.lecture.choices import ACTIVATIONS, INITS, Activation
 from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["ACTIVATIONS", "INITS", "mlp", "initialize"]

@@ -1,7 +1,7 @@
 """The activation and initialization registries, readable without importing torch.
 
 `gradviz list activations`, the CLI's checks and error messages read names and summaries from here in a
-fraction of a second; torch is imported only when a layer is built or initialized (gradviz.nets.models).
+fraction of a second; torch is imported only when a layer is built or initialized (gradviz.lecture.models).
 """
 
 from __future__ import annotations

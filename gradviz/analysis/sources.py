@@ -160,7 +160,7 @@ class DataSource:
         if batch_size is not None:
             batch_size = check_positive("batch_size", batch_size, integer=True)
         if isinstance(data, str):
-            from gradviz.nets.data import make_dataset
+            from gradviz.lecture.data import make_dataset
 
             data = make_dataset(data)
         if isinstance(data, (tuple, list)) and len(data) == 2 and all(
