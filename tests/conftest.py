@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Every subprocess a test starts (`python -m gradviz`, torchrun, the CLI runner) imports the tree under test,
+# whatever gradviz is installed in the environment.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ["PYTHONPATH"] = os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])
 
 import numpy as np
 import pytest

@@ -192,7 +192,7 @@ def test_the_signature_table_is_the_classes_own():
 
 
 def test_the_dpi_bound_is_what_the_renderer_grows_text_by():
-    from gradviz.cli import DPI_RANGE
+    from gradviz.cli.options import DPI_RANGE
     from gradviz.lecture.data import MAX_CLASSES
     from gradviz.render.boundary import CLASS_COLOURS
     from gradviz.render.frames import MAX_TEXT_GROWTH
@@ -270,7 +270,8 @@ def test_an_mp4_without_the_video_extra_is_refused_before_work(tmp_path, monkeyp
 def test_the_cli_speaks_one_language():
     from click.testing import CliRunner
 
-    from gradviz.cli import LISTS, cli
+    from gradviz.cli import cli
+    from gradviz.cli.listing import LISTS
 
     runner = CliRunner()
     summaries = runner.invoke(cli, ["--help"], terminal_width=80).output.partition("Commands:")[2].strip()
