@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gradviz.lecture.compare import basin_map, compare_paths, lr_sweep, noise_bundle, trace_swarm, tune
-from gradviz.lecture.functions import get_function
+from gradviz.lecture.expressions import get_function
 from gradviz.lecture.grids import OBJECTIVES, parse_lrs, parse_starts
 from gradviz.records import TuningTable
 from gradviz.registry import InvalidArgument

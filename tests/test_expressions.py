@@ -17,7 +17,8 @@ import torch
 import gradviz
 from gradviz.lecture.expressions import (ALLOWED_FUNCTIONS, DEFAULT_DOMAIN, MAX_LENGTH, ExpressionFunction, default_start,
                                  expression, fit_window)
-from gradviz.lecture.functions import FUNCTIONS, get_function
+from gradviz.lecture.functions import FUNCTIONS
+from gradviz.lecture.expressions import get_function
 from gradviz.registry import InvalidArgument
 
 GRID = np.stack(np.meshgrid(np.linspace(-2, 2, 5), np.linspace(-1.5, 2.5, 4)), axis=-1)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from gradviz.lecture.functions import FUNCTIONS, TestFunction, domain_around, get_function, parse_domain
+from gradviz.lecture.functions import FUNCTIONS, TestFunction, domain_around, parse_domain
+from gradviz.lecture.expressions import get_function
 from gradviz.registry import InvalidArgument
 
 NAMES = list(FUNCTIONS)

@@ -88,3 +88,80 @@ def test_dir_shows_only_public_names():
 
     assert set(dir(gradviz)) == set(gradviz.__all__)
     assert not {"Any", "annotations", "importlib"} & set(dir(gradviz))
+
+
+def _module_name(path):
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph():
+    """gradviz module -> the gradviz modules it imports anywhere (function-level imports included); `from
+    gradviz.a import b` counts as importing gradviz.a.b where b is a module."""
+    modules = {_module_name(p): p for p in MODULES}
+
+    def resolve(name):
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name
+
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names if top(alias.name) == "gradviz")
+            elif isinstance(node, ast.ImportFrom) and node.module and top(node.module) == "gradviz":
+                targets.add(node.module)
+                targets.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[name] = {resolve(t) for t in targets} - {name, ""}
+    return graph
+
+
+def cycles_of(graph):
+    """Every strongly connected set of more than one module (Tarjan's algorithm, iteratively)."""
+    index, low, stack, on_stack, found, counter = {}, {}, [], set(), [], [0]
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter[0]
+        counter[0] += 1
+        stack.append(root), on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter[0]
+                    counter[0] += 1
+                    stack.append(child), on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                members = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    members.append(member)
+                    if member == node:
+                        break
+                if len(members) > 1:
+                    found.append(sorted(members))
+    return found
+
+
+def test_no_import_cycle_between_gradviz_modules():
+    assert cycles_of(import_graph()) == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert cycles_of({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    graph = import_graph()
+    assert "gradviz.lecture.functions" in graph["gradviz.lecture.expressions"]  # function-level imports seen
+    assert "gradviz.analysis.curvature" in graph["gradviz.analysis.landscape"]

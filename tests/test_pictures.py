@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
 
-from gradviz.lecture.functions import FUNCTIONS, get_function
+from gradviz.lecture.functions import FUNCTIONS
+from gradviz.lecture.expressions import get_function
 from gradviz.pipelines.trajectories import plot_window
 from gradviz.records import Trajectory
 from gradviz.render.frames import text_scale, texts_outside

@@ -58,7 +58,7 @@ def test_groups_animate_with_one_legend_entry_each_and_crosses_where_paths_left(
         points = np.array(points, dtype=float)
         return Trajectory(points=points, losses=np.zeros(len(points)), grad_norms=np.zeros(len(points)),
                           lrs=np.zeros(len(points) - 1), optimizer="sgd", diverged_at=diverged, steps_requested=4)
-    from gradviz.lecture.functions import get_function
+    from gradviz.lecture.expressions import get_function
 
     groups = [("sgd", [path([[0, 0], [0.1, 0.1], [0.2, 0.3]]), path([[1, 1], [1.5, 1.5]], diverged=2)]),
               ("adam", [path([[-1, -1], [-0.5, -0.5], [0.1, 0], [0.1, 0.1], [0, 0]])])]

@@ -40,7 +40,7 @@ class HessianOperator(FlatModel):
 
     def __init__(self, model: nn.Module, data: Any, *, loss_fn: Any = None, device: Any = "cpu",
                  batch_size: int | None = None) -> None:
-        from gradviz.analysis.landscape import check_device
+        from gradviz.analysis.evaluation import check_device
 
         super().__init__(model, device if isinstance(device, torch.device) else check_device(device),
                          "it has no Hessian")

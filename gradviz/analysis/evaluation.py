@@ -30,7 +30,7 @@ from torch import nn
 from gradviz.analysis.sources import DataSource, LossRule, as_source
 from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
 
-__all__ = ["Evaluator", "FlatModel", "STRATEGIES", "preserved", "choose_strategy"]
+__all__ = ["Evaluator", "FlatModel", "STRATEGIES", "preserved", "choose_strategy", "check_device"]
 
 STRATEGIES = ("auto", "mlp", "vmap", "points")
 MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk by default (vmap; MLP path on CUDA)
@@ -113,6 +113,23 @@ def _fused_values(logits: torch.Tensor, y: torch.Tensor, metric: str) -> torch.T
             logits[..., 0], y.to(logits.dtype).expand(G, N), reduction="none").mean(1)
     # classes in dimension 1, as cross_entropy takes them: a free view of the feature-major plane logits
     return nn.functional.cross_entropy(logits.transpose(1, 2), y.long().expand(G, N), reduction="none").mean(1)
+
+
+def check_device(device: Any) -> torch.device:
+    """'cpu', 'cuda' or 'cuda:N' -> torch.device; InvalidArgument where it does not exist here."""
+    text = str(device)
+    try:
+        dev = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise InvalidArgument(f"invalid device {text!r} (valid: cpu, cuda, cuda:N)") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise InvalidArgument(f"invalid device {text!r} (valid: cpu, cuda, cuda:N)")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidArgument(f"device {text!r} asked for, but CUDA is not available on this machine")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InvalidArgument(f"device {text!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return dev
 
 
 class FlatModel:

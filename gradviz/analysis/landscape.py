@@ -24,14 +24,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from gradviz.analysis.evaluation import Evaluator
+from gradviz.analysis.evaluation import Evaluator, check_device
 from gradviz.analysis.gridrun import join_process_group, run_grid
 from gradviz.analysis.sources import DataSource, LossRule, as_source
 from gradviz.records import PathProjection, Surface, TrainingRun
 from gradviz.registry import InvalidArgument, Registry, unknown_name_message
 
 __all__ = ["random_directions", "pca_directions", "line_between", "hessian_plane", "landscape", "evaluate", "Plane",
-           "NORMS", "METRICS", "check_device", "project"]
+           "NORMS", "METRICS", "project"]
 
 NORMS: Registry = Registry("norm")
 NORMS.register("filter", "each output unit's (filter's) slice scaled to the weights' slice norm (Li et al.)")
@@ -44,22 +44,6 @@ METRICS.register("accuracy", "share of training points classified correctly")
 
 PLANES = ("random", "pca", "line", "hessian")
 
-
-def check_device(device: Any) -> torch.device:
-    """'cpu', 'cuda' or 'cuda:N' -> torch.device; InvalidArgument where it does not exist here."""
-    text = str(device)
-    try:
-        dev = torch.device(text)
-    except (RuntimeError, ValueError):
-        raise InvalidArgument(f"invalid device {text!r} (valid: cpu, cuda, cuda:N)") from None
-    if dev.type not in ("cpu", "cuda"):
-        raise InvalidArgument(f"invalid device {text!r} (valid: cpu, cuda, cuda:N)")
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise InvalidArgument(f"device {text!r} asked for, but CUDA is not available on this machine")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise InvalidArgument(f"device {text!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    return dev
 
 
 # -- directions ------------------------------------------------------------------------------------------

@@ -14,7 +14,11 @@ from gradviz.lecture.functions import FUNCTIONS, parse_domain
 from gradviz.lecture.optim import OPTIMIZERS, parse_optimizer
 from gradviz.registry import InvalidArgument, Registry, check_positive
 
-__all__ = ["CONTEXT', 'DPI_RANGE', 'DomainType', 'DpiType', 'Group', 'Interrupted', 'NameType', 'NumberListType', 'OptimizerType', 'PairType', 'ParsedType', 'PositiveType', 'ProgressBar', 'WordListType', 'alias', 'at_rates', 'check_hidden', 'function_argument', 'given', 'output_options', 'positive', 'preset_option', 'preset_registry', 'progress_reporter', 'refuse_tuning_options_without_tune', 'registry_at', 'theme_registry"]
+__all__ = ["CONTEXT", "DPI_RANGE", "DomainType", "DpiType", "Group", "Interrupted", "NameType",
+           "NumberListType", "OptimizerType", "PairType", "ParsedType", "PositiveType", "ProgressBar",
+           "WordListType", "alias", "at_rates", "check_hidden", "function_argument", "given",
+           "output_options", "positive", "preset_option", "preset_registry", "progress_reporter",
+           "refuse_tuning_options_without_tune", "registry_at", "theme_registry"]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -11,7 +11,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "FUNCTIONS": "gradviz.lecture.functions", "get_function": "gradviz.lecture.functions",
+    "FUNCTIONS": "gradviz.lecture.functions", "get_function": "gradviz.lecture.expressions",
     "TestFunction": "gradviz.lecture.functions", "expression": "gradviz.lecture.expressions",
     "OPTIMIZERS": "gradviz.lecture.optim", "get_optimizer": "gradviz.lecture.optim",
     "trace": "gradviz.lecture.tracing", "SCHEDULERS": "gradviz.lecture.schedules",

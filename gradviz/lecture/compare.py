@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from gradviz.lecture.functions import TestFunction, get_function
+from gradviz.lecture.functions import TestFunction
+from gradviz.lecture.expressions import get_function
 from gradviz.lecture.grids import DEFAULT_GRID_NOTE, StartSet, default_grid, get_objective, parse_lrs, parse_starts
 from gradviz.lecture.optim import OptimizerSpec, get_optimizer, parse_optimizer
 from gradviz.records import (BasinMap, Swarm, Trajectory, TuningTable, _freeze, finite_prefix,

@@ -25,11 +25,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from gradviz.lecture.functions import Domain, TestFunction
+from gradviz.lecture.functions import ANONYMOUS, Domain, TestFunction
 from gradviz.registry import InvalidArgument
 
 __all__ = ["expression", "function_from_text", "ExpressionFunction", "ALLOWED_FUNCTIONS", "ALLOWED_CONSTANTS", "DEFAULT_DOMAIN",
-           "default_start", "fit_window", "MAX_LENGTH", "MAX_EXPONENT"]
+           "default_start", "fit_window", "MAX_LENGTH", "MAX_EXPONENT", "get_function"]
 
 MAX_LENGTH = 500
 MAX_EXPONENT = 100.0
@@ -333,3 +333,18 @@ def function_from_text(text: str) -> TestFunction:
             raise InvalidArgument(unknown_name_message("function", text, FUNCTIONS.keys())
                                   + " or an expression in x and y such as 'x**2 + 10*sin(y)'") from None
         raise
+
+def get_function(function: str | TestFunction | Callable[[Any], Any]) -> TestFunction:
+    """A registry name, an expression in x and y ('x**2 + 10*sin(y)', see gradviz.expression), a
+    TestFunction, or any torch callable on (..., 2) tensors -> TestFunction."""
+    if isinstance(function, TestFunction):
+        return function
+    if isinstance(function, str):
+        return function_from_text(function)
+    if callable(function):
+        name = getattr(function, "__name__", None)
+        if not isinstance(name, str) or not name.isidentifier():  # a lambda, a partial: no name to show
+            name = ANONYMOUS
+        return TestFunction(name=name, expr=None, domain=None, call=function)
+    raise InvalidArgument(f"invalid function {function!r}: give a name, a TestFunction or a callable")
+

@@ -28,15 +28,6 @@ class FigureSpec:
     def suffix(self) -> str:
         return ".gif" if self.animated else ".png"
 
-    def __call__(self, **options: Any) -> Any:
-        """Compute and draw: a matplotlib Figure, or a renderer for an animated figure.
-
-        options: size=(w, h), dpi, theme, font_scale, seed (for figures with randomness).
-        """
-        from gradviz.pipelines.figure import build_figure
-
-        return build_figure(self.name, **options)
-
 
 FIGURES: Registry = Registry("figure")
 for _spec in (

@@ -20,7 +20,7 @@ import numpy as np
 from gradviz.records import Surface
 from gradviz.registry import InvalidArgument, Registry
 
-__all__ = ["TestFunction", "FUNCTIONS", "get_function"]
+__all__ = ["TestFunction", "FUNCTIONS"]
 
 Domain = tuple[tuple[float, float], tuple[float, float]]
 
@@ -90,22 +90,6 @@ class TestFunction:
         return Surface(x, y, z, name=self.name, log_scale=log_scale, floor=floor,
                        minima=np.array(self.minima, dtype=float).reshape(-1, 2))
 
-
-def get_function(function: str | TestFunction | Callable[[Any], Any]) -> TestFunction:
-    """A registry name, an expression in x and y ('x**2 + 10*sin(y)', see gradviz.expression), a
-    TestFunction, or any torch callable on (..., 2) tensors -> TestFunction."""
-    if isinstance(function, TestFunction):
-        return function
-    if isinstance(function, str):
-        from gradviz.lecture.expressions import function_from_text  # imports this module
-
-        return function_from_text(function)
-    if callable(function):
-        name = getattr(function, "__name__", None)
-        if not isinstance(name, str) or not name.isidentifier():  # a lambda, a partial: no name to show
-            name = ANONYMOUS
-        return TestFunction(name=name, expr=None, domain=None, call=function)
-    raise InvalidArgument(f"invalid function {function!r}: give a name, a TestFunction or a callable")
 
 
 FUNCTIONS: Registry = Registry("function")

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from gradviz.lecture.budget import parse_budget
-from gradviz.lecture.functions import TestFunction, get_function
+from gradviz.lecture.functions import TestFunction
+from gradviz.lecture.expressions import get_function
 from gradviz.lecture.optim import OptimizerSpec, get_optimizer
 from gradviz.lecture.optim.stepping import SECOND_ORDER_HINTS, BudgetSpent, Stepper, needs_create_graph
 from gradviz.records import Trajectory, _freeze, finite_prefix

@@ -19,7 +19,7 @@ def basins(function: Any = "himmelblau", optimizers: Iterable[Any] = ("sgd", "mo
     """Basin maps of each (elementwise) optimizer on `function` over a resolution x resolution grid of
     starts, each traced as one batch for `steps` steps; the shares of starts per minimum, none and diverged
     (adding up to 100%, as drawn) go to `report`."""
-    from gradviz.lecture.functions import get_function
+    from gradviz.lecture.expressions import get_function
     from gradviz.output import check_output_path, write_image
     from gradviz.render.frames import check_render_options
     from gradviz.render.theme import THEMES

@@ -144,7 +144,7 @@ def landscape_animation(
     check_positive("steps", steps, integer=True)
     every = snapshot_every(steps)
 
-    from gradviz.analysis.landscape import check_device
+    from gradviz.analysis.evaluation import check_device
 
     check_device(device)  # CUDA asked for where there is none: one line, before training
     from gradviz.pipelines.boundary import train_variants
@@ -311,7 +311,7 @@ def model_landscape(
         if len(files) < 2:
             raise InvalidArgument(f"{len(files)} checkpoint(s): a path needs at least 2")
 
-    from gradviz.analysis.landscape import check_device
+    from gradviz.analysis.evaluation import check_device
     from gradviz.analysis.loading import load_data, load_loss, load_model, load_weights
 
     check_device(device)

@@ -39,7 +39,7 @@ def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "mom
     curve as a PNG: f - f* (f where f* is unknown) after `steps` (objective 'final') or the objective
     against the rate. `tol` belongs to objective 'steps-to-tol' (default 1e-3) and is refused with any
     other. The table goes to `report`."""
-    from gradviz.lecture.functions import get_function
+    from gradviz.lecture.expressions import get_function
     from gradviz.lecture.grids import get_objective, parse_lrs
     from gradviz.output import check_output_path, write_image
     from gradviz.render.frames import check_render_options

@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from gradviz.lecture.budget import parse_budget
-from gradviz.lecture.functions import FUNCTIONS, TestFunction, domain_around, get_function
+from gradviz.lecture.functions import FUNCTIONS, TestFunction, domain_around
+from gradviz.lecture.expressions import get_function
 from gradviz.lecture.optim import DEFAULT_OPTIMIZERS, parse_optimizer
 from gradviz.records import Trajectory
 from gradviz.registry import InvalidArgument, check_positive
