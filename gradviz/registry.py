@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import difflib
 import math
+from dataclasses import dataclass
 from typing import Any, Iterable
 
-__all__ = ["InvalidArgument", "Registry", "normalize_name", "check_positive", "unknown_name_message"]
+__all__ = ["InvalidArgument", "Registry", "Choice", "registry_of", "normalize_name", "check_positive",
+           "unknown_name_message"]
 
 
 class InvalidArgument(ValueError):
@@ -60,6 +62,23 @@ class Registry(dict):
         if key in self:
             return self[key]
         raise InvalidArgument(unknown_name_message(self.kind, name, self.keys()))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A named choice and the one line that `--help` and `gradviz list` show for it; subclasses add what the
+    choice needs (see gradviz.analysis.choices.PlaneChoice)."""
+
+    name: str
+    summary: str
+
+
+def registry_of(kind: str, *entries: Any) -> Registry:
+    """A Registry of `kind` holding each entry under its `.name`."""
+    registry = Registry(kind)
+    for entry in entries:
+        registry.register(entry.name, entry)
+    return registry
 
 
 def check_positive(name: str, value: Any, *, integer: bool = False, allow_zero: bool = False) -> Any:

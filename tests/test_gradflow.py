@@ -346,7 +346,7 @@ def test_gradflow_gif_and_png(tmp_path, read_gif):
 @pytest.mark.parametrize("kwargs, message", [
     (dict(activations=["sigmod"]), "did you mean 'sigmoid'"), (dict(inits=["kaiming"]), "init"),
     (dict(depth=0), "depth"), (dict(width=0), "width"), (dict(std=0.0), "std"), (dict(clip=-1.0), "clip"),
-    (dict(optimizer="adamm"), "adam"), (dict(view="pie"), "view"), (dict(lr=-1.0), "learning rate"),
+    (dict(optimizer="adamm"), "adam"), (dict(view="pie"), "unknown panel .pie."), (dict(lr=-1.0), "learning rate"),
     (dict(frames=50), "at most 2 frames"),
 ])
 def test_bad_gradflow_input(tmp_path, kwargs, message):

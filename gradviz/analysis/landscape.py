@@ -24,26 +24,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from gradviz.analysis.choices import METRICS, NORMS, PLANES
 from gradviz.analysis.evaluation import Evaluator, check_device
 from gradviz.analysis.gridrun import join_process_group, run_grid
 from gradviz.analysis.sources import DataSource, LossRule, as_source
 from gradviz.records import PathProjection, Surface, TrainingRun
-from gradviz.registry import InvalidArgument, Registry, unknown_name_message
+from gradviz.registry import InvalidArgument
 
 __all__ = ["random_directions", "pca_directions", "line_between", "hessian_plane", "landscape", "evaluate", "Plane",
-           "NORMS", "METRICS", "project"]
-
-NORMS: Registry = Registry("norm")
-NORMS.register("filter", "each output unit's (filter's) slice scaled to the weights' slice norm (Li et al.)")
-NORMS.register("layer", "each tensor scaled to the weights' tensor norm")
-NORMS.register("none", "raw N(0, 1) directions: the picture depends on the weights' scale")
-
-METRICS: Registry = Registry("metric")
-METRICS.register("loss", "mean training loss, as train minimises it")
-METRICS.register("accuracy", "share of training points classified correctly")
-
-PLANES = ("random", "pca", "line", "hessian")
-
+           "NORMS", "METRICS", "PLANES", "PLANE_BUILDERS", "project"]
 
 
 # -- directions ------------------------------------------------------------------------------------------
@@ -353,21 +342,12 @@ def _span_window(plane: Plane, span: Any, coords: list[np.ndarray]) -> tuple[tup
         if not all(math.isfinite(v) for v in values) or not (values[1] > values[0] and values[3] > values[2]):
             raise InvalidArgument(f"invalid span: {span!r} (finite, each range increasing)")
         return (values[0], values[1]), (values[2], values[3])
-    if plane.kind == "line":
-        return (-0.5, 1.5), (0.0, 0.0)
-    if plane.kind == "hessian" and plane.eigenvalues is not None and plane.eigenvalues[0] > 0:
-        # where the quadratic model along the top eigenvector has risen by 4x the loss at the centre
-        s = 2.0 * math.sqrt(2.0 * max(float(plane.loss or 0.0), 1e-3) / float(plane.eigenvalues[0]))
-        return (-s, s), (-s, s)
-    if coords and plane.kind == "pca":
-        points = np.concatenate(coords)
-        lo, hi = points.min(0), points.max(0)
-        extent = max(float((hi - lo).max()), 1e-6)
-        pad = 0.2 * extent
-        centre = (lo + hi) / 2
-        half = (hi - lo) / 2 + pad
-        return ((centre[0] - half[0], centre[0] + half[0]), (centre[1] - half[1], centre[1] + half[1]))
-    return (-1.0, 1.0), (-1.0, 1.0)
+    builder = PLANE_BUILDERS.get(plane.kind)
+    return builder.window(plane, coords) if builder is not None else _UNIT_WINDOW
+
+
+Window = tuple[tuple[float, float], tuple[float, float]]
+_UNIT_WINDOW: Window = ((-1.0, 1.0), (-1.0, 1.0))
 
 
 
@@ -386,32 +366,81 @@ def hessian_plane(model: nn.Module, data: Any, *, loss_fn: Any = None, seed: int
                  eigenvalues=spectrum.eigenvalues.copy(), loss=spectrum.loss)
 
 
+class PlaneBuilder:
+    """How one entry of gradviz.analysis.choices.PLANES is built through a model's weights (`build`) and which
+    window of the plane is drawn when the caller gives no span (`window`). One subclass per plane."""
+
+    def build(self, model: nn.Module, runs: Any, *, norm: str, seed: int, centre: torch.Tensor,
+              evaluator: Evaluator | None) -> Plane:
+        raise NotImplementedError
+
+    def window(self, plane: Plane, coords: list[np.ndarray]) -> Window:
+        return _UNIT_WINDOW
+
+
+class RandomPlane(PlaneBuilder):
+    def build(self, model: nn.Module, runs: Any, *, norm: str, seed: int, centre: torch.Tensor,
+              evaluator: Evaluator | None) -> Plane:
+        d1, d2 = random_directions(model, norm=norm, seed=seed)
+        return Plane(centre, _flat(d1), _flat(d2), "random", (f"direction 1 ({norm} norm)", f"direction 2 ({norm} norm)"))
+
+
+class PCAPlane(PlaneBuilder):
+    def build(self, model: nn.Module, runs: Any, *, norm: str, seed: int, centre: torch.Tensor,
+              evaluator: Evaluator | None) -> Plane:
+        return pca_directions(runs, origin=centre, model=model)
+
+    def window(self, plane: Plane, coords: list[np.ndarray]) -> Window:
+        """The runs' extent plus a fifth of it on every side."""
+        if not coords:
+            return _UNIT_WINDOW
+        points = np.concatenate(coords)
+        lo, hi = points.min(0), points.max(0)
+        pad = 0.2 * max(float((hi - lo).max()), 1e-6)
+        centre, half = (lo + hi) / 2, (hi - lo) / 2 + pad
+        return ((centre[0] - half[0], centre[0] + half[0]), (centre[1] - half[1], centre[1] + half[1]))
+
+
+class LinePlane(PlaneBuilder):
+    def build(self, model: nn.Module, runs: Any, *, norm: str, seed: int, centre: torch.Tensor,
+              evaluator: Evaluator | None) -> Plane:
+        snapshots, _, _ = _run_snapshots(runs, model)
+        line = line_between(snapshots[0][0], centre)
+        return Plane(line.origin, line.d1, None, "line", ("alpha (0: initial weights, 1: trained)", ""))
+
+    def window(self, plane: Plane, coords: list[np.ndarray]) -> Window:
+        return (-0.5, 1.5), (0.0, 0.0)
+
+
+class HessianPlane(PlaneBuilder):
+    def build(self, model: nn.Module, runs: Any, *, norm: str, seed: int, centre: torch.Tensor,
+              evaluator: Evaluator | None) -> Plane:
+        if evaluator is None or evaluator.rule.metric not in METRICS:
+            raise InvalidArgument("directions='hessian' needs the loss the landscape is drawn from")
+        return hessian_plane(model, evaluator.source, loss_fn=evaluator.rule.loss, seed=seed, device=evaluator.device)
+
+    def window(self, plane: Plane, coords: list[np.ndarray]) -> Window:
+        """Where the quadratic model along the top eigenvector has risen by 4x the loss at the centre."""
+        if plane.eigenvalues is None or not plane.eigenvalues[0] > 0:
+            return _UNIT_WINDOW
+        s = 2.0 * math.sqrt(2.0 * max(float(plane.loss or 0.0), 1e-3) / float(plane.eigenvalues[0]))
+        return (-s, s), (-s, s)
+
+
+# One builder per entry of PLANES (a test keeps the two equal): a new plane is a registry entry and a class.
+PLANE_BUILDERS: dict[str, PlaneBuilder] = {"random": RandomPlane(), "pca": PCAPlane(), "line": LinePlane(),
+                                           "hessian": HessianPlane()}
+
+
 def _plane_for(model: nn.Module, directions: Any, runs: Any, *, norm: str, seed: int, centre: torch.Tensor,
                evaluator: Evaluator | None = None) -> Plane:
     if isinstance(directions, str):
-        kind = _norm_name(directions)
-        if kind not in PLANES:
-            raise InvalidArgument(unknown_name_message("plane", directions, PLANES))
-        if kind == "hessian":
-            if evaluator is None or evaluator.rule.metric not in ("loss", "accuracy"):
-                raise InvalidArgument("directions='hessian' needs the loss the landscape is drawn from")
-            plane = hessian_plane(model, evaluator.source, loss_fn=evaluator.rule.loss, seed=seed,
-                                  device=evaluator.device)
-        elif kind == "pca":
-            if runs is None:
-                raise InvalidArgument("directions='pca' needs runs= (TrainingRuns from the same initial weights, "
-                                      "or checkpoint files / state_dicts of one run)")
-            return pca_directions(runs, origin=centre, model=model)
-        elif kind == "random":
-            d1, d2 = random_directions(model, norm=norm, seed=seed)
-            plane = Plane(centre, _flat(d1), _flat(d2), "random",
-                          (f"direction 1 ({norm} norm)", f"direction 2 ({norm} norm)"))
-        else:
-            if runs is None:
-                raise InvalidArgument("directions='line' needs runs= (its first snapshot is the start)")
-            snapshots, _, _ = _run_snapshots(runs, model)
-            plane = line_between(snapshots[0][0], centre)
-            plane = Plane(plane.origin, plane.d1, None, "line", ("alpha (0: initial weights, 1: trained)", ""))
+        choice = PLANES.lookup(directions)
+        if choice.needs_runs and runs is None:
+            raise InvalidArgument(f"directions={choice.name!r} needs runs= (TrainingRuns from the same initial "
+                                  "weights, or checkpoint files / state_dicts of one run)")
+        plane = PLANE_BUILDERS[choice.name].build(model, runs, norm=norm, seed=seed, centre=centre,
+                                                  evaluator=evaluator)
     elif isinstance(directions, Plane):
         plane = directions
     else:

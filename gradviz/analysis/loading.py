@@ -115,8 +115,8 @@ def load_data(spec: str) -> Any:
 
 
 def load_loss(spec: str | None) -> Any:
-    """None or a name of gradviz.analysis.sources.LOSSES -> that name; 'MODULE:FUNCTION' -> the callable."""
-    from gradviz.analysis.sources import LOSSES
+    """None or a name of gradviz.analysis.choices.LOSSES -> that name; 'MODULE:FUNCTION' -> the callable."""
+    from gradviz.analysis.choices import LOSSES
     from gradviz.registry import normalize_name, unknown_name_message
 
     if spec is None:

@@ -21,12 +21,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from gradviz.analysis.choices import METRICS
 from gradviz.registry import InvalidArgument, check_positive, normalize_name, unknown_name_message
 
-__all__ = ["DataSource", "LossRule", "as_source", "default_loss", "LOSSES", "METRIC_NAMES", "DEFAULT_BATCH"]
+__all__ = ["DataSource", "LossRule", "as_source", "default_loss", "LOSSES", "DEFAULT_BATCH"]
 
 DEFAULT_BATCH = 1024  # samples per batch when the data come as tensors (bounds a CNN's activations)
-METRIC_NAMES = ("loss", "accuracy")
 
 
 def default_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -110,8 +110,7 @@ class LossRule:
             metric_key = _callable_name(metric)
         else:
             name = normalize_name(str(metric))
-            if name not in METRIC_NAMES:
-                raise InvalidArgument(unknown_name_message("metric", metric, METRIC_NAMES))
+            name = METRICS.lookup(name).name
             metric, metric_key = name, name
         return cls(loss, metric, default, f"{loss_key}|{metric_key}")
 

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import click
 
+from gradviz.render.choices import PANELS
 from gradviz.lecture.data import DATASETS
 from gradviz.lecture.grids import parse_lrs
 from gradviz.registry import InvalidArgument
 from gradviz.cli.options import (
-    CONTEXT, OptimizerType, ParsedType, WordListType, alias, given, output_options, positive,
+    CONTEXT, NameType, OptimizerType, ParsedType, WordListType, alias, given, output_options, positive,
     progress_reporter,
 )
 
 __all__ = ["gradflow"]
 
 
-GRADFLOW_PANELS = ("summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid")
 
 
 @click.command(context_settings=CONTEXT, short_help="Show vanishing and exploding gradients, layer by layer.")
@@ -57,7 +57,7 @@ GRADFLOW_PANELS = ("summary", "profile", "heatmap", "bars", "clipping", "ratio",
 @click.option("--loss", "loss_spec", default=None, metavar="NAME|MODULE:FUNCTION",
               help="With --model: mse, l1, cross-entropy, bce, or your own (outputs, targets) -> mean loss "
                    "[default: BCE for one output, cross-entropy for several].")
-@click.option("--panel", type=click.Choice(list(GRADFLOW_PANELS)), default="summary", show_default=True,
+@click.option("--panel", type=NameType(PANELS), default="summary", show_default=True,
               help="What a .png shows (a .gif always animates the profiles).")
 @output_options("gradflow.gif", "Output file: .gif, .mp4 or .png.", fps=10, seed_help="Seed for weights and data.",
                 quiet_help="No progress bar, no diagnosis printed.")

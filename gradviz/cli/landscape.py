@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from gradviz.analysis.choices import METRICS, NORMS, PLANES
+from gradviz.render.choices import VIEWS
 from gradviz.lecture.choices import ACTIVATIONS
 from gradviz.lecture.data import DATASETS
 from gradviz.lecture.grids import parse_lrs
@@ -36,7 +38,7 @@ __all__ = ["landscape"]
                    "optimizer and rate, at most 4 [default: each optimizer's net default].")
 @click.option("--steps", type=positive(int, limit="train-steps"), default=300, show_default=True,
               help="Training steps.")
-@click.option("--plane", type=click.Choice(["pca", "random", "line", "hessian"]), default="pca",
+@click.option("--plane", type=NameType(PLANES), default="pca",
               help="pca: the runs' shared PCA plane; random: two filter-normalized random directions; "
                    "line: initial -> trained weights (a 1-D curve, .png); hessian: the loss Hessian's top two "
                    "eigenvectors (unit length: the curvature along each axis is its eigenvalue) "
@@ -46,13 +48,13 @@ __all__ = ["landscape"]
 @click.option("--span", type=float, default=None,
               help="Half-width of the plane [default: the paths' extent for pca, 1 for random; "
                    "for line, how far alpha goes past 0 and 1, 0.5].")
-@click.option("--norm", type=click.Choice(["filter", "layer", "none"]), default="filter", show_default=True,
+@click.option("--norm", type=NameType(NORMS), default="filter", show_default=True,
               help="Normalization of random directions (filter: Li et al. 2018).")
-@click.option("--view", type=click.Choice(["2d", "3d"]), default="2d", show_default=True,
+@click.option("--view", type=NameType(VIEWS), default="2d", show_default=True,
               help="2d: contours + decision boundaries + loss curves; 3d: the surface in perspective.")
 @click.option("--spin", type=float, default=0.0, show_default=True,
               help="With --view 3d: degrees the camera turns over the animation.")
-@click.option("--metric", type=click.Choice(["loss", "accuracy"]), default="loss", show_default=True,
+@click.option("--metric", type=NameType(METRICS), default="loss", show_default=True,
               help="What the surface shows: mean training loss (what training minimises) or accuracy.")
 @click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|cuda:N",
               help="Where the grid is evaluated.")

@@ -25,14 +25,26 @@ LISTS = {
     "figures": "the lecture's figures for `gradviz figure`",
     "presets": "sizes and type scales for --preset",
     "themes": "colours for --theme",
+    "planes": "landscape planes for --plane, with what each needs",
+    "norms": "direction normalizations for --norm",
+    "metrics": "what a landscape shows (--metric)",
+    "losses": "named losses for --loss (or MODULE:FUNCTION)",
+    "views": "2d or 3d (--view)",
+    "panels": "what a gradflow PNG shows (--panel)",
 }
+
+# the registries of plain choices (a name and a summary each), by what `gradviz list` calls them
+CHOICE_LISTS = {"planes": "gradviz.analysis.choices.PLANES", "norms": "gradviz.analysis.choices.NORMS",
+                "metrics": "gradviz.analysis.choices.METRICS", "losses": "gradviz.analysis.choices.LOSSES",
+                "views": "gradviz.render.choices.VIEWS", "panels": "gradviz.render.choices.PANELS"}
 
 
 @click.command("list", context_settings=CONTEXT, short_help="List the choices of an option, or what can be listed.")
 @click.argument("what", type=click.Choice(list(LISTS)), default=None, required=False)
 def list_(what: str | None) -> None:
     """List functions, optimizers (with default settings), themes, datasets, activations, inits, figures,
-    presets, lr schedulers or tuning objectives; alone, what can be listed."""
+    presets, lr schedulers, tuning objectives, landscape planes, norms, metrics, losses, views or gradflow
+    panels; alone, what can be listed."""
     if what is None:
         width = max(map(len, LISTS))
         click.echo("gradviz list WHAT, for WHAT one of:")
@@ -90,6 +102,13 @@ def list_(what: str | None) -> None:
     elif what == "themes":
         for name, theme in theme_registry().items():
             click.echo(f"{name:<6}  colormap {theme.colormap}, background {theme.background}")
+    elif what in CHOICE_LISTS:
+        registry = registry_at(CHOICE_LISTS[what])
+        width = max(map(len, registry))
+        for name, entry in registry.items():
+            needs = [word for word, flag in (("runs", getattr(entry, "needs_runs", False)),
+                                             ("the loss", getattr(entry, "needs_loss", False))) if flag]
+            click.echo(f"{name:<{width}}  {entry.summary}" + (f" [needs {' and '.join(needs)}]" if needs else ""))
     else:
         registry = registry_at({"datasets": "gradviz.lecture.data.DATASETS", "activations":
                                    "gradviz.lecture.choices.ACTIVATIONS", "inits": "gradviz.lecture.choices.INITS"}[what])

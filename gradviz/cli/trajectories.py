@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from gradviz.render.choices import FIELD_STYLES, VIEWS
 from gradviz.lecture.budget import parse_budget
 from gradviz.lecture.functions import FUNCTIONS
 from gradviz.lecture.grids import OBJECTIVES, parse_lrs, parse_starts
@@ -65,10 +66,10 @@ __all__ = ["trajectories"]
                    "outside it].")
 @click.option("--loss-panel/--no-loss-panel", default=True, show_default=True,
               help="Plot f - f* against the step beside the contours.")
-@click.option("--field", type=click.Choice(["arrows", "streamlines"]), is_flag=False, flag_value="arrows",
+@click.option("--field", type=NameType(FIELD_STYLES), is_flag=False, flag_value="arrows",
               default=None, help="Draw the normalized negative gradient under the paths: --field (arrows) or "
                                  "--field=streamlines.")
-@click.option("--view", type=click.Choice(["2d", "3d"]), default="2d", show_default=True,
+@click.option("--view", type=NameType(VIEWS), default="2d", show_default=True,
               help="2d: contours from above; 3d: the surface in perspective with the paths riding on it.")
 @click.option("--spin", type=float, default=0.0, show_default=True,
               help="With --view 3d: degrees the camera turns over the animation (0: fixed, fastest).")

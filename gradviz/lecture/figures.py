@@ -9,7 +9,7 @@ Figure; an animated one returns a frame renderer (iterate it, or write it with `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
 
 from gradviz.registry import Registry
 

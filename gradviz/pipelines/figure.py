@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gradviz.lecture.figures import FIGURES
-from gradviz.registry import InvalidArgument, check_positive
+from gradviz.registry import check_positive
 
 __all__ = ["figure", "build_figure", "batch_size_renderer"]
 

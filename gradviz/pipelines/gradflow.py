@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from gradviz.render.choices import PANELS
 from gradviz.registry import InvalidArgument
 
 __all__ = ["gradflow", "run_configurations"]
@@ -117,10 +118,8 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     steps = experiment.get("steps", 100)
     if frames is not None and isinstance(steps, int) and frames > steps:  # one frame per step at most: say so
         raise InvalidArgument(f"invalid frames {frames}: {steps} steps give at most {steps} frames")
-    from gradviz.render.gradflow import VIEWS  # imports matplotlib: after the checks that need nothing
 
-    if view not in VIEWS:
-        raise InvalidArgument(f"unknown view {view!r} (valid: {', '.join(VIEWS)})")
+    view = PANELS.lookup(view).name
     if step is not None:
         if out.suffix.lower() != ".png":
             raise InvalidArgument(f"step {step}: a static figure of one step needs a .png output, not {out.suffix}")

@@ -20,23 +20,18 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from gradviz.registry import InvalidArgument, check_positive, normalize_name, unknown_name_message
+from gradviz.analysis.choices import METRICS, NORMS, PLANES
+from gradviz.registry import InvalidArgument, Registry, check_positive
+from gradviz.render.choices import VIEWS
 
-__all__ = ["landscape_animation", "model_landscape", "PLANES", "VIEWS", "NORM_NAMES", "METRIC_NAMES",
+__all__ = ["landscape_animation", "model_landscape",
            "check_landscape_options", "check_frames_recorded", "snapshot_every"]
 
-PLANES = ("pca", "random", "line", "hessian")
-VIEWS = ("2d", "3d")
-NORM_NAMES = ("filter", "layer", "none")
-METRIC_NAMES = ("loss", "accuracy")
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
-def _choice(kind: str, value: Any, choices: Sequence[str]) -> str:
-    name = normalize_name(str(value))
-    if name not in choices:
-        raise InvalidArgument(unknown_name_message(kind, value, choices))
-    return name
+def _choice(value: Any, choices: Registry) -> str:
+    return choices.lookup(str(value)).name
 
 
 def check_device_name(device: Any) -> str:
@@ -64,10 +59,10 @@ def check_frames_recorded(frames: int, steps: int) -> None:
 def check_landscape_options(*, plane: str, view: str, norm: str, metric: str, grid: Any, span: Any,
                             device: Any) -> tuple[str, str, str, str, str]:
     """Everything about the landscape that can be checked without torch -> normalized names."""
-    plane = _choice("plane", plane, PLANES)
-    view = _choice("view", view, VIEWS)
-    norm = _choice("norm", norm, NORM_NAMES)
-    metric = _choice("metric", metric, METRIC_NAMES)
+    plane = _choice(plane, PLANES)
+    view = _choice(view, VIEWS)
+    norm = _choice(norm, NORMS)
+    metric = _choice(metric, METRICS)
     if isinstance(grid, bool) or not isinstance(grid, int) or grid < 3:
         raise InvalidArgument(f"invalid grid: {grid!r} (must be a whole number >= 3)")
     if grid > 401:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from gradviz.render.choices import FIELD_STYLES, VIEWS
 from gradviz.lecture.budget import parse_budget
 from gradviz.lecture.functions import FUNCTIONS, TestFunction, domain_around
 from gradviz.lecture.expressions import get_function
@@ -187,8 +188,7 @@ def animate(
 
 def check_view(view: str, field: str | None = None, spin: float = 0.0) -> str:
     """view '2d' or '3d'; a field drawn on the 2-D view only, a camera spin on the 3-D one only."""
-    if view not in ("2d", "3d"):
-        raise InvalidArgument(f"unknown view {view!r} (valid: 2d, 3d)")
+    view = VIEWS.lookup(view).name
     if view == "3d" and field is not None:
         raise InvalidArgument(f"field {field!r} is drawn on the 2d view only: drop --field or use --view 2d")
     if view == "2d" and spin:
@@ -282,8 +282,8 @@ def trajectories(
     check_fps(fps, out)
     THEMES.lookup(theme)
     check_render_options(size=size, dpi=dpi, frames=frames)
-    if field is not None and field not in ("arrows", "streamlines"):
-        raise InvalidArgument(f"unknown field style {field!r} (valid: arrows, streamlines)")
+    if field is not None:
+        field = FIELD_STYLES.lookup(field).name
     check_view(view, field, spin)
     check_frames(frames, amount)  # with an evaluation budget, a frame per evaluation at most
     optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)

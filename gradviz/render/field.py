@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from gradviz.render.choices import FIELD_STYLES
 from gradviz.records import Surface
 from gradviz.registry import InvalidArgument
 
-__all__ = ["FIELD_STYLES", "descent_directions", "draw_field"]
+__all__ = ["descent_directions", "draw_field"]
 
-FIELD_STYLES = ("arrows", "streamlines")
 
 
 def descent_directions(surface: Surface) -> tuple[np.ndarray, np.ndarray]:
@@ -38,8 +38,7 @@ def draw_field(ax: Any, surface: Surface, *, style: str = "arrows", color: str =
 
     arrows: about this many arrows along the longer side (style "arrows"); streamlines use the full grid.
     """
-    if style not in FIELD_STYLES:
-        raise InvalidArgument(f"unknown field style {style!r} (valid: {', '.join(FIELD_STYLES)})")
+    style = FIELD_STYLES.lookup(style).name
     u, v = descent_directions(surface)
     if style == "streamlines":
         finite = np.isfinite(u) & np.isfinite(v)

@@ -19,6 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from gradviz.render.choices import PANELS
 from gradviz.analysis.diagnosis import depth_profile, diagnose, step_index, step_phrase
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument
@@ -28,11 +29,10 @@ from gradviz.render.frames import (small_font, FrameRenderer, check_render_optio
 from gradviz.render.theme import Theme
 
 __all__ = ["plot_depth_profile", "plot_heatmap", "plot_bars", "plot_clipping", "plot_update_ratio", "plot_grid",
-           "summary_figure", "GradflowRenderer", "VIEWS", "caveat"]
+           "summary_figure", "GradflowRenderer", "caveat"]
 
 SIGNAL_COLOUR, WEIGHT_COLOUR, THEORY_COLOUR = "#d62728", "#1f77b4", "#555555"
 LOSS_COLOURS = ("#e69f00", "#009e73", "#cc79a7", "#8c564b", "#7f7f7f")
-VIEWS = ("summary", "profile", "heatmap", "bars", "clipping", "ratio", "grid")
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -231,8 +231,7 @@ def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: 
                    dpi: float = 100, step: int | None = None) -> Figure:
     """One figure for the CLI's PNG output: a column per log of the chosen view (summary: profile over
     heatmap, with the diagnosis). Profiles and diagnoses are taken at `step` (default: initialization)."""
-    if view not in VIEWS:
-        raise InvalidArgument(f"unknown view {view!r} (valid: {', '.join(VIEWS)})")
+    view = PANELS.lookup(view).name
     check_render_options(size=size, dpi=dpi, frames=None)
     import matplotlib
 
