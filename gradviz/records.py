@@ -7,6 +7,8 @@ Arrays are made read-only when a record is built, so "frozen" holds for their co
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -397,8 +399,8 @@ class GradientLog:
     steps: the training steps held, one per column (record_gradients(every=k): 0, k, 2k, ...).
 
     For each layer name (a leaf module with parameters), arrays over steps:
-    weight_norms: ||dL/dW|| as the optimizer saw it (NaN where the layer had no gradient: frozen or
-    unused); signal_norms: ||dL/dz||, the backward signal reaching the layer's output; param_norms: ||W||;
+    grad_norms: ||dL/dW|| as the optimizer saw it (NaN where the layer had no gradient: frozen or
+    unused; `weight_norms` is its old, deprecated name); signal_norms: ||dL/dz||, the backward signal reaching the layer's output; param_norms: ||W||;
     update_ratios: ||W_after - W_before|| / ||W_before|| per optimizer step (NaN without an optimizer, or
         recorded with updates=False);
     has_gradient: whether the layer had one; nonfinite: NaN/inf entries in its gradients.
@@ -408,7 +410,7 @@ class GradientLog:
 
     names: tuple[str, ...]
     steps: np.ndarray
-    weight_norms: Mapping[str, np.ndarray]
+    grad_norms: Mapping[str, np.ndarray]
     signal_norms: Mapping[str, np.ndarray]
     param_norms: Mapping[str, np.ndarray]
     update_ratios: Mapping[str, np.ndarray]
@@ -424,7 +426,7 @@ class GradientLog:
     def __post_init__(self) -> None:
         n = len(self.steps)
         object.__setattr__(self, "steps", _frozen(self.steps, dtype=np.int64))
-        for name in ("weight_norms", "signal_norms", "param_norms", "update_ratios", "has_gradient", "nonfinite",
+        for name in ("grad_norms", "signal_norms", "param_norms", "update_ratios", "has_gradient", "nonfinite",
                      "dead_fraction"):
             dtype = bool if name == "has_gradient" else (np.int64 if name == "nonfinite" else float)
             arrays = {key: _frozen(value, dtype=dtype) for key, value in getattr(self, name).items()}
@@ -438,10 +440,18 @@ class GradientLog:
         object.__setattr__(self, "losses", _frozen(losses))
         object.__setattr__(self, "meta", dict(self.meta))
 
+    @property
+    def weight_norms(self) -> Mapping[str, np.ndarray]:
+        """Deprecated name of `grad_norms` (it held ||dL/dW||, not ||W||, which is `param_norms`)."""
+        warnings.warn("GradientLog.weight_norms is deprecated: it is grad_norms (||dL/dW||); ||W|| is "
+                      "param_norms", DeprecationWarning, stacklevel=2)
+        return self.grad_norms
+
     def matrix(self, quantity: str = "signal") -> np.ndarray:
-        """(layers, steps) array of 'signal', 'weight', 'param' or 'update' values in depth order."""
-        source = {"signal": self.signal_norms, "weight": self.weight_norms, "param": self.param_norms,
-                  "update": self.update_ratios}[quantity]
+        """(layers, steps) array of 'signal', 'grad' (||dL/dW||; 'weight' is its old name), 'param' (||W||)
+        or 'update' values in depth order."""
+        source = {"signal": self.signal_norms, "grad": self.grad_norms, "weight": self.grad_norms,
+                  "param": self.param_norms, "update": self.update_ratios}[quantity]
         return np.stack([source[name] for name in self.names]) if self.names else np.zeros((0, len(self.steps)))
 
 

@@ -23,7 +23,7 @@ def batch(seed=0, n=16):
 
 
 @pytest.mark.parametrize("buffer", [None, 0])  # output gradients measured at the pass's end, or one by one
-def test_weight_norms_equal_p_grad_and_signals_equal_autograd(buffer, monkeypatch):
+def test_grad_norms_equal_p_grad_and_signals_equal_autograd(buffer, monkeypatch):
     if buffer is not None:
         monkeypatch.setattr("gradviz.analysis.gradients.SIGNAL_BUFFER", buffer)
     model = small_model()
@@ -44,7 +44,7 @@ def test_weight_norms_equal_p_grad_and_signals_equal_autograd(buffer, monkeypatc
     flow = log.result()
     assert flow.names == ("0", "2", "4")
     for name, w, s in zip(flow.names, expected_weight, expected_signal):
-        assert flow.weight_norms[name][0] == pytest.approx(w, rel=1e-5)
+        assert flow.grad_norms[name][0] == pytest.approx(w, rel=1e-5)
         assert flow.signal_norms[name][0] == pytest.approx(s.norm().item(), rel=1e-5)
     total = torch.sqrt(sum(p.grad.norm() ** 2 for p in model.parameters())).item()
     assert flow.total_norm[0] == pytest.approx(total, rel=1e-5) == flow.total_norm_clipped[0]
@@ -112,8 +112,8 @@ def test_half_precision_norms_do_not_overflow():
         optimizer.step()
     flow = log.result()
     assert all(torch.isfinite(g).all() for g in grads) and grads[0].norm() > 65504
-    assert flow.weight_norms["0"][0] == pytest.approx(grads[0].norm().item(), rel=1e-3)
-    assert flow.weight_norms["1"][0] == pytest.approx(grads[2].norm().item(), rel=1e-3)
+    assert flow.grad_norms["0"][0] == pytest.approx(grads[0].norm().item(), rel=1e-3)
+    assert flow.grad_norms["1"][0] == pytest.approx(grads[2].norm().item(), rel=1e-3)
     assert flow.total_norm[0] == pytest.approx(torch.sqrt(sum(g.norm() ** 2 for g in grads)).item(), rel=1e-3)
 
 
@@ -129,7 +129,7 @@ def test_gradient_accumulation_records_what_the_optimizer_sees():
         optimizer.step()
     flow = log.result()
     assert len(flow.steps) == 1
-    assert flow.weight_norms["2"][0] == pytest.approx(accumulated, rel=1e-5)
+    assert flow.grad_norms["2"][0] == pytest.approx(accumulated, rel=1e-5)
 
 
 def test_without_optimizer_a_step_is_a_backward_pass():
@@ -190,7 +190,7 @@ def test_frozen_and_unused_layers_show_no_gradient_and_are_kept():
         optimizer.step()
     flow = log.result()
     assert set(flow.names) == {"a", "b", "unused"}
-    assert not flow.has_gradient["a"][0] and np.isnan(flow.weight_norms["a"][0])
+    assert not flow.has_gradient["a"][0] and np.isnan(flow.grad_norms["a"][0])
     assert not flow.has_gradient["unused"][0] and flow.has_gradient["b"][0]
     assert "a" in diagnose(flow).no_gradient
 
@@ -396,7 +396,7 @@ def test_on_cuda_norms_match_and_one_transfer_a_step(buffer, monkeypatch):
     syncs = [w for w in warned if "synchroniz" in str(w.message)]
     assert len(syncs) == steps  # the one transfer a step, nothing else waits for the device
     for name, w, s in zip(flow.names, expected_weight, expected_signal):
-        assert flow.weight_norms[name][0] == pytest.approx(w, rel=1e-4)
+        assert flow.grad_norms[name][0] == pytest.approx(w, rel=1e-4)
         assert flow.signal_norms[name][0] == pytest.approx(s.norm().item(), rel=1e-4)
     assert np.isfinite(flow.update_ratios["0"]).all() and len(flow.steps) == steps + 1
 
@@ -539,7 +539,7 @@ def test_a_small_cnn_is_recorded_against_autograd():
     assert flow.names == ("0", "1", "4", "5", "9")  # named_modules() names, forward order
     for name in flow.names:
         assert flow.signal_norms[name][0] == pytest.approx(expected[name], rel=1e-5)
-        assert flow.weight_norms[name][0] == pytest.approx(expected_weight[name], rel=1e-5)
+        assert flow.grad_norms[name][0] == pytest.approx(expected_weight[name], rel=1e-5)
     assert set(flow.dead_fraction) == {"2", "6"}
 
 
@@ -558,7 +558,7 @@ def test_a_transformer_encoder_layer_is_recorded_against_autograd():
     assert flow.names == ("self_attn", "self_attn.out_proj", "norm1", "linear1", "linear2", "norm2")
     assert "self_attn.out_proj" not in expected and np.isnan(flow.signal_norms["self_attn.out_proj"][0])
     for name in flow.names:
-        assert flow.weight_norms[name][0] == pytest.approx(expected_weight[name], rel=1e-5)
+        assert flow.grad_norms[name][0] == pytest.approx(expected_weight[name], rel=1e-5)
         if name in expected:
             assert flow.signal_norms[name][0] == pytest.approx(expected[name], rel=1e-5)
 
@@ -653,7 +653,7 @@ def test_the_verdict_needs_both_the_slope_and_the_total():
     def verdict(profile):
         names = tuple(f"fc{i}" for i in range(len(profile)))
         column = {n: np.array([v]) for n, v in zip(names, profile)}
-        log = GradientLog(names=names, steps=np.array([0]), weight_norms=column, signal_norms=column,
+        log = GradientLog(names=names, steps=np.array([0]), grad_norms=column, signal_norms=column,
                           param_norms=column, update_ratios=column,
                           has_gradient={n: np.array([True]) for n in names},
                           nonfinite={n: np.array([0]) for n in names}, dead_fraction={},
@@ -760,3 +760,16 @@ def test_gradflow_with_a_schedule_equals_its_plain_loop():
     np.testing.assert_array_equal(own.losses, np.array(losses, dtype=np.float32))
     assert all(torch.equal(p, q) for p, q in zip(net.parameters(), reference.parameters()))
     assert own.meta["schedule"] == "step:step_size=3,gamma=0.2"
+
+
+def test_weight_norms_is_a_deprecated_name_of_grad_norms():
+    from gradviz.records import GradientLog
+
+    log = GradientLog(names=("a",), steps=np.array([0, 1]), grad_norms={"a": [1.0, 2.0]},
+                      signal_norms={"a": [3.0, 4.0]}, param_norms={"a": [5.0, 6.0]}, update_ratios={"a": [0.1, 0.2]},
+                      has_gradient={"a": [True, True]}, nonfinite={"a": [0, 0]}, total_norm=[1.0, 2.0],
+                      total_norm_clipped=[1.0, 2.0])
+    with pytest.warns(DeprecationWarning, match="grad_norms"):
+        old = log.weight_norms
+    assert old is log.grad_norms and list(log.matrix("grad")[0]) == [1.0, 2.0]
+    assert list(log.matrix("param")[0]) == [5.0, 6.0]  # ||W||, not ||dL/dW||

@@ -322,7 +322,7 @@ def test_gradflow_of_your_own_model_is_its_plain_training_loop(images):
             if len(losses) == 5:
                 break
     np.testing.assert_allclose(log.losses, losses, rtol=1e-6)
-    assert log.weight_norms["0"][0] == pytest.approx(first_grad, rel=1e-6)
+    assert log.grad_norms["0"][0] == pytest.approx(first_grad, rel=1e-6)
     for a, b in zip(mine.parameters(), plain.parameters()):
         torch.testing.assert_close(a, b)
 

@@ -41,8 +41,9 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -58,6 +59,53 @@ __all__ = ["record_gradients", "GradientRecorder", "deep_mlp", "gradflow_experim
 RELU_FAMILY = (nn.ReLU, nn.ReLU6, nn.LeakyReLU)
 LOW_PRECISION = (torch.float16, torch.bfloat16)
 SIGNAL_BUFFER = 32 * 2**20  # bytes of output gradients kept waiting for one _foreach_norm, at most
+
+
+@dataclass(frozen=True)
+class PassNorms:
+    """One backward pass's norms on the device, stacked into one tensor: named blocks in `names`, each
+    `lengths` long ('grads': every parameter that has a gradient; 'signal': the output gradients that
+    arrived, of layers `signal_layers`; 'params': the weights, when there is no optimizer step to measure
+    them)."""
+
+    norms: torch.Tensor
+    names: tuple[str, ...]
+    lengths: tuple[int, ...]
+    signal_layers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One recorded step on the host: every norm measured that step, moved in one transfer, and where each
+    named block lies in it. Blocks: 'pass<k>.grads', 'pass<k>.signal' (and 'pass<k>.params') for each
+    backward pass k of the step, then 'seen' (the gradients again, when clipping changed them before the
+    step), 'params' and 'updates' (the weights before the step and the step's update) and 'dead' (the share
+    of dead units of each ReLU). A new statistic is one more named block: written in _finish_step, read by
+    name in result()."""
+
+    values: np.ndarray
+    layout: Mapping[str, slice]
+    present: np.ndarray  # which parameters had a gradient
+    signal_layers: tuple[tuple[int, ...], ...]  # per pass, the layer of each 'pass<k>.signal' value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.layout
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[self.layout[name]]
+
+    @property
+    def passes(self) -> int:
+        return len(self.signal_layers)
+
+
+def _layout(blocks: Sequence[tuple[str, int]]) -> dict[str, slice]:
+    """Named block lengths, in order -> each name's slice of the concatenated row."""
+    layout, at = {}, 0
+    for name, length in blocks:
+        layout[name] = slice(at, at + length)
+        at += length
+    return layout
 
 
 class GradientRecorder:
@@ -113,7 +161,7 @@ class GradientRecorder:
         self._called: set[int] = set()
         self._handles: list[Any] = []
         self._module_handles: list[Any] = []  # forward hooks, removed during unrecorded steps
-        self._rows: list[tuple[Any, ...]] = []
+        self._rows: list[StepRow] = []
         self._losses: dict[int, Any] = {}
         self._signal: list[tuple[int, torch.Tensor]] = []
         self._dead: dict[int, torch.Tensor] = {}
@@ -253,11 +301,13 @@ class GradientRecorder:
         tensors = grads + self._weights if self.optimizer is None else grads
         norms = self._measure(tensors)
         signal, self._signal = self._signal, []
-        if self.optimizer is None:  # row order: gradients, signals, weights
+        if self.optimizer is None:  # the blocks' order: gradients, signals, weights
             norms = norms[:len(grads)] + [norm for _, norm in signal] + norms[len(grads):]
+            names, lengths = ("grads", "signal", "params"), (len(grads), len(signal), len(self._weights))
         else:
             norms += [norm for _, norm in signal]
-        part = (torch.stack(norms) if norms else torch.zeros(0), len(grads), [i for i, _ in signal])
+            names, lengths = ("grads", "signal"), (len(grads), len(signal))
+        part = PassNorms(torch.stack(norms) if norms else torch.zeros(0), names, lengths, tuple(i for i, _ in signal))
         last = self._last
         if last is not None and self.optimizer is not None:  # gradient accumulation: one more pass
             last["parts"].append(part)
@@ -267,7 +317,7 @@ class GradientRecorder:
             self._last = {"parts": [part], "present": present,
                           "versions": self._versions() if self.optimizer is not None else None}
         if self.optimizer is None:
-            self._finish_step([])
+            self._finish_step([], [])
             self._advance()
 
     def _advance(self) -> None:
@@ -306,7 +356,7 @@ class GradientRecorder:
                 with torch.no_grad():
                     torch._foreach_sub_(self._copies, self._weights)  # before - after: the update, negated
                     update_norms = self._norms(self._copies)
-            self._finish_step(self._param_norms + update_norms)
+            self._finish_step(self._param_norms, update_norms)
             self._param_norms = []
         self._advance()
 
@@ -317,27 +367,37 @@ class GradientRecorder:
             return list(torch._foreach_norm(tensors, 2, dtype=torch.float32))
         return list(torch._foreach_norm(tensors))
 
-    def _finish_step(self, weight_norms: list[torch.Tensor]) -> None:
+    def _finish_step(self, param_norms: list[torch.Tensor], update_norms: list[torch.Tensor]) -> None:
         last = self._last
         if last is None:  # a step without a backward pass through the model: nothing to record
             return
-        parts = [norms for norms, *_ in last["parts"]]
-        seen = self._seen
-        if seen is not None:
-            parts.append(seen)
-        if weight_norms:
-            parts.append(torch.stack(weight_norms))
+        blocks: list[tuple[str, torch.Tensor]] = []
+        for k, part in enumerate(last["parts"]):
+            blocks.append((f"pass{k}", part.norms))
+        if self._seen is not None:
+            blocks.append(("seen", self._seen))
+        if param_norms:
+            blocks.append(("params", torch.stack(param_norms)))
+        if update_norms:
+            blocks.append(("updates", torch.stack(update_norms)))
         if self.relus:
-            nan = torch.full((), math.nan, device=parts[0].device)
-            parts.append(torch.stack([self._dead.get(i, nan).float() for i in range(len(self.relus))]))
-        if len({part.device for part in parts}) > 1:  # a model spread over devices: one transfer each
-            parts = [part.cpu() for part in parts]
-        row = torch.cat(parts) if len(parts) > 1 else parts[0]
+            nan = torch.full((), math.nan, device=blocks[0][1].device)
+            blocks.append(("dead", torch.stack([self._dead.get(i, nan).float() for i in range(len(self.relus))])))
+        tensors = [tensor for _, tensor in blocks]
+        if len({tensor.device for tensor in tensors}) > 1:  # a model spread over devices: one transfer each
+            tensors = [tensor.cpu() for tensor in tensors]
+        row = torch.cat(tensors) if len(tensors) > 1 else tensors[0]
         if row.dtype not in (torch.float32, torch.float64):
             row = row.float()  # bfloat16 has no numpy twin
+        named: list[tuple[str, int]] = []
+        for (name, tensor), part in zip(blocks, last["parts"] + [None] * len(blocks)):
+            if part is None:
+                named.append((name, len(tensor)))
+            else:  # a pass's tensor holds blocks of its own
+                named += [(f"{name}.{sub}", length) for sub, length in zip(part.names, part.lengths)]
         self._recorded.append(self._step)
-        self._rows.append((row.cpu().numpy(), last["present"], [part[1:] for part in last["parts"]],
-                           seen is not None, len(weight_norms)))  # ^ the one transfer a step
+        self._rows.append(StepRow(row.cpu().numpy(), _layout(named), np.array(last["present"], dtype=bool),
+                                  tuple(part.signal_layers for part in last["parts"])))  # ^ one transfer a step
         self._last, self._seen = None, None
         self._dead = {}
 
@@ -387,33 +447,24 @@ class GradientRecorder:
         signal_sq = np.zeros((steps, n_layers))
         signal_seen = np.zeros((steps, n_layers), dtype=bool)
         dead = np.full((steps, n_relus), np.nan)
-        for step, (row, has, parts, remeasured, n_weight_norms) in enumerate(self._rows):
-            present[step] = has
-            at = 0
-            for number, (n_grads, signal_index) in enumerate(parts):
-                if number == len(parts) - 1:  # the last pass holds the accumulated gradients
-                    pre[step, present[step]] = row[at: at + n_grads]
-                at += n_grads
-                values = row[at: at + len(signal_index)]
-                at += len(signal_index)
-                np.add.at(signal_sq[step], signal_index, values**2)
-                signal_seen[step, signal_index] = True
-                if self.optimizer is None:  # weights measured with the pass
-                    param[step] = row[at: at + n_weights]
-                    at += n_weights
-            if remeasured:
-                n_grads = int(present[step].sum())
-                seen[step, present[step]] = row[at: at + n_grads]
-                at += n_grads
-            else:
-                seen[step] = pre[step]
-            if n_weight_norms:  # the weights before the step, then (unless updates=False) the step's update
-                param[step] = row[at: at + n_weights]
-                if n_weight_norms > n_weights:
-                    update[step] = row[at + n_weights: at + 2 * n_weights]
-                at += n_weight_norms
-            if n_relus:
-                dead[step] = row[at: at + n_relus]
+        for step, row in enumerate(self._rows):
+            present[step] = row.present
+            for k, layers in enumerate(row.signal_layers):
+                if k == row.passes - 1:  # the last pass holds the accumulated gradients
+                    pre[step, present[step]] = row[f"pass{k}.grads"]
+                np.add.at(signal_sq[step], list(layers), row[f"pass{k}.signal"] ** 2)
+                signal_seen[step, list(layers)] = True
+                if f"pass{k}.params" in row:  # no optimizer: the weights measured with the pass
+                    param[step] = row[f"pass{k}.params"]
+            seen[step] = pre[step]
+            if "seen" in row:  # clipping changed the gradients before the step
+                seen[step, present[step]] = row["seen"]
+            if "params" in row:
+                param[step] = row["params"]
+            if "updates" in row:
+                update[step] = row["updates"]
+            if "dead" in row:
+                dead[step] = row["dead"]
         signal = np.where(signal_seen, np.sqrt(signal_sq), np.nan)
         has_layer = np.zeros((steps, n_layers), dtype=bool)
         for p_index, layer in enumerate(self._owner):
@@ -438,7 +489,7 @@ class GradientRecorder:
             losses = np.array([float(self._losses[s]) if s in self._losses else np.nan for s in self._recorded])
         return GradientLog(
             names=tuple(self.layers[i][0] for i in order), steps=np.array(self._recorded, dtype=np.int64),
-            weight_norms={self.layers[i][0]: weight[:, i] for i in order},
+            grad_norms={self.layers[i][0]: weight[:, i] for i in order},
             signal_norms={self.layers[i][0]: signal[:, i] for i in order},
             param_norms={self.layers[i][0]: param_layers[:, i] for i in order},
             update_ratios={self.layers[i][0]: ratio[:, i] if self.optimizer is not None else np.full(steps, np.nan)
