@@ -35,6 +35,7 @@ _EXPORTS = {
     "GeometryLayer": "gradviz.render.geometry",
     "TrajectoryRenderer": "gradviz.render.trajectories",
     "THEMES": "gradviz.render.theme",
+    "RenderOptions": "gradviz.render.options",
     "InvalidArgument": "gradviz.registry",
     "TrainingRun": "gradviz.records",
     "DATASETS": "gradviz.lecture.data",

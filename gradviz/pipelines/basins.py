@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
+from gradviz.render.options import RenderOptions, render_options
 from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["basins"]
@@ -14,11 +15,16 @@ __all__ = ["basins"]
 
 def basins(function: Any = "himmelblau", optimizers: Iterable[Any] = ("sgd", "momentum", "adam"),
            path: str | os.PathLike[str] = "basins.png", *, resolution: int = 200, steps: int = 500,
-           tol: float | None = None, domain: Any = None, seed: int = 0, size: tuple[int, int] = (960, 540),
-           dpi: float = 100, theme: str = "light", report: Callable[[str], None] | None = None) -> Path:
+           tol: float | None = None, domain: Any = None, seed: int = 0, render: RenderOptions | None = None,
+           **style: Any) -> Path:
     """Basin maps of each (elementwise) optimizer on `function` over a resolution x resolution grid of
     starts, each traced as one batch for `steps` steps; the shares of starts per minimum, none and diverged
-    (adding up to 100%, as drawn) go to `report`."""
+    (adding up to 100%, as drawn) go to `report`.
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    the same names as keywords; the ones this pipeline has no use for are refused.
+    """
+    options = render_options("basins", render, style, uses=("size", "dpi", "theme", "report"))
+    size, dpi, theme, report = options.size, options.dpi, options.theme, options.report
     from gradviz.lecture.expressions import get_function
     from gradviz.output import check_output_path, write_image
     from gradviz.render.frames import check_render_options

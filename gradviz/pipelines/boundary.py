@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from gradviz.render.options import RenderOptions, render_options, split_style
 from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["boundary", "train_variants", "check_validation", "tune_rates", "freeze_choices"]
@@ -214,23 +215,23 @@ def boundary(
     dataset: str = "moons",
     path: str | os.PathLike[str] = "boundary.gif",
     *,
-    fps: float = 15,
-    size: tuple[int, int] = (960, 540),
-    dpi: float = 100,
-    theme: str = "light",
-    frames: int | None = None,
-    title: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
     tune: bool = False,
     objective: str = "final",
     tol: float = 1e-2,
-    report: Callable[[str], None] | None = None,
+    render: RenderOptions | None = None,
     **training: Any,
 ) -> Path:
     """Train the variants (see train_variants) and animate their decision boundaries side by side.
 
     tune: first pick each optimizer's rate on a log grid (see tune_rates; `lr` is then the grid), report
-    the table, and draw each optimizer at its best rate with the objective and grid in the title."""
+    the table, and draw each optimizer at its best rate with the objective and grid in the title.
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    the same names as keywords; the ones this pipeline has no use for are refused.
+    """
+    options = render_options("boundary", render, split_style(training), uses=("size", "dpi", "theme", "fps",
+                             "frames", "title", "progress", "report"), fps=15)
+    size, dpi, theme, fps = options.size, options.dpi, options.theme, options.fps
+    frames, title, progress, report = options.frames, options.title, options.progress, options.report
     from gradviz.pipelines.trajectories import check_fps, write_rendered
     from gradviz.output import check_output_path
     from gradviz.render.frames import check_render_options

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+from gradviz.render.options import RenderOptions, render_options
 from gradviz.lecture.figures import FIGURES
 from gradviz.registry import check_positive
 
@@ -102,11 +103,16 @@ def build_figure(name: str, *, size: tuple[int, int] = (960, 540), dpi: float = 
     return builders[spec.name](size=size, dpi=dpi, theme=theme, font_scale=font_scale, seed=seed)
 
 
-def figure(name: str, path: str | os.PathLike[str] | None = None, *, size: tuple[int, int] = (960, 540),
-           dpi: float = 100, theme: str = "light", font_scale: float = 1.0, fps: float = 15, seed: int = 0,
-           progress: Progress | None = None) -> Path:
+def figure(name: str, path: str | os.PathLike[str] | None = None, *, font_scale: float = 1.0, seed: int = 0,
+           render: RenderOptions | None = None, **style: Any) -> Path:
     """Draw the lecture figure `name` (see `gradviz.FIGURES`) into `path` (default: NAME.png, or NAME.gif
-    for an animated one) and return the path. Static figures write PNG only."""
+    for an animated one) and return the path. Static figures write PNG only.
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    the same names as keywords; the ones this pipeline has no use for are refused.
+    """
+    options = render_options("figure", render, style, uses=("size", "dpi", "theme", "fps", "progress"), fps=15)
+    size, dpi, theme, fps = options.size, options.dpi, options.theme, options.fps
+    progress = options.progress
     from gradviz.output import check_output_path, write_image
     from gradviz.pipelines.trajectories import check_fps, write_rendered
     from gradviz.render.frames import check_render_options

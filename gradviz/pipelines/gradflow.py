@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from gradviz.render.options import RenderOptions, render_options, split_style
 from gradviz.render.choices import PANELS
 from gradviz.registry import InvalidArgument
 
@@ -87,10 +88,8 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
 
 
 def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequence[str] = ("sigmoid", "relu"),
-             inits: Sequence[str] = ("default", "he"), view: str = "summary", fps: float = 10,
-             size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str = "light", frames: int | None = None,
-             progress: Callable[[int, int], None] | None = None, report: Callable[[str], None] | None = None,
-             step: int | None = None, model: Any = None, loss: Any = None, **experiment: Any) -> Path:
+             inits: Sequence[str] = ("default", "he"), view: str = "summary", step: int | None = None,
+             model: Any = None, loss: Any = None, render: RenderOptions | None = None, **experiment: Any) -> Path:
     """Train each configuration and write a GIF/MP4 of its gradient flow or a PNG of `view`.
 
     model: your own model instead of the deep MLPs, as 'MODULE:FACTORY' (or an nn.Module), trained on
@@ -102,7 +101,13 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     of a constant factor per layer holds; the animation shows the steps after it, and step=K draws a PNG
     of step K instead. report, when given, receives one line of diagnosis per configuration (the verdict
     the figure draws).
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    the same names as keywords; the ones this pipeline has no use for are refused.
     """
+    options = render_options("gradflow", render, split_style(experiment), uses=("size", "dpi", "theme", "fps",
+                             "frames", "progress", "report"), fps=10)
+    size, dpi, theme, fps = options.size, options.dpi, options.theme, options.fps
+    frames, progress, report = options.frames, options.progress, options.report
     from gradviz.pipelines.trajectories import check_fps, write_rendered
     from gradviz.output import check_output_path, write_image
     from gradviz.render.frames import check_render_options

@@ -16,10 +16,11 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from gradviz.render.options import RenderOptions, render_options
 from gradviz.analysis.choices import METRICS, NORMS, PLANES
 from gradviz.registry import InvalidArgument, Registry, check_positive
 from gradviz.render.choices import VIEWS
@@ -92,14 +93,9 @@ def landscape_animation(
     device: str = "cpu",
     spin: float = 0.0,
     seed: int = 0,
-    fps: float = 12,
-    size: tuple[int, int] = (960, 540),
-    dpi: float = 100,
-    theme: str = "light",
-    frames: int | None = 60,
-    title: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
     cache: str | os.PathLike[str] | None = None,
+    render: RenderOptions | None = None,
+    **style: Any,
 ) -> Path:
     """Train one MLP per optimizer from the same initial weights and draw their paths across the loss
     landscape; write a .gif, .mp4 or .png.
@@ -113,7 +109,13 @@ def landscape_animation(
     half-width of the plane in its units (default: the paths' extent for PCA, 1 for random; for a line,
     how far alpha goes past 0 and 1, default 0.5). cache: a file that keeps the finished grid points (see
     gradviz.landscape).
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    the same names as keywords; the ones this pipeline has no use for are refused.
     """
+    options = render_options("landscape_animation", render, style, uses=("size", "dpi", "theme", "fps", "frames",
+                             "title", "progress"), fps=12, frames=60)
+    size, dpi, theme, fps = options.size, options.dpi, options.theme, options.fps
+    frames, title, progress = options.frames, options.title, options.progress
     from gradviz.output import check_output_path
     from gradviz.pipelines.trajectories import check_fps, check_view, write_rendered
     from gradviz.render.frames import check_render_options
@@ -252,13 +254,8 @@ def model_landscape(
     batch_size: int | None = None,
     seed: int = 0,
     spin: float = 0.0,
-    fps: float = 12,
-    size: tuple[int, int] = (960, 540),
-    dpi: float = 100,
-    theme: str = "light",
-    frames: int | None = 60,
-    title: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    render: RenderOptions | None = None,
+    **style: Any,
 ) -> Path | None:
     """The loss landscape of your own model on your own data, written as a picture; no training.
 
@@ -272,7 +269,13 @@ def model_landscape(
     contours; '3d' a .png, or a .gif/.mp4 with the camera turning by `spin` degrees and the path advancing.
     cache: a file keeping finished grid points (a stopped run continues). Under torchrun the grid is split
     across the processes and only rank 0 writes the file (the others return None).
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    the same names as keywords; the ones this pipeline has no use for are refused.
     """
+    options = render_options("model_landscape", render, style, uses=("size", "dpi", "theme", "fps", "frames",
+                             "title", "progress"), fps=12, frames=60)
+    size, dpi, theme, fps = options.size, options.dpi, options.theme, options.fps
+    frames, title, progress = options.frames, options.title, options.progress
     from gradviz.output import check_output_path
     from gradviz.pipelines.trajectories import check_fps, check_view
     from gradviz.render.frames import check_render_options

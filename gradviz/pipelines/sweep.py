@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from gradviz.render.options import RenderOptions, render_options
 from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["sweep", "report_table", "DEFAULT_LRS"]
@@ -33,12 +34,16 @@ def report_table(table: Any, report: Callable[[str], None] | None) -> None:
 def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "momentum", "adam"),
           path: str | os.PathLike[str] = "sweep.png", *, lrs: Any = DEFAULT_LRS, steps: int = 200,
           objective: str = "final", tol: float | None = None, start: Sequence[float] | None = None, seed: int = 0,
-          noise: float = 0.0, size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str = "light",
-          report: Callable[[str], None] | None = None) -> Path:
+          noise: float = 0.0, render: RenderOptions | None = None, **style: Any) -> Path:
     """Trace each optimizer at each rate of `lrs` (a list or 'LOW:HIGH:COUNT', at least 2) and write the U
     curve as a PNG: f - f* (f where f* is unknown) after `steps` (objective 'final') or the objective
     against the rate. `tol` belongs to objective 'steps-to-tol' (default 1e-3) and is refused with any
-    other. The table goes to `report`."""
+    other. The table goes to `report`.
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    the same names as keywords; the ones this pipeline has no use for are refused.
+    """
+    options = render_options("sweep", render, style, uses=("size", "dpi", "theme", "report"))
+    size, dpi, theme, report = options.size, options.dpi, options.theme, options.report
     from gradviz.lecture.expressions import get_function
     from gradviz.lecture.grids import get_objective, parse_lrs
     from gradviz.output import check_output_path, write_image

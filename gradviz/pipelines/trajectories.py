@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from gradviz.render.options import RenderOptions, render_options
 from gradviz.render.choices import FIELD_STYLES, VIEWS
 from gradviz.lecture.budget import parse_budget
 from gradviz.lecture.functions import FUNCTIONS, TestFunction, domain_around
@@ -221,15 +222,8 @@ def trajectories(
     start: Sequence[float] | None = None,
     steps: int = 200,
     seed: int = 0,
-    fps: float = 20,
-    size: tuple[int, int] = (960, 540),
-    dpi: float = 100,
-    theme: str = "light",
     loss_panel: bool = True,
-    frames: int | None = None,
     domain: tuple[tuple[float, float], tuple[float, float]] | None = None,
-    title: str | None = None,
-    progress: Progress | None = None,
     field: str | None = None,
     view: str = "2d",
     spin: float = 0.0,
@@ -240,8 +234,9 @@ def trajectories(
     tune: bool = False,
     objective: str = "final",
     tol: float = 1e-3,
-    report: Callable[[str], None] | None = None,
     budget: tuple[str, int] | str | None = None,
+    render: RenderOptions | None = None,
+    **style: Any,
 ) -> Path:
     """Trace each optimizer from the same start on `function` and animate them together.
 
@@ -262,7 +257,13 @@ def trajectories(
     optimizer; tune picks each optimizer's best rate on a log grid (lrs, or its default times 10^-2..10^1)
     for `objective` ('final', 'auc', 'steps-to-tol' with tol), prints the table to `report` and writes the
     objective and grid into the figure. Comparisons run on steps, not on an evaluation budget.
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    the same names as keywords; the ones this pipeline has no use for are refused.
     """
+    options = render_options("trajectories", render, style, uses=("size", "dpi", "theme", "fps", "frames",
+                             "title", "progress", "report"), fps=20)
+    size, dpi, theme, fps = options.size, options.dpi, options.theme, options.fps
+    frames, title, progress, report = options.frames, options.title, options.progress, options.report
     from gradviz.output import check_output_path
     from gradviz.render.theme import THEMES
     from gradviz.render.frames import check_render_options
