@@ -37,7 +37,8 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from gradviz.analysis.gradients import GradientRecorder, deep_mlp, random_data
+from gradviz.analysis.gradients import GradientRecorder
+from gradviz.lecture.deepnets import deep_mlp, random_data
 
 DEVICE = torch.device("cpu")
 

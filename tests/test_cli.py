@@ -154,7 +154,7 @@ def test_gradflow_prints_the_numbers_its_figure_draws(tmp_path):
     import numpy as np
 
     from gradviz.analysis.diagnosis import depth_profile
-    from gradviz.analysis.gradients import gradflow_experiment
+    from gradviz.lecture.deepnets import gradflow_experiment
     from gradviz.render.gradflow import plot_depth_profile
 
     args = dict(activation="relu", init="scaled", std=3.0, steps=6, width=32, optimizer="adam:lr=0.01")

@@ -71,7 +71,7 @@ def test_vanishing_bound_holds_for_the_sigmoid_factors_not_for_the_gradient_of_l
 def test_signal_ratio_and_sigmoid_product_against_autograd():
     import torch
 
-    from gradviz.analysis.gradients import deep_mlp, random_data
+    from gradviz.lecture.deepnets import deep_mlp, random_data
 
     product, ratio = lecture.signal_through_sigmoids(3, width=8, batch_size=16, seed=1)
     model = deep_mlp(3, 8, activation="sigmoid", seed=1).double()  # Linear, Sigmoid, Linear, Sigmoid, Linear

@@ -8,7 +8,8 @@ from torch import nn
 
 import gradviz
 from gradviz.analysis.diagnosis import diagnose
-from gradviz.analysis.gradients import deep_mlp, gradflow_experiment, random_data, record_gradients, theoretical_factor
+from gradviz.analysis.gradients import record_gradients
+from gradviz.lecture.deepnets import deep_mlp, gradflow_experiment, random_data, theoretical_factor
 from gradviz.registry import InvalidArgument
 
 

@@ -27,7 +27,7 @@ from gradviz.registry import InvalidArgument, check_positive
 from gradviz.lecture.schedules import Schedule, parse_schedule, split_schedule
 
 __all__ = ["Run", "parse_runs", "default_lr", "lr_sweep", "noise_bundle", "trace_swarm", "basin_map", "tune",
-           "score_trajectory"]
+           "score_trajectory", "optimizer_run"]
 
 Run = tuple[OptimizerSpec, dict[str, Any], "Schedule | None"]
 
@@ -453,3 +453,12 @@ def tuning_note_text(table: TuningTable) -> str:
     """The line a tuned figure prints: objective and grid, so nobody takes it for a verdict."""
     what = table.objective_short or table.objective
     return f"Tuned, not a verdict: each lr is the best of {table.grid_text()}, for {what} ({table.steps} steps)"
+
+
+def optimizer_run(optimizer: Any, lr: float) -> tuple[Any, dict[str, Any], Any]:
+    """'adam:lr=0.01@cosine', a name or a class -> (spec, settings with lr, Schedule or None); an lr in the
+    text wins over `lr`."""
+    [(spec, hyperparams, schedule)] = parse_runs([optimizer])
+    hyperparams = {"lr": lr, **hyperparams}
+    spec.resolve(hyperparams)
+    return spec, hyperparams, schedule

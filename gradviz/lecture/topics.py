@@ -108,7 +108,7 @@ def signal_through_sigmoids(depth: int, *, width: int = 64, init: str = "default
     inputs of sigma'(z_l), multiplied over the n sigmoid layers the gradient passes through. Each sigma'
     is at most 1/4, so the product is at most 0.25^n; the ratio is that product times the weight matrices,
     so larger weights lift it above 0.25^n."""
-    from gradviz.analysis.gradients import deep_mlp, random_data
+    from gradviz.lecture.deepnets import deep_mlp, random_data
 
     model = deep_mlp(depth, width, activation="sigmoid", init=init, std=std, seed=seed).double()
     X, y = random_data(batch_size, width, 10, seed=seed + 1)

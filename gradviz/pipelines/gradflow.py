@@ -73,9 +73,10 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
     if experiment.get("clip") is not None:
         check_positive("clip", experiment["clip"])
     # the optimizer's hyperparameter names are read off its torch class: after the torch-free checks
-    from gradviz.analysis.gradients import _optimizer_run, gradflow_experiment
+    from gradviz.lecture.compare import optimizer_run
+    from gradviz.lecture.deepnets import gradflow_experiment
 
-    _optimizer_run(experiment.get("optimizer", "sgd"), experiment.get("lr", 0.1))
+    optimizer_run(experiment.get("optimizer", "sgd"), experiment.get("lr", 0.1))
     from gradviz.pipelines.trajectories import start_stage
 
     start_stage(progress, "training")
