@@ -171,8 +171,6 @@ def test_string_bool_and_list_scheduler_arguments_reach_torch(text, torch_name, 
 
 def test_the_signature_table_is_the_classes_own():
     # the table lets the CLI check settings before torch; it must say what the classes say
-    import inspect
-
     from gradviz.lecture.optim import OPTIMIZERS, _init_parameters
     from gradviz.lecture.optim.signatures import SIGNATURES, static_parameters
 
