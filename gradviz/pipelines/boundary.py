@@ -85,8 +85,6 @@ def train_variants(
     from gradviz.lecture.compare import parse_runs
     from gradviz.lecture import make_dataset, mlp, train
     from gradviz.pipelines.trajectories import start_stage
-    from gradviz.records import format_hyperparams
-    from gradviz.lecture.schedules import build_scheduler
 
     check_validation(validation)
     X, y = make_dataset(dataset, n=n, noise=noise, seed=seed, classes=classes)
@@ -110,45 +108,63 @@ def train_variants(
                 in itertools.product(choices, rates, decays, dropouts, frozen)]
     if len(variants) > 8:
         raise InvalidArgument(f"too many variants side by side: {len(variants)} (at most 8)")
-    # check every model and setting before the first step is taken
     models = [mlp(2, hidden, out_features, activation=activation, init=init, dropout=d, seed=seed)
               for _, _, d, _ in variants]
-    if weights is not None:
-        from gradviz.analysis.loading import read_state_dict
-
-        state = read_state_dict(weights, models[0])  # a bad file or a misfit names itself here
-        for model in models:
-            model.load_state_dict(state)
-    from gradviz.lecture.training import freeze_layers
-
-    for layers in frozen:  # unknown names raise here, listing the valid ones
-        freeze_layers(copy.deepcopy(models[0]), layers)
-    for ((spec, hyperparams, schedule), _, _, _), model in zip(variants, models):
-        if schedule is not None:  # one torch refuses (onecycle without momentum) fails before any training;
-            # on a throwaway optimizer, since a scheduler sets its optimizer's rates
-            build_scheduler(spec.build(model.parameters(), **{"lr": spec.net_lr, **hyperparams}), schedule,
-                            steps=steps)
+    _prepare(variants, models, weights=weights, frozen=frozen, steps=steps)
     runs = []
     for index, (((spec, hyperparams, schedule), decay, drop, layers), model) in enumerate(zip(variants, models)):
         settings = {**hyperparams}
-        shown = {"lr": settings.get("lr", spec.net_lr), **settings}
-        label = f"{spec.name} ({format_hyperparams(shown, symbols=True)})"
-        if schedule is not None:
-            label += f" @{schedule.describe()}"
-        if len(decays) > 1 or decay:
-            label += f", wd={decay:g}"
-        if len(dropouts) > 1 or drop:
-            label += f", dropout={drop:g}"
-        if layers:
-            label += f", frozen: {'+'.join(layers)}"
-        elif len(frozen) > 1:
-            label += ", nothing frozen"
+        label = _variant_label(spec, settings, schedule, decay, drop, layers,
+                               axes=(len(decays) > 1, len(dropouts) > 1, len(frozen) > 1))
         run_lr = settings.pop("lr", None)
         start_stage(progress, f"training {index + 1}/{len(variants)}")
         runs.append(train(model, (X, y), spec, steps=steps, lr=run_lr, schedule=schedule, batch_size=batch_size,
                           weight_decay=decay, freeze=layers, seed=seed, record_every=every, grid=grid,
                           validation=held_out, label=label, progress=progress, **settings))
     return runs
+
+
+def _prepare(variants: list[Any], models: list[Any], *, weights: Any, frozen: list[list[str]], steps: int) -> None:
+    """Check every model and setting before the first step is taken: load `weights` into every model (a bad
+    file or a misfit names itself), try each set of frozen layers (unknown names list the valid ones) and
+    build each schedule once (one that torch refuses, onecycle without momentum, fails before any training)."""
+    from gradviz.lecture.schedules import build_scheduler
+    from gradviz.lecture.training import freeze_layers
+
+    if weights is not None:
+        from gradviz.analysis.loading import read_state_dict
+
+        state = read_state_dict(weights, models[0])
+        for model in models:
+            model.load_state_dict(state)
+    for layers in frozen:
+        freeze_layers(copy.deepcopy(models[0]), layers)
+    for ((spec, hyperparams, schedule), _, _, _), model in zip(variants, models):
+        if schedule is not None:  # on a throwaway optimizer, since a scheduler sets its optimizer's rates
+            build_scheduler(spec.build(model.parameters(), **{"lr": spec.net_lr, **hyperparams}), schedule,
+                            steps=steps)
+
+
+def _variant_label(spec: Any, settings: dict[str, Any], schedule: Any, decay: float, drop: float,
+                   layers: Sequence[str], *, axes: tuple[bool, bool, bool]) -> str:
+    """'adam (lr=0.01) @cosine, wd=0.1, dropout=0.5, frozen: fc1': the settings that tell a panel from its
+    neighbours; axes says whether weight decay, dropout and freezing vary across the panels."""
+    from gradviz.records import format_hyperparams
+
+    decays_vary, dropouts_vary, frozen_varies = axes
+    shown = {"lr": settings.get("lr", spec.net_lr), **settings}
+    label = f"{spec.name} ({format_hyperparams(shown, symbols=True)})"
+    if schedule is not None:
+        label += f" @{schedule.describe()}"
+    if decays_vary or decay:
+        label += f", wd={decay:g}"
+    if dropouts_vary or drop:
+        label += f", dropout={drop:g}"
+    if layers:
+        label += f", frozen: {'+'.join(layers)}"
+    elif frozen_varies:
+        label += ", nothing frozen"
+    return label
 
 
 def _rates(lr: Any, tune: bool) -> list[Any]:

@@ -139,14 +139,34 @@ class BoundaryRenderer(FrameRenderer):
         return len(self.frame_records)
 
     def _build(self, dpi: float, title: str | None) -> None:
-        theme, runs = self.theme, self.runs
-        width, height = self.size
         fig, scale, font = self._new_figure(dpi)
         # the counter at the top right, the title left of it, wrapped to the room between; the panels start
         # below the title's last line
         text = fig.text(0.98, 0.965, f"step {self.total_steps}/{self.total_steps}", ha="right", va="center",
-                        color=theme.foreground, fontsize=font * 1.05, family="monospace", animated=True)
-        below = 0.0  # the title's lines after the first, as a fraction of the height
+                        color=self.theme.foreground, fontsize=font * 1.05, family="monospace", animated=True)
+        below = self._build_title(fig, text, title, font, scale)
+        self._build_panels(fig, below, font, scale)
+        lax, aax = self._build_curves(fig, font, scale)
+        n = len(self.runs)
+        if n > 1:  # the curves' colours name the panels
+            for (ax, *_), colour in zip(self.panels, self._colors):
+                ax.title.set_color(colour)
+        fit_axes(fig, [lax, aax], pad=3.0)
+        shrink_text_to_fit(fig)
+        text.set_text("")
+        self.canvas.draw()
+        self._pixels = [(max(2, int(round(ax.bbox.height))), max(2, int(round(ax.bbox.width))))
+                        for ax, *_ in self.panels]
+        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
+        self._background = self.counter.background
+
+
+    def _build_title(self, fig: Any, text: Any, title: str | None, font: float, scale: float) -> float:
+        """The title left of the step counter, wrapped to the room between -> the height its lines after the
+        first take, as a fraction of the figure's."""
+        theme = self.theme
+        width, height = self.size
+        below = 0.0
         self.heading = None
         if title:
             renderer = self.canvas.get_renderer()
@@ -158,6 +178,12 @@ class BoundaryRenderer(FrameRenderer):
                 heading.set_verticalalignment("top")
                 heading.set_y(0.965 + line / 2 / height)
                 below = (lines - 1) * line / height
+        return below
+
+    def _build_panels(self, fig: Any, below: float, font: float, scale: float) -> None:
+        """One panel per run: the class probabilities as an image, the boundary, the points."""
+        theme, runs = self.theme, self.runs
+        width, height = self.size
         n = len(runs)
         columns = n if n <= 4 else math.ceil(n / 2)
         rows = 1 if n <= 4 else 2
@@ -193,7 +219,10 @@ class BoundaryRenderer(FrameRenderer):
             ax.set_title(run.label, color=theme.foreground, fontsize=font * (0.95 if n <= 3 else 0.8), pad=3)
             self.panels.append((ax, image, lines, points))
 
-        self._colors = [theme.trails[i % len(theme.trails)] for i in range(n)]
+    def _build_curves(self, fig: Any, font: float, scale: float) -> tuple[Any, Any]:
+        """The loss and accuracy axes under the panels, one coloured curve per run (dashed: validation)."""
+        theme, runs = self.theme, self.runs
+        self._colors = [theme.trails[i % len(theme.trails)] for i in range(len(runs))]
         self.loss_axes = lax = fig.add_axes((0.07, 0.08, 0.40, 0.2))
         self.accuracy_axes = aax = fig.add_axes((0.57, 0.08, 0.40, 0.2))
         steps = np.arange(len(runs[0].loss))
@@ -233,17 +262,7 @@ class BoundaryRenderer(FrameRenderer):
                                                  linestyles="dashed", animated=True)
         lax.add_collection(self.val_loss_lines, autolim=False)
         aax.add_collection(self.val_accuracy_lines, autolim=False)
-        if n > 1:  # the curves' colours name the panels
-            for (ax, *_), colour in zip(self.panels, self._colors):
-                ax.title.set_color(colour)
-        fit_axes(fig, [lax, aax], pad=3.0)
-        shrink_text_to_fit(fig)
-        text.set_text("")
-        self.canvas.draw()
-        self._pixels = [(max(2, int(round(ax.bbox.height))), max(2, int(round(ax.bbox.width))))
-                        for ax, *_ in self.panels]
-        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
-        self._background = self.counter.background
+        return lax, aax
 
     def _draw(self, index: int) -> int:
         record = int(self.frame_records[index])
