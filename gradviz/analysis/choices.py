@@ -52,8 +52,9 @@ METRICS = registry_of(
 
 LOSSES = registry_of(
     "loss",
-    Choice("default", "BCE-with-logits for one output, cross-entropy for several (as train)"),
-    Choice("cross-entropy", "F.cross_entropy on (n, classes) logits and class indices"),
+    Choice("default", "the model's own .loss for dict batches (transformers); else BCE-with-logits for one output, "
+                      "cross-entropy for several (as train)"),
+    Choice("cross-entropy", "F.cross_entropy on (n, classes) logits: class indices or probabilities (soft labels)"),
     Choice("bce", "binary cross-entropy with logits on one output"),
     Choice("mse", "mean squared error (regression)"),
     Choice("l1", "mean absolute error (regression)"),

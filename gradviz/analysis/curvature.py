@@ -24,9 +24,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from gradviz.analysis.evaluation import FlatModel, preserved
-from gradviz.analysis.sources import DataSource, LossRule, as_source
+from gradviz.analysis.sources import Batch, DataSource, LossRule, as_source
 from gradviz.records import HessianSpectrum, SharpnessRun
 from gradviz.registry import InvalidArgument, check_positive
 
@@ -38,55 +39,59 @@ class HessianOperator(FlatModel):
     products, each one pass over the data (eval mode, the model untouched). Vectors are flat, in
     `parameters()` order, on `device` in the model's dtype."""
 
-    def __init__(self, model: nn.Module, data: Any, *, loss_fn: Any = None, device: Any = "cpu",
-                 batch_size: int | None = None) -> None:
+    def __init__(self, model: nn.Module, data: Any, *, loss_fn: Any = None, compute_loss: Any = None,
+                 device: Any = "cpu", batch_size: int | None = None, count: Any = None) -> None:
         from gradviz.analysis.evaluation import check_device
 
         super().__init__(model, device if isinstance(device, torch.device) else check_device(device),
                          "it has no Hessian")
-        self.rule = LossRule.build(loss_fn, "loss")
-        self.source: DataSource = as_source(data, batch_size=batch_size)
+        self.rule = LossRule.build(loss_fn, "loss", compute_loss)
+        self.source: DataSource = as_source(data, batch_size=batch_size, count=count)
+        self.rule.check(model, self.source, device=self.device, dtype=self.dtype)
         self.products = 0
 
     def weights(self) -> torch.Tensor:
         """The model's own weights as one flat vector on the device."""
         return torch.cat([p.detach().reshape(-1) for p in self.model.parameters()]).to(self.device, self.dtype)
 
-    def _loss(self, flat: torch.Tensor, x: Any, y: torch.Tensor) -> torch.Tensor:
-        return self.rule.loss(self._forward(flat, x), y)
-
-    def _mean(self, w: torch.Tensor, per_batch: Callable[[torch.Tensor, Any, torch.Tensor], Any]) -> Any:
+    def _mean(self, w: torch.Tensor, per_batch: Callable[[torch.Tensor, Batch], Any]) -> Any:
         total, count = None, 0
         with preserved(self.model):
-            for x, y, n in self.source.batches(self.device, self.dtype):
-                part = per_batch(w, x, y)
-                total = part * n if total is None else total + part * n
-                count += n
+            for batch in self.source.batches(self.device, self.dtype):
+                part = per_batch(w, batch)
+                total = part * batch.n if total is None else total + part * batch.n
+                count += batch.n
         return total / count
 
     def loss(self, w: torch.Tensor) -> float:
         with torch.no_grad():
-            return float(self._mean(w, self._loss))
+            return float(self._mean(w, self.value_at))
 
     def loss_and_gradient(self, w: torch.Tensor) -> tuple[float, torch.Tensor]:
         """The mean loss at w and its gradient, from one pass over the data."""
-        def both(w: torch.Tensor, x: Any, y: torch.Tensor) -> torch.Tensor:
+        def both(w: torch.Tensor, batch: Batch) -> torch.Tensor:
             w = w.detach().requires_grad_(True)
-            loss = self._loss(w, x, y)
+            loss = self.value_at(w, batch)
             return torch.cat([loss.detach().reshape(1), torch.autograd.grad(loss, w)[0]])
 
         mean = self._mean(w, both)
         return float(mean[0]), mean[1:]
 
     def hvp(self, w: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """H(w) v: the Hessian of the mean loss at w times v."""
-        def product(w: torch.Tensor, x: Any, y: torch.Tensor) -> torch.Tensor:
+        """H(w) v: the Hessian of the mean loss at w times v.
+
+        Under torch's math attention kernel: the fused scaled-dot-product kernels (flash, memory-efficient, the
+        CPU's flash) have no derivative of their backward, which a Hessian-vector product takes, so a
+        transformer's attention (nn.MultiheadAttention, transformers' 'sdpa') runs as plain matrix products
+        here: the same values, in every model, the model itself untouched."""
+        def product(w: torch.Tensor, batch: Batch) -> torch.Tensor:
             w = w.detach().requires_grad_(True)
-            g = torch.autograd.grad(self._loss(w, x, y), w, create_graph=True)[0]
+            g = torch.autograd.grad(self.value_at(w, batch), w, create_graph=True)[0]
             return torch.autograd.grad(g @ v, w)[0]
 
         self.products += 1
-        return self._mean(w, product)
+        with sdpa_kernel(SDPBackend.MATH):
+            return self._mean(w, product)
 
 
 def lanczos(matvec: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, *, steps: int, top: int = 0,
@@ -140,6 +145,8 @@ def hessian(
     data: Any,
     *,
     loss_fn: Any = None,
+    compute_loss: Any = None,
+    count: Any = None,
     top: int = 1,
     tol: float = 1e-4,
     max_steps: int = 100,
@@ -158,9 +165,11 @@ def hessian(
     its trace and eigenvalue density -> HessianSpectrum. Hessian-vector products only: the P x P matrix is never
     formed.
 
-    data: (inputs, targets) tensors of any shape, a DataLoader or a re-iterable of batches, as `landscape`
-    takes them; loss_fn: a callable (outputs, targets) -> mean loss or a name (default BCE / cross-entropy, as
-    `train`). The model is evaluated in eval mode and left untouched; the arithmetic is in the model's dtype
+    data: tensors, a DataLoader or a re-iterable of batches in any form `landscape` takes ((x, y), (x1, ..., y),
+    dict batches of a transformers model, (dict, y)); loss_fn: a callable (outputs, targets) -> mean loss or a
+    name (default: the model's own .loss for dict batches, else BCE / cross-entropy, as `train`); compute_loss:
+    (model, batch) -> mean loss for anything else; count: batch -> its number of samples (see
+    gradviz.analysis.sources). Any attention works: the products run under torch's math attention kernel. The model is evaluated in eval mode and left untouched; the arithmetic is in the model's dtype
     (float64 for a float64 model). weights: a flat vector to measure at instead of the model's own.
     Eigenvalues: Lanczos until each of the top pairs has ||Hv - lambda v|| <= tol |lambda| (at most max_steps
     products). trace: Hutchinson with Rademacher vectors, stopping when the standard error is below
@@ -170,7 +179,8 @@ def hessian(
     top = check_positive("top", top, integer=True)
     max_steps = check_positive("max_steps", max_steps, integer=True)
     check_positive("tol", tol)
-    operator = HessianOperator(model, data, loss_fn=loss_fn, device=device, batch_size=batch_size)
+    operator = HessianOperator(model, data, loss_fn=loss_fn, compute_loss=compute_loss, device=device,
+                               batch_size=batch_size, count=count)
     P = operator.n_params
     if top > P:
         raise InvalidArgument(f"invalid top: {top} (the model has {P} parameters)")

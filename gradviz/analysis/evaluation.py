@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gradviz.analysis.sources import DataSource, LossRule, as_source
+from gradviz.analysis.sources import Batch, DataSource, LossRule, as_source
 from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
 
 __all__ = ["Evaluator", "FlatModel", "STRATEGIES", "preserved", "choose_strategy", "check_device"]
@@ -149,15 +149,40 @@ class FlatModel:
         self.sizes = [p.numel() for p in params]
         self.dtype = params[0].dtype
         self.buffers = {name: b.detach().to(device) for name, b in model.named_buffers()}
+        self._valued: nn.Module | None = None
 
     @property
     def n_params(self) -> int:
         return sum(self.sizes)
 
-    def _forward(self, flat: torch.Tensor, x: Any) -> torch.Tensor:
+    def _params(self, flat: torch.Tensor, prefix: str = "") -> dict[str, torch.Tensor]:
         pieces = torch.split(flat, self.sizes)
-        params = {name: piece.reshape(shape) for name, piece, shape in zip(self.names, pieces, self.shapes)}
-        return torch.func.functional_call(self.model, (params, self.buffers), (x,))
+        return {prefix + name: piece.reshape(shape) for name, piece, shape in zip(self.names, pieces, self.shapes)}
+
+    def _forward(self, flat: torch.Tensor, batch: Batch) -> Any:
+        """The model's output on `batch` at the flat weights (called as the data layer calls it)."""
+        return torch.func.functional_call(self.model, (self._params(flat), self.buffers), batch.args, batch.kwargs)
+
+    def value_at(self, flat: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """The batch's mean loss (or metric) at the flat weights: `self.rule.value(model, batch)` with the
+        weights put into the model for the length of that one call (a user's compute_loss sees them too)."""
+        if self._valued is None:
+            self._valued = _Valued(self.model)
+            self._valued_buffers = {"model." + name: b for name, b in self.buffers.items()}
+        return torch.func.functional_call(self._valued, (self._params(flat, "model."), self._valued_buffers),
+                                          (self.rule, batch))
+
+
+class _Valued(nn.Module):
+    """A model and a LossRule as one module, so that functional_call puts a point's weights into the model for
+    one `rule.value(model, batch)`, whatever the rule does with the model (the user's own compute_loss)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, rule: LossRule, batch: Batch) -> torch.Tensor:
+        return rule.value(self.model, batch)
 
 
 class Evaluator(FlatModel):
@@ -175,7 +200,8 @@ class Evaluator(FlatModel):
         self.source: DataSource = as_source(data)
         self.strategy = choose_strategy(model, strategy)
         self._layers = _mlp_layers(model, self.sizes, bool(self.buffers)) if self.strategy == "mlp" else None
-        self._fused = rule.default and rule.metric in ("loss", "accuracy")
+        self.first = rule.check(model, self.source, device=device, dtype=self.dtype)  # before any grid
+        self._fused = rule.default and rule.metric in ("loss", "accuracy") and self.first.plain
         self._planes: dict[int, Any] = {}  # plane forwards of an in-memory batch, kept between chunks
         if chunk is None:
             chunk = self._default_chunk()
@@ -241,22 +267,25 @@ class Evaluator(FlatModel):
         sums: torch.Tensor | None = None
         count = 0
         on_plane = origin is not None
-        for index, (x, y, n) in enumerate(self.source.batches(self.device, self.dtype)):
+        for index, batch in enumerate(self.source.batches(self.device, self.dtype)):
+            x, n = batch.x, batch.n
             if self.strategy == "mlp" and on_plane:
                 forward = self._planes.get(index) if self.source.in_memory else None
                 if forward is None:
                     forward = self._plane_forward(origin, basis, x)
                     if self.source.in_memory:
                         self._planes[index] = forward
-                values = self._batch_values(forward(rows), y)
+                values = self._batch_values(forward(rows), batch)
             else:
                 weights = torch.addmm(origin, rows, basis.T) if on_plane else rows
                 if self.strategy == "mlp":
-                    values = self._batch_values(self._mlp_forward(weights, x), y)
+                    values = self._batch_values(self._mlp_forward(weights, x), batch)
+                elif self.strategy == "vmap" and self.first.outputs == "Tensor":
+                    values = self._batch_values(torch.vmap(lambda w: self._forward(w, batch))(weights), batch)
                 elif self.strategy == "vmap":
-                    values = self._batch_values(torch.vmap(lambda w: self._forward(w, x))(weights), y)
+                    values = torch.vmap(lambda w: self.value_at(w, batch))(weights)
                 else:
-                    values = torch.stack([self.rule.value(self._forward(w, x), y) for w in weights])
+                    values = torch.stack([self.value_at(w, batch) for w in weights])
             if index == 0:
                 first = values
             else:
@@ -267,14 +296,14 @@ class Evaluator(FlatModel):
         # one batch: its means as they are (the same numbers: v * n / n is exact in float64)
         return (first.to(torch.float64) if sums is None else sums / count).cpu().numpy()
 
-    def _batch_values(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def _batch_values(self, outputs: torch.Tensor, batch: Batch) -> torch.Tensor:
         """(G, n, ...) outputs of G points on one batch -> (G,) batch means."""
         if self._fused:
             if outputs.dim() != 3:
                 raise InvalidArgument(f"the model's output has shape {tuple(outputs.shape[1:])}; the default "
                                       "loss needs (n, classes) logits: give loss_fn= for other outputs")
-            return _fused_values(outputs, y, self.rule.metric)
-        return torch.stack([self.rule.value(out, y) for out in outputs])
+            return _fused_values(outputs, batch.targets, self.rule.metric)
+        return torch.stack([self.rule.of_outputs(out, batch) for out in outputs])
 
     def _mlp_forward(self, weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """(G, P) weight vectors -> (G, N, out) logits: one baddbmm per layer (bias fused), the first layer's

@@ -527,6 +527,7 @@ def gradflow_model(
     data: Any,
     *,
     loss_fn: Any = None,
+    compute_loss: Any = None,
     optimizer: str = "sgd",
     lr: float = 0.1,
     steps: int = 100,
@@ -537,10 +538,12 @@ def gradflow_model(
 ) -> GradientLog:
     """Train your own `model` (in place) on your own `data` for `steps` steps and return its GradientLog.
 
-    data: (inputs, targets) tensors of any shape, a DataLoader or a re-iterable of batches (read as
-    gradviz.landscape reads them: tensors in batches of `batch_size`, default 128; a loader's own batches,
-    cycled until `steps` steps are taken). loss_fn: a callable (outputs, targets) -> mean loss or a name of
-    gradviz.analysis.sources.LOSSES (default: BCE for one output, cross-entropy for several). optimizer: a registry
+    data: tensors, a DataLoader or a re-iterable of batches in any form gradviz.landscape takes ((x, y),
+    (x1, ..., xk, y), dict batches called as model(**batch), (dict, y); tensors in batches of `batch_size`,
+    default 128; a loader's own batches, cycled until `steps` steps are taken). loss_fn: a callable
+    (outputs, targets) -> mean loss on the logits or a name of gradviz.analysis.sources.LOSSES (default: the
+    model's own .loss for dict batches, else BCE for one output, cross-entropy for several); compute_loss:
+    (model, batch) -> mean loss for anything else. Batch 0 is checked before the first step. optimizer: a registry
     name or 'NAME:KEY=VALUE,...' with an optional lr schedule after '@' (as gradflow_experiment); an lr given
     there wins over `lr`. The model trains in train mode (dropout on,
     BatchNorm updating its statistics), as in the user's own loop; torch's global generator is seeded with
@@ -553,7 +556,7 @@ def gradflow_model(
     steps = check_positive("steps", steps, integer=True)
     if clip is not None:
         check_positive("clip", clip)
-    rule = LossRule.build(loss_fn)
+    rule = LossRule.build(loss_fn, "loss", compute_loss)
     source = as_source(data, batch_size=batch_size or 128)
     from gradviz.lecture.compare import optimizer_run
 
@@ -564,6 +567,7 @@ def gradflow_model(
     opt = spec.build(params, **hyperparams)
     scheduler = build_scheduler(opt, schedule, steps=steps) if schedule is not None else None
     device, dtype = params[0].device, params[0].dtype
+    rule.check(model, source, device=device, dtype=dtype)  # before the first step (the model left as found)
     meta = dict(optimizer=spec.name, lr=hyperparams["lr"], steps=steps, clip=clip, data="own",
                 hyperparams={k: v for k, v in hyperparams.items() if k != "lr"},
                 schedule=schedule.describe() if schedule is not None else None)
@@ -572,9 +576,9 @@ def gradflow_model(
         torch.manual_seed(seed)
         step = 0
         while step < steps:
-            for xb, yb, _ in source.batches(device, dtype):
+            for batch in source.batches(device, dtype):
                 opt.zero_grad()
-                loss = rule.loss(model(xb), yb)
+                loss = rule.value(model, batch)
                 loss.backward()
                 if clip is not None:
                     nn.utils.clip_grad_norm_(params, clip)

@@ -289,20 +289,23 @@ def _check_width(model: nn.Module, source: DataSource) -> None:
 
 
 def _evaluator(model: nn.Module, data: Any, *, device: Any, metric: Any, loss_fn: Any, chunk: int | None,
-               strategy: str = "auto", batch_size: int | None = None) -> Evaluator:
-    rule = LossRule.build(loss_fn, metric)
-    source = as_source(data, batch_size=batch_size)
+               strategy: str = "auto", batch_size: int | None = None, compute_loss: Any = None,
+               count: Any = None) -> Evaluator:
+    rule = LossRule.build(loss_fn, metric, compute_loss)
+    source = as_source(data, batch_size=batch_size, count=count)
     _check_width(model, source)
     dev = device if isinstance(device, torch.device) else check_device(device)
     return Evaluator(model, source, dev, rule, chunk, strategy)
 
 
 def evaluate(model: nn.Module, data: Any, weights: Any, *, device: str = "cpu", metric: Any = "loss",
-             loss_fn: Any = None, chunk: int | None = None, strategy: str = "auto") -> np.ndarray:
+             loss_fn: Any = None, compute_loss: Any = None, count: Any = None, chunk: int | None = None,
+             strategy: str = "auto") -> np.ndarray:
     """The metric at each of the (M, n_params) flat weight vectors `weights` (in parameters() order): the mean
     over every sample of `data` (tensors of any shape, a DataLoader or a re-iterable of batches), eval mode,
-    the model itself untouched. loss_fn / metric as in `landscape`."""
-    evaluator = _evaluator(model, data, device=device, metric=metric, loss_fn=loss_fn, chunk=chunk, strategy=strategy)
+    the model itself untouched. loss_fn / compute_loss / count / metric as in `landscape`."""
+    evaluator = _evaluator(model, data, device=device, metric=metric, loss_fn=loss_fn, chunk=chunk, strategy=strategy,
+                           compute_loss=compute_loss, count=count)
     return evaluator.at(np.array(weights, dtype=np.float64).reshape(-1, evaluator.n_params))
 
 
@@ -352,13 +355,14 @@ _UNIT_WINDOW: Window = ((-1.0, 1.0), (-1.0, 1.0))
 
 
 
-def hessian_plane(model: nn.Module, data: Any, *, loss_fn: Any = None, seed: int = 0, device: Any = "cpu",
-                  batch_size: int | None = None) -> Plane:
+def hessian_plane(model: nn.Module, data: Any, *, loss_fn: Any = None, compute_loss: Any = None, seed: int = 0,
+                  device: Any = "cpu", batch_size: int | None = None) -> Plane:
     """The plane of the loss Hessian's top two eigenvectors at the model's weights (unit vectors, so the axes
     are distances in parameter space and the surface's second derivative along axis k is eigenvalue k)."""
     from gradviz.analysis.curvature import hessian
 
-    spectrum = hessian(model, data, loss_fn=loss_fn, top=2, seed=seed, device=device, batch_size=batch_size)
+    spectrum = hessian(model, data, loss_fn=loss_fn, compute_loss=compute_loss, top=2, seed=seed, device=device,
+                       batch_size=batch_size)
     (l1, l2), (v1, v2) = spectrum.eigenvalues, spectrum.eigenvectors
     centre = _flat(list(model.parameters()))
     return Plane(centre, torch.as_tensor(v1.copy()), torch.as_tensor(v2.copy()), "hessian",
@@ -417,7 +421,9 @@ class HessianPlane(PlaneBuilder):
               evaluator: Evaluator | None) -> Plane:
         if evaluator is None or evaluator.rule.metric not in METRICS:
             raise InvalidArgument("directions='hessian' needs the loss the landscape is drawn from")
-        return hessian_plane(model, evaluator.source, loss_fn=evaluator.rule.loss, seed=seed, device=evaluator.device)
+        rule = evaluator.rule
+        return hessian_plane(model, evaluator.source, loss_fn=None if rule.default else rule.loss,
+                             compute_loss=rule.compute_loss, seed=seed, device=evaluator.device)
 
     def window(self, plane: Plane, coords: list[np.ndarray]) -> Window:
         """Where the quadratic model along the top eigenvector has risen by 4x the loss at the centre."""
@@ -465,6 +471,8 @@ def landscape(
     chunk: int | None = None,
     metric: Any = "loss",
     loss_fn: Any = None,
+    compute_loss: Any = None,
+    count: Any = None,
     paths: bool = False,
     cache: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -474,13 +482,19 @@ def landscape(
 ) -> Surface | tuple[Surface, list[PathProjection]]:
     """The loss (or another metric) of `model` on `data` over a plane or line through its weights -> Surface.
 
-    model: any nn.Module. data: (inputs, targets) tensors of any shape (points, images N x C x H x W,
-    sequences), a torch DataLoader or any re-iterable of (inputs, targets) batches, or a toy data set's name.
-    The value at a point is the mean over every sample (batch means weighted by batch size), streamed one batch
-    at a time (tensors in batches of `batch_size`, default 1024). loss_fn: any callable (outputs, targets) ->
-    mean loss (nn.MSELoss(), F.cross_entropy, your own) or a name ('mse', 'cross-entropy', ...); default BCE for
-    one output and cross-entropy for several, as `train`. metric: 'loss', 'accuracy' or a callable
-    (outputs, targets) -> the batch's mean.
+    model: any nn.Module (a transformers model too). data: tensors of any shape (points, images N x C x H x W,
+    sequences) as (x, y), (x1, ..., xk, y), a dict of tensors or (dict, y); a torch DataLoader or any
+    re-iterable of batches in those forms (dict batches call model(**batch), as Hugging Face's do); or a toy
+    data set's name (see gradviz.analysis.sources and docs/own-models.md). The value at a point is the mean over
+    every sample (batch means weighted by their sample counts; count: batch -> its count, default the targets'
+    length), streamed one batch at a time (tensors in batches of `batch_size`, default 1024).
+    loss_fn: any callable (outputs, targets) -> mean loss on the model's logits (nn.MSELoss(), F.cross_entropy,
+    your own) or a name ('mse', 'cross-entropy', ...); default: the model's own `.loss` for a batch without
+    targets (a dict with 'labels'), else BCE for one output and cross-entropy for several (class indices or
+    probabilities), as `train`. compute_loss: (model, batch) -> mean loss, the one hook for everything else
+    (several outputs, an auxiliary loss, a batch laid out otherwise). metric: 'loss', 'accuracy' or a
+    callable (logits, targets) -> the batch's mean. Batch 0 is checked before the grid (labels out of range,
+    a summed loss, NaN in the inputs or the weights, inputs the model cannot take): one line names the problem.
 
     The model is evaluated in eval mode (BatchNorm's running statistics, dropout off) and left exactly as it
     was found: its weights and buffers (running statistics included) are never written, and every
@@ -509,7 +523,7 @@ def landscape(
     if not isinstance(model, nn.Module):
         raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
     evaluator = _evaluator(model, data, device=device, metric=metric, loss_fn=loss_fn, chunk=chunk,
-                           strategy=strategy, batch_size=batch_size)
+                           strategy=strategy, batch_size=batch_size, compute_loss=compute_loss, count=count)
     rank, world, dev = join_process_group(evaluator.device, distributed)
     if dev != evaluator.device:
         evaluator = Evaluator(model, evaluator.source, dev, evaluator.rule, chunk, strategy)

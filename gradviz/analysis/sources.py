@@ -1,19 +1,52 @@
-"""A user's data and loss, as the landscape and curvature code reads them: batches streamed one at a time.
+"""A user's data and loss, as every consumer of a model reads them: landscape, hessian, gradflow_model, the CLI.
 
-`DataSource` wraps whatever the user has: (inputs, targets) tensors of any shape (points (N, d), images
-(N, C, H, W), token sequences (N, T)), a torch DataLoader or any re-iterable of (inputs, targets) batches, or
-the name of one of gradviz's toy data sets. Its `batches(device)` yields one batch at a time, so a data set
-larger than memory is read as the DataLoader reads it; a quantity "over the data" is the mean over every
-sample, i.e. the batch means weighted by the batches' sizes, as one pass over the whole set gives it.
+One layer answers three questions for every batch, whatever its form:
 
-`LossRule` is the loss (and metric) at one batch: the lecture's rule by default (BCE-with-logits for one
-output, cross-entropy for several, as `train` minimises it), or any callable (outputs, targets) -> mean
-loss the user gives (`nn.MSELoss()`, `F.cross_entropy`, their own).
+- **What the batch is.** `DataSource` wraps whole tensors (split into batches of `batch_size`), a torch
+  DataLoader, or any re-iterable of batches, or the name of a toy data set, and yields `Batch`es one at a time
+  (a data set larger than memory is read as its DataLoader reads it). A batch is read as people write them:
+
+  ==========================  =========================  ====================================
+  batch                       the model is called as     targets
+  ==========================  =========================  ====================================
+  `x` (a tensor alone)        `model(x)`                 none (the model's `.loss`, or `compute_loss`)
+  `(x, y)`                    `model(x)`                 `y`
+  `(x1, ..., xk, y)`          `model(x1, ..., xk)`       `y` (the last element)
+  `{"input_ids": ..., ...}`   `model(**batch)`           `batch["labels"]` where present
+  `(dict, y)`                 `model(**dict)`            `y`
+  ==========================  =========================  ====================================
+
+  Whole data in memory take the same forms: `(x, y)`, `(x1, ..., xk, y)` tensors with one row per sample, a
+  dict of such tensors, or `(dict, y)`. A list whose last element is not a tensor is a list of batches, so a
+  list of exactly two batches is two batches, never (inputs, targets).
+
+- **What the loss is.** `LossRule.value(model, batch)` is the batch's mean loss with whatever weights are in
+  the model at the call. The default follows the ecosystem: a batch without separate targets (a dict, as
+  Hugging Face batches are) whose model returns an output with a `.loss` (transformers' ModelOutput) uses
+  that loss, as `model(**batch).loss` gives it; otherwise the output's logits (the tensor itself, the first
+  element of a tuple, or `.logits`) and the targets go through `loss_fn` (outputs, targets) -> mean loss,
+  by default BCE-with-logits for one output and cross-entropy for several (class indices, or probabilities
+  shaped like the logits: soft or one-hot labels). For anything else the one hook is `compute_loss`:
+  `(model, batch) -> mean loss`, the batch as the data gave it (moved to the device), as Hugging Face's
+  `Trainer.compute_loss(model, inputs)` and Lightning's `training_step(batch)` take it.
+
+- **How many samples a batch holds.** A quantity over the data is the mean over samples: the batches' means
+  weighted by their sample counts, as one pass over the whole set gives it. The count is the length of the
+  targets (or, without targets, of the first tensor of the batch: a dict's first entry, e.g. the rows of
+  `input_ids`), so a language model's loss is weighted by sequences. `count=` (batch -> number) overrides
+  it, e.g. the number of tokens that carry a label, if the mean over tokens is what you want.
+
+`LossRule.check(model, source)` reads the first batch before any grid is evaluated and turns each problem a
+first batch shows (a model that cannot take the inputs, labels out of range, a loss that is a sum, NaN in
+the inputs or the weights, ...) into one line that names the batch and what to change.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -24,20 +57,67 @@ from torch import nn
 from gradviz.analysis.choices import METRICS
 from gradviz.registry import InvalidArgument, check_positive, normalize_name, unknown_name_message
 
-__all__ = ["DataSource", "LossRule", "as_source", "default_loss", "LOSSES", "DEFAULT_BATCH"]
+__all__ = ["DataSource", "Batch", "LossRule", "FirstBatch", "as_source", "default_loss", "logits_of", "own_loss",
+           "LOSSES", "DEFAULT_BATCH", "IGNORE_INDEX"]
 
 DEFAULT_BATCH = 1024  # samples per batch when the data come as tensors (bounds a CNN's activations)
+IGNORE_INDEX = -100  # cross_entropy's label for positions without a loss (padding), as torch and transformers use it
+HOOK = "compute_loss=(model, batch) -> mean loss"
+
+
+# -- outputs -> logits, loss ---------------------------------------------------------------------------------
+
+def _describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return f"a {type(value).__name__}"
+
+
+def logits_of(outputs: Any) -> torch.Tensor:
+    """A model's output -> its logits: the tensor itself, `.logits` (transformers' ModelOutput, or a dict's
+    'logits'), or the first element of a tuple or list ((logits, aux) models)."""
+    if isinstance(outputs, torch.Tensor):
+        return outputs
+    logits = getattr(outputs, "logits", None)
+    if logits is None and isinstance(outputs, Mapping):
+        logits = outputs.get("logits")
+    if isinstance(logits, torch.Tensor):
+        return logits
+    if isinstance(outputs, (tuple, list)) and outputs and isinstance(outputs[0], torch.Tensor):
+        return outputs[0]
+    raise InvalidArgument(f"the model returned {_describe(outputs)} with no logits in it (a tensor, a tuple whose "
+                          f"first element is the logits, or an object with .logits): give {HOOK}")
+
+
+def own_loss(outputs: Any) -> torch.Tensor | None:
+    """The loss a model computed itself: `.loss` of a ModelOutput (or a dict's 'loss'), or None."""
+    if isinstance(outputs, (torch.Tensor, tuple, list)):
+        return None
+    loss = getattr(outputs, "loss", None)
+    if loss is None and isinstance(outputs, Mapping):
+        loss = outputs.get("loss")
+    return loss if isinstance(loss, torch.Tensor) else None
+
+
+def _cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy on (n, classes) logits: class indices (n,), or probabilities shaped like the logits
+    (soft or one-hot labels)."""
+    if targets.is_floating_point() and targets.shape == outputs.shape:
+        return nn.functional.cross_entropy(outputs, targets.to(outputs.dtype))
+    return nn.functional.cross_entropy(outputs, targets.reshape(-1).long())
 
 
 def default_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """BCE-with-logits for one output, cross-entropy for several (mean over the batch): the loss `train`
-    minimises and the landscapes draw by default."""
+    minimises and the landscapes draw by default. Cross-entropy takes class indices or probabilities."""
     if outputs.dim() != 2:
         raise InvalidArgument(f"the model's output has shape {tuple(outputs.shape)}; the default loss needs "
-                              "(n, classes) logits: give loss_fn= for other outputs (e.g. nn.MSELoss())")
+                              f"(n, classes) logits: give loss_fn= for other outputs (e.g. nn.MSELoss()) or {HOOK}")
     if outputs.shape[-1] == 1:
-        return nn.functional.binary_cross_entropy_with_logits(outputs[:, 0], targets.to(outputs.dtype))
-    return nn.functional.cross_entropy(outputs, targets.long())
+        return nn.functional.binary_cross_entropy_with_logits(outputs[:, 0], targets.reshape(-1).to(outputs.dtype))
+    return _cross_entropy(outputs, targets)
 
 
 def _accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -45,7 +125,9 @@ def _accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         raise InvalidArgument(f"the model's output has shape {tuple(outputs.shape)}; accuracy needs (n, classes) "
                               "logits and class targets: give metric= a callable for other outputs")
     predicted = (outputs[:, 0] > 0).long() if outputs.shape[-1] == 1 else outputs.argmax(-1)
-    return (predicted == targets.long()).to(outputs.dtype).mean()
+    if targets.is_floating_point() and targets.shape == outputs.shape and outputs.shape[-1] > 1:
+        targets = targets.argmax(-1)  # one-hot or soft labels: their most likely class
+    return (predicted == targets.reshape(-1).long()).to(outputs.dtype).mean()
 
 
 def _mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -56,10 +138,6 @@ def _l1(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return nn.functional.l1_loss(outputs, targets.reshape(outputs.shape).to(outputs.dtype))
 
 
-def _cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return nn.functional.cross_entropy(outputs, targets.long())
-
-
 def _bce(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return nn.functional.binary_cross_entropy_with_logits(outputs.reshape(-1), targets.reshape(-1).to(outputs.dtype))
 
@@ -67,7 +145,7 @@ def _bce(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 # name -> (loss, what it is); the CLI's --loss choices read this
 LOSSES: dict[str, tuple[Callable[..., torch.Tensor], str]] = {
     "default": (default_loss, "BCE-with-logits for one output, cross-entropy for several (as train)"),
-    "cross-entropy": (_cross_entropy, "F.cross_entropy on (n, classes) logits and class indices"),
+    "cross-entropy": (_cross_entropy, "F.cross_entropy on (n, classes) logits: class indices or probabilities"),
     "bce": (_bce, "binary cross-entropy with logits on one output"),
     "mse": (_mse, "mean squared error (regression)"),
     "l1": (_l1, "mean absolute error (regression)"),
@@ -80,39 +158,343 @@ def _callable_name(fn: Any) -> str:
     return f"{module}.{name}"
 
 
+# -- batches -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """One batch as the layer reads it, on the device: `data` as the user's data gave it (what compute_loss
+    receives), the model's positional `args` and keyword `kwargs`, the `targets` (None for a dict batch or a
+    tensor alone), the sample count `n` and the batch's `index` in the pass."""
+
+    data: Any
+    args: tuple
+    kwargs: dict
+    targets: Any
+    n: float
+    index: int
+
+    @property
+    def labels(self) -> Any:
+        """The targets, or a dict batch's 'labels' entry."""
+        return self.targets if self.targets is not None else self.kwargs.get("labels")
+
+    @property
+    def x(self) -> Any:
+        """The one positional input (the toy nets' path), or all of them."""
+        return self.args[0] if len(self.args) == 1 else self.args
+
+    def call(self, model: Any) -> Any:
+        return model(*self.args, **self.kwargs)
+
+    def calling(self) -> str:
+        """How the model is called, in words, for messages."""
+        if self.kwargs:
+            return f"model(**batch) with keys {', '.join(map(str, self.kwargs))}"
+        names = ", ".join(f"x{i + 1}" for i in range(len(self.args))) if len(self.args) > 1 else "x"
+        return f"model({names})"
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, (torch.Tensor, np.ndarray))
+
+
+def _tensor_map(x: Any) -> bool:
+    return isinstance(x, Mapping) and bool(x) and all(_is_array(v) for v in x.values())
+
+
+def _parts(batch: Any, index: int) -> tuple[tuple, dict, Any]:
+    """A batch as the user wrote it -> (positional inputs, keyword inputs, targets)."""
+    if isinstance(batch, Mapping):
+        return (), dict(batch), None
+    if isinstance(batch, torch.Tensor):
+        return (batch,), {}, None
+    if isinstance(batch, (tuple, list)) and len(batch) == 1:
+        return _parts(batch[0], index)
+    if isinstance(batch, (tuple, list)) and len(batch) == 2 and isinstance(batch[0], Mapping):
+        return (), dict(batch[0]), batch[1]
+    if isinstance(batch, (tuple, list)) and len(batch) >= 2:
+        return tuple(batch[:-1]), {}, batch[-1]
+    raise InvalidArgument(f"batch {index} of the data is {_describe(batch)}: batches are (inputs..., targets) "
+                          "tuples, dicts of tensors (the model called as model(**batch)), (dict, targets), or a "
+                          f"tensor alone; for other batches give {HOOK}")
+
+
+def _first_rows(values: Any) -> int | None:
+    for value in values:
+        if isinstance(value, torch.Tensor) and value.dim():
+            return int(value.shape[0])
+        if isinstance(value, (tuple, list)) or isinstance(value, Mapping):
+            rows = _first_rows(value.values() if isinstance(value, Mapping) else value)
+            if rows is not None:
+                return rows
+    return None
+
+
+def _rows_of(structure: Any) -> list[int]:
+    if _is_array(structure):
+        return [int(structure.shape[0])] if structure.ndim else [-1]
+    if isinstance(structure, Mapping):
+        return [r for v in structure.values() for r in _rows_of(v)]
+    return [r for v in structure for r in _rows_of(v)]
+
+
+def _shapes(structure: Any) -> str:
+    if _is_array(structure):
+        return str(tuple(structure.shape))
+    if isinstance(structure, Mapping):
+        return "{" + ", ".join(f"{k}: {_shapes(v)}" for k, v in structure.items()) + "}"
+    return ", ".join(_shapes(v) for v in structure)
+
+
+def _whole(data: Any) -> bool:
+    """Whether `data` is a whole data set in memory (split into batches here), not an iterable of batches: a
+    tensor, a dict of tensors, or a tuple/list of tensors whose last element is a tensor ((x1, ..., xk, y),
+    (dict, y)). A list of batches has batches, not tensors, as its elements, so it is never read as one."""
+    if _is_array(data) or _tensor_map(data):
+        return True
+    if isinstance(data, (tuple, list)) and len(data) >= 2 and _is_array(data[-1]):
+        return all(_is_array(v) or (i == 0 and _tensor_map(v)) for i, v in enumerate(data[:-1]))
+    return False
+
+
+def _slice(structure: Any, start: int, stop: int) -> Any:
+    if _is_array(structure):
+        return structure[start:stop]
+    if isinstance(structure, Mapping):
+        return {k: _slice(v, start, stop) for k, v in structure.items()}
+    return type(structure)(_slice(v, start, stop) for v in structure)
+
+
+class DataSource:
+    """Whole tensors, a DataLoader or a re-iterable of batches, read one `Batch` at a time (see the module).
+
+    Floating tensors take the model's dtype on the way to the device; integer ones (class labels, token ids,
+    masks) are kept as they are. batch_size splits whole tensors (default DEFAULT_BATCH samples); a DataLoader
+    keeps its own batches. count: a callable batch -> its number of samples, as the batch's weight in every
+    mean over the data (default: the targets' length, else the first tensor's)."""
+
+    def __init__(self, data: Any, *, batch_size: int | None = None, count: Callable[[Any], Any] | None = None) -> None:
+        self.whole: Any = None
+        self.tensors: tuple[torch.Tensor, ...] | None = None  # whole (x1, ..., y) tensors, for direct readers
+        self.loader: Any = None
+        if batch_size is not None:
+            batch_size = check_positive("batch_size", batch_size, integer=True)
+        if count is not None and not callable(count):
+            raise InvalidArgument(f"invalid count: {count!r} (a callable batch -> number of samples)")
+        self.count = count
+        if isinstance(data, str):
+            from gradviz.lecture.data import make_dataset
+
+            data = make_dataset(data)
+        if _whole(data):
+            data = _to(data, "cpu", None)
+            rows = _rows_of(data)
+            if min(rows) < 0 or len(set(rows)) != 1:
+                raise InvalidArgument(f"inputs and targets must have one row per sample, got shapes {_shapes(data)}")
+            if rows[0] == 0:
+                raise InvalidArgument("the data set is empty")
+            self.whole, self.rows = data, rows[0]
+            if isinstance(data, (tuple, list)) and all(isinstance(v, torch.Tensor) for v in data):
+                self.tensors = tuple(data)
+            self.batch_size = batch_size or min(self.rows, DEFAULT_BATCH)
+        elif isinstance(data, Mapping):
+            bad = next(k for k, v in data.items() if not _is_array(v)) if data else None
+            raise InvalidArgument("data is an empty dict" if bad is None else
+                                  f"data is a dict whose entry {bad!r} is a {type(data[bad]).__name__}, not a tensor: "
+                                  "a dict of tensors with one row per sample, or a DataLoader of dict batches")
+        elif hasattr(data, "__iter__") and not isinstance(data, (str, bytes)):
+            if iter(data) is data:
+                raise InvalidArgument("data is a one-shot iterator: give a DataLoader or a list of batches, which "
+                                      "can be read again for every grid chunk")
+            self.loader = data
+            self.batch_size = getattr(data, "batch_size", None)
+        else:
+            raise InvalidArgument(f"data must be (inputs, targets) tensors, a dict of tensors, a DataLoader or an "
+                                  f"iterable of batches, not {type(data).__name__}")
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the data are one batch of tensors: evaluators may keep work done on it between chunks."""
+        return self.whole is not None and self.batch_size >= self.rows
+
+    def _raw(self) -> Iterator[Any]:
+        if self.whole is not None:
+            for start in range(0, self.rows, self.batch_size):
+                yield _slice(self.whole, start, start + self.batch_size)
+            return
+        yield from self.loader
+
+    def _count(self, data: Any, args: tuple, kwargs: dict, targets: Any, index: int) -> float:
+        if self.count is not None:
+            value = self.count(data)
+            try:
+                n = float(value)
+            except (TypeError, ValueError):
+                raise InvalidArgument(f"count returned {type(value).__name__} for batch {index}, not a number") from None
+            if not (math.isfinite(n) and n >= 0):
+                raise InvalidArgument(f"count returned {value!r} for batch {index} (must be a finite number >= 0)")
+            return n
+        rows = _first_rows([targets]) if isinstance(targets, torch.Tensor) else None
+        inputs = _first_rows([*args, *kwargs.values()])
+        if rows is not None and inputs is not None and isinstance(args[0] if args else None, torch.Tensor) \
+                and inputs != rows:
+            raise InvalidArgument(f"batch {index} has {inputs} inputs but targets of shape {tuple(targets.shape)}")
+        if isinstance(targets, torch.Tensor) and targets.dim() == 0:
+            raise InvalidArgument(f"batch {index} has a single number as its targets: one target per sample, "
+                                  "or count= to say how many samples the batch holds")
+        n = rows if rows is not None else inputs
+        if n is None:
+            raise InvalidArgument(f"batch {index} holds no tensor to count its samples by: give count=(batch -> "
+                                  "number of samples)")
+        return n
+
+    def batches(self, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> Iterator[Batch]:
+        """One Batch at a time, on `device`; floating tensors in `dtype`."""
+        total = 0.0
+        for index, raw in enumerate(self._raw()):
+            data = _to(raw, device, dtype)
+            args, kwargs, targets = _parts(data, index)
+            n = self._count(data, args, kwargs, targets, index)
+            total += n
+            yield Batch(data, args, kwargs, targets, n, index)
+        if total == 0:
+            raise InvalidArgument("the data set is empty (no batch holds a sample)")
+
+    def first(self, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> Batch:
+        """Batch 0, for the checks made before any grid."""
+        for batch in self.batches(device, dtype):
+            return batch
+        raise InvalidArgument("the data set is empty")
+
+    def fingerprint(self) -> str:
+        """Order-free summary of the data (count, sums and sums of squares, in float64): what a cache checks."""
+        count, sums = 0.0, [0.0, 0.0]
+        for batch in self.batches("cpu", torch.float64):
+            count += batch.n
+            sums = [a + b for a, b in zip(sums, _moments(batch.data))]
+        parts = [count] + [f"{v:.9e}" for v in sums]
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def _tensors(structure: Any) -> Iterator[tuple[str, torch.Tensor]]:
+    """(name, tensor) for every tensor in a batch: 'input_ids', 'x2', 'targets', ..."""
+    if isinstance(structure, torch.Tensor):
+        yield "", structure
+    elif isinstance(structure, Mapping):
+        for key, value in structure.items():
+            for name, t in _tensors(value):
+                yield str(key) + name, t
+    elif isinstance(structure, (tuple, list)):
+        for i, value in enumerate(structure):
+            for name, t in _tensors(value):
+                yield f"element {i}" + (f" {name}" if name else ""), t
+
+
+def _moments(t: Any) -> list[float]:
+    sums = [0.0, 0.0]
+    for _, x in _tensors(t):
+        x = x.detach().to("cpu", torch.float64)
+        sums = [sums[0] + float(x.sum()), sums[1] + float((x * x).sum())]
+    return sums
+
+
+def _to(t: Any, device: torch.device | str, dtype: torch.dtype | None) -> Any:
+    """Tensors (and arrays) anywhere in a batch -> on `device`, floating ones in `dtype`; the rest as it is."""
+    if isinstance(t, Mapping):
+        return {k: _to(v, device, dtype) for k, v in t.items()}
+    if isinstance(t, (list, tuple)):
+        return type(t)(_to(x, device, dtype) for x in t)
+    if isinstance(t, np.ndarray):
+        t = torch.as_tensor(t)
+    if not isinstance(t, torch.Tensor):
+        return t
+    if t.is_floating_point() and dtype is not None:
+        return t.to(device=device, dtype=dtype)
+    return t.to(device)
+
+
+def as_source(data: Any, *, batch_size: int | None = None, count: Callable[[Any], Any] | None = None) -> DataSource:
+    """A DataSource, or the one given."""
+    if isinstance(data, DataSource):
+        return data
+    return DataSource(data, batch_size=batch_size, count=count)
+
+
+# -- the loss ------------------------------------------------------------------------------------------------
+
+def _scalar(out: Any, what: str) -> torch.Tensor:
+    if not isinstance(out, torch.Tensor) or out.numel() != 1:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise InvalidArgument(f"{what} returned {shape}, not one number: it must return the batch's mean "
+                              "(reduction='mean')")
+    return out.reshape(())
+
+
+def _reduction(loss_fn: Any) -> str:
+    """A loss's reduction where it says one: nn.CrossEntropyLoss(reduction='sum'), partial(F.mse_loss, ...)."""
+    if isinstance(loss_fn, functools.partial):
+        return str(loss_fn.keywords.get("reduction", "mean"))
+    return str(getattr(loss_fn, "reduction", "mean"))
+
+
+@dataclass(frozen=True)
+class FirstBatch:
+    """What the checks learned from batch 0. plain: one positional tensor input, 1-D class targets, a tensor
+    output, the default loss (the evaluators' fused grid paths apply)."""
+
+    plain: bool
+    outputs: str
+
+
 @dataclass(frozen=True)
 class LossRule:
-    """The value at one batch: `loss` (outputs, targets) -> mean loss, and the metric the landscape draws.
-
-    metric: 'loss', 'accuracy' (the default rule's classes: logit > 0, or the arg-max), or a callable
-    (outputs, targets) -> the batch's mean value. `key` names both, for a cache's fingerprint."""
+    """The value at one batch: `value(model, batch)`, the batch's mean loss (or metric) with whatever weights
+    are in the model at the call. `loss`: (outputs, targets) -> mean loss on the logits; `compute_loss`:
+    (model, batch) -> mean loss, the one hook for everything else; `default`: the default rule (the model's
+    own `.loss` for batches without targets, else BCE / cross-entropy). metric: 'loss', 'accuracy' or a
+    callable (logits, targets) -> the batch's mean value. `key` names them, for a cache's fingerprint."""
 
     loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     metric: Any
     default: bool
     key: str
+    compute_loss: Callable[[nn.Module, Any], torch.Tensor] | None = None
+    name: str = "default"
 
     @classmethod
-    def build(cls, loss_fn: Any = None, metric: Any = "loss") -> "LossRule":
+    def build(cls, loss_fn: Any = None, metric: Any = "loss", compute_loss: Any = None) -> "LossRule":
+        if compute_loss is not None and not callable(compute_loss):
+            raise InvalidArgument(f"invalid compute_loss: {compute_loss!r} (a callable (model, batch) -> mean loss)")
+        if compute_loss is not None and loss_fn is not None and not (
+                isinstance(loss_fn, str) and normalize_name(loss_fn) == "default"):
+            raise InvalidArgument("give loss_fn=(outputs, targets) -> loss or compute_loss=(model, batch) -> loss, "
+                                  "not both: compute_loss computes the whole loss")
         if loss_fn is None or (isinstance(loss_fn, str) and normalize_name(loss_fn) == "default"):
-            loss, default, loss_key = default_loss, True, "default"
+            loss, default, loss_key, name = default_loss, compute_loss is None, "default", "default"
         elif isinstance(loss_fn, str):
             name = normalize_name(loss_fn)
             if name not in LOSSES:
                 raise InvalidArgument(unknown_name_message("loss", loss_fn, LOSSES))
             loss, default, loss_key = LOSSES[name][0], False, name
         elif callable(loss_fn):
-            loss, default, loss_key = loss_fn, False, _callable_name(loss_fn) + repr(loss_fn)[:200]
+            if _reduction(loss_fn) != "mean":
+                raise InvalidArgument(f"loss {loss_fn!r} has reduction={_reduction(loss_fn)!r}: gradviz needs the "
+                                      "batch's mean (reduction='mean'); it weights batch means by their sizes itself")
+            loss, default, loss_key, name = loss_fn, False, _callable_name(loss_fn) + repr(loss_fn)[:200], "own"
         else:
             raise InvalidArgument(f"invalid loss_fn: {loss_fn!r} (a callable (outputs, targets) -> mean loss, "
                                   f"or one of: {', '.join(LOSSES)})")
+        if compute_loss is not None:
+            loss_key, name = "compute_loss " + _callable_name(compute_loss) + repr(compute_loss)[:200], "hook"
         if callable(metric) and not isinstance(metric, str):
             metric_key = _callable_name(metric)
         else:
-            name = normalize_name(str(metric))
-            name = METRICS.lookup(name).name
-            metric, metric_key = name, name
-        return cls(loss, metric, default, f"{loss_key}|{metric_key}")
+            metric_name = METRICS.lookup(normalize_name(str(metric))).name
+            metric, metric_key = metric_name, metric_name
+        if compute_loss is not None and metric != "loss":
+            raise InvalidArgument(f"metric {metric_key!r} reads the model's logits, which compute_loss does not "
+                                  "give: draw the loss, or give loss_fn=(outputs, targets) instead")
+        return cls(loss, metric, default, f"{loss_key}|{metric_key}", compute_loss, name)
 
     @property
     def label(self) -> str:
@@ -122,131 +504,191 @@ class LossRule:
             return "training accuracy"
         return getattr(self.metric, "__name__", "metric")
 
-    def value(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """The batch's mean value of the metric (a 0-d tensor)."""
+    def value(self, model: Any, batch: Batch) -> torch.Tensor:
+        """The batch's mean loss or metric (a 0-d tensor), the model called with the weights it holds now."""
+        if self.compute_loss is not None:
+            return _scalar(self.compute_loss(model, batch.data), "compute_loss")
+        return self.of_outputs(batch.call(model), batch)
+
+    def of_outputs(self, outputs: Any, batch: Batch) -> torch.Tensor:
+        """The batch's mean loss or metric from the model's outputs on it."""
+        if self.metric == "loss" and self.default and batch.targets is None:
+            loss = own_loss(outputs)
+            if loss is not None:
+                return _scalar(loss, "the model's .loss")
+        targets = batch.labels
+        if not isinstance(targets, torch.Tensor):
+            raise InvalidArgument(
+                f"batch {batch.index} has no targets and the model returned {_describe(outputs)} with no .loss: "
+                "give batches (inputs..., targets), a dict with 'labels' for a model that returns .loss "
+                f"(transformers), or {HOOK}")
+        logits = logits_of(outputs)
         if self.metric == "loss":
-            out = self.loss(outputs, targets)
-        elif self.metric == "accuracy":
-            out = _accuracy(outputs, targets)
-        else:
-            out = self.metric(outputs, targets)
-        if not isinstance(out, torch.Tensor) or out.numel() != 1:
-            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            raise InvalidArgument(f"the loss/metric returned {shape}, not one number: it must return the batch's "
-                                  "mean (reduction='mean')")
-        return out.reshape(())
+            return _scalar(self.loss(logits, targets), "the loss")
+        if self.metric == "accuracy":
+            return _scalar(_accuracy(logits, targets), "accuracy")
+        return _scalar(self.metric(logits, targets), "the metric")
 
+    # -- the first batch's checks ---------------------------------------------------------------------------
 
-def _batch_size(inputs: Any) -> int:
-    if isinstance(inputs, torch.Tensor):
-        return int(inputs.shape[0]) if inputs.dim() else 1
-    if isinstance(inputs, (list, tuple)) and inputs and isinstance(inputs[0], torch.Tensor):
-        return int(inputs[0].shape[0])
-    raise InvalidArgument(f"a batch's inputs must be a tensor, got {type(inputs).__name__}")
+    def check(self, model: nn.Module, source: DataSource, *, device: Any = "cpu",
+              dtype: torch.dtype = torch.float32) -> FirstBatch:
+        """Read batch 0 and refuse, in one line that names the batch and what to change, what would make every
+        value of a grid wrong or raise inside it. The model runs once in eval mode, without gradients, and is
+        left as it was found."""
+        _check_weights(model)
+        batch = source.first(device, dtype)
+        _check_finite(batch)
+        flags = [(m, m.training) for m in model.modules()]
+        model.eval()
+        try:
+            with torch.no_grad():
+                if self.compute_loss is not None:
+                    value = self.value(model, batch)
+                    _check_mean(value, lambda: self.value(model, _twice(batch)), batch, "compute_loss")
+                    return FirstBatch(False, "compute_loss")
+                outputs = _forward(model, batch)
+                uses_own = self.metric == "loss" and self.default and batch.targets is None \
+                    and own_loss(outputs) is not None
+                if not uses_own and isinstance(batch.labels, torch.Tensor):
+                    self._check_targets(logits_of(outputs), batch.labels, batch)
+                value = self.of_outputs(outputs, batch)
+                if self.metric == "loss" and self.name == "own":
+                    logits, targets = logits_of(outputs), batch.labels
+                    _check_mean(value, lambda: self.loss(torch.cat([logits, logits]), torch.cat([targets, targets])),
+                                batch, "the loss")
+        finally:
+            for module, flag in flags:
+                module.training = flag
+        plain = (len(batch.args) == 1 and not batch.kwargs and isinstance(batch.args[0], torch.Tensor)
+                 and isinstance(outputs, torch.Tensor) and isinstance(batch.targets, torch.Tensor)
+                 and batch.targets.dim() == 1)
+        return FirstBatch(plain, type(outputs).__name__)
 
-
-class DataSource:
-    """(inputs, targets) tensors, a DataLoader or a re-iterable of batches, read one batch at a time.
-
-    Floating inputs and targets take the model's dtype (`dtype`) on the way to the device; integer ones (class
-    labels, token ids) are kept as they are. batch_size splits tensors (default DEFAULT_BATCH samples);
-    a DataLoader keeps its own batches.
-    """
-
-    def __init__(self, data: Any, *, batch_size: int | None = None) -> None:
-        self.tensors: tuple[torch.Tensor, torch.Tensor] | None = None
-        self.loader: Any = None
-        if batch_size is not None:
-            batch_size = check_positive("batch_size", batch_size, integer=True)
-        if isinstance(data, str):
-            from gradviz.lecture.data import make_dataset
-
-            data = make_dataset(data)
-        if isinstance(data, (tuple, list)) and len(data) == 2 and all(
-                isinstance(part, (torch.Tensor, np.ndarray)) for part in data):
-            inputs, targets = (torch.as_tensor(part) for part in data)
-            if inputs.dim() == 0 or targets.dim() == 0 or len(inputs) != len(targets):
-                raise InvalidArgument(f"inputs and targets must have one row per sample, got shapes "
-                                      f"{tuple(inputs.shape)} and {tuple(targets.shape)}")
-            if len(inputs) == 0:
-                raise InvalidArgument("the data set is empty")
-            self.tensors = (inputs, targets)
-            self.batch_size = batch_size or min(len(inputs), DEFAULT_BATCH)
-        elif isinstance(data, (tuple, list)) and len(data) == 2:
-            raise InvalidArgument(f"data must be (inputs, targets) tensors, a DataLoader or an iterable of "
-                                  f"(inputs, targets) batches; got a pair of {type(data[0]).__name__} and "
-                                  f"{type(data[1]).__name__}")
-        elif hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
-            if iter(data) is data:
-                raise InvalidArgument("data is a one-shot iterator: give a DataLoader or a list of batches, which "
-                                      "can be read again for every grid chunk")
-            self.loader = data
-            self.batch_size = getattr(data, "batch_size", None)
-        else:
-            raise InvalidArgument(f"data must be (inputs, targets) tensors, a DataLoader or an iterable of (inputs, "
-                                  f"targets) batches, not {type(data).__name__}")
-
-    @property
-    def in_memory(self) -> bool:
-        """True when the data are one batch of tensors: evaluators may keep work done on it between chunks."""
-        return self.tensors is not None and self.batch_size >= len(self.tensors[0])
-
-    def _raw(self) -> Iterator[tuple[Any, Any]]:
-        if self.tensors is not None:
-            inputs, targets = self.tensors
-            for start in range(0, len(inputs), self.batch_size):
-                yield inputs[start:start + self.batch_size], targets[start:start + self.batch_size]
+    def _check_targets(self, logits: torch.Tensor, targets: torch.Tensor, batch: Batch) -> None:
+        where = f"batch {batch.index}"
+        if self.name in ("mse", "l1") and targets.numel() != logits.numel():
+            raise InvalidArgument(f"{where}: targets of shape {tuple(targets.shape)} for outputs of shape "
+                                  f"{tuple(logits.shape)}: loss {self.name!r} compares them element by element")
+        if self.name == "cross-entropy" and logits.dim() == 2 and logits.shape[-1] == 1:
+            raise InvalidArgument(f"{where}: loss 'cross-entropy' on a model with 1 output is 0 everywhere: use "
+                                  "'bce' (or the default) for one output, or give the model one output per class")
+        if self.name not in ("default", "cross-entropy", "bce") or logits.dim() != 2:
             return
-        for index, batch in enumerate(self.loader):
-            try:
-                inputs, targets = batch
-            except (TypeError, ValueError):
-                raise InvalidArgument(f"batch {index} of the data is not an (inputs, targets) pair "
-                                      f"({type(batch).__name__})") from None
-            yield inputs, targets
-
-    def batches(self, device: torch.device | str = "cpu",
-                dtype: torch.dtype = torch.float32) -> Iterator[tuple[Any, torch.Tensor, int]]:
-        """(inputs, targets, n) one batch at a time, on `device`; floating tensors in `dtype`."""
-        total = 0
-        for inputs, targets in self._raw():
-            n = _batch_size(inputs)
-            targets = torch.as_tensor(targets)
-            if targets.dim() == 0 or len(targets) != n:
-                raise InvalidArgument(f"a batch has {n} inputs but targets of shape {tuple(targets.shape)}")
-            total += n
-            yield _to(inputs, device, dtype), _to(targets, device, dtype), n
-        if total == 0:
-            raise InvalidArgument("the data set is empty")
-
-    def fingerprint(self) -> str:
-        """Order-free summary of the data (count, sums and sums of squares, in float64): what a cache checks."""
-        count, parts = 0, []
-        sums = None
-        for inputs, targets, n in self.batches("cpu", torch.float64):
-            count += n
-            here = [_moments(inputs), _moments(targets)]
-            sums = here if sums is None else [[a + b for a, b in zip(s, h)] for s, h in zip(sums, here)]
-        parts = [count] + [f"{v:.9e}" for pair in (sums or []) for v in pair]
-        return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
-
-
-def _moments(t: Any) -> list[float]:
-    if isinstance(t, (list, tuple)):
-        return [sum(_moments(x)[i] for x in t) for i in range(2)]
-    t = t.detach().to("cpu", torch.float64)
-    return [float(t.sum()), float((t * t).sum())]
+        binary = self.name == "bce" or (self.name == "default" and logits.shape[-1] == 1)
+        if targets.is_floating_point() and not bool(torch.isfinite(targets).all()):
+            return  # _check_finite named it already; NaN targets cannot reach here
+        lo, hi = float(targets.min()), float(targets.max())
+        if binary:
+            if targets.numel() != len(logits):
+                raise InvalidArgument(f"{where}: targets of shape {tuple(targets.shape)} for {len(logits)} one-output "
+                                      "logits: binary cross-entropy takes one target in [0, 1] per sample")
+            if lo < 0 or hi > 1:
+                hint = " (labels -1/+1? map them with (y + 1) / 2)" if lo == -1 and hi == 1 else ""
+                raise InvalidArgument(f"{where}: binary cross-entropy targets must lie in [0, 1], these run from "
+                                      f"{lo:g} to {hi:g}{hint}")
+            return
+        classes = logits.shape[-1]
+        if targets.is_floating_point() and targets.shape == logits.shape:
+            sums = targets.sum(-1)
+            if lo < 0 or hi > 1 or float((sums - 1).abs().max()) > 1e-3:
+                raise InvalidArgument(f"{where}: float targets shaped like the logits {tuple(logits.shape)} are read as "
+                                      f"probabilities per class, but these run from {lo:g} to {hi:g} with rows "
+                                      f"summing to {float(sums.min()):.4g}..{float(sums.max()):.4g} (each row must "
+                                      "sum to 1)")
+            return
+        if targets.reshape(-1).shape[0] != len(logits):
+            raise InvalidArgument(f"{where}: targets of shape {tuple(targets.shape)} for logits of shape "
+                                  f"{tuple(logits.shape)}: cross-entropy takes class indices ({len(logits)},) or "
+                                  f"probabilities {tuple(logits.shape)}")
+        if targets.is_floating_point() and not bool((targets == targets.round()).all()):
+            raise InvalidArgument(f"{where}: fractional targets of shape {tuple(targets.shape)} (from {lo:g} to {hi:g}) "
+                                  f"for cross-entropy: give class indices 0..{classes - 1} or probabilities shaped "
+                                  f"{tuple(logits.shape)}")
+        used = targets[targets != IGNORE_INDEX]
+        if used.numel() and (float(used.min()) < 0 or float(used.max()) >= classes):
+            raise InvalidArgument(f"{where}: labels run from {float(used.min()):g} to {float(used.max()):g} but the "
+                                  f"model has {classes} outputs (classes 0 to {classes - 1}): give it one output per "
+                                  f"class, or labels from 0 to {classes - 1}")
 
 
-def _to(t: Any, device: torch.device | str, dtype: torch.dtype) -> Any:
-    if isinstance(t, (list, tuple)):
-        return type(t)(_to(x, device, dtype) for x in t)
-    t = torch.as_tensor(t)
-    if t.is_floating_point():
-        return t.to(device=device, dtype=dtype)
-    return t.to(device)
+def _check_weights(model: nn.Module) -> None:
+    for kind, items in (("weight", model.named_parameters()), ("buffer", model.named_buffers())):
+        for name, t in items:
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                bad = int((~torch.isfinite(t)).sum())
+                raise InvalidArgument(f"the model's {kind} {name!r} has {bad} NaN or infinite value(s) of "
+                                      f"{t.numel()}: load weights that are finite (a diverged checkpoint?)")
 
 
-def as_source(data: Any, *, batch_size: int | None = None) -> DataSource:
-    """A DataSource, or the one given."""
-    return data if isinstance(data, DataSource) else DataSource(data, batch_size=batch_size)
+def _check_finite(batch: Batch) -> None:
+    for name, t in _tensors(batch.data):
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            bad = int((~torch.isfinite(t)).sum())
+            what = f"entry {name!r}" if name else "tensor"
+            raise InvalidArgument(f"batch {batch.index} of the data: {what} of shape {tuple(t.shape)} has {bad} NaN "
+                                  "or infinite value(s): clean the data (drop or impute those samples)")
+
+
+def _first_layer(model: nn.Module) -> nn.Module | None:
+    return next((m for m in model.modules() if not list(m.children()) and
+                 any(True for _ in m.parameters(recurse=False))), None)
+
+
+def _hint(model: nn.Module, batch: Batch, error: Exception) -> str:
+    """What to change, where the inputs show it: integers into a float layer, images into a Linear layer, the
+    wrong number of inputs."""
+    first = _first_layer(model)
+    inputs = [t for t in (*batch.args, *batch.kwargs.values()) if isinstance(t, torch.Tensor)]
+    x = inputs[0] if inputs else None
+    if x is not None and not x.is_floating_point() and not x.is_complex() \
+            and isinstance(first, (nn.Linear, nn.modules.conv._ConvNd)):
+        return (f"; the inputs are {str(x.dtype).replace('torch.', '')} but the first layer "
+                f"({type(first).__name__}) computes in floats: convert them with x.float() (token ids need an "
+                "nn.Embedding first)")
+    if x is not None and isinstance(first, nn.Linear) and x.dim() >= 2 and x.shape[-1] != first.in_features:
+        if x.dim() > 2 and math.prod(x.shape[1:]) == first.in_features:
+            return (f"; the inputs have shape {tuple(x.shape)} but the first layer is Linear({first.in_features}, "
+                    f"{first.out_features}): add nn.Flatten() in front of it or reshape the data to (n, "
+                    f"{first.in_features})")
+        return (f"; the inputs have {x.shape[-1]} features (shape {tuple(x.shape)}) but the first layer, "
+                f"Linear({first.in_features}, {first.out_features}), takes {first.in_features}")
+    if isinstance(error, TypeError):
+        return (f"; batches (x1, ..., xk, y) call model(x1, ..., xk) with the last element as the targets, dicts call "
+                f"model(**batch): for another layout give {HOOK}")
+    return ""
+
+
+def _forward(model: nn.Module, batch: Batch) -> Any:
+    try:
+        return batch.call(model)
+    except (RuntimeError, TypeError, ValueError, IndexError) as error:
+        text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise InvalidArgument(f"batch {batch.index}: {batch.calling()} raised {type(error).__name__}: {text}"
+                              f"{_hint(model, batch, error)}") from error
+
+
+def _twice(batch: Batch) -> Batch:
+    """The batch given twice (every tensor concatenated with itself): a mean is unchanged, a sum doubles."""
+    def double(t: Any) -> Any:
+        if isinstance(t, torch.Tensor) and t.dim():
+            return torch.cat([t, t])
+        if isinstance(t, Mapping):
+            return {k: double(v) for k, v in t.items()}
+        if isinstance(t, (tuple, list)):
+            return type(t)(double(v) for v in t)
+        return t
+
+    args, kwargs, targets = double(batch.args), double(batch.kwargs), double(batch.targets)
+    return Batch(double(batch.data), args, kwargs, targets, 2 * batch.n, batch.index)
+
+
+def _check_mean(value: torch.Tensor, on_twice: Callable[[], torch.Tensor], batch: Batch, what: str) -> None:
+    once = float(value)
+    if once == 0 or not math.isfinite(once):
+        return
+    twice = float(on_twice())
+    if abs(twice / once - 2) < 0.1:
+        raise InvalidArgument(f"{what} at batch {batch.index} is {once:.6g}, and {twice:.6g} on the batch given twice: "
+                              "it sums over the samples; return their mean (reduction='mean'): gradviz weights "
+                              "batch means by their sizes itself")
