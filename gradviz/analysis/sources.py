@@ -622,11 +622,15 @@ def _check_weights(model: nn.Module) -> None:
 
 
 def _check_finite(batch: Batch) -> None:
-    for name, t in _tensors(batch.data):
-        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+    named = [("input x" if len(batch.args) == 1 else f"input x{i + 1}", t) for i, t in enumerate(batch.args)]
+    named += [(f"entry {key!r}", t) for key, t in batch.kwargs.items()] + [("targets", batch.targets)]
+    for what, value in named:
+        for name, t in _tensors(value):
+            if not t.is_floating_point() or bool(torch.isfinite(t).all()):
+                continue
             bad = int((~torch.isfinite(t)).sum())
-            what = f"entry {name!r}" if name else "tensor"
-            raise InvalidArgument(f"batch {batch.index} of the data: {what} of shape {tuple(t.shape)} has {bad} NaN "
+            label = what + (f" {name}" if name else "")
+            raise InvalidArgument(f"batch {batch.index} of the data: {label} of shape {tuple(t.shape)} has {bad} NaN "
                                   "or infinite value(s): clean the data (drop or impute those samples)")
 
 
