@@ -309,3 +309,61 @@ def test_gradflow_model_and_hessian_read_the_same_checks():
             run((X8, Y3 + 1))
     log = gradflow_model(make_bert(), padded_batches([4, 4]), steps=2, lr=0.05)
     assert math.isfinite(float(log.losses[-1]))
+
+
+USER_FILES = {
+    "mynets.py": '''
+import torch
+import transformers
+
+
+def make_bert():
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=32, max_position_embeddings=16, num_labels=3)
+    return transformers.BertForSequenceClassification(config)
+''',
+    "mydata.py": '''
+import torch
+
+
+def hf_loader(labels_from=0):
+    generator = torch.Generator().manual_seed(1)
+    ids = torch.randint(1, 40, (12, 8), generator=generator)
+    mask = torch.ones(12, 8, dtype=torch.long)
+    mask[::2, 5:] = 0
+    rows = [{"input_ids": i, "attention_mask": m, "labels": torch.tensor(labels_from + k % 3)}
+            for k, (i, m) in enumerate(zip(ids * mask, mask))]
+    return torch.utils.data.DataLoader(rows, batch_size=4)
+
+
+def bad_labels():
+    return hf_loader(labels_from=2)
+
+
+def logits_loss(model, batch):
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    return torch.nn.functional.cross_entropy(model(**inputs).logits, batch["labels"])
+''',
+}
+
+
+def test_cli_landscape_and_gradflow_of_a_hugging_face_model(tmp_path):
+    from clirunner import run_cli
+
+    for name, text in USER_FILES.items():
+        (tmp_path / name).write_text(text)
+    user = ["--model", f"{tmp_path}/mynets.py:make_bert"]
+    cases = [["landscape", *user, "--data", f"{tmp_path}/mydata.py:hf_loader", "--grid", "3", "-o", "bert.png", "-q"],
+             ["gradflow", *user, "--data", f"{tmp_path}/mydata.py:hf_loader", "--steps", "3", "-o", "flow.png", "-q"],
+             ["landscape", *user, "--data", f"{tmp_path}/mydata.py:hf_loader", "--grid", "3", "--compute-loss",
+              f"{tmp_path}/mydata.py:logits_loss", "-o", "hook.png", "-q"],
+             ["landscape", *user, "--data", f"{tmp_path}/mydata.py:bad_labels", "--grid", "3", "-o", "bad.png"]]
+    drawn, flow, hook, bad = run_cli(cases, tmp_path)
+    for result, name in ((drawn, "bert.png"), (flow, "flow.png"), (hook, "hook.png")):
+        assert result["code"] in (None, 0), result["stderr"][-2000:]
+        assert result["files"] == [name]
+    assert bad["code"] == 2 and bad["files"] == []
+    message = bad["stderr"].strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert "batch 0: labels run from 2 to 4 but the model has 3 outputs" in message

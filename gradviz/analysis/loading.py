@@ -26,7 +26,7 @@ from torch import nn
 
 from gradviz.registry import InvalidArgument
 
-__all__ = ["load_object", "load_model", "load_data", "load_loss", "read_state_dict", "load_weights",
+__all__ = ["load_object", "load_model", "load_data", "load_loss", "load_compute_loss", "read_state_dict", "load_weights",
            "checkpoint_vectors", "expand_checkpoints"]
 
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net")
@@ -104,14 +104,17 @@ def load_model(spec: str) -> nn.Module:
 
 
 def load_data(spec: str) -> Any:
-    """'MODULE:FUNCTION' -> what it returns: (inputs, targets) tensors or a DataLoader of such batches."""
+    """'MODULE:FUNCTION' -> what it returns: tensors ((x, y), (x1, ..., y), a dict of tensors, (dict, y)) or a
+    DataLoader (or list) of batches in those forms, dict batches of a transformers model included."""
+    from collections.abc import Mapping
+
     data = _call(load_object(spec, what="data"), spec, "data")
-    if isinstance(data, (tuple, list)) and len(data) == 2:
+    if isinstance(data, (tuple, list, Mapping)):
         return data
-    if hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
+    if hasattr(data, "__iter__") and not isinstance(data, (str, bytes)):
         return data
     raise InvalidArgument(f"data {spec!r} returned {type(data).__name__}: it must return (inputs, targets) "
-                          "tensors or a DataLoader")
+                          "tensors, a dict of tensors or a DataLoader")
 
 
 def load_loss(spec: str | None) -> Any:
@@ -131,6 +134,17 @@ def load_loss(spec: str | None) -> Any:
         target = _call(target, spec, "loss")
     if not callable(target):
         raise InvalidArgument(f"loss {spec!r} is {type(target).__name__}, not a callable (outputs, targets) -> loss")
+    return target
+
+
+def load_compute_loss(spec: str | None) -> Any:
+    """None, or 'MODULE:FUNCTION' -> the callable (model, batch) -> mean loss."""
+    if spec is None:
+        return None
+    target = load_object(spec, what="compute_loss")
+    if not callable(target):
+        raise InvalidArgument(f"compute_loss {spec!r} is {type(target).__name__}, not a callable (model, batch) -> "
+                              "mean loss")
     return target
 
 

@@ -547,7 +547,11 @@ class LossRule:
                     value = self.value(model, batch)
                     _check_mean(value, lambda: self.value(model, _twice(batch)), batch, "compute_loss")
                     return FirstBatch(False, "compute_loss")
-                outputs = _forward(model, batch)
+                try:
+                    outputs = _forward(model, batch)
+                except InvalidArgument:
+                    self._check_labels_inside(model, batch)  # a model that computes its own loss raised on them
+                    raise
                 uses_own = self.metric == "loss" and self.default and batch.targets is None \
                     and own_loss(outputs) is not None
                 if not uses_own and isinstance(batch.labels, torch.Tensor):
@@ -564,6 +568,20 @@ class LossRule:
                  and isinstance(outputs, torch.Tensor) and isinstance(batch.targets, torch.Tensor)
                  and batch.targets.dim() == 1)
         return FirstBatch(plain, type(outputs).__name__)
+
+    def _check_labels_inside(self, model: nn.Module, batch: Batch) -> None:
+        """A dict batch's labels against the logits the model gives without them: a transformers model that
+        raised on its own loss raised on its labels, and this says how they are wrong."""
+        labels = batch.kwargs.get("labels")
+        if not isinstance(labels, torch.Tensor):
+            return
+        rest = {k: v for k, v in batch.kwargs.items() if k != "labels"}
+        try:
+            logits = logits_of(model(*batch.args, **rest))
+        except (RuntimeError, TypeError, ValueError, IndexError, InvalidArgument):
+            return  # the model needs its labels: the first error stands
+        if logits.dim() == 2:
+            self._check_targets(logits, labels, batch)
 
     def _check_targets(self, logits: torch.Tensor, targets: torch.Tensor, batch: Batch) -> None:
         where = f"batch {batch.index}"

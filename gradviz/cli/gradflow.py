@@ -50,20 +50,25 @@ __all__ = ["gradflow"]
 @click.option("--clip", type=positive(float), default=None, help="Clip the total gradient norm to this value.")
 @click.option("--data", default="random", show_default=True, metavar="random|DATASET|MODULE:FUNCTION",
               help="'random' (N(0, I) inputs, random labels), a data set of `gradviz list datasets`, or with "
-                   "--model your own: FUNCTION() returns (inputs, targets) tensors or a DataLoader.")
+                   "--model your own: FUNCTION() returns tensors ((x, y), (x1, ..., y), a dict) or a DataLoader, dict "
+                   "batches of a transformers model included.")
 @click.option("--model", "model_spec", default=None, metavar="MODULE:FACTORY",
               help="Your own model instead of the deep MLPs: FACTORY() returns an nn.Module; needs --data "
                    "MODULE:FUNCTION.")
 @click.option("--loss", "loss_spec", default=None, metavar="NAME|MODULE:FUNCTION",
               help="With --model: mse, l1, cross-entropy, bce, or your own (outputs, targets) -> mean loss "
-                   "[default: BCE for one output, cross-entropy for several].")
+                   "[default: a dict batch's own .loss (transformers), else BCE for one output, cross-entropy for "
+                   "several].")
+@click.option("--compute-loss", "compute_loss_spec", default=None, metavar="MODULE:FUNCTION",
+              help="With --model: your own FUNCTION(model, batch) -> mean loss, for any batch and output "
+                   "(instead of --loss).")
 @click.option("--panel", type=NameType(PANELS), default="summary", show_default=True,
               help="What a .png shows (a .gif always animates the profiles).")
 @output_options("gradflow.gif", "Output file: .gif, .mp4 or .png.", fps=10, seed_help="Seed for weights and data.",
                 quiet_help="No progress bar, no diagnosis printed.")
 def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[str, ...], std: float | None,
              optimizers: tuple[str, ...], lr: str, steps: int, step: int | None, batch_size: int, clip: float | None,
-             data: str, model_spec: str | None, loss_spec: str | None, panel: str, fps: float, size: tuple[int, int],
+             data: str, model_spec: str | None, loss_spec: str | None, compute_loss_spec: str | None, panel: str, fps: float, size: tuple[int, int],
              dpi: float, theme: str, seed: int, output: Path, quiet: bool) -> None:
     """Show vanishing and exploding gradients: per-layer gradient norms of deep MLPs, side by side.
 
@@ -92,7 +97,7 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
                 raise InvalidArgument(f"{flag} sets up the deep MLPs, which --model replaces: drop {flag}")
         if ":" not in data:
             raise InvalidArgument(f"--model needs your own data as --data MODULE:FUNCTION, not {data!r}")
-    elif ":" in data or loss_spec is not None:
+    elif ":" in data or loss_spec is not None or compute_loss_spec is not None:
         raise InvalidArgument("--data MODULE:FUNCTION and --loss belong to your own model: add --model MODULE:FACTORY")
     elif data != "random":
         DATASETS.lookup(data)
@@ -122,7 +127,7 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
                             steps=steps,
                             step=step,
                             batch_size=batch_size, clip=clip, data=data, seed=seed, progress=progress,
-                            model=model_spec, loss=loss_spec,
+                            model=model_spec, loss=loss_spec, compute_loss=compute_loss_spec,
                             report=None if quiet else (lambda line: click.echo(line, err=True)))
     finally:
         done()

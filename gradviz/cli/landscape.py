@@ -65,10 +65,15 @@ __all__ = ["landscape"]
 @click.option("--weights", default=None, metavar="FILE",
               help="With --model: a state_dict file to load first (torch.save(model.state_dict(), FILE)).")
 @click.option("--data", "data_spec", default=None, metavar="MODULE:FUNCTION",
-              help="With --model: FUNCTION() returns (inputs, targets) tensors of any shape or a DataLoader.")
+              help="With --model: FUNCTION() returns tensors of any shape ((x, y), (x1, ..., y), a dict) or a "
+                   "DataLoader, dict batches of a transformers model included.")
 @click.option("--loss", "loss_spec", default=None, metavar="NAME|MODULE:FUNCTION",
               help="With --model: mse, l1, cross-entropy, bce, or your own (outputs, targets) -> mean loss "
-                   "[default: BCE for one output, cross-entropy for several].")
+                   "[default: a dict batch's own .loss (transformers), else BCE for one output, cross-entropy for "
+                   "several].")
+@click.option("--compute-loss", "compute_loss_spec", default=None, metavar="MODULE:FUNCTION",
+              help="With --model: your own FUNCTION(model, batch) -> mean loss, for any batch and output "
+                   "(instead of --loss).")
 @click.option("--checkpoints", default=None, metavar="'GLOB'",
               help="With --model: your training run's state_dict files, sorted by name (numbers as numbers); "
                    "their path is drawn, --plane pca is their PCA plane, and the last is the origin unless "
@@ -83,7 +88,8 @@ __all__ = ["landscape"]
 def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...], activation: str,
               optimizers: tuple[str, ...], lrs: str | None, steps: int, plane: str, grid: int, span: float | None, norm: str,
               view: str, spin: float, metric: str, device: str, frames: int, model_spec: str | None,
-              weights: str | None, data_spec: str | None, loss_spec: str | None, checkpoints: str | None,
+              weights: str | None, data_spec: str | None, loss_spec: str | None, compute_loss_spec: str | None,
+              checkpoints: str | None,
               batch_size: int | None, cache: Path | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
               seed: int, output: Path | None, quiet: bool) -> None:
     """Draw a loss landscape: optimizers crossing a small net's, or your own model's on your own data.
@@ -118,7 +124,8 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
     if given("norm") and plane != "random":
         raise InvalidArgument(f"--norm scales the directions of a random plane, not of plane {plane!r}: "
                               "add --plane random or drop --norm")
-    own = {"weights": weights, "data": data_spec, "loss": loss_spec, "checkpoints": checkpoints,
+    own = {"weights": weights, "data": data_spec, "loss": loss_spec, "compute-loss": compute_loss_spec,
+           "checkpoints": checkpoints,
            "batch-size": batch_size}
     if model_spec is None:
         for name, value in own.items():
@@ -150,6 +157,7 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
             from gradviz.pipelines.landscape import model_landscape
 
             path = model_landscape(output, model=model_spec, data=data_spec, weights=weights, loss=loss_spec,
+                                   compute_loss=compute_loss_spec,
                                    checkpoints=checkpoints, plane=plane, grid=grid, span=span, norm=norm, view=view,
                                    metric=metric, device=device, cache=cache, batch_size=batch_size, seed=seed,
                                    spin=spin, fps=fps, size=size, dpi=dpi, theme=theme, frames=frames,

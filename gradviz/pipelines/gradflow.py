@@ -90,13 +90,16 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
 
 def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequence[str] = ("sigmoid", "relu"),
              inits: Sequence[str] = ("default", "he"), view: str = "summary", step: int | None = None,
-             model: Any = None, loss: Any = None, render: RenderOptions | None = None, **experiment: Any) -> Path:
+             model: Any = None, loss: Any = None, compute_loss: Any = None, render: RenderOptions | None = None,
+             **experiment: Any) -> Path:
     """Train each configuration and write a GIF/MP4 of its gradient flow or a PNG of `view`.
 
     model: your own model instead of the deep MLPs, as 'MODULE:FACTORY' (or an nn.Module), trained on
     experiment['data'] ('MODULE:FUNCTION' returning (inputs, targets) tensors or a DataLoader, or those
     themselves) with `loss` (a name such as 'mse', 'MODULE:FUNCTION', or a callable; default BCE /
-    cross-entropy) by gradviz.analysis.gradients.gradflow_model; activations and inits do not apply.
+    cross-entropy; the model's own .loss for dict batches) or compute_loss ('MODULE:FUNCTION' or a callable
+    (model, batch) -> mean loss) by gradviz.analysis.gradients.gradflow_model; activations and inits do not
+    apply.
 
     Profiles and diagnoses are taken at initialization (step 0, before the first update), where the theory
     of a constant factor per layer holds; the animation shows the steps after it, and step=K draws a PNG
@@ -133,7 +136,7 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
         if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < steps:
             raise InvalidArgument(f"invalid step {step!r} (must be an integer from 0 to steps - 1 = {steps - 1})")
     logs = (run_configurations(activations, inits, **experiment) if model is None else
-            [_own_model_log(model, loss, progress=progress, **experiment)])
+            [_own_model_log(model, loss, compute_loss=compute_loss, progress=progress, **experiment)])
     from gradviz.analysis.diagnosis import RULE, diagnose
     from gradviz.render.gradflow import GradflowRenderer, summary_figure
 
@@ -156,22 +159,23 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     return write_rendered(renderer, out, fps=fps, progress=progress)
 
 
-def _own_model_log(model: Any, loss: Any, *, data: Any, progress: Callable[[int, int], None] | None = None,
-                   optimizer: str = "sgd", lr: float = 0.1, steps: int = 100, batch_size: int | None = None,
+def _own_model_log(model: Any, loss: Any, *, data: Any, compute_loss: Any = None,
+                   progress: Callable[[int, int], None] | None = None, optimizer: str = "sgd", lr: float = 0.1, steps: int = 100, batch_size: int | None = None,
                    clip: float | None = None, seed: int = 0, **ignored: Any) -> Any:
     """The GradientLog of the user's own model and data, loaded by MODULE:NAME where given as text."""
     unused = [key for key, value in ignored.items() if value is not None and key not in ("depth", "width")]
     if unused:
         raise InvalidArgument(f"{', '.join(unused)} set up the deep MLPs, which your own model replaces: drop it")
     from gradviz.analysis.gradients import gradflow_model
-    from gradviz.analysis.loading import load_data, load_loss, load_model
+    from gradviz.analysis.loading import load_compute_loss, load_data, load_loss, load_model
     from gradviz.pipelines.trajectories import start_stage
 
     net = load_model(model) if isinstance(model, str) else model
     dataset = load_data(data) if isinstance(data, str) else data
     loss_fn = load_loss(loss) if (loss is None or isinstance(loss, str)) else loss
+    hook = load_compute_loss(compute_loss) if isinstance(compute_loss, str) else compute_loss
     start_stage(progress, "training")
-    log = gradflow_model(net, dataset, loss_fn=loss_fn, optimizer=optimizer, lr=lr, steps=steps,
+    log = gradflow_model(net, dataset, loss_fn=loss_fn, compute_loss=hook, optimizer=optimizer, lr=lr, steps=steps,
                          batch_size=batch_size, clip=clip, seed=seed, label=model if isinstance(model, str) else None)
     if progress is not None:
         progress(1, 1)

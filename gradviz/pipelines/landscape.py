@@ -242,6 +242,7 @@ def model_landscape(
     data: Any,
     weights: Any = None,
     loss: Any = None,
+    compute_loss: Any = None,
     checkpoints: Any = None,
     plane: str = "random",
     grid: int = 41,
@@ -261,7 +262,9 @@ def model_landscape(
 
     model: 'MODULE:FACTORY' (or an nn.Module); data: 'MODULE:FUNCTION' returning (inputs, targets) tensors of
     any shape or a DataLoader (or those themselves); weights: a state_dict file loaded into the model first;
-    loss: a name ('mse', 'cross-entropy', ...) or 'MODULE:FUNCTION' (default: BCE/cross-entropy as `train`);
+    loss: a name ('mse', 'cross-entropy', ...) or 'MODULE:FUNCTION' (outputs, targets) -> mean loss (default: the
+    model's own .loss for dict batches, else BCE/cross-entropy as `train`); compute_loss: 'MODULE:FUNCTION' (or a
+    callable) (model, batch) -> mean loss, for everything else (see gradviz.analysis.sources);
     checkpoints: a glob ('ckpt/epoch-*.pt') or a list of state_dict files, sorted by name (numbers as
     numbers): the path of that training run over the plane; with plane 'pca' their PCA plane. The origin is
     the last checkpoint unless `weights` is given. plane: 'random' (filter-normalized), 'pca' (needs
@@ -310,12 +313,13 @@ def model_landscape(
             raise InvalidArgument(f"{len(files)} checkpoint(s): a path needs at least 2")
 
     from gradviz.analysis.evaluation import check_device
-    from gradviz.analysis.loading import load_data, load_loss, load_model, load_weights
+    from gradviz.analysis.loading import load_compute_loss, load_data, load_loss, load_model, load_weights
 
     check_device(device)
     net = load_model(model) if _is_spec(model) else model
     loss_fn = load_loss(loss) if (loss is None or _is_spec(loss)) else loss
     dataset = load_data(data) if _is_spec(data) else data
+    hook = load_compute_loss(compute_loss) if _is_spec(compute_loss) else compute_loss
     if weights is not None:
         load_weights(net, weights)
     elif files:
@@ -323,7 +327,8 @@ def model_landscape(
     from gradviz.analysis.landscape import landscape
 
     result = landscape(net, dataset, directions=plane, runs=files, grid=grid, span=span, norm=norm, seed=seed,
-                       device=device, metric=metric, loss_fn=loss_fn, paths=files is not None, cache=cache,
+                       device=device, metric=metric, loss_fn=loss_fn, compute_loss=hook, paths=files is not None,
+                       cache=cache,
                        progress=progress, batch_size=batch_size)
     surface, paths = result if files is not None else (result, [])
     if _rank() != 0:
