@@ -367,3 +367,53 @@ def test_cli_landscape_and_gradflow_of_a_hugging_face_model(tmp_path):
     message = bad["stderr"].strip()
     assert "\n" not in message and "Traceback" not in message
     assert "batch 0: labels run from 2 to 4 but the model has 3 outputs" in message
+
+
+# -- pictures of deep networks -------------------------------------------------------------------------------
+
+def sixty_layers() -> nn.Module:
+    """12 named blocks of 5 layers (Linear, LayerNorm, Linear, LayerNorm, Linear): 60 named layers, as a
+    ResNet-18's convolutions and norms are."""
+    from collections import OrderedDict
+
+    torch.manual_seed(0)
+    blocks: OrderedDict[str, nn.Module] = OrderedDict()
+    for b in range(12):
+        blocks[f"block{b}"] = nn.Sequential(nn.Linear(8, 8), nn.LayerNorm(8), nn.Linear(8, 8), nn.LayerNorm(8),
+                                            nn.Linear(8, 8))
+    return nn.Sequential(blocks)
+
+
+def test_gradient_flow_of_sixty_named_layers_reads_at_960x540():
+    from gradviz.analysis.gradients import gradflow_model
+    from gradviz.render.frames import drawn_texts, texts_outside
+    from gradviz.render.gradflow import GradflowRenderer, layer_blocks, summary_figure
+    from test_text_sizes import small_texts
+
+    data = (torch.randn(32, 8, generator=torch.Generator().manual_seed(0)), torch.arange(32) % 8)
+    log = gradflow_model(sixty_layers(), data, steps=3)
+    assert len(log.names) == 60 and log.names[:2] == ("block0.0", "block0.1")
+    assert layer_blocks(log.names)[:2] == [(0, "block0"), (5, "block1")]
+    figures = {view: summary_figure([log], view) for view in ("summary", "profile", "heatmap")}
+    figures["animation"] = GradflowRenderer([log]).figure
+    for view, figure in figures.items():
+        figure.canvas.draw()
+        assert small_texts(figure, None) == [], view
+        assert texts_outside(figure) == [], view
+        for ax in figure.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                labels = [t for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+                boxes = [t.get_window_extent() for t in labels]
+                clashes = [(a.get_text(), b.get_text()) for i, (a, p) in enumerate(zip(labels, boxes))
+                           for b, q in zip(labels[i + 1:], boxes[i + 1:]) if p.overlaps(q)]
+                assert not clashes, (view, clashes)
+            legend = ax.get_legend()
+            if legend is not None and view != "animation":  # beside the data, not on it
+                assert not legend.get_window_extent().overlaps(ax.get_window_extent()), view
+    profile = figures["profile"].axes[0]
+    named = [t.get_text() for t in profile.get_xticklabels() if t.get_text()]
+    assert 4 <= len(named) <= 12 and set(named) <= {f"block{b}" for b in range(12)}  # blocks, thinned
+    ticks = set(profile.xaxis.get_minorticklocs()) | set(profile.xaxis.get_majorticklocs())
+    assert ticks == set(range(1, 61))  # and a tick for every layer
+    heatmap = figures["heatmap"].axes[0]
+    assert 4 <= len([t for t in heatmap.get_yticklabels() if t.get_text()]) <= 12

@@ -174,9 +174,10 @@ def _run_snapshots(runs: Any, model: nn.Module | None = None) -> tuple[list[np.n
         if model is None:
             raise InvalidArgument("checkpoints need the model they belong to (model=): a state_dict holds buffers "
                                   "too, and only the model says which entries are parameters, in which order")
-        from gradviz.analysis.loading import checkpoint_vectors
+        from gradviz.analysis.loading import checkpoint_pattern, checkpoint_vectors
 
-        label = Path(str(items[0])).parent.name if not isinstance(items[0], dict) else ""
+        files = [item for item in items if not isinstance(item, dict)]
+        label = f"{checkpoint_pattern(files)} ({len(items)} checkpoints)" if files else f"{len(items)} checkpoints"
         items = [checkpoint_vectors(items, model)]
         labels_given = [label or "checkpoints"]
     else:

@@ -27,7 +27,7 @@ from torch import nn
 from gradviz.registry import InvalidArgument
 
 __all__ = ["load_object", "load_model", "load_data", "load_loss", "load_compute_loss", "read_state_dict", "load_weights",
-           "checkpoint_vectors", "expand_checkpoints"]
+           "checkpoint_vectors", "expand_checkpoints", "checkpoint_pattern"]
 
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net")
 
@@ -209,6 +209,22 @@ def checkpoint_vectors(items: Sequence[Any], model: nn.Module) -> np.ndarray:
 
 def _natural(path: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
+
+
+def checkpoint_pattern(paths: Sequence[Any]) -> str:
+    """What one run's checkpoint files have in common, as a glob of their names: 'epoch-*.pt' for
+    runs/epoch-1.pt ... runs/epoch-10.pt (the run's name in a legend; the folder says less: 'runs')."""
+    names = [Path(str(p)).name for p in paths]
+    if len(set(names)) <= 1:
+        return names[0] if names else ""
+    prefix = os.path.commonprefix(names)
+    suffix = os.path.commonprefix([n[::-1] for n in names])[::-1]
+    suffix = suffix[max(0, len(prefix) + len(suffix) - min(map(len, names))):]
+    while prefix and prefix[-1].isdigit():  # epoch-1.pt ... epoch-19.pt share 'epoch-1': the number varies
+        prefix = prefix[:-1]
+    while suffix and suffix[0].isdigit():
+        suffix = suffix[1:]
+    return f"{prefix}*{suffix}"
 
 
 def expand_checkpoints(pattern: str) -> list[str]:

@@ -44,11 +44,75 @@ def _axes(ax: Axes | None) -> Axes:
     return plt.gca()
 
 
-def _layer_ticks(ax: Axes, log: GradientLog) -> None:
-    ax.set_xticks(range(1, len(log.names) + 1))
-    ax.set_xticklabels(log.names, rotation=45 if len(log.names) > 6 else 0, ha="right" if len(log.names) > 6 else "center",
-                       fontsize=small_font())
-    ax.set_xlabel("layer (input → output)")
+FEW_LAYERS = 12  # up to this many, every layer is named on the axis; past it, module blocks are
+LABEL_CHARACTERS = 22  # a longer name keeps its end ('…attention.self.query'): the end says what the layer is
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= LABEL_CHARACTERS else "\u2026" + name[-(LABEL_CHARACTERS - 1):]
+
+
+def layer_blocks(names: Sequence[str]) -> list[tuple[int, str]]:
+    """The module blocks of a network's layer names, in depth order: [(index of the block's first layer,
+    its short name)]. A block is the name up to its first number that has more after it ('layer3.1' of
+    'layer3.1.conv2', 'encoder.layer.0' of a BERT layer, 'h.0' of GPT-2's), else its parent module
+    ('bert.embeddings', 'block0' of 'block0.3'), else the name itself; its short name keeps the number and the part before it ('layer.0') or the last part
+    ('embeddings')."""
+    blocks: list[tuple[int, str]] = []
+    last = None
+    for index, name in enumerate(names):
+        parts = name.split(".")
+        # a number with more after it: 'layer3.1' of 'layer3.1.conv2'; a trailing one indexes the layer itself
+        cut = next((k for k, part in enumerate(parts[:-1]) if part.isdigit()), None)
+        key = parts[:cut + 1] if cut is not None else parts[:-1] if len(parts) > 1 else parts
+        if key != last:
+            short = ".".join(key[-2:]) if key[-1].isdigit() and len(key) > 1 else key[-1]
+            blocks.append((index, short))
+            last = key
+    return blocks
+
+
+def _layer_ticks(ax: Axes, log: GradientLog, axis: str = "x", fontsize: float | None = None) -> None:
+    """Layer names on the depth axis, readable at any depth: every name for a few layers; past FEW_LAYERS, a
+    minor tick per layer, light separators between module blocks, and each block named where it starts when
+    that is far enough from the last name shown (the distance from the axis's length in pixels and the font),
+    so that 20 or 300 layers never overlap at 960x540."""
+    names = list(log.names)
+    font = fontsize if fontsize is not None else small_font()
+    positions = range(1, len(names) + 1)
+    along = ax.xaxis if axis == "x" else ax.yaxis
+    label = "layer (input → output)" if axis == "x" else "layer (input at top)"
+    if len(names) <= FEW_LAYERS:
+        along.set_ticks(list(positions))
+        rotate = axis == "x" and len(names) > 6
+        along.set_ticklabels([_short(n) for n in names], fontsize=font, rotation=45 if rotate else 0,
+                             ha="right" if rotate else ("center" if axis == "x" else "right"),
+                             rotation_mode="anchor" if rotate else "default")
+    else:
+        blocks = layer_blocks(names)
+        marks = blocks if len(blocks) >= 3 else [(i, _short(n)) for i, n in enumerate(names)]
+        room = ax.get_window_extent().width if axis == "x" else ax.get_window_extent().height
+        pixels = font * ax.figure.dpi / 72
+        # 45-degree labels need about 2 font heights of axis each, horizontal ones a line's height: in layers,
+        # at this axis length; a block is named only that far past the last one named
+        gap = pixels * (2.0 if axis == "x" else 1.4) / max(0.85 * room / len(names), 1e-9)
+        shown: list[tuple[int, str]] = []
+        for start, text in marks:
+            if not shown or start - shown[-1][0] >= gap:
+                shown.append((start, text))
+        along.set_ticks([i + 1 for i, _ in shown])
+        along.set_ticklabels([text for _, text in shown], fontsize=font, rotation=45 if axis == "x" else 0,
+                             ha="right", rotation_mode="anchor" if axis == "x" else "default")
+        grouped = 3 <= len(blocks) <= len(names) / 2  # blocks of several layers: worth a separator each
+        if len(names) <= 100:
+            along.set_ticks(list(positions), minor=True)
+        if grouped:
+            separate = ax.axvline if axis == "x" else ax.axhline
+            for start, _ in blocks[1:]:
+                separate(start + 0.5, color="#999999", lw=0.5, alpha=0.5, zorder=0)
+        if axis == "x":
+            label = f"{len(names)} layers, input → output ({'module blocks' if grouped else 'some'} named)"
+    (ax.set_xlabel if axis == "x" else ax.set_ylabel)(label)
 
 
 def _positive(values: np.ndarray) -> np.ndarray:
@@ -85,7 +149,11 @@ def plot_depth_profile(log: GradientLog, *, step: int | None = None, ax: Axes | 
     _layer_ticks(ax, log)
     ax.set_ylabel("gradient norm")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=small_font(), frameon=False, title=step_phrase(log, step), title_fontsize=small_font())
+    if len(log.names) > FEW_LAYERS:  # a deep net's points fill the axes: the legend goes beside them
+        ax.legend(fontsize=small_font(), frameon=False, title=step_phrase(log, step), title_fontsize=small_font(),
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    else:
+        ax.legend(fontsize=small_font(), frameon=False, title=step_phrase(log, step), title_fontsize=small_font())
     return ax
 
 
@@ -107,10 +175,8 @@ def plot_heatmap(log: GradientLog, *, quantity: str = "signal", ax: Axes | None 
     if mark is not None and len(steps):
         at = float(steps[step_index(log, mark)])
         ax.axvspan(at - half, at + half, fill=False, edgecolor="#1f77b4", lw=1.5)
-    ax.set_yticks(range(1, len(log.names) + 1))
-    ax.set_yticklabels(log.names, fontsize=small_font())
+    _layer_ticks(ax, log, axis="y")
     ax.set_xlabel("step")
-    ax.set_ylabel("layer (input at top)")
     if colorbar:
         # two short lines: one long label ran past the figure's edge beside a short colourbar
         ax.figure.colorbar(image, ax=ax, label=f"log10 {quantity} norm\n(grey: none or non-finite)")
@@ -399,8 +465,8 @@ class GradflowRenderer(FrameRenderer):
             ax.set_yscale("log")
             ax.set_ylim(low, high)
             ax.set_xlim(0.5, len(log.names) + 0.5)
-            ax.set_xticks(depth)
-            ax.set_xticklabels(log.names, fontsize=small_font(font), rotation=45 if len(depth) > 6 else 0)
+            _layer_ticks(ax, log, fontsize=small_font(font))
+            ax.set_xlabel("")
             ax.yaxis.set_minor_formatter(NullFormatter())
             style_axes(ax, theme, small_font(font))
             verdict = diagnose(log)

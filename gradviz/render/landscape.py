@@ -71,7 +71,26 @@ def _theme(theme: str | Theme) -> Theme:
 
 def _colour_label(surface: Surface, is_log: bool) -> str:
     name = surface.zlabel or "value"
-    return f"log10({name})" if is_log else name
+    if not is_log:
+        return name
+    return f"{name} (log scale)" if not surface.floor else f"{name} (log scale above {surface.floor:.3g})"
+
+
+def loss_ticks(levels: np.ndarray, floor: float | None) -> tuple[np.ndarray, list[str]]:
+    """Colour-bar ticks of log colours in the loss's own units: levels are log10(z - floor); -> (tick
+    positions in those levels, labels that are values of z: 1-2-5 steps per decade, or 3-6 plain steps where
+    the range is under a decade)."""
+    from matplotlib.ticker import LogLocator, MaxNLocator
+
+    floor = float(floor or 0.0)
+    lo, hi = 10.0 ** float(levels[0]), 10.0 ** float(levels[-1])
+    values = [v for v in LogLocator(base=10, subs=(1.0, 2.0, 5.0)).tick_values(lo, hi) if lo <= v <= hi]
+    if len(values) < 3:  # under a decade: plain steps of the loss itself
+        values = [v for v in MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo + floor, hi + floor)
+                  if lo + floor <= v <= hi + floor]
+        values = [v - floor for v in values if v - floor > 0]
+    positions = np.log10(np.array(values, dtype=float))
+    return positions, [f"{v + floor:.3g}" for v in values]
 
 
 def plot_landscape(surface: Surface, paths: Sequence[PathProjection] = (), *, ax: Any = None, kind: str = "contour",
@@ -111,7 +130,11 @@ def plot_landscape(surface: Surface, paths: Sequence[PathProjection] = (), *, ax
     if paths:
         ax.legend(loc="best", fontsize=small_font())
     if colorbar:
-        ax.figure.colorbar(mappable, ax=ax, label=_colour_label(surface, is_log))
+        bar = ax.figure.colorbar(mappable, ax=ax, label=_colour_label(surface, is_log))
+        if is_log:  # ticks that read as losses, not as their logarithms
+            positions, labels = loss_ticks(levels, surface.floor)
+            bar.set_ticks(positions, labels=labels)
+            bar.minorticks_off()
     return ax
 
 
