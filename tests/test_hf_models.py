@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -417,3 +419,13 @@ def test_gradient_flow_of_sixty_named_layers_reads_at_960x540():
     assert ticks == set(range(1, 61))  # and a tick for every layer
     heatmap = figures["heatmap"].axes[0]
     assert 4 <= len([t for t in heatmap.get_yticklabels() if t.get_text()]) <= 12
+
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "own-models.md"
+DOC_BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+
+
+@pytest.mark.parametrize("index", range(len(DOC_BLOCKS)))
+def test_the_own_models_page_runs_as_written(index, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exec(compile(DOC_BLOCKS[index], f"docs/own-models.md python block {index + 1}", "exec"), {"__name__": "__doc__"})
