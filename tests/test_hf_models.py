@@ -19,7 +19,7 @@ import pytest
 import torch
 from torch import nn
 
-from gradviz.analysis.landscape import landscape, random_directions
+from gradviz.analysis.landscape import evaluate, landscape, random_directions
 from gradviz.registry import InvalidArgument
 
 transformers = pytest.importorskip("transformers")
@@ -85,17 +85,17 @@ def test_bert_on_padded_dict_batches_is_its_own_loss_over_the_plane():
     surface = landscape(model, batches, directions=(d1, d2), grid=3, span=0.5)
     expected = loop_surface(model, batches, d1, d2, surface.x, surface.y, lambda net, batch: net(**batch).loss)
     np.testing.assert_allclose(surface.z, expected, rtol=1e-5)
-    # the mask reaches the model: attending the padding gives another loss
+    # at the model's own weights (one point each): the mask reaches the model, attending the padding gives
+    # another loss; (dict, labels) batches and (input_ids, labels) pairs go through cross-entropy on .logits
+    own = torch.cat([p.detach().reshape(-1) for p in model.parameters()])[None].numpy()
+    assert evaluate(model, batches, own)[0] == pytest.approx(surface.z[1, 1], rel=1e-6)
     unmasked = [{k: v for k, v in batch.items() if k != "attention_mask"} for batch in batches]
-    other = landscape(model, unmasked, directions=(d1, d2), grid=3, span=0.5)
-    assert abs(other.z[1, 1] - surface.z[1, 1]) > 1e-4
-    # (dict, labels) batches and (input_ids, labels) pairs go through the default cross-entropy on .logits
+    attended = evaluate(model, unmasked, own)[0]
+    assert abs(attended - surface.z[1, 1]) > 1e-4
     split = [({k: v for k, v in batch.items() if k != "labels"}, batch["labels"]) for batch in batches]
-    through_pairs = landscape(model, split, directions=(d1, d2), grid=3, span=0.5)
-    np.testing.assert_allclose(through_pairs.z, surface.z, rtol=1e-5)
+    assert evaluate(model, split, own)[0] == pytest.approx(surface.z[1, 1], rel=1e-6)
     ids_only = [(batch["input_ids"], batch["labels"]) for batch in batches]
-    plain = landscape(model, ids_only, directions=(d1, d2), grid=3, span=0.5)
-    np.testing.assert_allclose(plain.z, other.z, rtol=1e-5)
+    assert evaluate(model, ids_only, own)[0] == pytest.approx(attended, rel=1e-6)
 
 
 def test_gpt2_language_model_with_labels_equal_to_its_inputs():
@@ -396,7 +396,7 @@ def test_gradient_flow_of_sixty_named_layers_reads_at_960x540():
     log = gradflow_model(sixty_layers(), data, steps=3)
     assert len(log.names) == 60 and log.names[:2] == ("block0.0", "block0.1")
     assert layer_blocks(log.names)[:2] == [(0, "block0"), (5, "block1")]
-    figures = {view: summary_figure([log], view) for view in ("summary", "profile", "heatmap")}
+    figures = {view: summary_figure([log], view) for view in ("summary", "heatmap")}
     figures["animation"] = GradflowRenderer([log]).figure
     for view, figure in figures.items():
         figure.canvas.draw()
@@ -412,7 +412,7 @@ def test_gradient_flow_of_sixty_named_layers_reads_at_960x540():
             legend = ax.get_legend()
             if legend is not None and view != "animation":  # beside the data, not on it
                 assert not legend.get_window_extent().overlaps(ax.get_window_extent()), view
-    profile = figures["profile"].axes[0]
+    profile = figures["summary"].axes[0]
     named = [t.get_text() for t in profile.get_xticklabels() if t.get_text()]
     assert 4 <= len(named) <= 12 and set(named) <= {f"block{b}" for b in range(12)}  # blocks, thinned
     ticks = set(profile.xaxis.get_minorticklocs()) | set(profile.xaxis.get_majorticklocs())

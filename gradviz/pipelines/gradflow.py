@@ -176,7 +176,8 @@ def _own_model_log(model: Any, loss: Any, *, data: Any, compute_loss: Any = None
     hook = load_compute_loss(compute_loss) if isinstance(compute_loss, str) else compute_loss
     start_stage(progress, "training")
     log = gradflow_model(net, dataset, loss_fn=loss_fn, compute_loss=hook, optimizer=optimizer, lr=lr, steps=steps,
-                         batch_size=batch_size, clip=clip, seed=seed, label=model if isinstance(model, str) else None)
+                         batch_size=batch_size, clip=clip, seed=seed,
+                         label=Path(model).name if isinstance(model, str) else None)  # mynets.py:make_bert, not its folder
     if progress is not None:
         progress(1, 1)
     return log
