@@ -486,6 +486,13 @@ class GradflowRenderer(FrameRenderer):
             ax.plot([], [], color=WEIGHT_COLOUR, marker="s", ls="--", lw=1.4 * scale, label="weight grad ||dL/dW||")
             if index == 0:
                 ax.set_ylabel("gradient norm (log)", color=theme.foreground, fontsize=font * 0.9)
+            if index == 0 and max(len(other.names) for other in self.logs) > FEW_LAYERS:
+                # a deep net's points run across the whole panel: the key goes in the header, off the data
+                handles, labels = ax.get_legend_handles_labels()
+                fig.legend(handles, labels, fontsize=small_font(font), frameon=False, loc="center",
+                           bbox_to_anchor=(0.56, 0.965), ncol=len(handles), labelcolor=theme.foreground,
+                           handlelength=1.6, columnspacing=1.0)
+            elif index == 0:
                 ax.legend(fontsize=small_font(font), frameon=False, loc="upper left", labelcolor=theme.foreground)
             lines = LineCollection([], colors=[SIGNAL_COLOUR, WEIGHT_COLOUR], linewidths=[2 * scale, 1.4 * scale],
                                    linestyles=["solid", "dashed"], animated=True)
