@@ -16,6 +16,7 @@ _EXPORTS = {
     "pca_directions": "gradviz.analysis.landscape", "line_between": "gradviz.analysis.landscape",
     "hessian": "gradviz.analysis.curvature", "record_gradients": "gradviz.analysis.gradients",
     "gradflow_model": "gradviz.analysis.gradients", "diagnose": "gradviz.analysis.diagnosis",
+    "DataSource": "gradviz.analysis.sources", "LossRule": "gradviz.analysis.sources",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -260,8 +260,9 @@ def model_landscape(
 ) -> Path | None:
     """The loss landscape of your own model on your own data, written as a picture; no training.
 
-    model: 'MODULE:FACTORY' (or an nn.Module); data: 'MODULE:FUNCTION' returning (inputs, targets) tensors of
-    any shape or a DataLoader (or those themselves); weights: a state_dict file loaded into the model first;
+    model: 'MODULE:FACTORY' (or an nn.Module); data: 'MODULE:FUNCTION' returning tensors of any shape
+    ((x, y), (x1, ..., y), a dict, (dict, y)) or a DataLoader of such batches, dict batches of a transformers
+    model included (or those themselves); weights: a state_dict file loaded into the model first;
     loss: a name ('mse', 'cross-entropy', ...) or 'MODULE:FUNCTION' (outputs, targets) -> mean loss (default: the
     model's own .loss for dict batches, else BCE/cross-entropy as `train`); compute_loss: 'MODULE:FUNCTION' (or a
     callable) (model, batch) -> mean loss, for everything else (see gradviz.analysis.sources);
