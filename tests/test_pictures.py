@@ -131,7 +131,9 @@ def _simulate(rgb, kind):
 def test_default_trails_are_distinct_for_colour_blind_viewers_too(theme, vision):
     from gradviz.lecture.optim import DEFAULT_OPTIMIZERS
 
-    colours = np.array([to_rgb(c) for c in THEMES[theme].trails[: len(DEFAULT_OPTIMIZERS)]])
+    from gradviz.render.theme import trail_colours
+
+    colours = np.array([to_rgb(c) for c in trail_colours(DEFAULT_OPTIMIZERS, theme)])
     if vision != "normal":
         colours = _simulate(colours, vision)
     lab = _lab(colours)

@@ -24,7 +24,7 @@ from matplotlib.colors import to_rgb
 from gradviz.records import TrainingRun
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
-from gradviz.render.theme import THEMES, Theme
+from gradviz.render.theme import THEMES, Theme, trail_colours
 from gradviz.render.frames import (small_font, FrameRenderer, check_render_options, colours_uint8, fit_axes,
                                    log_ticks, shrink_text_to_fit, style_axes)
 
@@ -222,7 +222,7 @@ class BoundaryRenderer(FrameRenderer):
     def _build_curves(self, fig: Any, font: float, scale: float) -> tuple[Any, Any]:
         """The loss and accuracy axes under the panels, one coloured curve per run (dashed: validation)."""
         theme, runs = self.theme, self.runs
-        self._colors = [theme.trails[i % len(theme.trails)] for i in range(len(runs))]
+        self._colors = trail_colours(runs, theme)
         self.loss_axes = lax = fig.add_axes((0.07, 0.08, 0.40, 0.2))
         self.accuracy_axes = aax = fig.add_axes((0.57, 0.08, 0.40, 0.2))
         steps = np.arange(len(runs[0].loss))

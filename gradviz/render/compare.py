@@ -25,7 +25,7 @@ from gradviz.records import BasinMap, Surface, Trajectory, TuningTable
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.frames import check_render_options, fit_axes, rgb_copy, small_font, style_axes
-from gradviz.render.theme import THEMES, Theme
+from gradviz.render.theme import THEMES, Theme, trail_colours
 from gradviz.render.trajectories import (HEAD_Z, TRAIL_Z, ContourStage, TrajectoryRenderer, contour_view, draw_in_order,
                                          loss_axis, minima_stars, surface_title)
 
@@ -95,8 +95,7 @@ def plot_lr_curve(table: TuningTable, *, values: str = "finals", ax: Axes | None
         band = high + 0.15 * ((high - low) or 1.0)
         floor = low
     best = table.best
-    for i, label in enumerate(table.labels):
-        colour = theme.trails[i % len(theme.trails)]
+    for i, (label, colour) in enumerate(zip(table.labels, trail_colours(table.optimizers, theme))):
         ax.plot(table.lrs[i], data[i], marker="o", ms=4, lw=1.6, color=colour, label=label, **kwargs)
         gone = table.diverged[i]
         if gone.any():  # each optimizer's crosses a little higher, so none hides another's
@@ -237,7 +236,7 @@ class GroupRenderer(_Noted, ContourStage):
         self.total_steps = max(p.steps_requested or p.steps for p in self.paths)
         count = frames if frames is not None else min(self.total_steps + 1, 300)
         self.frame_steps = np.unique(np.round(np.linspace(0, self.total_steps, int(count))).astype(int))
-        self._colors = [self.theme.trails[i % len(self.theme.trails)] for i in range(len(self.groups))]
+        self._colors = trail_colours([paths[0] for _, paths in self.groups], self.theme)
         self._path_colors = [c for c, (_, paths) in zip(self._colors, self.groups) for _ in paths]
         self._build(float(dpi), title, heads, loss_panel and not self.panels)
 

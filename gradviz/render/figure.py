@@ -13,7 +13,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from gradviz.render.theme import THEMES, Theme
+from gradviz.render.theme import THEMES, Theme, trail_colours
 from gradviz.render.trajectories import TrajectoryRenderer
 
 __all__ = [
@@ -414,8 +414,7 @@ def draw_adaptive(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float
                         linewidths=0.7)
         x0, x1, y0, y1 = surface.extent
         handles = []
-        for i, name in enumerate(record.names):
-            colour = COLORS[i % len(COLORS)]
+        for name, colour in zip(record.names, trail_colours(record.names, th)):
             points, rates, losses = record.points[name], record.rates[name], record.losses[name]
             (line,) = path_ax.plot(points[:, 0], points[:, 1], "-", color=colour, lw=1.8,
                                    label=f"{name} (lr {record.lrs[name]:g})")

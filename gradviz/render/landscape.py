@@ -25,7 +25,7 @@ from gradviz.registry import InvalidArgument
 from gradviz.render.boundary import CLASS_COLOURS, boundary_lines, shade
 from gradviz.render.counter import StepCounter
 from gradviz.render.frames import small_font, FrameRenderer, colours_uint8, style_axes
-from gradviz.render.theme import THEMES, Theme
+from gradviz.render.theme import THEMES, Theme, trail_colours
 from gradviz.render.trajectories import contour_levels
 
 __all__ = ["LandscapeRenderer", "plot_landscape", "plot_curve", "curve_image", "landscape_image", "MAX_RUNS"]
@@ -118,8 +118,7 @@ def plot_landscape(surface: Surface, paths: Sequence[PathProjection] = (), *, ax
         mappable = ax.imshow(values, origin="lower", extent=surface.extent, aspect="auto",
                              cmap=kwargs.pop("cmap", th.colormap), vmin=levels[0], vmax=levels[-1], **kwargs)
     ax.plot([0], [0], marker="+", ms=10, color=th.foreground, ls="")
-    for index, path in enumerate(paths):
-        colour = th.trails[index % len(th.trails)]
+    for path, colour in zip(paths, trail_colours(paths, th)):
         ax.plot(path.coords[:, 0], path.coords[:, 1], color=colour, lw=1.8, label=path.label)
         ax.plot(*path.coords[0], "o", mfc="none", mec=colour, ms=7)
         ax.plot(*path.coords[-1], "o", color=colour, ms=6)
@@ -255,7 +254,7 @@ class LandscapeRenderer(FrameRenderer):
         theme, surface = self.theme, self.surface
         fig, scale, font = self._new_figure(dpi)
         n = len(self.runs)
-        self._colors = [theme.trails[i % len(theme.trails)] for i in range(n)]
+        self._colors = trail_colours(self.runs, theme)
 
         ax = fig.add_axes((0.07, 0.10, 0.42, 0.78))
         values, levels, is_log = contour_levels(surface)

@@ -20,7 +20,7 @@ from gradviz.records import Surface
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.frames import small_font, FrameRenderer, colours_uint8
-from gradviz.render.theme import Theme
+from gradviz.render.theme import Theme, trail_colours
 from gradviz.render.trajectories import clock_total
 
 __all__ = ["Surface3DRenderer", "Path3D", "surface_heights", "surface_3d_renderer", "MAX_MESH"]
@@ -80,7 +80,7 @@ class Surface3DRenderer(FrameRenderer):
         count = min(self.total_steps + 1, 300) if frames is None else int(frames)
         self.frame_steps = np.unique(np.round(np.linspace(0, self.total_steps, count)).astype(int))
         self.elev, self.azim, self.spin = float(elev), float(azim), float(spin)
-        self._colors = [self.theme.trails[i % len(self.theme.trails)] for i in range(len(self.paths))]
+        self._colors = trail_colours(self.paths, self.theme)
         self._build(float(dpi), title)
 
     def _build(self, dpi: float, title: str | None) -> None:

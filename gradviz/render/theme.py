@@ -7,11 +7,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator, Sequence
 
 from gradviz.registry import Registry
 
-__all__ = ["Theme", "THEMES", "Preset", "PRESETS", "use_preset", "FONT_SCALE"]
+__all__ = ["Theme", "THEMES", "Preset", "PRESETS", "use_preset", "FONT_SCALE", "OPTIMIZER_COLOURS",
+           "optimizer_colour", "trail_colours", "optimizer_name"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,93 @@ THEMES.register("dark", Theme(
     colormap_range=(0.0, 0.5), contour_lines="#000000", minimum="#ffd700",
     trails=("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#ffffff", "#d55e00", "#f0e442", "#0072b2"),
 ))
+
+
+# -- one colour per optimizer --------------------------------------------------------------------------------
+
+# Every renderer colours a trail, a curve or a panel by its optimizer's name, so Adam is the same orange in
+# every file whichever subset is drawn. The first six follow the order of the default optimizers in the
+# trails above (the most-seen files keep their colours); the rest are Paul Tol's muted palette, then greys.
+OPTIMIZER_COLOURS: dict[str, str] = {
+    "sgd": "#d55e00", "momentum": "#0072b2", "nesterov": "#009e73", "rmsprop": "#cc79a7", "adam": "#e69f00",
+    "adagrad": "#56b4e9", "adadelta": "#000000", "adamw": "#8c5a00", "nadam": "#ddcc77", "radam": "#999933",
+    "adamax": "#aa4499", "adabelief": "#882255", "lbfgs": "#332288", "nelder-mead": "#117733",
+    "pattern-search": "#44aa99", "random-search": "#888888", "pure-random": "#b0b0b0", "cma-es": "#661100",
+    "simulated-annealing": "#6699cc",
+}
+
+# for optimizers outside the palette (a user's own): Paul Tol's vibrant scheme
+UNLISTED_COLOURS = ("#ee3377", "#33bbee", "#009988", "#ee7733", "#0077bb", "#cc3311", "#bbbbbb")
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    colour = colour.lstrip("#")
+    return tuple(int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
+
+
+def _hex(rgb: Sequence[float]) -> str:
+    return "#" + "".join(f"{round(min(max(c, 0.0), 1.0) * 255):02x}" for c in rgb)
+
+
+def _mix(colour: str, towards: str, share: float) -> str:
+    a, b = _rgb(colour), _rgb(towards)
+    return _hex([x + share * (y - x) for x, y in zip(a, b)])
+
+
+def _luminance(colour: str) -> float:
+    r, g, b = _rgb(colour)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def optimizer_name(item: Any) -> str:
+    """The registry name of what a trail, run or label draws: its `optimizer` attribute, or the first word
+    of its label ('adam (lr=0.1)' -> 'adam'), or the string itself."""
+    name = getattr(item, "optimizer", None)
+    if not isinstance(name, str):
+        name = item if isinstance(item, str) else getattr(item, "label", "")
+    name = name.strip().split(" ")[0].split("(")[0].split(":")[0].split("@")[0]
+    return name.lower()
+
+
+def optimizer_colour(name: str, theme: "str | Theme" = "light") -> str | None:
+    """The optimizer's colour in `theme` (None for a name outside the palette). On a dark background the
+    darkest colours are lightened (black becomes the foreground) so every trail stays visible."""
+    theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
+    colour = OPTIMIZER_COLOURS.get(optimizer_name(name))
+    if colour is not None and _luminance(theme.background) < 0.5:
+        if colour == "#000000":
+            return theme.foreground
+        if _luminance(colour) < 0.25:
+            return _mix(colour, "#ffffff", 0.45)
+    return colour
+
+
+def trail_colours(items: Sequence[Any], theme: "str | Theme" = "light") -> list[str]:
+    """One colour per item (trajectory, run, label or name), by optimizer: the palette's colour for a known
+    name; where one optimizer appears several times (an lr sweep, weight decay on and off) its copies get
+    shades of that colour, alternately darker and lighter; a name outside the palette gets a theme trail
+    colour no other item uses."""
+    theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
+    names = [optimizer_name(item) for item in items]
+    base = {name: optimizer_colour(name, theme) for name in names}
+    used = {c for c in base.values() if c is not None}
+    spare = iter([c for c in UNLISTED_COLOURS if c not in used] + list(UNLISTED_COLOURS) * len(names))
+    for name in dict.fromkeys(names):
+        if base[name] is None:
+            base[name] = next(spare)
+    counts = {name: names.count(name) for name in names}
+    seen: dict[str, int] = {}
+    colours = []
+    for name in names:
+        k = seen[name] = seen.get(name, -1) + 1
+        colour = base[name]
+        if counts[name] > 1 and k:
+            # copies: darker, lighter, darker still, ... (never all the way to black or white)
+            share = 0.3 * ((k + 1) // 2) / max(1, (counts[name]) // 2) + 0.15
+            dark = k % 2 == 1
+            colour = _mix(colour, "#000000" if dark else "#ffffff", min(share, 0.6))
+        colours.append(colour)
+    return colours
 
 
 # -- presets: a size and a type scale made for a purpose -----------------------------------------------------

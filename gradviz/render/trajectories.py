@@ -25,7 +25,7 @@ from gradviz.render.counter import StepCounter
 from gradviz.render.frames import (small_font, FrameRenderer, check_render_options, colours_uint8, fit_axes, fit_legend,
                                    log_ticks, shrink_text_to_fit, style_axes)
 from gradviz.render.geometry import FADE_FRAMES, GeometryLayer
-from gradviz.render.theme import Theme
+from gradviz.render.theme import Theme, trail_colours
 
 __all__ = ["TrajectoryRenderer", "ContourStage", "contour_levels", "contour_view", "loss_axis", "minima_stars",
            "draw_in_order", "check_render_options"]
@@ -326,7 +326,7 @@ class TrajectoryRenderer(ContourStage):
         if frames is None:
             frames = min(self.total_steps + 1, MAX_DEFAULT_FRAMES)
         self.frame_steps = np.unique(np.round(np.linspace(0, self.total_steps, int(frames))).astype(int))
-        self._colors = [self.theme.trails[i % len(self.theme.trails)] for i in range(len(self.trajectories))]
+        self._colors = trail_colours(self.trajectories, self.theme)
         self._markers = [self.theme.markers[i % len(self.theme.markers)] for i in range(len(self.trajectories))]
         self._dashes = [DASHES[i % len(DASHES)] for i in range(len(self.trajectories))]
         self._build(float(dpi), loss_panel, title)
