@@ -50,6 +50,13 @@ for _spec in (
                                  "paths"),
     FigureSpec("edge-of-stability", "full-batch GD at three step sizes: the top Hessian eigenvalue rises to 2/lr "
                                     "and hovers there while the loss keeps falling (Cohen et al. 2021)"),
+    FigureSpec("train-eval-no-grad", "what model.train()/eval(), torch.no_grad() and requires_grad_(False) each "
+                                     "switch, measured on a net with Dropout and BatchNorm: eval() leaves "
+                                     "requires_grad=True"),
+    FigureSpec("gradient-accumulation", "the seminar's preds.grad after 1..5 backward() calls (-0.2 ... -1.0) and "
+                                        "with zero_grad() between; 4 micro-batches with loss/4 = the full batch"),
+    FigureSpec("no-free-lunch", "every learner's error on unseen points, averaged over all 256 labelings of a "
+                                "3-bit cube (exactly 1/2 each) and over the 104 linearly separable ones"),
     FigureSpec("universal-approximation", "one-hidden-layer sigmoid nets of width 1, 3, 10, 50 fitting a "
                                           "continuous curve with a kink; max error against width and depth"),
 ):

@@ -29,6 +29,16 @@ def _static(compute: Callable[..., Any], draw: str) -> Callable[..., Any]:
     return build
 
 
+def _drawn(compute: Callable[..., Any], draw: str) -> Callable[..., Any]:
+    """A static figure drawn by gradviz/render/seminar.py."""
+    def build(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
+        import gradviz.render.seminar as render
+
+        return getattr(render, draw)(compute(seed), size=size, dpi=dpi, theme=theme, font_scale=font_scale)
+
+    return build
+
+
 def batch_size_renderer(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
                         theme: str = "light", frames: int = 120) -> Any:
     """The batch-size figure's renderer: the paths over the empirical risk, clocked by samples read (the
@@ -69,6 +79,7 @@ def _edge_of_stability(*, size: tuple[int, int], dpi: float, theme: str, font_sc
 
 
 def _builders() -> dict[str, Callable[..., Any]]:
+    from gradviz.lecture import free_lunch, modes
     from gradviz.lecture import topics as lecture
 
     return {
@@ -82,6 +93,9 @@ def _builders() -> dict[str, Callable[..., Any]]:
         "regularization": _static(lambda seed: lecture.regularization(seed=seed), "draw_regularization"),
         "universal-approximation": _static(lambda seed: lecture.universal_approximation(seed=seed),
                                            "draw_universal_approximation"),
+        "train-eval-no-grad": _drawn(lambda seed: modes.train_eval_modes(seed=seed), "draw_modes"),
+        "gradient-accumulation": _drawn(lambda seed: modes.gradient_accumulation(seed=seed), "draw_accumulation"),
+        "no-free-lunch": _drawn(lambda seed: free_lunch.no_free_lunch(), "draw_no_free_lunch"),
         "batch-size": _batch_size,
         "momentum": _momentum,
     }
