@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from gradviz.records import HessianSpectrum, SharpnessRun
 from gradviz.render.figure import COLORS, _figure, _finish
+from gradviz.i18n import N_, _
 from gradviz.render.theme import Theme
 
 __all__ = ["draw_edge_of_stability", "plot_sharpness", "plot_spectrum"]
@@ -27,8 +28,8 @@ def plot_sharpness(runs: Sequence[SharpnessRun], *, ax: Any = None, **kwargs: An
         colour = COLORS[index % len(COLORS)]
         ax.plot(run.sharpness_steps, run.sharpness, color=colour, label=run.label, **kwargs)
         ax.axhline(run.threshold, color=colour, ls="--", lw=1.2)
-    ax.set_xlabel("step")
-    ax.set_ylabel("sharpness: top eigenvalue of the Hessian")
+    ax.set_xlabel(_("step"))
+    ax.set_ylabel(_("sharpness: top eigenvalue of the Hessian"))
     return ax
 
 
@@ -56,17 +57,42 @@ def draw_edge_of_stability(runs: Sequence[SharpnessRun], *, size: tuple[int, int
         plot_sharpness(runs, ax=left)
         top = max(float(np.nanmax(r.sharpness)) for r in runs)
         left.set_ylim(0, 1.15 * max(top, max(r.threshold for r in runs)))
-        left.set_title("sharpness rises to 2/lr (dashed), then hovers there")
+        for line, run in zip(left.get_lines()[::2], runs):
+            line.set_label(_("lr = {lr:g}  (2/lr = {t:g})").format(lr=2 / run.threshold, t=run.threshold))
+        left.set_title(_sharpness_title(runs))
         left.legend(loc="upper left")
         for index, run in enumerate(runs):
             right.semilogy(run.steps, run.loss, color=COLORS[index % len(COLORS)], lw=1.2)
-        right.set_xlabel("step")
-        right.set_ylabel("training loss (MSE)")
-        right.set_title("while the loss keeps falling, not monotonically")
+        right.set_xlabel(_("step"))
+        right.set_ylabel(_("training loss (MSE)"))
+        finals = [float(run.loss[-1]) for run in runs]
+        right.axhline(CHANCE_MSE, color=th.foreground, ls=":", lw=1)
+        right.set_title(_("the loss falls, not monotonically, to {lo:.2f}-{hi:.2f}\n(dotted: {c:g}, "
+                          "predicting 1/2 for both classes)").format(lo=min(finals), hi=max(finals), c=CHANCE_MSE))
         meta = runs[0].meta if runs else {}
-        note = (f"full-batch GD on {meta.get('model', 'a small net')}, {meta.get('data', '')}, "
-                f"{meta.get('loss', '')}; sharpness by {meta.get('lanczos', 20)} Lanczos steps every "
-                f"{meta.get('every', '?')} steps")
+        note = _("full-batch GD on {model}, {data}, {loss}; sharpness by {k} Lanczos steps every {every} "
+                 "steps").format(model=_(meta.get("model", "a small net")), data=_(meta.get("data", "")),
+                                 loss=_(meta.get("loss", "")), k=meta.get("lanczos", 20), every=meta.get("every", "?"))
         fig.text(0.5, 0.0, note, ha="center", va="bottom", fontsize=font * 0.85)
         fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
-        return _finish(fig, "Edge of stability (Cohen et al. 2021): GD is stable where sharpness < 2/lr")
+        return _finish(fig, _("Edge of stability (Cohen et al. 2021): full-batch GD drives the sharpness to "
+                              "2/lr and keeps it there"))
+
+
+# the mean squared error of predicting 1/2 for both one-hot classes: what a net that learned nothing scores
+CHANCE_MSE = 0.25
+# the settings gradviz.analysis.curvature.edge_of_stability names in its runs' meta, translated when drawn
+META_NAMES = (N_("MLP 2-64-64-2, tanh"), N_("200 spirals points"), N_("MSE on one-hot labels"), N_("a small net"))
+
+
+def _sharpness_title(runs: Sequence[SharpnessRun]) -> str:
+    """What the sharpness did, read from the runs: rose from below 2/lr, or started above it and was pushed
+    down (a run that starts above 2/lr cannot 'rise' to it)."""
+    below = [f"{2 / r.threshold:g}" for r in runs if r.sharpness[0] < r.threshold]
+    above = [f"{2 / r.threshold:g}" for r in runs if r.sharpness[0] >= r.threshold]
+    if not above:
+        return _("sharpness rises to 2/lr (dashed), then hovers there")
+    if not below:
+        return _("sharpness starts above 2/lr (dashed), is pushed down to it and hovers")
+    return _("sharpness (solid) meets 2/lr (dashed): rises from below for lr {below},\n"
+             "is pushed down from above for lr {above}").format(below=", ".join(below), above=", ".join(above))

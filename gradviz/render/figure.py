@@ -13,7 +13,8 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from gradviz.render.theme import THEMES, Theme, trail_colours
+from gradviz.i18n import N_, _
+from gradviz.render.theme import THEMES, Theme, optimizer_colour, trail_colours
 from gradviz.render.trajectories import TrajectoryRenderer
 
 __all__ = [
@@ -21,6 +22,10 @@ __all__ = [
     "draw_regularization", "draw_universal_approximation", "draw_adaptive", "MomentumRenderer", "new_figure", "rgb_of",
     "arrows_inside",
 ]
+
+# the names the records of gradviz/lecture/topics.py give their curves, translated where they are drawn
+CURVE_NAMES = (N_("hinge"), N_("logistic / ln 2"), N_("squared"), N_("exponential"), N_("sigmoid"),
+               N_("leaky ReLU (a=0.01)"), N_("too small"), N_("right"), N_("oscillating"), N_("diverging"))
 
 COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")  # Okabe-Ito
 
@@ -99,7 +104,7 @@ def _finish(fig: Figure, title: str) -> Figure:
     """Add the title, then make the text fit: titles wider than their axes (or the figure) are wrapped and
     legends that stick out of the figure shrink, a few rounds of constrained layout at most."""
     fig.suptitle(title, fontweight="bold")
-    for _ in range(4):
+    for _round in range(4):
         fig.canvas.draw()  # resolve the constrained layout inside the style context
         box = fig.bbox
         changed = _wrap(fig._suptitle, box.width * 0.98, box)
@@ -127,22 +132,22 @@ def draw_losses(curves: Any, *, size: tuple[int, int] = (960, 540), dpi: float =
         left, right = fig.subplots(1, 2, width_ratios=(2, 1))
         for name, y in curves.curves.items():
             kwargs = {"drawstyle": "steps-post", "color": th.foreground} if name == "0-1" else {}
-            left.plot(curves.x, y, label=name, **kwargs)
+            left.plot(curves.x, y, label=_(name), **kwargs)
         left.set_ylim(-0.1, 4.0)
         left.set_xlim(curves.x[0], curves.x[-1])
         left.axvline(0, color=th.grid, lw=1, zorder=0)
-        left.set_xlabel("margin  m = y·f(x)   (m < 0: wrong side)")
-        left.set_ylabel("loss")
-        left.set_title("upper bounds of the 0-1 loss")
+        left.set_xlabel(_("margin  m = y·f(x)   (m < 0: wrong side)"))
+        left.set_ylabel(_("loss"))
+        left.set_title(_("upper bounds of the 0-1 loss"))
         left.legend(loc="upper right")
         right.plot(curves.extra["p"], curves.extra["nll"], color=COLORS[1], label="−log p(y | x)")
         right.set_xlim(0, 1)
         right.set_ylim(0, 5.5)
         right.set_xlabel("p(y | x) = σ(m)")
-        right.set_ylabel("log loss")
-        right.set_title("log loss = negative log-likelihood")
+        right.set_ylabel(_("log loss"))
+        right.set_title(_("log loss = negative log-likelihood"))
         right.legend(loc="upper right")
-        return _finish(fig, "Loss functions of the margin")
+        return _finish(fig, _("Loss functions of the margin"))
 
 
 def draw_activations(curves: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -157,22 +162,22 @@ def draw_activations(curves: Any, *, size: tuple[int, int] = (960, 540), dpi: fl
         for ax in (left, right):
             for lo, hi in ((x[0], -edge), (edge, x[-1])):
                 ax.axvspan(lo, hi, color=COLORS[4], alpha=0.15, lw=0,
-                           label="sigmoid saturated: σ' < 0.01" if lo == x[0] else None)
+                           label=_("sigmoid saturated: σ' < 0.01") if lo == x[0] else None)
         for name in names:
-            left.plot(x, curves.curves[name], label=name)
-            right.plot(x, curves.curves[name + "'"], label=name + "'")
+            left.plot(x, curves.curves[name], label=_(name))
+            right.plot(x, curves.curves[name + "'"], label=_(name) + "'")
         right.axhline(0.25, color=COLORS[0], ls="--", lw=1.2)
-        right.plot([0], [0.25], "o", color=COLORS[0], ms=font * 0.6, label="max σ' = σ'(0) = 1/4")
+        right.plot([0], [0.25], "o", color=COLORS[0], ms=font * 0.6, label=_("max σ' = σ'(0) = 1/4"))
         left.set_ylim(-1.5, 3.0)
         right.set_ylim(-0.1, 1.5)
-        for ax, what in ((left, "activation g(x)"), (right, "derivative g'(x)")):
+        for ax, what in ((left, _("activation g(x)")), (right, _("derivative g'(x)"))):
             ax.set_xlim(x[0], x[-1])
             ax.set_xlabel("x")
             ax.set_ylabel(what)
             ax.legend(loc="upper left")
-        left.set_title("activations")
-        right.set_title("derivatives: σ' is noticeably > 0 only near 0")
-        return _finish(fig, "Activations and their derivatives")
+        left.set_title(_("activations"))
+        right.set_title(_("derivatives: σ' is noticeably > 0 only near 0"))
+        return _finish(fig, _("Activations and their derivatives"))
 
 
 def draw_vanishing_bound(curves: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -185,19 +190,19 @@ def draw_vanishing_bound(curves: Any, *, size: tuple[int, int] = (960, 540), dpi
     with style:
         ax = fig.subplots()
         ax.semilogy(curves.x, curves.curves["bound"], "--", color=th.foreground, lw=1.6,
-                    label="0.25ⁿ: bound on a product of n σ' factors")
-        names = {"default": "PyTorch default init", "scaled 4": "large weights, N(0, 16/fan_in)"}
+                    label=_("0.25ⁿ: bound on a product of n σ' factors"))
+        names = {"default": _("PyTorch default init"), "scaled 4": _("large weights, N(0, 16/fan_in)")}
         for i, key in enumerate(curves.extra["product"]):
             name = names.get(key, key)
             ax.semilogy(layers, curves.extra["product"][key], "o:", color=COLORS[i], ms=font * 0.6,
-                        label=f"product of mean σ', {name}")
+                        label=_("product of mean σ', {name}").format(name=name))
             ax.semilogy(layers, curves.extra["ratio"][key], "s-", color=COLORS[i], ms=font * 0.6,
-                        label=f"gradient first/last layer, {name}")
-        ax.set_xlabel("number n of sigmoid layers the gradient passes through")
-        ax.set_ylabel("factor (log scale)")
-        ax.set_title("the gradient is σ' × W per layer: only the σ' part is bounded by 1/4")
+                        label=_("gradient first/last layer, {name}").format(name=name))
+        ax.set_xlabel(_("number n of sigmoid layers the gradient passes through"))
+        ax.set_ylabel(_("factor (log scale)"))
+        ax.set_title(_("the gradient is σ' × W per layer: only the σ' part is bounded by 1/4"))
         ax.legend(loc="lower left")
-        return _finish(fig, "Vanishing gradients: 0.25ⁿ bounds the σ' factors, not the gradient")
+        return _finish(fig, _("Vanishing gradients: 0.25ⁿ bounds the σ' factors, not the gradient"))
 
 
 def draw_learning_rates(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -218,7 +223,7 @@ def draw_learning_rates(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
             xs = np.linspace(-span, span, 200)
             ax.plot(xs, 0.5 * a * xs**2, color=th.grid if th.name == "dark" else "#999999", lw=1.5)
             ax.plot(path, 0.5 * a * path**2, "o-", color=COLORS[i], ms=font * 0.4, lw=1.3)
-            ax.set_title(f"{name}\nlr = {c:g}/a", color=COLORS[i] if th.name == "light" else th.foreground)
+            ax.set_title(_(name) + "\n" + _("lr = {c:g}/a").format(c=c), color=COLORS[i] if th.name == "light" else th.foreground)
             ax.set_xlim(-span, span)
             ax.set_ylim(-0.05 * 0.5 * a * span**2, 0.5 * a * span**2)
             ax.set_xlabel("x")
@@ -233,9 +238,9 @@ def draw_learning_rates(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
         contour_ax.contour(gx, gy, 0.5 * (a1 * gx**2 + a2 * gy**2), levels=12, colors=th.grid, linewidths=0.8)
         for i, name in enumerate(record.names):
             path = shown[i]
-            contour_ax.plot(path[:, 0], path[:, 1], "o-", color=COLORS[i], ms=font * 0.35, lw=1.3, label=name)
+            contour_ax.plot(path[:, 0], path[:, 1], "o-", color=COLORS[i], ms=font * 0.35, lw=1.3, label=_(name))
             loss_ax.semilogy(np.arange(record.losses_2d.shape[1]), record.losses_2d[i], "o-", ms=font * 0.3,
-                             color=COLORS[i], label=f"{record.factors[i]:g}/a₂: {name}")
+                             color=COLORS[i], label=f"{record.factors[i]:g}/a₂: {_(name)}")
         contour_ax.plot([0], [0], "*", color=th.minimum, ms=font * 1.2, mec=th.foreground)
         contour_ax.set_xlim(xlo, xhi)
         contour_ax.set_ylim(ylo, yhi)
@@ -243,13 +248,13 @@ def draw_learning_rates(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
         loss_ax.set_ylim(float(record.losses_2d.min()) / 1e3, float(record.losses_2d.max()) * 3)
         contour_ax.set_xlabel("x")
         contour_ax.set_ylabel("y")
-        contour_ax.set_title(f"(a₁x² + a₂y²)/2, a₁ = {a1:g}, a₂ = {a2:g}: {shown_2d - 1} steps")
-        loss_ax.set_xlabel("iteration")
-        loss_ax.set_ylabel("f (log scale)")
-        loss_ax.set_title("loss against iterations")
+        contour_ax.set_title(_("(a₁x² + a₂y²)/2, a₁ = {a1:g}, a₂ = {a2:g}: {k} steps").format(a1=a1, a2=a2, k=shown_2d - 1))
+        loss_ax.set_xlabel(_("iteration"))
+        loss_ax.set_ylabel(_("f (log scale)"))
+        loss_ax.set_title(_("loss against iterations"))
         loss_ax.legend(loc="lower left", ncols=2, title="lr")
-        return _finish(fig, "Learning rate on a quadratic: converges for lr < 2/a; in 2-D, lr < 2/a_max "
-                            "(the largest curvature)")
+        return _finish(fig, _("Learning rate on a quadratic: converges for lr < 2/a; in 2-D, lr < 2/a_max "
+                              "(the largest curvature)"))
 
 
 def draw_adam_bias(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -262,35 +267,35 @@ def draw_adam_bias(record: Any, *, size: tuple[int, int] = (960, 540), dpi: floa
     t = record.t
     with style:
         m_ax, v_ax, s_ax = fig.subplots(1, 3)
-        m_ax.semilogx(t, record.m, color=COLORS[1], label="m_t (torch exp_avg)")
+        m_ax.semilogx(t, record.m, color=COLORS[1], label=_("m_t (torch exp_avg)"))
         m_ax.semilogx(t, record.m_hat, "--", color=COLORS[0], label="m̂_t = m_t / (1 − β₁ᵗ)")
         m_ax.axhline(g, color=th.grid, lw=1, zorder=0)
         m_ax.set_ylim(0, 1.25 * g)
-        m_ax.set_title(f"first moment, β₁ = {b1:g}")
-        m_ax.set_ylabel(f"estimate of g = {g:g}")
-        v_ax.loglog(t, record.v, color=COLORS[1], label="v_t (torch exp_avg_sq)")
+        m_ax.set_title(_("first moment, β₁ = {b1:g}").format(b1=b1))
+        m_ax.set_ylabel(_("estimate of g = {g:g}").format(g=g))
+        v_ax.loglog(t, record.v, color=COLORS[1], label=_("v_t (torch exp_avg_sq)"))
         v_ax.loglog(t, record.v_hat, "--", color=COLORS[0], label="v̂_t = v_t / (1 − β₂ᵗ)")
-        v_ax.set_title(f"second moment, β₂ = {b2:g}")
-        v_ax.set_ylabel(f"estimate of g² = {g * g:g}")
+        v_ax.set_title(_("second moment, β₂ = {b2:g}").format(b2=b2))
+        v_ax.set_ylabel(_("estimate of g² = {g2:g}").format(g2=g * g))
         v_ax.set_ylim(record.v.min() / 3, 3 * g * g)
-        s_ax.semilogx(t, record.step_rmsprop, color=COLORS[2], label="RMSprop (torch, no correction)")
-        s_ax.semilogx(t, record.step_uncorrected, ":", color=COLORS[3], lw=2.4,
-                      label="Adam without correction: m_t/√v_t")
-        s_ax.semilogx(t, record.step_adam, "--", color=COLORS[0], label="Adam (torch): m̂_t/√v̂_t")
-        s_ax.annotate(f"first step: {record.step_rmsprop[0]:.3g} × lr", (t[0], record.step_rmsprop[0]),
+        s_ax.semilogx(t, record.step_rmsprop, color=optimizer_colour("rmsprop", th), label=_("RMSprop (torch, no correction)"))
+        s_ax.semilogx(t, record.step_uncorrected, ":", color=trail_colours(["adam", "adam"], th)[1], lw=2.4,
+                      label=_("Adam without correction: m_t/√v_t"))
+        s_ax.semilogx(t, record.step_adam, "--", color=optimizer_colour("adam", th), label=_("Adam (torch): m̂_t/√v̂_t"))
+        s_ax.annotate(_("first step: {s:.3g} × lr").format(s=record.step_rmsprop[0]), (t[0], record.step_rmsprop[0]),
                       xytext=(t[0] * 3, record.step_rmsprop[0] * 0.97), va="center",
                       arrowprops=dict(arrowstyle="->", color=th.foreground, lw=1))
         s_ax.set_ylim(0, 1.2 * float(np.nanmax(record.step_rmsprop)))
-        s_ax.set_title("the step, in units of lr")
-        s_ax.set_ylabel("|Δθ| / lr for a constant gradient")
+        s_ax.set_title(_("the step, in units of lr"))
+        s_ax.set_ylabel(_("|Δθ| / lr for a constant gradient"))
         for ax in (m_ax, v_ax, s_ax):
-            ax.set_xlabel("step t (log scale)")
+            ax.set_xlabel(_("step t (log scale)"))
             ax.set_xlim(1, t[-1])
         m_ax.legend(loc="lower right")
         v_ax.legend(loc="lower right")
         s_ax.legend(loc="upper right")
-        return _finish(fig, f"Adam's bias correction (β₁ = {b1:g}, β₂ = {b2:g}, ε = {record.eps:g}): βᵗ is β to "
-                            "the power t, not the t-th β (as the lecture's note has it)")
+        return _finish(fig, _("Adam's bias correction (β₁ = {b1:g}, β₂ = {b2:g}, ε = {eps:g}): βᵗ is β to "
+                              "the power t, not the t-th β (as the lecture's note has it)").format(b1=b1, b2=b2, eps=record.eps))
 
 
 def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -320,41 +325,41 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
         ball_ax.fill([t, 0, -t, 0], [0, t, 0, -t], color=COLORS[0], alpha=0.25, label="‖w‖₁ ≤ t")
         angle = np.linspace(0, 2 * np.pi, 200)
         ball_ax.plot(t * np.cos(angle), t * np.sin(angle), color=COLORS[1], lw=1.8, label="‖w‖₂ ≤ t")
-        ball_ax.plot(*c, "*", color=th.minimum, ms=font * 1.3, mec=th.foreground, label="unconstrained optimum")
+        ball_ax.plot(*c, "*", color=th.minimum, ms=font * 1.3, mec=th.foreground, label=_("unconstrained optimum"))
         ball_ax.plot(*record.l1_optimum, "o", color=COLORS[0], ms=font * 0.8, mec=th.foreground,
-                     label="L1 optimum (w₂ = 0)")
-        ball_ax.plot(*record.l2_optimum, "s", color=COLORS[1], ms=font * 0.7, mec=th.foreground, label="L2 optimum")
+                     label=_("L1 optimum (w₂ = 0)"))
+        ball_ax.plot(*record.l2_optimum, "s", color=COLORS[1], ms=font * 0.7, mec=th.foreground, label=_("L2 optimum"))
         ball_ax.set_aspect("equal")
         margin = 0.12 * t
         ball_ax.set_xlim(min(-t, c[0] - spread[0]) - margin, max(t, c[0] + spread[0]) + margin)
         ball_ax.set_ylim(min(-t, c[1] - spread[1]) - margin, max(t, c[1] + spread[1]) + margin)
         ball_ax.set_xlabel("w₁")
         ball_ax.set_ylabel("w₂")
-        ball_ax.set_title("constraint regions, loss contours")
+        ball_ax.set_title(_("constraint regions, loss contours"))
         for ax, path, name in ((l1_ax, record.path_l1, "L1: λ‖w‖₁"), (l2_ax, record.path_l2, "L2: (λ/2)‖w‖₂²")):
             for j in range(path.shape[1]):
                 ax.semilogx(record.lambdas, path[:, j], "o-", ms=font * 0.25, color=COLORS[j], label=f"w{j + 1}")
             ax.axhline(0, color=th.foreground, lw=0.8)
-            ax.set_xlabel("λ (log scale)")
-            ax.set_title(f"path, {name}")
+            ax.set_xlabel(_("λ (log scale)"))
+            ax.set_title(_("path, {name}").format(name=name))
             ax.set_xlim(record.lambdas.min(), record.lambdas.max())
         marker = dict(color=th.foreground, ls="--", lw=1)
         l1_ax.axvline(record.lambda_max, **marker)
         # named at the line's top, in the empty corner above the paths; the legend says what it means
         l1_ax.annotate(r"$\lambda_{max}$", (record.lambda_max, 0.98), xycoords=("data", "axes fraction"),
                        xytext=(-3, 0), textcoords="offset points", ha="right", va="top")
-        l1_ax.set_ylabel("weight of logistic regression")
+        l1_ax.set_ylabel(_("weight of logistic regression"))
         lo = min(record.path_l1.min(), record.path_l2.min()) * 1.1
         hi = max(record.path_l1.max(), record.path_l2.max()) * 1.1
         l1_ax.set_ylim(lo, hi)
         l2_ax.set_ylim(lo, hi)
         handles, labels = ball_ax.get_legend_handles_labels()
         handles.append(Line2D([], [], **marker))
-        labels.append(r"$\lambda_{max}$: every L1 weight 0 beyond")
+        labels.append(_(r"$\lambda_{max}$: every L1 weight 0 beyond"))
         # the weights' colours join the one legend under the panels, not over the paths' curves
         weights, names = l2_ax.get_legend_handles_labels()
         fig.legend(handles + weights, labels + names, loc="outside lower center", ncols=4)
-        return _finish(fig, "L1 against L2: L1 sets weights exactly to 0 (sparsity), L2 shrinks them all")
+        return _finish(fig, _("L1 against L2: L1 sets weights exactly to 0 (sparsity), L2 shrinks them all"))
 
 
 def draw_universal_approximation(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -370,10 +375,10 @@ def draw_universal_approximation(record: Any, *, size: tuple[int, int] = (960, 5
             if i:
                 ax.sharey(axes[0])
                 ax.tick_params(labelleft=False)
-            ax.plot(record.x, record.target, color=th.foreground, lw=1.2, ls="--", label="target")
-            ax.plot(record.x, record.fits[width], color=COLORS[i % len(COLORS)], label="net")
+            ax.plot(record.x, record.target, color=th.foreground, lw=1.2, ls="--", label=_("target"))
+            ax.plot(record.x, record.fits[width], color=COLORS[i % len(COLORS)], label=_("net"))
             error = record.max_errors.get(width, record.errors[width])
-            ax.set_title(f"width {width}\nmax |error| {error:.2g}")
+            ax.set_title(_("width {width}\nmax |error| {error:.2g}").format(width=width, error=error))
             ax.set_xlabel("x")
             ax.set_xlim(record.x[0], record.x[-1])
             ax.set_xticks(np.linspace(record.x[0], record.x[-1], 5)[1:-1])  # no labels meeting at the seams
@@ -382,21 +387,21 @@ def draw_universal_approximation(record: Any, *, size: tuple[int, int] = (960, 5
         if record.max_errors:
             err_ax = fig.add_subplot(grid[0, len(widths)])
             shallow = sorted((record.params[w], record.max_errors[w]) for w in widths)
-            err_ax.loglog(*zip(*shallow), "o-", color=COLORS[0], ms=font * 0.6, label="1 hidden layer")
+            err_ax.loglog(*zip(*shallow), "o-", color=COLORS[0], ms=font * 0.6, label=_("1 hidden layer"))
             if record.deep:
                 deep = sorted(record.deep.values())
-                err_ax.loglog(*zip(*deep), "s--", color=COLORS[1], ms=font * 0.6, label="2 hidden layers")
+                err_ax.loglog(*zip(*deep), "s--", color=COLORS[1], ms=font * 0.6, label=_("2 hidden layers"))
             from gradviz.render.frames import log_ticks
 
-            errors = [e for _, e in shallow] + [e for _, e in record.deep.values()]
+            errors = [e for _p, e in shallow] + [e for _p, e in record.deep.values()]
             err_ax.set_ylim(min(errors) / 1.3, max(errors) * 1.3)
             log_ticks(err_ax.yaxis, min(errors) / 1.3, max(errors) * 1.3)
-            err_ax.set_xlabel("parameters")
+            err_ax.set_xlabel(_("parameters"))
             err_ax.set_ylabel("max |error|")
-            err_ax.set_title("width against depth")
+            err_ax.set_title(_("width against depth"))
             err_ax.legend(loc="lower left")
-        return _finish(fig, "Universal approximation: one hidden sigmoid layer fits a continuous target "
-                            "ever closer as it widens")
+        return _finish(fig, _("Universal approximation: one hidden sigmoid layer fits a continuous target "
+                              "ever closer as it widens"))
 
 
 def draw_adaptive(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
@@ -417,7 +422,7 @@ def draw_adaptive(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float
         for name, colour in zip(record.names, trail_colours(record.names, th)):
             points, rates, losses = record.points[name], record.rates[name], record.losses[name]
             (line,) = path_ax.plot(points[:, 0], points[:, 1], "-", color=colour, lw=1.8,
-                                   label=f"{name} (lr {record.lrs[name]:g})")
+                                   label=_("{name} (lr {lr:g})").format(name=name, lr=record.lrs[name]))
             handles.append(line)
             steps = np.arange(1, len(rates) + 1)
             rate_ax.semilogy(steps, rates[:, 0], "-", color=colour)
@@ -429,19 +434,19 @@ def draw_adaptive(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float
         path_ax.set_xlabel("x")
         path_ax.set_ylabel("y")
         path_ax.set_title(f"(x² + {a2 / a1:g}y²)/2")
-        rate_ax.set_xlabel("step")
-        rate_ax.set_ylabel("the lr coordinate i gets (log)")
-        rate_ax.set_title("step size per coordinate")
+        rate_ax.set_xlabel(_("step"))
+        rate_ax.set_ylabel(_("the lr coordinate i gets (log)"))
+        rate_ax.set_title(_("step size per coordinate"))
         from matplotlib.lines import Line2D
 
-        rate_ax.legend(handles=[Line2D([], [], color=th.foreground, label="x (flat)"),
-                                Line2D([], [], color=th.foreground, ls=":", lw=2.2, label="y (steep)")],
+        rate_ax.legend(handles=[Line2D([], [], color=th.foreground, label=_("x (flat)")),
+                                Line2D([], [], color=th.foreground, ls=":", lw=2.2, label=_("y (steep)"))],
                        loc="lower right")
-        loss_ax.set_xlabel("step")
-        loss_ax.set_ylabel("f (log scale)")
-        loss_ax.set_title("loss")
+        loss_ax.set_xlabel(_("step"))
+        loss_ax.set_ylabel(_("f (log scale)"))
+        loss_ax.set_title(_("loss"))
         fig.legend(handles=handles, loc="outside lower center", ncols=3)
-        return _finish(fig, "Adaptive methods: a step size per coordinate, larger where the curvature is small")
+        return _finish(fig, _("Adaptive methods: a step size per coordinate, larger where the curvature is small"))
 
 
 # -- animated -----------------------------------------------------------------------------------------------
@@ -496,10 +501,10 @@ class MomentumRenderer(TrajectoryRenderer):
         from matplotlib.lines import Line2D
 
         extra = [Line2D([], [], ls="-", marker=r"$\rightarrow$", ms=12, color=self.theme.foreground, lw=0,
-                        label="arrow: momentum μ(xₖ − xₖ₋₁)")]
+                        label=_("arrow: momentum μ(xₖ − xₖ₋₁)"))]
         if self.lookahead is not None:
             extra.append(Line2D([], [], ls="", marker="o", mfc="none", ms=9, color=self._nesterov_colour,
-                                label="look-ahead: gradient taken here"))
+                                label=_("look-ahead: gradient taken here")))
         super()._layout([*handles, *extra], font)
 
     def velocities(self, index: int) -> tuple[np.ndarray, np.ndarray]:
