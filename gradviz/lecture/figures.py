@@ -44,12 +44,14 @@ for _spec in (
                animated=True),
     FigureSpec("adam-bias", "Adam's m_t, v_t and bias-corrected estimates; the step with and without the "
                             "correction, and RMSprop's first steps"),
-    FigureSpec("adaptive", "Adagrad, Adadelta, RMSprop, AdaBelief and Adam on one ill-conditioned quadratic, "
-                           "each at its best lr, with the step size each coordinate gets"),
+    FigureSpec("adaptive", "Adagrad, Adadelta, RMSprop, AdaBelief and Adam on one ill-conditioned quadratic at "
+                           "hand-picked lrs (each converges in view; not tuned, so the loss ranking is no "
+                           "verdict), with the step size each coordinate gets"),
     FigureSpec("regularization", "L1 and L2 constraint regions with the constrained optima; regularization "
                                  "paths"),
-    FigureSpec("edge-of-stability", "full-batch GD at three step sizes: the top Hessian eigenvalue rises to 2/lr "
-                                    "and hovers there while the loss keeps falling (Cohen et al. 2021)"),
+    FigureSpec("edge-of-stability", "full-batch GD at three step sizes: the top Hessian eigenvalue is driven to "
+                                    "2/lr (rising from below, or pushed down from above) and hovers there while "
+                                    "the loss falls, not monotonically (Cohen et al. 2021)"),
     FigureSpec("train-eval-no-grad", "what model.train()/eval(), torch.no_grad() and requires_grad_(False) each "
                                      "switch, measured on a net with Dropout and BatchNorm: eval() leaves "
                                      "requires_grad=True"),

@@ -152,8 +152,7 @@ def _variant_label(spec: Any, settings: dict[str, Any], schedule: Any, decay: fl
     from gradviz.records import format_hyperparams
 
     decays_vary, dropouts_vary, frozen_varies = axes
-    shown = {"lr": settings.get("lr", spec.net_lr), **settings}
-    label = f"{spec.name} ({format_hyperparams(shown, symbols=True)})"
+    label = f"{spec.name} ({format_hyperparams(shown_settings(spec, settings), symbols=True)})"
     if schedule is not None:
         label += f" @{schedule.describe()}"
     if decays_vary or decay:
@@ -302,3 +301,13 @@ def boundary(
     renderer = BoundaryRenderer(runs, size=size, dpi=dpi, theme=theme, frames=frames, title=title,
                                 training_curve="eval" if dropped else "steps")
     return write_rendered(renderer, out, fps=fps, progress=progress)
+
+
+def shown_settings(spec: Any, hyperparams: dict[str, Any]) -> dict[str, Any]:
+    """The settings a run's label shows: lr (the net's default where none was given), the momentum the
+    optimizer runs with even when it is its registry default (seminar 3 and 5 use mu = 0.9 without saying
+    so), then the given ones."""
+    shown = {"lr": hyperparams.get("lr", spec.net_lr)}
+    if "momentum" in spec.defaults:
+        shown["momentum"] = spec.defaults["momentum"]
+    return {**shown, **hyperparams}

@@ -6,6 +6,7 @@ gradviz/analysis/curvature.py.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, Sequence
 
 import numpy as np
@@ -58,7 +59,7 @@ def draw_edge_of_stability(runs: Sequence[SharpnessRun], *, size: tuple[int, int
         top = max(float(np.nanmax(r.sharpness)) for r in runs)
         left.set_ylim(0, 1.15 * max(top, max(r.threshold for r in runs)))
         for line, run in zip(left.get_lines()[::2], runs):
-            line.set_label(_("lr = {lr:g}  (2/lr = {t:g})").format(lr=2 / run.threshold, t=run.threshold))
+            line.set_label(_("lr = {lr:g}  (2/lr = {t:g})").format(lr=run.lr, t=run.threshold))
         left.set_title(_sharpness_title(runs))
         left.legend(loc="upper left")
         for index, run in enumerate(runs):
@@ -73,8 +74,10 @@ def draw_edge_of_stability(runs: Sequence[SharpnessRun], *, size: tuple[int, int
         note = _("full-batch GD on {model}, {data}, {loss}; sharpness by {k} Lanczos steps every {every} "
                  "steps").format(model=_(meta.get("model", "a small net")), data=_(meta.get("data", "")),
                                  loss=_(meta.get("loss", "")), k=meta.get("lanczos", 20), every=meta.get("every", "?"))
+        note = textwrap.fill(note, 115)
         fig.text(0.5, 0.0, note, ha="center", va="bottom", fontsize=font * 0.85)
-        fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+        bottom = 0.05 * (note.count("\n") + 1)
+        fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
         return _finish(fig, _("Edge of stability (Cohen et al. 2021): full-batch GD drives the sharpness to "
                               "2/lr and keeps it there"))
 
@@ -88,8 +91,8 @@ META_NAMES = (N_("MLP 2-64-64-2, tanh"), N_("200 spirals points"), N_("MSE on on
 def _sharpness_title(runs: Sequence[SharpnessRun]) -> str:
     """What the sharpness did, read from the runs: rose from below 2/lr, or started above it and was pushed
     down (a run that starts above 2/lr cannot 'rise' to it)."""
-    below = [f"{2 / r.threshold:g}" for r in runs if r.sharpness[0] < r.threshold]
-    above = [f"{2 / r.threshold:g}" for r in runs if r.sharpness[0] >= r.threshold]
+    below = [f"{r.lr:g}" for r in runs if r.sharpness[0] < r.threshold]
+    above = [f"{r.lr:g}" for r in runs if r.sharpness[0] >= r.threshold]
     if not above:
         return _("sharpness rises to 2/lr (dashed), then hovers there")
     if not below:

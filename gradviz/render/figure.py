@@ -446,7 +446,9 @@ def draw_adaptive(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float
         loss_ax.set_ylabel(_("f (log scale)"))
         loss_ax.set_title(_("loss"))
         fig.legend(handles=handles, loc="outside lower center", ncols=3)
-        return _finish(fig, _("Adaptive methods: a step size per coordinate, larger where the curvature is small"))
+        return _finish(fig, _("Adaptive methods: a step size per coordinate, larger where the curvature is small "
+                              "(lrs hand-picked so each converges in view, not tuned: the loss ranking is no "
+                              "verdict)"))
 
 
 # -- animated -----------------------------------------------------------------------------------------------

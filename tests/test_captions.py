@@ -1,0 +1,46 @@
+"""Captions that say what the picture shows (issue 31): each fix checked on its number or its text."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradviz.records import SharpnessRun
+from gradviz.render.frames import drawn_texts
+
+
+def _run(lr, start, end):
+    steps = np.arange(0, 101, 20)
+    return SharpnessRun(steps=np.arange(101), loss=np.linspace(0.6, 0.1, 101), sharpness_steps=steps,
+                        sharpness=np.linspace(start, end, len(steps)), lr=lr, meta={"model": "MLP 2-64-64-2, tanh"})
+
+
+def test_edge_of_stability_says_which_runs_rise_and_which_are_pushed_down():
+    """lr 0.4 starts at sharpness 6.5, above its 2/lr = 5: it cannot 'rise' to it."""
+    from gradviz.render.curvature import draw_edge_of_stability
+
+    figure = draw_edge_of_stability([_run(0.1, 6.5, 19.4), _run(0.2, 6.5, 9.9), _run(0.4, 6.5, 5.3)])
+    left, right = figure.axes
+    title = " ".join(left.get_title().split())
+    assert "rises from below for lr 0.1, 0.2" in title and "pushed down from above for lr 0.4" in title
+    assert "0.10-0.10" in right.get_title() and "0.25" in right.get_title()  # final MSE beside chance
+    assert not any("rises to 2/lr" in t.get_text() for t in drawn_texts(figure))
+    rising = draw_edge_of_stability([_run(0.1, 6.5, 19.4)])
+    assert rising.axes[0].get_title().startswith("sharpness rises to 2/lr")
+
+
+def test_adaptive_says_its_rates_are_hand_picked_not_best():
+    from gradviz.lecture.figures import FIGURES
+
+    assert "best lr" not in FIGURES["adaptive"].summary and "hand-picked" in FIGURES["adaptive"].summary
+    assert "rises to 2/lr" not in FIGURES["edge-of-stability"].summary
+
+
+def test_seminar_labels_name_the_momentum_they_run_with():
+    """Seminar 3 (`momentum:lr=2`) and 5 (`momentum:lr=0.01`) ran with mu = 0.9 but their labels hid it."""
+    from gradviz.lecture.compare import parse_runs
+    from gradviz.pipelines.boundary import shown_settings
+    from gradviz.records import format_hyperparams
+
+    (spec, settings, _), (sgd, plain, _) = parse_runs(["momentum:lr=2", "sgd:lr=0.01"])
+    assert format_hyperparams(shown_settings(spec, settings), symbols=True) == "lr=2, μ=0.9"
+    assert format_hyperparams(shown_settings(sgd, plain), symbols=True) == "lr=0.01"
