@@ -69,16 +69,18 @@ SEMINAR: list[tuple[str, str, dict[str, Any]]] = [
           steps=5000)),
     ("seminar-5-momentum", "the linear model, SGD lr 0.01 against SGD lr 0.01 with momentum 0.9",
      dict(dataset="moons", hidden=(), optimizers=["sgd:lr=0.01", "momentum:lr=0.01"], steps=300)),
-    ("seminar-6-weight-decay", "SGD with weight_decay 0.1 is L2: smaller weights, a smoother boundary; "
-     "held-out curves dashed",
+    ("seminar-6-weight-decay", "SGD lr 0.1 with the seminar's weight_decay 0.1 (L2): weights 4x smaller, a "
+     "smoother boundary, but this net does not overfit in 400 steps, so L2 underfits it: held-out (dashed) "
+     "loss 0.40-0.52 against 0.21-0.31 without, on 5 of 5 seeds",
      dict(dataset="moons", noise=0.3, hidden=(64, 64), optimizers=["sgd:lr=0.1"], weight_decay=[0.0, 0.1],
           steps=400, validation=0.3)),
-    ("seminar-7-dropout", "nn.Dropout p = 0, 0.2 and 0.5 (the default) on noisy moons: without it the held-out "
-     "(dashed) loss climbs as the training loss falls",
+    ("seminar-7-dropout", "nn.Dropout p = 0, 0.2 and 0.5 (the default), Adam, noisy moons: without dropout the "
+     "held-out (dashed) loss climbs as the training loss falls (5 of 5 seeds); with it, it ends lower on 4 of 5",
      dict(dataset="moons", noise=0.3, hidden=(64, 64), optimizers=["adam"], dropout=[0.0, 0.2, 0.5], steps=400,
           validation=0.3)),
-    ("seminar-8-fine-tuning-frozen", "a net trained on clean moons (Adam, 300 steps), fine-tuned on noisy ones: with "
-     "fc1 and fc2 frozen only the output layer learns, and the held-out (dashed) loss stays low",
+    ("seminar-8-fine-tuning-frozen", "a net trained on clean moons (Adam, 300 steps), fine-tuned on the same task "
+     "with more noise (not a new task): with fc1 and fc2 frozen only the output layer learns, and the held-out "
+     "(dashed) loss stays low",
      dict(dataset="moons", noise=0.3, hidden=(16, 16), optimizers=["adam"], freeze=[[], ["fc1", "fc2"]],
           weights=Pretrained("moons", noise=0.1, hidden=(16, 16)), steps=300, validation=0.5)),
 ]
@@ -138,6 +140,11 @@ def _reproducible_torch() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
+# what compare-schedules shows, and what it does not: with exact gradients there is no noise to average out
+SCHEDULES_CAPTION = ("Rosenbrock, exact gradients: every decaying schedule ends behind the constant rate here; "
+                     "schedules pay off when gradients are noisy (mini-batches), which this picture has not")
+
+
 def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     """The lecture's comparisons: an lr sweep, the U curve, schedules, noisy gradients, a swarm of starts,
     basin maps and a tuned comparison (with its objective and grid in the picture)."""
@@ -154,7 +161,8 @@ def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     yield trajectories("rosenbrock", ["momentum:lr=1e-3", "momentum:lr=1e-3@cosine",
                                       "momentum:lr=1e-3@step:step_size=50",
                                       "adam:lr=0.3@warmup:total_iters=20+cosine"],
-                       folder / "compare-schedules.gif", steps=200, frames=50, fps=12, **small)
+                       folder / "compare-schedules.gif", steps=200, frames=50, fps=12, **small,
+                       title=SCHEDULES_CAPTION)
     yield trajectories("himmelblau", ["sgd:lr=0.005", "adam:lr=0.1"], folder / "compare-noise-bundle.gif", noise=20.0,
                        seeds=8, steps=150, frames=50, fps=12, **small)
     yield trajectories("himmelblau", ["sgd", "momentum", "adam"], folder / "compare-swarm.gif", starts="grid:10x10",

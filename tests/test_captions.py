@@ -44,3 +44,22 @@ def test_seminar_labels_name_the_momentum_they_run_with():
     (spec, settings, _), (sgd, plain, _) = parse_runs(["momentum:lr=2", "sgd:lr=0.01"])
     assert format_hyperparams(shown_settings(spec, settings), symbols=True) == "lr=2, μ=0.9"
     assert format_hyperparams(shown_settings(sgd, plain), symbols=True) == "lr=0.01"
+
+
+def test_universal_approximation_caption_rests_on_seeds_and_the_inner_error():
+    """The headline errors were an edge effect at x = -3 and 'depth wins' one run: now medians of several
+    seeds inside [-2.5, 2.5], and the depth verdict read from the numbers."""
+    from gradviz.lecture.approximation import UniversalFits
+    from gradviz.render.figure import depth_wins, draw_universal_approximation
+
+    x = np.linspace(-3, 3, 61)
+    fits = {w: np.sin(2 * x) for w in (1, 3, 10)}
+    record = UniversalFits(x=x, target=np.sin(2 * x), fits=fits, errors={w: 0.0 for w in fits},
+                           max_errors={1: 0.8, 3: 0.3, 10: 0.1}, params={1: 4, 3: 10, 10: 31},
+                           deep={2: (13, 0.8), 3: (22, 0.6)}, spread={w: (0.05, 0.9) for w in fits},
+                           deep_spread={2: (0.7, 0.9), 3: (0.3, 0.7)}, seeds=3)
+    assert not depth_wins(record)
+    title = " ".join(draw_universal_approximation(record)._suptitle.get_text().split())
+    assert "median of 3 seeds" in title and "do no better" in title and "2.5" in title
+    better = UniversalFits(**{**record.__dict__, "deep": {2: (13, 0.1), 3: (22, 0.05)}})
+    assert depth_wins(better)

@@ -364,10 +364,12 @@ def draw_regularization(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
 
 def draw_universal_approximation(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
                                  theme: str | Theme = "light", font_scale: float = 1.0) -> Figure:
-    """One panel per width: the trained one-hidden-layer net over the target, titled by its largest error;
-    the last panel: largest error against parameters, one hidden layer against two."""
+    """One panel per width: the first seed's one-hidden-layer net over the target, titled by its largest
+    error inside [-inner, inner]; the last panel: that error (median over seeds, bars: their range) against
+    parameters, one hidden layer against two, with the count of nets that did not train."""
     fig, font, th, style = _figure(size, dpi, theme, font_scale)
     widths = list(record.fits)
+    inner = getattr(record, "inner", None)
     with style:
         grid = fig.add_gridspec(1, len(widths) + 1, width_ratios=[1] * len(widths) + [1.3])
         axes = [fig.add_subplot(grid[0, i]) for i in range(len(widths))]
@@ -375,6 +377,9 @@ def draw_universal_approximation(record: Any, *, size: tuple[int, int] = (960, 5
             if i:
                 ax.sharey(axes[0])
                 ax.tick_params(labelleft=False)
+            if inner is not None:
+                for lo, hi in ((record.x[0], -inner), (inner, record.x[-1])):
+                    ax.axvspan(lo, hi, color=th.grid, alpha=0.35, lw=0)
             ax.plot(record.x, record.target, color=th.foreground, lw=1.2, ls="--", label=_("target"))
             ax.plot(record.x, record.fits[width], color=COLORS[i % len(COLORS)], label=_("net"))
             error = record.max_errors.get(width, record.errors[width])
@@ -385,23 +390,51 @@ def draw_universal_approximation(record: Any, *, size: tuple[int, int] = (960, 5
         axes[0].legend(loc="upper left")
         axes[0].set_ylabel("y")
         if record.max_errors:
-            err_ax = fig.add_subplot(grid[0, len(widths)])
-            shallow = sorted((record.params[w], record.max_errors[w]) for w in widths)
-            err_ax.loglog(*zip(*shallow), "o-", color=COLORS[0], ms=font * 0.6, label=_("1 hidden layer"))
-            if record.deep:
-                deep = sorted(record.deep.values())
-                err_ax.loglog(*zip(*deep), "s--", color=COLORS[1], ms=font * 0.6, label=_("2 hidden layers"))
-            from gradviz.render.frames import log_ticks
+            _error_panel(fig.add_subplot(grid[0, len(widths)]), record, widths, font)
+        seeds = getattr(record, "seeds", 1)
+        title = _("Universal approximation: one hidden sigmoid layer fits a continuous target ever closer as "
+                  "it widens")
+        if inner is not None:
+            verdict = (_("two hidden layers fit better at equal parameters") if depth_wins(record) else
+                       _("two hidden layers do no better at equal parameters here"))
+            title += " " + _("(errors inside [−{inner:g}, {inner:g}], the ends shaded; median of {seeds} seeds); "
+                             "{verdict}").format(inner=inner, seeds=seeds, verdict=verdict)
+        return _finish(fig, title)
 
-            errors = [e for _p, e in shallow] + [e for _p, e in record.deep.values()]
-            err_ax.set_ylim(min(errors) / 1.3, max(errors) * 1.3)
-            log_ticks(err_ax.yaxis, min(errors) / 1.3, max(errors) * 1.3)
-            err_ax.set_xlabel(_("parameters"))
-            err_ax.set_ylabel("max |error|")
-            err_ax.set_title(_("width against depth"))
-            err_ax.legend(loc="lower left")
-        return _finish(fig, _("Universal approximation: one hidden sigmoid layer fits a continuous target "
-                              "ever closer as it widens"))
+
+def depth_wins(record: Any) -> bool:
+    """Whether most two-layer nets have a smaller error than the one-layer nets at the same parameter count
+    (the one-layer errors interpolated on log-log axes; deep nets outside their range are not counted)."""
+    shallow = sorted((record.params[w], record.max_errors[w]) for w in record.fits)
+    p, e = np.log([s[0] for s in shallow]), np.log([s[1] for s in shallow])
+    votes = [np.log(err) < np.interp(np.log(count), p, e) for count, err in record.deep.values()
+             if p[0] <= np.log(count) <= p[-1]]
+    return bool(votes) and sum(votes) > len(votes) / 2
+
+
+def _error_panel(err_ax: Any, record: Any, widths: list[int], font: float) -> None:
+    """Max |error| against parameters: one hidden layer against two, medians with their range over seeds."""
+    from gradviz.render.frames import log_ticks
+
+    spread = getattr(record, "spread", {}) or {w: (record.max_errors[w],) * 2 for w in widths}
+    deep_spread = getattr(record, "deep_spread", {}) or {w: (e,) * 2 for w, (_p, e) in record.deep.items()}
+    rows = [(record.params[w], record.max_errors[w], *spread[w]) for w in sorted(widths, key=record.params.get)]
+    series = [(rows, "o-", COLORS[0], _("1 hidden layer"))]
+    if record.deep:
+        deep = [(p, e, *deep_spread[w]) for w, (p, e) in sorted(record.deep.items(), key=lambda kv: kv[1][0])]
+        series.append((deep, "s--", COLORS[1], _("2 hidden layers")))
+    for data, style, colour, label in series:
+        p, e, lo, hi = (np.array(c, dtype=float) for c in zip(*data))
+        err_ax.errorbar(p, e, yerr=[e - lo, hi - e], fmt=style, color=colour, ms=font * 0.6, capsize=3, label=label)
+    err_ax.set_xscale("log")
+    err_ax.set_yscale("log")
+    values = [v for data, *_rest in series for row in data for v in row[1:]]
+    err_ax.set_ylim(min(values) / 1.3, max(values) * 1.3)
+    log_ticks(err_ax.yaxis, min(values) / 1.3, max(values) * 1.3)
+    err_ax.set_xlabel(_("parameters"))
+    err_ax.set_ylabel(_("max |error|"))
+    err_ax.set_title(_("width against depth"))
+    err_ax.legend(loc="lower left")
 
 
 def draw_adaptive(record: Any, *, size: tuple[int, int] = (960, 540), dpi: float = 100,
