@@ -167,9 +167,12 @@ def _main(argv: list[str]) -> int:
         entries = read_po(po)
         if command == "extract":
             header = entries.pop("", "")
-            for message in extract_messages():
-                entries.setdefault(message, "")
+            messages = extract_messages()
+            dropped = set(entries) - set(messages)  # strings the code no longer draws
+            entries = {message: entries.get(message, "") for message in messages}
             write_po(po, entries, header)
+            if dropped:
+                print(f"{po}: dropped {len(dropped)} strings no longer in the code")
             missing = [m for m, t in entries.items() if not t]
             print(f"{po}: {len(entries)} strings, {len(missing)} untranslated")
         elif command == "compile":

@@ -55,7 +55,8 @@ KEPT = {"model", "train", "eval", "no_grad", "requires_grad", "requires_grad_", 
         "None", "backward", "retain_graph", "zero_grad", "zero_", "preds", "labels", "zeros", "ones", "torch",
         "exp_avg", "exp_avg_sq", "PyTorch", "BatchNorm", "MAE", "BCE", "MSE", "MLP", "tanh", "ReLU", "leaky",
         "Adam", "RMSprop", "Cohen", "max", "fan_in", "running_mean", "weight", "fc1", "one-hot", "lambda",
-        "sgd", "adam", "adagrad", "adadelta", "rmsprop", "adabelief", "momentum", "nesterov", "al", "et", "log"}
+        "sgd", "adam", "adagrad", "adadelta", "rmsprop", "adabelief", "momentum", "nesterov", "al", "et", "log",
+        "SGD", "batch", "mini-batch"}
 
 
 def english_left(texts):
@@ -79,6 +80,17 @@ def test_a_figure_drawn_in_russian_has_no_english_left(name):
         texts = [t.get_text() for t in drawn_texts(figure)]
     assert any(re.search("[а-яА-Я]", t) for t in texts)
     assert english_left(texts) == []
+
+
+@pytest.mark.parametrize("name", ["momentum", "batch-size"])
+def test_an_animated_figure_drawn_in_russian_has_no_english_left(name):
+    from gradviz.pipelines.figure import build_figure
+
+    with use_language("ru"):
+        renderer = build_figure(name, size=(480, 270))
+        renderer.frame(renderer.n_frames - 1)
+        texts = [t.get_text() for t in drawn_texts(renderer.figure)]
+    assert english_left(texts) == [] and any(re.search("[а-яА-Я]", t) for t in texts)
 
 
 def test_the_check_finds_english():

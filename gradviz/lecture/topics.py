@@ -19,6 +19,7 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
+from gradviz.i18n import N_
 from gradviz.records import Surface, Trajectory
 
 __all__ = [
@@ -274,7 +275,7 @@ def batch_size_paths(*, n: int = 64, batch_sizes: tuple[int, ...] = (64, 8, 1), 
             norms.append(float(w.grad.norm()))
             optimizer.step()
         norms.append(float("nan"))
-        label = "full-batch GD" if size == n else ("SGD" if size == 1 else "mini-batch GD")  # legend adds batch=
+        label = N_("full-batch GD") if size == n else (N_("SGD") if size == 1 else N_("mini-batch GD"))  # + batch=
         paths.append(Trajectory(points=torch.stack(points).numpy(), losses=np.array(losses),
                                 grad_norms=np.array(norms), lrs=np.full(steps, lr), optimizer=label,
                                 hyperparams={"lr": lr, "batch": size}, function=surface.name,

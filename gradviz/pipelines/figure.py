@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gradviz.render.options import RenderOptions, render_options
+from gradviz.i18n import _
 from gradviz.lecture.figures import FIGURES
 from gradviz.registry import check_positive
 
@@ -46,10 +47,10 @@ def batch_size_renderer(record: Any, *, size: tuple[int, int] = (960, 540), dpi:
     from gradviz.render.trajectories import TrajectoryRenderer
 
     renderer = TrajectoryRenderer(record.paths, record.surface, size=size, dpi=dpi, theme=theme, frames=frames,
-                                  title="Log-loss risk, equal samples read",
+                                  title=_("Log-loss risk, equal samples read"),
                                   clock="evaluations", unit="samples")
-    renderer.axes.set_xlabel("weight w₁")
-    renderer.axes.set_ylabel("weight w₂")
+    renderer.axes.set_xlabel(_("weight w₁"))
+    renderer.axes.set_ylabel(_("weight w₂"))
     renderer.restage()
     return renderer
 
@@ -66,8 +67,8 @@ def _momentum(*, size: tuple[int, int], dpi: float, theme: str, font_scale: floa
 
     record = momentum_paths()
     return MomentumRenderer(record.paths, record.surface, lookahead=record.lookahead, size=size, dpi=dpi,
-                            theme=theme, title=f"Ravine (x² + 25y²)/2, lr = {MOMENTUM_LR * 25:g}/25, "
-                                               f"μ = {MOMENTUM_MU:g}")
+                            theme=theme, title=_("Ravine (x² + 25y²)/2, lr = {lr:g}/25, μ = {mu:g}").format(
+                                lr=MOMENTUM_LR * 25, mu=MOMENTUM_MU))
 
 
 def _edge_of_stability(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:

@@ -25,6 +25,7 @@ from gradviz.render.counter import StepCounter
 from gradviz.render.frames import (small_font, FrameRenderer, check_render_options, colours_uint8, fit_axes, fit_legend,
                                    log_ticks, shrink_text_to_fit, style_axes)
 from gradviz.render.geometry import FADE_FRAMES, GeometryLayer
+from gradviz.i18n import N_, _
 from gradviz.render.theme import Theme, trail_colours
 
 __all__ = ["TrajectoryRenderer", "ContourStage", "contour_levels", "contour_view", "loss_axis", "minima_stars",
@@ -208,7 +209,7 @@ def loss_axis(lax: Any, losses: Sequence[np.ndarray], floor: float | None, theme
         if (finite < tiny).any():
             clamp = tiny
             lax.axhline(tiny, color=theme.foreground, lw=0.6 * scale, ls=(0, (2, 2)), alpha=0.6)
-            note = lax.set_title(f"values below {tiny:.0e} drawn at {tiny:.0e} (dotted)", loc="right",
+            note = lax.set_title(_("values below {v:.0e} drawn at {v:.0e} (dotted)").format(v=tiny), loc="right",
                                  fontsize=small_font(font), color=theme.foreground, pad=3)
     else:
         lo, hi = (float(max(finite.min(), -cap)), float(min(finite.max(), cap))) if finite.size else (-1.0, 1.0)
@@ -216,6 +217,17 @@ def loss_axis(lax: Any, losses: Sequence[np.ndarray], floor: float | None, theme
         lax.set_ylim(lo - pad, hi + pad)
         lax.set_ylabel("f", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
     return series, clamp, note
+
+
+# the counter's words and units, translated where they are drawn
+CLOCK_WORDS = (N_("step"), N_("evals"), N_("samples"), N_("evaluations"))
+
+
+def translated_label(trajectory: Any) -> str:
+    """The trajectory's legend label with its name in the current language where the catalog has it (the
+    lecture's 'full-batch GD'; registry names such as 'adam' stay as they are typed)."""
+    label, name = trajectory.label, trajectory.optimizer
+    return _(name) + label[len(name):] if label.startswith(name) else label
 
 
 class ContourStage(FrameRenderer):
@@ -235,7 +247,7 @@ class ContourStage(FrameRenderer):
         fig, ax, lax = self.figure, self.axes, self.loss_axes
         width, height = self.size
         pad = 3.0
-        self.step_text.set_text(f"{self._clock_word} {self.total_steps}/{self.total_steps}")
+        self.step_text.set_text(f"{_(self._clock_word)} {self.total_steps}/{self.total_steps}")
         fit_axes(fig, [ax] + ([lax] if lax is not None else []), pad=pad)
         renderer = self.canvas.get_renderer()
         box = ax.get_position()
@@ -246,7 +258,7 @@ class ContourStage(FrameRenderer):
         # the title (drawn left) must end before the counter (drawn right) begins
         # (down to the smallest text size: a title that still does not fit is wrapped onto two lines)
         title = self.title
-        for _ in range(8):
+        for _round in range(8):
             if title.get_window_extent(renderer).x1 < box.x1 * width - counter.width - 8:
                 break
             if title.get_fontsize() * 0.9 < small_font(font):
@@ -356,19 +368,19 @@ class TrajectoryRenderer(ContourStage):
         if self.minima_markers:
             handles.append(Line2D([], [], ls="", marker="*", ms=11 * scale, color=theme.minimum,
                                   markeredgecolor=theme.foreground, markeredgewidth=0.7,
-                                  label="global minim" + ("a" if len(in_view) > 1 else "um")))
+                                  label=_("global minima") if len(in_view) > 1 else _("global minimum")))
         starts = np.array([t.points[0] for t in self.trajectories])
         ax.scatter(starts[:, 0], starts[:, 1], s=45 * scale**2, facecolors="none", edgecolors=self._colors,
                    linewidths=1.4 * scale, zorder=4)
         self._widths = trail_widths(len(self.trajectories), 1.9 * scale)
         for trajectory, color, marker, dashes in zip(self.trajectories, self._colors, self._markers, self._dashes):
-            label = trajectory.label
+            label = translated_label(trajectory)
             if self.clock == "evaluations":
-                label += f", {trajectory.evaluations_spent} {self.unit}"
+                label += f", {trajectory.evaluations_spent} {_(self.unit)}"
             handles.append(Line2D([], [], color=color, lw=2.2 * scale, marker=marker, ms=5.5 * scale, ls=dashes,
                                   markeredgecolor=theme.background, markeredgewidth=0.6 * scale, label=label))
         name = title if title is not None else surface_title(surface.name)
-        self.title = ax.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground,
+        self.title = ax.set_title(name + (" " + _("(log colours)") if is_log else ""), color=theme.foreground,
                                   fontsize=font * 1.15, loc="left", pad=4)
 
         self.axes = ax
@@ -392,14 +404,14 @@ class TrajectoryRenderer(ContourStage):
         self._layout(handles, font)
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(fig.bbox),
-                                   self.total_steps, word=self._clock_word)
+                                   self.total_steps, word=_(self._clock_word))
         self._background = self.counter.background
 
     def restage(self) -> None:
         """Copy the static background again after drawing more on it (a gradient field, other labels)."""
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, self.step_text, self.canvas.copy_from_bbox(self.figure.bbox),
-                                   self.total_steps, word=self._clock_word)
+                                   self.total_steps, word=_(self._clock_word))
         self._background = self.counter.background
 
     def _build_loss_panel(self, fig: Figure, font: float, scale: float) -> None:
@@ -410,7 +422,7 @@ class TrajectoryRenderer(ContourStage):
         if note is not None:
             self.loss_clamp_note = note
         lax.set_xlim(0, max(1, self.total_steps))
-        lax.set_xlabel(self.unit if self.clock == "evaluations" else "step", color=theme.foreground,
+        lax.set_xlabel(_(self.unit if self.clock == "evaluations" else "step"), color=theme.foreground,
                        fontsize=font * 0.9, labelpad=1)
         lax.grid(True, color=theme.grid, linewidth=0.5 * scale, alpha=0.7)
         self._style(lax, font)
