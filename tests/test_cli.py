@@ -320,7 +320,7 @@ PICTURE_COMMANDS = {
     "sweep": ([], ("sweep", "sweep"), False, True),
     "basins": ([], ("basins", "basins"), False, True),
 }
-SHARED_OPTIONS = ["--size", "--dpi", "--preset", "--theme", "--seed", "--output", "--quiet"]
+SHARED_OPTIONS = ["--size", "--dpi", "--preset", "--lang", "--theme", "--seed", "--output", "--quiet"]
 
 
 def _bad_counts():

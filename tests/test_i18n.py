@@ -96,3 +96,21 @@ def test_an_animated_figure_drawn_in_russian_has_no_english_left(name):
 def test_the_check_finds_english():
     assert english_left(["шаг", "0.25", "model.eval()", "m_t (exp_avg в torch)", "learning rate",
                          "loss.backward() again"]) == ["learning rate", "loss.backward() again"]
+
+
+def test_every_drawing_command_takes_lang_and_ru_changes_the_picture(tmp_path):
+    from click.testing import CliRunner
+
+    from gradviz.cli import cli
+
+    runner = CliRunner()
+    drawing = [name for name in cli.commands if name not in ("list", "gallery")]
+    assert drawing
+    for name in drawing:
+        assert "--lang [en|ru]" in runner.invoke(cli, [name, "--help"]).output, name
+    for lang in ("en", "ru"):
+        result = runner.invoke(cli, ["figure", "losses", "--lang", lang, "-q", "-o", str(tmp_path / f"{lang}.png")])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "en.png").read_bytes() != (tmp_path / "ru.png").read_bytes()
+    bad = runner.invoke(cli, ["figure", "losses", "--lang", "de"])
+    assert bad.exit_code != 0 and "'de'" in bad.output and "'en', 'ru'" in bad.output

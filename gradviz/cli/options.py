@@ -191,6 +191,24 @@ def preset_option(command: Callable[..., Any]) -> Callable[..., Any]:
                              "--size overrides its size.")(run)
 
 
+def language_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add `--lang en|ru` to a command: while it runs, every renderer draws its titles, labels and legends
+    in that language (gradviz/i18n.py; English is the default and the source strings)."""
+    import functools
+
+    from gradviz.i18n import LANGUAGES
+
+    @functools.wraps(command)
+    def run(*args: Any, lang: str = "en", **kwargs: Any) -> Any:
+        from gradviz.i18n import use_language
+
+        with use_language(lang):
+            return command(*args, **kwargs)
+
+    return click.option("--lang", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
+                        help="Language of the picture's text: en, or ru (the lecture's own terms).")(run)
+
+
 class ProgressBar:
     """progress(done, total) as a bar on stderr, one bar per stage ('tracing adam', 'training 1/3',
     'rendering'): the pipelines announce each stage through `stage(label)`."""
@@ -338,7 +356,7 @@ def alias(old: str, new: str, param: str) -> Callable[[Callable[..., Any]], Any]
 def output_options(output: str | None, output_help: str, *, fps: float | None = None, seed_help: str,
                    quiet_help: str = "No progress bar, no summary.") -> Callable[[Callable[..., Any]], Any]:
     """The options of every command that writes a picture, with the same types, checks and help, in this order
-    after the command's own: [--fps,] --size, --dpi, --preset, --theme, --seed, -o/--output, -q/--quiet.
+    after the command's own: [--fps,] --size, --dpi, --preset, --lang, --theme, --seed, -o/--output, -q/--quiet.
 
     Put `@output_options(...)` last, right above the function. `fps` is the default frame rate of an animating
     command (None: no --fps); `output` the default file (None: the command names it, so no default shown)."""
@@ -352,6 +370,7 @@ def output_options(output: str | None, output_help: str, *, fps: float | None = 
                      help=f"Dots per inch, {DPI_RANGE[0]:g} to {DPI_RANGE[1]:g}: larger makes text bigger (the size in "
                           "pixels stays)."),
         preset_option,
+        language_option,
         click.option("--theme", type=NameType(theme_registry()), default="light", show_default=True,
                      help="Colours: light or dark slides."),
         click.option("--seed", type=int, default=0, show_default=True, help=seed_help),
