@@ -13,6 +13,8 @@ unless set), and VERSIONS.txt beside the files records the versions that drew th
 
 from __future__ import annotations
 
+import fnmatch
+import functools
 import os
 import platform
 import sys
@@ -20,18 +22,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from gradviz.lecture.figures import FIGURES
 from gradviz.lecture.functions import FUNCTIONS
+from gradviz.registry import InvalidArgument
 
-__all__ = ["build_gallery", "SEMINAR", "Pretrained", "build_seminar", "build_figures", "build_landscapes", "GALLERY_SIZE",
+__all__ = ["build_gallery", "gallery_entries", "select_entries", "seminar_entries", "figure_entries",
+           "comparison_entries", "direct_entries", "landscape_entries", "gradflow_entries", "SEMINAR", "Pretrained", "build_seminar", "build_figures", "build_landscapes", "GALLERY_SIZE",
            "write_versions", "build_comparisons", "DIRECT", "build_direct"]
 
 # the distributions whose versions change the gallery's bytes
 DRAWN_BY = ("torch", "numpy", "matplotlib", "contourpy", "pillow", "imageio", "kiwisolver", "fonttools")
 
 GALLERY_SIZE = (960, 540)  # the default size: the README shows what a user gets
+
+# a gallery file and how to build it: the build writes the file and returns its path
+Entry = tuple[Path, Callable[[], Path]]
 
 @dataclass(frozen=True)
 class Pretrained:
@@ -86,25 +93,51 @@ SEMINAR: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+def _seminar_file(path: Path, caption: str, arguments: dict[str, Any], *, size: tuple[int, int],
+                  seed: int) -> Path:
+    from gradviz.pipelines.boundary import boundary
+
+    if isinstance(arguments.get("weights"), Pretrained):
+        arguments = {**arguments, "weights": arguments["weights"].state_dict(seed)}
+    return boundary(path=path, size=size, fps=10, frames=40, seed=seed, title=caption, **arguments)
+
+
+def seminar_entries(folder: str | Path, *, suffix: str = ".gif", size: tuple[int, int] = GALLERY_SIZE,
+                    seed: int = 0) -> list[Entry]:
+    """The seminar sequence as (path, build) pairs."""
+    return [(Path(folder) / f"{stem}{suffix}",
+             functools.partial(_seminar_file, Path(folder) / f"{stem}{suffix}", caption, arguments, size=size,
+                               seed=seed))
+            for stem, caption, arguments in SEMINAR]
+
+
 def build_seminar(folder: str | Path, *, suffix: str = ".gif", size: tuple[int, int] = GALLERY_SIZE,
                   seed: int = 0) -> Iterator[Path]:
     """Write the seminar sequence into `folder`, yielding each path as it is written."""
-    from gradviz.pipelines.boundary import boundary
+    for _path, build in seminar_entries(folder, suffix=suffix, size=size, seed=seed):
+        yield build()
 
-    for stem, caption, arguments in SEMINAR:
-        if isinstance(arguments.get("weights"), Pretrained):
-            arguments = {**arguments, "weights": arguments["weights"].state_dict(seed)}
-        yield boundary(path=Path(folder) / f"{stem}{suffix}", size=size, fps=10, frames=40, seed=seed,
-                       title=caption, **arguments)
+
+def _figure_file(name: str, path: Path, *, seed: int, language: str = "en") -> Path:
+    from gradviz.i18n import use_language
+    from gradviz.pipelines.figure import figure
+
+    with use_language(language):
+        return figure(name, path, seed=seed, **(dict(size=GALLERY_SIZE) if FIGURES[name].animated else {}))
+
+
+def figure_entries(folder: str | Path, *, seed: int = 0, language: str = "en") -> list[Entry]:
+    """Every lecture figure of FIGURES as figure-NAME.png (or .gif when animated), drawn in `language`."""
+    return [(Path(folder) / f"figure-{name}{spec.suffix}",
+             functools.partial(_figure_file, name, Path(folder) / f"figure-{name}{spec.suffix}", seed=seed,
+                               language=language))
+            for name, spec in FIGURES.items()]
 
 
 def build_figures(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     """Write every lecture figure of FIGURES into `folder` as figure-NAME.png (or .gif when animated)."""
-    from gradviz.pipelines.figure import figure
-
-    for name, spec in FIGURES.items():
-        yield figure(name, Path(folder) / f"figure-{name}{spec.suffix}", seed=seed,
-                     **(dict(size=GALLERY_SIZE) if spec.animated else {}))
+    for _path, build in figure_entries(folder, seed=seed):
+        yield build()
 
 
 def write_versions(folder: str | Path) -> Path:
@@ -145,32 +178,50 @@ SCHEDULES_CAPTION = ("Rosenbrock, exact gradients: every decaying schedule ends 
                      "schedules pay off when gradients are noisy (mini-batches), which this picture has not")
 
 
-def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
+def _pipeline(name: str) -> Callable[..., Path]:
+    """A pipeline's entry function by command name, imported when a file is built (not when listed)."""
+    import importlib
+
+    module = importlib.import_module(f"gradviz.pipelines.{name}")
+    return getattr(module, "landscape_animation" if name == "landscape" else name)
+
+
+def _lazy(name: str, *args: Any, **kwargs: Any) -> Callable[[], Path]:
+    return lambda: _pipeline(name)(*args, **kwargs)
+
+
+def comparison_entries(folder: str | Path, *, seed: int = 0) -> list[Entry]:
     """The lecture's comparisons: an lr sweep, the U curve, schedules, noisy gradients, a swarm of starts,
     basin maps and a tuned comparison (with its objective and grid in the picture)."""
-    from gradviz.pipelines.basins import basins
-    from gradviz.pipelines.sweep import sweep
-    from gradviz.pipelines.trajectories import trajectories
-
     folder = Path(folder)
     small = dict(size=GALLERY_SIZE, seed=seed)
-    yield trajectories("rosenbrock", ["momentum"], folder / "compare-lr-sweep.gif", lrs="1e-4,3e-4,1e-3,3e-3",
-                       steps=200, frames=50, fps=12, **small)
-    yield sweep("rosenbrock", ["sgd", "momentum", "adam"], folder / "compare-u-curve.png", lrs="1e-5:10:13", steps=200,
-                seed=seed)
-    yield trajectories("rosenbrock", ["momentum:lr=1e-3", "momentum:lr=1e-3@cosine",
-                                      "momentum:lr=1e-3@step:step_size=50",
-                                      "adam:lr=0.3@warmup:total_iters=20+cosine"],
-                       folder / "compare-schedules.gif", steps=200, frames=50, fps=12, **small,
-                       title=SCHEDULES_CAPTION)
-    yield trajectories("himmelblau", ["sgd:lr=0.005", "adam:lr=0.1"], folder / "compare-noise-bundle.gif", noise=20.0,
-                       seeds=8, steps=150, frames=50, fps=12, **small)
-    yield trajectories("himmelblau", ["sgd", "momentum", "adam"], folder / "compare-swarm.gif", starts="grid:10x10",
-                       steps=100, frames=40, fps=10, **small)
-    yield basins("himmelblau", ["sgd", "momentum", "adam"], folder / "compare-basins.png", resolution=200, steps=500,
-                 size=(1280, 540), seed=seed)
-    yield trajectories("rosenbrock", ["sgd", "momentum", "adam"], folder / "compare-tuned.gif", tune=True,
-                       lrs="1e-5:10:13", steps=200, frames=50, fps=12, **small)
+    out = folder / "compare-lr-sweep.gif", folder / "compare-u-curve.png", folder / "compare-schedules.gif"
+    more = folder / "compare-noise-bundle.gif", folder / "compare-swarm.gif", folder / "compare-basins.png"
+    tuned = folder / "compare-tuned.gif"
+    return [
+        (out[0], _lazy("trajectories", "rosenbrock", ["momentum"], out[0], lrs="1e-4,3e-4,1e-3,3e-3", steps=200,
+                       frames=50, fps=12, **small)),
+        (out[1], _lazy("sweep", "rosenbrock", ["sgd", "momentum", "adam"], out[1], lrs="1e-5:10:13", steps=200,
+                       seed=seed)),
+        (out[2], _lazy("trajectories", "rosenbrock", ["momentum:lr=1e-3", "momentum:lr=1e-3@cosine",
+                                                      "momentum:lr=1e-3@step:step_size=50",
+                                                      "adam:lr=0.3@warmup:total_iters=20+cosine"],
+                       out[2], steps=200, frames=50, fps=12, title=SCHEDULES_CAPTION, **small)),
+        (more[0], _lazy("trajectories", "himmelblau", ["sgd:lr=0.005", "adam:lr=0.1"], more[0], noise=20.0, seeds=8,
+                        steps=150, frames=50, fps=12, **small)),
+        (more[1], _lazy("trajectories", "himmelblau", ["sgd", "momentum", "adam"], more[1], starts="grid:10x10",
+                        steps=100, frames=40, fps=10, **small)),
+        (more[2], _lazy("basins", "himmelblau", ["sgd", "momentum", "adam"], more[2], resolution=200, steps=500,
+                        size=(1280, 540), seed=seed)),
+        (tuned, _lazy("trajectories", "rosenbrock", ["sgd", "momentum", "adam"], tuned, tune=True, lrs="1e-5:10:13",
+                      steps=200, frames=50, fps=12, **small)),
+    ]
+
+
+def build_comparisons(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
+    """Write the comparisons into `folder`, yielding each path as it is written."""
+    for _path, build in comparison_entries(folder, seed=seed):
+        yield build()
 
 
 # Direct (gradient-free) methods beside gradient ones, compared by function evaluations.
@@ -183,72 +234,110 @@ DIRECT: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+def direct_entries(folder: str | Path, *, seed: int = 0) -> list[Entry]:
+    """The direct-methods GIFs as (path, build) pairs."""
+    return [(Path(folder) / f"{stem}.gif", _lazy("trajectories", path=Path(folder) / f"{stem}.gif", size=GALLERY_SIZE,
+                                                  frames=100, fps=12, seed=seed, title=caption, **arguments))
+            for stem, caption, arguments in DIRECT]
+
+
 def build_direct(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
     """Write the direct-methods GIFs into `folder`, yielding each path as it is written."""
-    from gradviz.pipelines.trajectories import trajectories
-
-    for stem, caption, arguments in DIRECT:
-        yield trajectories(path=Path(folder) / f"{stem}.gif", size=GALLERY_SIZE, frames=100, fps=12,
-                           seed=seed, title=caption, **arguments)
+    for _path, build in direct_entries(folder, seed=seed):
+        yield build()
 
 
-def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[Path]:
-    """Write gallery files into `folder`, yielding each path as it is written, then VERSIONS.txt."""
+def build_gallery(folder: str | Path = "gallery", *, seed: int = 0, only: Sequence[str] = ()) -> Iterator[Path]:
+    """Write gallery files into `folder`, yielding each path as it is written, then VERSIONS.txt.
+
+    only: file names or glob patterns relative to the folder ('figure-*.png', 'ru/*'): build just those
+    (each pattern must match a gallery file)."""
     folder = Path(folder)
+    entries = select_entries(gallery_entries(folder, seed=seed), folder, only)
     with _reproducible_torch():
-        yield from _build_gallery(folder, seed=seed)
+        for path, build in entries:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            yield build()
         yield write_versions(folder)
 
 
-def _build_gallery(folder: Path, *, seed: int) -> Iterator[Path]:
-    from gradviz.pipelines.trajectories import trajectories
-    from gradviz.pipelines.boundary import boundary
+def select_entries(entries: list[Entry], folder: Path, only: Sequence[str]) -> list[Entry]:
+    """The entries whose names (relative to `folder`) match a pattern of `only`; all of them for none."""
+    if not only:
+        return entries
+    names = [path.relative_to(folder).as_posix() for path, _build in entries]
+    for pattern in only:
+        if not any(fnmatch.fnmatchcase(name, pattern) for name in names):
+            raise InvalidArgument(f"no gallery file matches {pattern!r}; the files are: {', '.join(names)}")
+    return [entry for entry, name in zip(entries, names) if any(fnmatch.fnmatchcase(name, p) for p in only)]
 
+
+def gallery_entries(folder: str | Path = "gallery", *, seed: int = 0) -> list[Entry]:
+    """Every gallery file as (path, build), in the order `gradviz gallery` writes them: the showcase
+    trajectories, direct methods, boundaries, the seminar, comparisons, gradient flow, the lecture's
+    figures, the landscapes, and the lecture's figures in Russian under ru/."""
+    folder = Path(folder)
+    entries: list[Entry] = []
     for name, function in FUNCTIONS.items():
         if function.showcase:
-            yield trajectories(name, path=folder / f"trajectories-{name}.gif", size=GALLERY_SIZE,
-                               steps=200, frames=100, fps=15, seed=seed)
-    yield trajectories("rosenbrock", path=folder / "trajectories-rosenbrock.png", seed=seed)
-    yield from build_direct(folder, seed=seed)
-    yield boundary("moons", folder / "boundary-moons.gif", size=GALLERY_SIZE, frames=40, fps=10, seed=seed)
-    yield boundary("spirals", folder / "boundary-optimizers.gif", optimizers=["sgd", "momentum", "adam"],
-                   hidden=(32, 32), steps=500, size=GALLERY_SIZE, frames=30, fps=8, seed=seed)
-    yield from build_seminar(folder, seed=seed)
-    yield from build_comparisons(folder, seed=seed)
-    from gradviz.pipelines.gradflow import gradflow
-
-    # a task the nets can learn (moons): the sigmoid net's loss stays flat, the ReLU net's falls
-    yield gradflow(folder / "gradflow-sigmoid-vs-relu.gif", steps=150, data="moons", size=GALLERY_SIZE, frames=50,
-                   seed=seed)
-    yield gradflow(folder / "gradflow-exploding.png", activations=("relu",), inits=("scaled",), std=3.0, steps=20,
-                   seed=seed)
-    yield gradflow(folder / "gradflow-profile.png", view="profile", steps=100, seed=seed)
-    yield gradflow(folder / "gradflow-heatmap.png", view="heatmap", steps=100, seed=seed)
-    yield gradflow(folder / "gradflow-grid.png", view="grid", activations=("sigmoid", "sigmoid", "tanh", "relu", "relu"),
-                   inits=("default", "xavier", "default", "default", "he"), steps=50, size=(1280, 560), seed=seed)
-    yield gradflow(folder / "gradflow-step50.png", activations=("relu",), inits=("he",), optimizer="adam:lr=0.01",
-                   step=50, steps=100, seed=seed)
-    yield from build_figures(folder, seed=seed)
-    yield from build_landscapes(folder, seed=seed)
+            path = folder / f"trajectories-{name}.gif"
+            entries.append((path, _lazy("trajectories", name, path=path, size=GALLERY_SIZE, steps=200, frames=100,
+                                        fps=15, seed=seed)))
+    entries.append((folder / "trajectories-rosenbrock.png",
+                    _lazy("trajectories", "rosenbrock", path=folder / "trajectories-rosenbrock.png", seed=seed)))
+    entries += direct_entries(folder, seed=seed)
+    entries.append((folder / "boundary-moons.gif", _lazy("boundary", "moons", folder / "boundary-moons.gif",
+                                                          size=GALLERY_SIZE, frames=40, fps=10, seed=seed)))
+    entries.append((folder / "boundary-optimizers.gif",
+                    _lazy("boundary", "spirals", folder / "boundary-optimizers.gif", optimizers=["sgd", "momentum", "adam"],
+                          hidden=(32, 32), steps=500, size=GALLERY_SIZE, frames=30, fps=8, seed=seed)))
+    entries += seminar_entries(folder, seed=seed)
+    entries += comparison_entries(folder, seed=seed)
+    entries += gradflow_entries(folder, seed=seed)
+    entries += figure_entries(folder, seed=seed)
+    entries += landscape_entries(folder, seed=seed)
+    entries += figure_entries(folder / "ru", seed=seed, language="ru")
+    return entries
 
 
-def build_landscapes(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
+def gradflow_entries(folder: Path, *, seed: int) -> list[Entry]:
+    """The gradient-flow GIF and figures."""
+    files = {
+        # a task the nets can learn (moons): the sigmoid net's loss stays flat, the ReLU net's falls
+        "gradflow-sigmoid-vs-relu.gif": dict(steps=150, data="moons", size=GALLERY_SIZE, frames=50),
+        "gradflow-exploding.png": dict(activations=("relu",), inits=("scaled",), std=3.0, steps=20),
+        "gradflow-profile.png": dict(view="profile", steps=100),
+        "gradflow-heatmap.png": dict(view="heatmap", steps=100),
+        "gradflow-grid.png": dict(view="grid", activations=("sigmoid", "sigmoid", "tanh", "relu", "relu"),
+                                  inits=("default", "xavier", "default", "default", "he"), steps=50, size=(1280, 560)),
+        "gradflow-step50.png": dict(activations=("relu",), inits=("he",), optimizer="adam:lr=0.01", step=50,
+                                    steps=100),
+    }
+    return [(folder / name, _lazy("gradflow", folder / name, seed=seed, **kwargs)) for name, kwargs in files.items()]
+
+
+def landscape_entries(folder: str | Path, *, seed: int = 0) -> list[Entry]:
     """The loss-landscape entries: three optimizers across their shared PCA plane (2-D GIF), optimizers
     riding a test function in 3-D (GIF), a filter-normalized random plane in 3-D (PNG), the plane of the
     Hessian's top two eigenvectors around the same weights (PNG), and the 1-D
     interpolation from the initial to the trained weights (PNG)."""
-    from gradviz.pipelines.landscape import landscape_animation
-    from gradviz.pipelines.trajectories import trajectories
-
     folder = Path(folder)
-    yield landscape_animation(folder / "landscape-moons.gif", size=GALLERY_SIZE, frames=40, fps=10,
-                              seed=seed)
-    yield trajectories("himmelblau", path=folder / "trajectories-himmelblau-3d.gif", view="3d", steps=200,
-                       frames=60, fps=15, size=GALLERY_SIZE, seed=seed)
-    yield landscape_animation(folder / "landscape-random-plane-3d.png", plane="random", norm="filter", view="3d",
-                              grid=51, seed=seed, title="moons, MLP 2-16-16-1: loss on a filter-normalized "
-                              "random plane")
-    yield landscape_animation(folder / "landscape-hessian-plane-3d.png", plane="hessian", view="3d", grid=51,
-                              seed=seed, title="moons, MLP 2-16-16-1: loss on the Hessian's top-2 plane")
-    yield landscape_animation(folder / "landscape-interpolation.png", plane="line", optimizers=("adam",), grid=61,
-                              seed=seed)
+    name = ["landscape-moons.gif", "trajectories-himmelblau-3d.gif", "landscape-random-plane-3d.png",
+            "landscape-hessian-plane-3d.png", "landscape-interpolation.png"]
+    return [
+        (folder / name[0], _lazy("landscape", folder / name[0], size=GALLERY_SIZE, frames=40, fps=10, seed=seed)),
+        (folder / name[1], _lazy("trajectories", "himmelblau", path=folder / name[1], view="3d", steps=200, frames=60,
+                                 fps=15, size=GALLERY_SIZE, seed=seed)),
+        (folder / name[2], _lazy("landscape", folder / name[2], plane="random", norm="filter", view="3d", grid=51,
+                                 seed=seed, title="moons, MLP 2-16-16-1: loss on a filter-normalized random plane")),
+        (folder / name[3], _lazy("landscape", folder / name[3], plane="hessian", view="3d", grid=51, seed=seed,
+                                 title="moons, MLP 2-16-16-1: loss on the Hessian's top-2 plane")),
+        (folder / name[4], _lazy("landscape", folder / name[4], plane="line", optimizers=("adam",), grid=61,
+                                 seed=seed)),
+    ]
+
+
+def build_landscapes(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
+    """Write the loss-landscape entries into `folder`, yielding each path as it is written."""
+    for _path, build in landscape_entries(folder, seed=seed):
+        yield build()

@@ -14,8 +14,11 @@ __all__ = ["gallery"]
 
 @click.command(context_settings=CONTEXT, short_help="Regenerate the gallery from the registries.")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default="gallery")
+@click.option("--only", multiple=True, metavar="PATTERN",
+              help="Build only the files matching this name or glob, relative to FOLDER (repeatable): "
+                   "--only 'figure-*.png' --only 'ru/*'.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print each file written.")
-def gallery(folder: Path, quiet: bool) -> None:
+def gallery(folder: Path, only: tuple[str, ...], quiet: bool) -> None:
     """Regenerate the gallery (default: ./gallery) from the registries, deterministically."""
     from gradviz.gallery import build_gallery
 
@@ -25,7 +28,7 @@ def gallery(folder: Path, quiet: bool) -> None:
         raise InvalidArgument(f"cannot create gallery folder {str(folder)!r}: {error.strerror}") from None
     written: list[Path] = []
     try:
-        for path in build_gallery(folder):
+        for path in build_gallery(folder, only=only):
             written.append(Path(path))
             if not quiet:
                 click.echo(f"wrote {path}", err=True)
