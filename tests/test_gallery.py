@@ -33,7 +33,7 @@ def test_the_committed_gallery_is_what_users_get_and_small():
     from gradviz.gallery import GALLERY_SIZE, SEMINAR
 
     folder = Path(__file__).resolve().parent.parent / "gallery"
-    files = sorted(folder.iterdir())
+    files = sorted(f for f in folder.rglob("*") if f.is_file())
     assert GALLERY_SIZE == (960, 540)
     assert sum(f.stat().st_size for f in files) < 25e6
     for file in files:
@@ -41,6 +41,33 @@ def test_the_committed_gallery_is_what_users_get_and_small():
         if file.suffix == ".gif":
             with Image.open(file) as image:
                 assert image.size == GALLERY_SIZE, file.name
-    names = {f.name for f in files}
+    names = {f.relative_to(folder).as_posix() for f in files}
     assert {f"figure-{name}{spec.suffix}" for name, spec in FIGURES.items()} <= names
+    assert {f"ru/figure-{name}{spec.suffix}" for name, spec in FIGURES.items()} <= names  # the lecture's language
     assert {f"{stem}.gif" for stem, _, _ in SEMINAR} | {"gradflow-exploding.png"} <= names
+
+
+def test_gradviz_gallery_reproduces_a_sample_byte_for_byte(tmp_path):
+    """A rebuild of a sample of files (a static figure, one with torch runs in it, one in Russian) on one
+    thread gives the committed bytes: the gallery is what the code builds."""
+    from pathlib import Path
+
+    from gradviz.gallery import build_gallery
+
+    folder = Path(__file__).resolve().parent.parent / "gallery"
+    sample = ["figure-losses.png", "figure-gradient-accumulation.png", "ru/figure-no-free-lunch.png"]
+    written = list(build_gallery(tmp_path, only=sample))
+    assert [p.relative_to(tmp_path).as_posix() for p in written[:-1]] == sample
+    for name in sample:
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+
+
+def test_only_names_a_pattern_that_matches_nothing(tmp_path):
+    import pytest
+
+    from gradviz.gallery import build_gallery
+    from gradviz.registry import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match=r"no gallery file matches 'figure-nope\*'.*figure-losses.png"):
+        list(build_gallery(tmp_path, only=["figure-nope*"]))
+    assert not list(tmp_path.iterdir())
