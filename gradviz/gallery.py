@@ -175,8 +175,8 @@ def _reproducible_torch() -> Iterator[None]:
 
 
 # what compare-schedules shows, and what it does not: with exact gradients there is no noise to average out
-SCHEDULES_CAPTION = ("Rosenbrock, exact gradients: every decaying schedule ends behind the constant rate here; "
-                     "schedules pay off when gradients are noisy (mini-batches), which this picture has not")
+SCHEDULES_CAPTION = ("Rosenbrock, exact gradients: each decaying schedule ends behind the constant lr; "
+                     "schedules pay off with noisy gradients")
 
 
 def _pipeline(name: str) -> Callable[..., Path]:

@@ -77,3 +77,19 @@ def test_the_weight_decay_caption_matches_its_run():
     norms = [np.sqrt((r.snapshots[-1] ** 2).sum()) for r in (plain, decayed)]
     assert 3 < norms[0] / norms[1] < 5
     assert 0.21 <= plain.val_loss[-1] <= 0.31 and 0.40 <= decayed.val_loss[-1] <= 0.52
+
+
+def test_a_comparison_keeps_its_title(tmp_path):
+    """compare-schedules' caption (exact gradients: schedules lose here) was dropped by the comparison path."""
+    from PIL import Image
+
+    from gradviz.gallery import SCHEDULES_CAPTION
+    from gradviz.pipelines.trajectories import trajectories
+
+    assert "noisy gradients" in SCHEDULES_CAPTION and "constant lr" in SCHEDULES_CAPTION
+    plain = trajectories("rosenbrock", ["momentum:lr=1e-3", "momentum:lr=1e-3@cosine"], tmp_path / "a.png", steps=5,
+                         size=(480, 270))
+    titled = trajectories("rosenbrock", ["momentum:lr=1e-3", "momentum:lr=1e-3@cosine"], tmp_path / "b.png",
+                          steps=5, size=(480, 270), title="exact gradients")
+    a, b = (np.asarray(Image.open(p)) for p in (plain, titled))
+    assert (a[:40] != b[:40]).any() and (a[60:] == b[60:]).mean() > 0.95  # only the title line differs

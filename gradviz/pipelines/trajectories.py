@@ -325,19 +325,20 @@ def trajectories(
 
         report_table(result["table"], report)
     return _animate_comparison(result, out, fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
-                               frames=frames, domain=domain, progress=progress, field=field)
+                               frames=frames, domain=domain, progress=progress, field=field, title=title)
 
 
 def _animate_comparison(result: Mapping[str, Any], out: Path, fn: TestFunction, *, fps: float,
                         size: tuple[int, int], dpi: float, theme: str, loss_panel: bool, frames: int | None,
-                        domain: Any, progress: Progress | None, field: str | None = None) -> Path:
+                        domain: Any, progress: Progress | None, field: str | None = None,
+                        title: str | None = None) -> Path:
     """Draw compare_paths' result: groups as a swarm or bundle, paths with the lr panel where a schedule
     sets the rate, the note (tuning objective and grid, noise, starts) under the function's name."""
     from gradviz.render.compare import GroupRenderer, NotedTrajectoryRenderer, ScheduleRenderer
 
     paths = result["paths"] or [p for _, group in result["groups"] for p in group]
     window = domain or fn.domain or domain_around([t.points for t in paths])
-    options = dict(size=size, dpi=dpi, theme=theme, frames=frames, note=result["note"])
+    options = dict(size=size, dpi=dpi, theme=theme, frames=frames, note=result["note"], title=title)
     if result["groups"] is not None:
         renderer: Any = GroupRenderer(result["groups"], fn.surface(window), panels=result["kind"] == "starts",
                                       loss_panel=loss_panel, **options)
