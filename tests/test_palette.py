@@ -27,9 +27,9 @@ def test_every_registered_optimizer_has_its_own_colour():
 
 
 def test_a_colour_does_not_depend_on_the_subset_or_the_order():
-    assert trail_colours(["sgd", "momentum", "adam"]) == ["#d55e00", "#0072b2", "#e69f00"]
-    assert trail_colours(["adam"]) == ["#e69f00"]
-    assert trail_colours(["adam", "sgd"]) == ["#e69f00", "#d55e00"]
+    assert trail_colours(["sgd", "momentum", "adam"]) == ["#d55e00", "#0072b2", "#009e73"]  # furthest apart
+    assert trail_colours(["adam"]) == ["#009e73"]
+    assert trail_colours(["adam", "sgd"]) == ["#009e73", "#d55e00"]
 
 
 def test_names_are_read_from_labels_runs_and_specs():
@@ -49,7 +49,7 @@ def test_copies_of_one_optimizer_get_shades_of_its_colour_and_unknown_names_no_p
 
 
 def test_dark_theme_keeps_the_key_but_lightens_the_darkest():
-    assert optimizer_colour("adam", "dark") == "#e69f00"
+    assert optimizer_colour("adam", "dark") == "#009e73"
     assert optimizer_colour("adadelta", "dark") == "#e8e8e8"  # black on a dark slide would vanish
 
 
@@ -62,12 +62,12 @@ def test_trajectory_and_landscape_and_tuning_renderers_use_the_palette():
     for names in (["sgd", "adam"], ["adam"], ["adam", "momentum", "sgd"]):
         renderer = TrajectoryRenderer(_runs(names), surface, size=(320, 180), frames=2)
         colours = [to_hex(c) for c in renderer.trails.get_colors()]
-        assert colours[names.index("adam")] == "#e69f00"
+        assert colours[names.index("adam")] == "#009e73"
     path = PathProjection(np.arange(3), np.zeros((3, 2)), np.zeros(3), np.ones(3), np.ones(3), label="adam (lr=0.01)")
     ax = plot_landscape(surface, [path])
-    assert "#e69f00" in {to_hex(line.get_color()) for line in ax.lines}
+    assert "#009e73" in {to_hex(line.get_color()) for line in ax.lines}
     table = TuningTable(optimizers=("sgd", "adam"), lrs=np.array([[0.1, 1.0]] * 2), scores=np.ones((2, 2)),
                         finals=np.ones((2, 2)), diverged=np.zeros((2, 2), bool), objective="final")
     ax = plot_lr_curve(table)
     assert [to_hex(line.get_color()) for line in ax.lines if line.get_label() in ("sgd", "adam")] == \
-        ["#d55e00", "#e69f00"]
+        ["#d55e00", "#009e73"]

@@ -47,11 +47,12 @@ THEMES.register("dark", Theme(
 
 # -- one colour per optimizer --------------------------------------------------------------------------------
 
-# Every renderer colours a trail, a curve or a panel by its optimizer's name, so Adam is the same orange in
-# every file whichever subset is drawn. The first six follow the order of the default optimizers in the
-# trails above (the most-seen files keep their colours); the rest are Paul Tol's muted palette, then greys.
+# Every renderer colours a trail, a curve or a panel by its optimizer's name, so Adam is the same green in
+# every file whichever subset is drawn. The six defaults take the six Okabe-Ito hues of the trails above,
+# the pairs drawn together most often (SGD and Adam, SGD, momentum and Adam) in the hues furthest apart:
+# vermillion, blue, green; the rest are Paul Tol's muted palette, then greys.
 OPTIMIZER_COLOURS: dict[str, str] = {
-    "sgd": "#d55e00", "momentum": "#0072b2", "nesterov": "#009e73", "rmsprop": "#cc79a7", "adam": "#e69f00",
+    "sgd": "#d55e00", "momentum": "#0072b2", "adam": "#009e73", "nesterov": "#cc79a7", "rmsprop": "#e69f00",
     "adagrad": "#56b4e9", "adadelta": "#000000", "adamw": "#8c5a00", "nadam": "#ddcc77", "radam": "#999933",
     "adamax": "#aa4499", "adabelief": "#882255", "lbfgs": "#332288", "nelder-mead": "#117733",
     "pattern-search": "#44aa99", "random-search": "#888888", "pure-random": "#b0b0b0", "cma-es": "#661100",
