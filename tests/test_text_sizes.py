@@ -97,6 +97,7 @@ def records():
                                                                             n=40),
             "draw_adaptive": lecture.adaptive_paths(steps=20, resolution=30),
         },
+        "seminar": _seminar_records(),
         "momentum": lecture.momentum_paths(steps=20, resolution=30),
         "batch": lecture.batch_size_paths(epochs=2, resolution=30),
     }
@@ -173,6 +174,23 @@ def _landscape(r, size):
     return LandscapeRenderer(r["surface"], r["projections"], r["runs"], size=size, frames=2)
 
 
+def _seminar_records():
+    from gradviz.lecture.free_lunch import no_free_lunch
+    from gradviz.lecture.modes import gradient_accumulation, train_eval_modes
+
+    return {"draw_modes": train_eval_modes(), "draw_accumulation": gradient_accumulation(),
+            "draw_no_free_lunch": no_free_lunch()}
+
+
+def _seminar(draw):
+    def build(r, size):
+        import gradviz.render.seminar as render
+
+        return getattr(render, draw)(r["seminar"][draw], size=size)
+
+    return build
+
+
 def _lecture(draw):
     def build(r, size):
         import gradviz.render.figure as render
@@ -205,6 +223,7 @@ PICTURES = {
                                                          "draw_learning_rates", "draw_adam_bias",
                                                          "draw_regularization", "draw_universal_approximation",
                                                          "draw_adaptive")},
+    **{f"figure-{draw[5:]}": _seminar(draw) for draw in ("draw_modes", "draw_accumulation", "draw_no_free_lunch")},
 }
 
 
