@@ -86,7 +86,7 @@ def test_a_comparison_keeps_its_title(tmp_path):
     from gradviz.gallery import SCHEDULES_CAPTION
     from gradviz.pipelines.trajectories import trajectories
 
-    assert "noisy gradients" in SCHEDULES_CAPTION and "constant lr" in SCHEDULES_CAPTION
+    assert "pays off with noise" in SCHEDULES_CAPTION and "constant lr wins" in SCHEDULES_CAPTION
     plain = trajectories("rosenbrock", ["momentum:lr=1e-3", "momentum:lr=1e-3@cosine"], tmp_path / "a.png", steps=5,
                          size=(480, 270))
     titled = trajectories("rosenbrock", ["momentum:lr=1e-3", "momentum:lr=1e-3@cosine"], tmp_path / "b.png",
