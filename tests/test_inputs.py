@@ -202,7 +202,7 @@ def test_an_interrupted_gallery_says_what_it_wrote(monkeypatch, capsys, tmp_path
     import gradviz.gallery as gallery
     from gradviz.cli import main
 
-    def two_then_interrupt(folder):
+    def two_then_interrupt(folder, **options):
         for name in ("a.gif", "b.png"):
             (folder / name).write_bytes(b"x")
             yield folder / name
