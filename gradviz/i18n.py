@@ -20,14 +20,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from gradviz.registry import InvalidArgument
+from gradviz.registry import Registry, normalize_name
 
 __all__ = ["LANGUAGES", "LANGUAGE", "use_language", "check_language", "_", "N_", "gettext_", "translated",
            "read_po", "compile_mo", "extract_messages", "LOCALE_DIR"]
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "gradviz"
-LANGUAGES = {"en": "English (the source strings)", "ru": "Russian, in the lecture's terms"}
+# the languages pictures can be drawn in (--lang reads this registry): code -> what it is
+LANGUAGES: Registry = Registry("language")
+LANGUAGES.register("en", "English (the source strings)")
+LANGUAGES.register("ru", "Russian, in the lecture's own terms")
 
 # the language renderers draw in while a command runs (set by `use_language`)
 LANGUAGE: ContextVar[str] = ContextVar("gradviz_language", default="en")
@@ -35,9 +38,8 @@ LANGUAGE: ContextVar[str] = ContextVar("gradviz_language", default="en")
 
 def check_language(name: str) -> str:
     """The language code, or InvalidArgument naming the bad value and the choices."""
-    if name not in LANGUAGES:
-        raise InvalidArgument(f"unknown language {name!r}; choose one of: {', '.join(LANGUAGES)}")
-    return name
+    LANGUAGES.lookup(name)  # raises for an unknown code, naming the valid ones
+    return normalize_name(name)
 
 
 @lru_cache(maxsize=None)

@@ -113,4 +113,5 @@ def test_every_drawing_command_takes_lang_and_ru_changes_the_picture(tmp_path):
         assert result.exit_code == 0, result.output
     assert (tmp_path / "en.png").read_bytes() != (tmp_path / "ru.png").read_bytes()
     bad = runner.invoke(cli, ["figure", "losses", "--lang", "de"])
-    assert bad.exit_code != 0 and "'de'" in bad.output and "'en', 'ru'" in bad.output
+    assert bad.exit_code != 0 and "'de'" in bad.output and "valid: en, ru" in bad.output
+    assert runner.invoke(cli, ["figure", "losses", "--lang", "RU", "-q", "-o", str(tmp_path / "RU.png")]).exit_code == 0

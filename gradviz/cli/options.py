@@ -205,7 +205,7 @@ def language_option(command: Callable[..., Any]) -> Callable[..., Any]:
         with use_language(lang):
             return command(*args, **kwargs)
 
-    return click.option("--lang", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
+    return click.option("--lang", type=NameType(LANGUAGES), default="en", show_default=True,
                         help="Language of the picture's text: en, or ru (the lecture's own terms).")(run)
 
 
