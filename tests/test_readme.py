@@ -1,6 +1,6 @@
 """The README and docs/ as a user reads them: every Python block runs as written (each in a fresh namespace,
-in a folder of its own), the README stays a front page, every relative link leads to a file, and the CLI
-reference names every option of every command."""
+in a folder of its own), the README stays a front page, every relative link leads to a file (and heading), and
+the CLI reference names every option of every command."""
 
 import re
 from pathlib import Path
@@ -65,12 +65,19 @@ def test_a_python_block_runs_as_written(page, index, block, tmp_path, monkeypatc
 
 
 def relative_links(page):
-    """(target, line) for every Markdown link and image of `page` that is not a web address or an anchor."""
+    """(target, line) for every Markdown link and image of `page` that is not a web address."""
     text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)  # not inside code blocks
     for match in re.finditer(r"!?\[[^\]]*\]\(([^)\s]+)\)", text):
         target = match.group(1)
-        if not re.match(r"[a-z]+:", target) and not target.startswith("#"):
-            yield target.split("#")[0], text.count("\n", 0, match.start()) + 1
+        if not re.match(r"[a-z]+:", target):
+            yield target, text.count("\n", 0, match.start()) + 1
+
+
+def anchors(page):
+    """The anchors GitHub gives the headings of `page`: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+            for heading in re.findall(r"^#+ (.*)$", text, re.M)}
 
 
 LINKS = [(page, target, line) for page in PAGES if page.exists() for target, line in relative_links(page)]
@@ -83,11 +90,14 @@ def test_the_pages_have_links():
 @pytest.mark.parametrize("page, target, line", LINKS,
                          ids=[f"{page.relative_to(ROOT)}:{line}:{target}" for page, target, line in LINKS])
 def test_a_relative_link_points_to_a_file(page, target, line):
-    path = (page.parent / target).resolve()
+    file, _, anchor = target.partition("#")
+    path = (page.parent / file).resolve() if file else page
     relative = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
     if not path.exists() and relative in WRITTEN_ELSEWHERE:
         pytest.skip(f"{relative} is written on another branch")
     assert path.exists(), f"{page.relative_to(ROOT)} line {line}: {target} does not exist"
+    if anchor and path.suffix == ".md":
+        assert anchor in anchors(path), f"{page.relative_to(ROOT)} line {line}: no heading #{anchor} in {relative}"
 
 
 def test_the_cli_reference_names_every_command_and_option():
