@@ -132,4 +132,10 @@ def test_the_cli_reference_names_every_command_and_option():
             if isinstance(param, click.Option) and not param.hidden and param.name != "help":
                 missing += [f"gradviz {name} {opt}" for opt in param.opts + param.secondary_opts
                             if f"`{opt}`" not in section.group(1)]
+                registry = getattr(param.type, "registry", None)
+                row = re.search(rf"^\| `{re.escape(param.opts[0])}`.*$", section.group(1), re.M)
+                if registry is not None and row and "One of: " in row.group(0):  # a list of choices kept true
+                    listed = re.findall(r"`([^`]+)`", row.group(0).split("One of: ")[1])
+                    if listed != list(registry):
+                        missing.append(f"gradviz {name} {param.opts[0]}'s choices {list(registry)} (lists {listed})")
     assert not missing, "docs/cli.md does not describe: " + ", ".join(missing)
