@@ -20,7 +20,7 @@ SLOW_MARK = "# slow-block"
 
 # Pages written on other branches that the README already links to; once they land, their links are checked
 # like any other (the test skips a link to one of these only while the file is absent).
-WRITTEN_ELSEWHERE = {"docs/lecture.md", "docs/errors-and-limits.md", "docs/own-models.md"}
+WRITTEN_ELSEWHERE = {"docs/lecture.md", "docs/errors-and-limits.md"}
 
 
 def python_blocks(page):
