@@ -627,7 +627,7 @@ def test_the_animation_legend_matches_its_markers_and_the_loss_panel_says_what_i
 
 
 def test_a_steady_shrink_after_training_is_not_called_healthy():
-    # the README's later.png: Adam moves ReLU/He to an 80x shrink over 10 layers (-0.21 decades per
+    # the README's later.png: Adam moves ReLU/He to a 100x shrink over 10 layers (-0.23 decades per
     # layer) by step 50, and 19x (-0.14) by step 20, which the old fixed 100x first/last called healthy
     flow = gradflow_experiment(activation="relu", init="he", optimizer="adam:lr=0.01", steps=21, batch_size=64)
     at_init, later = diagnose(flow), diagnose(flow, step=20)

@@ -1,9 +1,9 @@
-"""The registry of the lecture's own figures: `FIGURES`, name -> a callable that draws one.
+"""The registry of the lecture's own figures: `FIGURES`, name -> what the figure is (a summary, animated or not).
 
 Listing it imports neither torch nor matplotlib (the CLI's `gradviz list figures` and its name checks read
-it); calling an entry computes the figure's numbers (gradviz/lecture/topics.py) and draws them
-(gradviz/render/figure.py) through gradviz/pipelines/figure.py. A static entry returns a matplotlib
-Figure; an animated one returns a frame renderer (iterate it, or write it with `gradviz.figure`).
+it). `gradviz.build_figure(name)` computes a figure's numbers (gradviz/lecture/topics.py and the modules
+beside it) and draws them (gradviz/render/figure.py, render/seminar.py): a matplotlib Figure for a static
+entry, a frame renderer for an animated one; `gradviz.figure(name)` writes it to a file.
 """
 
 from __future__ import annotations
