@@ -22,6 +22,7 @@ import numpy as np
 
 from gradviz.render.options import RenderOptions, render_options
 from gradviz.analysis.choices import METRICS, NORMS, PLANES
+from gradviz.limits import check_count
 from gradviz.registry import InvalidArgument, Registry, check_positive
 from gradviz.render.choices import VIEWS
 
@@ -64,10 +65,7 @@ def check_landscape_options(*, plane: str, view: str, norm: str, metric: str, gr
     view = _choice(view, VIEWS)
     norm = _choice(norm, NORMS)
     metric = _choice(metric, METRICS)
-    if isinstance(grid, bool) or not isinstance(grid, int) or grid < 3:
-        raise InvalidArgument(f"invalid grid: {grid!r} (must be a whole number >= 3)")
-    if grid > 401:
-        raise InvalidArgument(f"invalid grid: {grid!r} (at most 401 points per axis)")
+    check_count("grid", grid, "grid", least=3)
     if span is not None and (isinstance(span, bool) or not isinstance(span, (int, float))
                              or not math.isfinite(span) or span <= 0):
         raise InvalidArgument(f"invalid span: {span!r} (must be a finite number > 0)")
