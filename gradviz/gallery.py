@@ -24,6 +24,7 @@ from typing import Any, Iterator
 
 from gradviz.lecture.figures import FIGURES
 from gradviz.lecture.functions import FUNCTIONS
+from gradviz.registry import InvalidArgument
 
 __all__ = ["build_gallery", "SEMINAR", "Pretrained", "build_seminar", "build_figures", "build_landscapes", "GALLERY_SIZE",
            "write_versions", "build_comparisons", "DIRECT", "build_direct"]
@@ -184,9 +185,21 @@ def build_direct(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
                            seed=seed, title=caption, **arguments)
 
 
+def check_gallery_folder(folder: str | Path) -> Path:
+    """The gallery's folder, refused when its name is empty (Path('') is the current folder: forty files
+    would land among the user's own) or it is a file."""
+    if not str(folder).strip():
+        raise InvalidArgument("gallery folder name is empty: give one, such as gallery (the default), or . for the "
+                              "current folder")
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise InvalidArgument(f"gallery folder {str(folder)!r} is a file, not a folder")
+    return path
+
+
 def build_gallery(folder: str | Path = "gallery", *, seed: int = 0) -> Iterator[Path]:
     """Write gallery files into `folder`, yielding each path as it is written, then VERSIONS.txt."""
-    folder = Path(folder)
+    folder = check_gallery_folder(folder)
     with _reproducible_torch():
         yield from _build_gallery(folder, seed=seed)
         yield write_versions(folder)

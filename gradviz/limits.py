@@ -38,7 +38,7 @@ LIMITS: dict[str, Limit] = {
     "pixels": Limit(7_680, "8K is the largest frame a player shows; each frame is held in memory"),
     "window": Limit(1e6, "past 1e6 a test function's values overflow float64 and the contours say nothing"),
     "grid": Limit(401, "a 401 x 401 surface is 160,801 points, each a pass over the data, finer than the picture"),
-    "traced-steps": Limit(300_000, "a traced step takes 1-2 ms per path: 300,000 in all is minutes already"),
+    "traced-steps": Limit(100_000, "a traced step takes 1-2 ms per path: 100,000 in all is minutes already"),
     "start-steps": Limit(100_000_000, "a batched step takes about 2 us per start: 100M start-steps is minutes"),
 }
 
