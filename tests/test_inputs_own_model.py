@@ -105,6 +105,9 @@ def _small():
 # --- tracebacks and the library's bounds: gradviz's error, the value named, before any allocation ---------
 
 def test_the_librarys_bounds_and_seeds_answer_with_gradviz_errors():
+    import torch
+
+    from gradviz.analysis.curvature import hessian
     from gradviz.analysis.gradients import gradflow_model
     from gradviz.analysis.landscape import landscape
     from gradviz.lecture import mlp
@@ -113,6 +116,9 @@ def test_the_librarys_bounds_and_seeds_answer_with_gradviz_errors():
     from gradviz.lecture.training import train
 
     model, data = _small()
+    nan_model, _ = _small()
+    with torch.no_grad():
+        nan_model[0].weight[0, 0] = float("nan")
     X, y = make_dataset("moons", n=40)
     cases = [
         (lambda: trace("rosenbrock", "adam", steps=3, seed="a"), "invalid seed: 'a' (must be a whole number from 0"),
@@ -131,6 +137,7 @@ def test_the_librarys_bounds_and_seeds_answer_with_gradviz_errors():
         (lambda: train(mlp(2, [4], 1), (X[:0], y[:0]), "adam", steps=3), "data has no points"),
         (lambda: train(mlp(2, [4], 1), (X, y), "adam", steps=10**6), "invalid steps: 1000000 (at most 20,000"),
         (lambda: gradflow_model(model, data, batch_size=0, steps=2), "invalid batch_size: 0"),
+        (lambda: hessian(nan_model, data), "the model's weights are not finite (0.weight holds NaN or inf)"),
     ]
     wrong = []
     for call, message in cases:
