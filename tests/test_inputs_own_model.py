@@ -108,7 +108,7 @@ def test_the_librarys_bounds_and_seeds_answer_with_gradviz_errors():
     import torch
 
     from gradviz.analysis.curvature import hessian
-    from gradviz.analysis.gradients import gradflow_model
+    from gradviz.analysis.gradients import deep_mlp, gradflow_model
     from gradviz.analysis.landscape import landscape
     from gradviz.lecture import mlp
     from gradviz.lecture.data import make_dataset
@@ -138,6 +138,8 @@ def test_the_librarys_bounds_and_seeds_answer_with_gradviz_errors():
         (lambda: train(mlp(2, [4], 1), (X, y), "adam", steps=10**6), "invalid steps: 1000000 (at most 20,000"),
         (lambda: gradflow_model(model, data, batch_size=0, steps=2), "invalid batch_size: 0"),
         (lambda: hessian(nan_model, data), "the model's weights are not finite (0.weight holds NaN or inf)"),
+        (lambda: mlp(2, [100_000, 100_000], 1), "invalid parameters: 10,000,500,001 (2 x 100000 x 100000 x 1)"),
+        (lambda: deep_mlp(100_000, 8), "invalid depth: 100000 (at most 2,000"),
     ]
     wrong = []
     for call, message in cases:
