@@ -380,8 +380,15 @@ CLI_CASES = [
     (["basins", "--resolution", "1000", "--steps", "100000", "-o", "x.png"], "= 300,000,000,000 (at most", True),
     (["sweep", "-O", "nelder-mead", "-o", "x.png"], "nelder-mead is a direct (gradient-free) method", True),
     (["trajectories", "--seed", "99999999999999999999999", "-o", "x.png"], "invalid seed: 99999999999999999999999",
-     False),
-    (["figure", "edge-of-stability", "--seed", "-1", "-o", "x.png"], "invalid seed: -1", False),
+     True),
+    (["figure", "edge-of-stability", "--seed", "-1", "-o", "x.png"], "invalid seed: -1", True),
+    (["trajectories", "-f", "x**2", "-f", "y**2", "-o", "x.png"], "--function is given 2 times (-f 'x**2' -f 'y**2')",
+     True),
+    (["trajectories", "--steps", "5", "--steps=6", "-o", "x.png"], "--steps is given 2 times", True),
+    (["boundary", "--hidden", "", "-o", "x.png"], "invalid hidden: '' (no hidden layers", True),
+    (["gallery", "", "-q"], "gallery folder name is empty", False),
+    (["gradflow", "--model", "../mynets.py:mlp", "--data", "../mydata.py:loader", "--batch-size", "4", "-q", "-o",
+      "g.png"], "which keeps its own batches", False),
 ]
 
 
@@ -410,3 +417,33 @@ def test_the_command_line_answers_own_model_inputs_in_one_line(tmp_path):
                 or (before_torch and result["torch"])):
             wrong.append((args, result["code"], result["stderr"][-500:], result["files"], result["torch"]))
     assert not wrong, wrong
+
+
+def test_traceback_shows_your_codes_traceback_and_ctrl_c_says_what_the_cache_kept(tmp_path, monkeypatch, capsys):
+    import gradviz.pipelines.landscape as pipeline
+    from gradviz.analysis.gridrun import GridInterrupted
+    from gradviz.cli import main
+
+    _write_modules(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRADVIZ_TRACEBACK", raising=False)
+    for argv in (["--traceback", *OWN[:1], "--model", "mynets.py:raises", *OWN[3:]],
+                 [*OWN[:1], "--model", "mynets.py:raises", *OWN[3:], "--traceback"]):
+        argv = [a.replace("../", "") for a in argv]
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert stop.value.code == 2 and err[0] == "Traceback (most recent call last):", err
+        assert 'raise RuntimeError("boom in factory")' in "\n".join(err), err
+        assert err[-1].startswith("gradviz: error: your model factory 'mynets.py:raises' raised RuntimeError"), err
+        monkeypatch.delenv("GRADVIZ_TRACEBACK", raising=False)
+
+    def interrupted(*args, **kwargs):
+        raise GridInterrupted("8 of 25 grid points kept in 'c.npz'; the same command continues from them")
+
+    monkeypatch.setattr(pipeline, "model_landscape", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        main([a.replace("../", "") for a in OWN] + ["--cache", "c.npz"])
+    assert stop.value.code == 130
+    assert capsys.readouterr().err.strip() == ("gradviz: interrupted; no picture written; 8 of 25 grid points kept in "
+                                               "'c.npz'; the same command continues from them")

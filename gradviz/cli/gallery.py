@@ -13,11 +13,13 @@ __all__ = ["gallery"]
 
 
 @click.command(context_settings=CONTEXT, short_help="Regenerate the gallery from the registries.")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default="gallery")
+@click.argument("folder", type=click.Path(file_okay=False), default="gallery")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print each file written.")
-def gallery(folder: Path, quiet: bool) -> None:
+def gallery(folder: str, quiet: bool) -> None:
     """Regenerate the gallery (default: ./gallery) from the registries, deterministically."""
-    from gradviz.gallery import build_gallery
+    from gradviz.gallery import build_gallery, check_gallery_folder
+
+    folder = check_gallery_folder(folder)  # '' would be the current folder: refused, not filled
 
     try:
         folder.mkdir(parents=True, exist_ok=True)

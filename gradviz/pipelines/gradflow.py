@@ -174,6 +174,10 @@ def _own_model_log(model: Any, loss: Any, *, data: Any, compute_loss: Any = None
     dataset = load_data(data) if isinstance(data, str) else data
     loss_fn = load_loss(loss) if (loss is None or isinstance(loss, str)) else loss
     hook = load_compute_loss(compute_loss) if isinstance(compute_loss, str) else compute_loss
+    if batch_size is not None and not isinstance(dataset, (tuple, list, dict)):  # whole tensors are split
+        raise InvalidArgument(f"--batch-size {batch_size} splits (inputs, targets) tensors; data {data!r} is a "
+                              f"{type(dataset).__name__}, which keeps its own batches: set batch_size in it, or "
+                              "drop --batch-size")
     start_stage(progress, "training")
     with user_code_errors(model=model, data=data, loss=loss, compute_loss=compute_loss):
         log = gradflow_model(net, dataset, loss_fn=loss_fn, compute_loss=hook, optimizer=optimizer, lr=lr,

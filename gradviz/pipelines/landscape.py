@@ -330,7 +330,7 @@ def model_landscape(
     net = load_model(model) if _is_spec(model) else model
     loss_fn = load_loss(loss) if (loss is None or _is_spec(loss)) else loss
     dataset = load_data(data) if _is_spec(data) else data
-    if batch_size is not None and not isinstance(dataset, (tuple, list)):
+    if batch_size is not None and not isinstance(dataset, (tuple, list, dict)):  # whole tensors are split
         raise InvalidArgument(f"--batch-size {batch_size} splits (inputs, targets) tensors; data {data!r} is a "
                               f"{type(dataset).__name__}, which keeps its own batches: set batch_size in it, or "
                               "drop --batch-size")
