@@ -247,12 +247,24 @@ def build_direct(folder: str | Path, *, seed: int = 0) -> Iterator[Path]:
         yield build()
 
 
+def check_gallery_folder(folder: str | Path) -> Path:
+    """The gallery's folder, refused when its name is empty (Path('') is the current folder: forty files
+    would land among the user's own) or it is a file."""
+    if not str(folder).strip():
+        raise InvalidArgument("gallery folder name is empty: give one, such as gallery (the default), or . for the "
+                              "current folder")
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise InvalidArgument(f"gallery folder {str(folder)!r} is a file, not a folder")
+    return path
+
+
 def build_gallery(folder: str | Path = "gallery", *, seed: int = 0, only: Sequence[str] = ()) -> Iterator[Path]:
     """Write gallery files into `folder`, yielding each path as it is written, then VERSIONS.txt.
 
     only: file names or glob patterns relative to the folder ('figure-*.png', 'ru/*'): build just those
     (each pattern must match a gallery file)."""
-    folder = Path(folder)
+    folder = check_gallery_folder(folder)
     entries = select_entries(gallery_entries(folder, seed=seed), folder, only)
     with _reproducible_torch():
         for path, build in entries:

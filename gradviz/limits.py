@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from gradviz.registry import InvalidArgument
 
-__all__ = ["Limit", "LIMITS", "check_at_most"]
+__all__ = ["Limit", "LIMITS", "check_at_most", "check_count", "check_product", "check_memory", "MEMORY_LIMIT"]
 
 
 class Limit(NamedTuple):
@@ -36,7 +36,15 @@ LIMITS: dict[str, Limit] = {
     "resolution": Limit(1_000, "a basin map of 1000 x 1000 starts is finer than the picture's pixels"),
     "seeds": Limit(100, "a bundle of 100 paths per optimizer is already a solid band"),
     "pixels": Limit(7_680, "8K is the largest frame a player shows; each frame is held in memory"),
+    "window": Limit(1e6, "past 1e6 a test function's values overflow float64 and the contours say nothing"),
+    "grid": Limit(401, "a 401 x 401 surface is 160,801 points, each a pass over the data, finer than the picture"),
+    "traced-steps": Limit(100_000, "a traced step takes 1-2 ms per path: 100,000 in all is minutes already"),
+    "start-steps": Limit(100_000_000, "a batched step takes about 2 us per start: 100M start-steps is minutes"),
 }
+
+# What one call may allocate at once (estimated before it allocates): past this a typo of a few zeros would
+# swap or be killed rather than answer.
+MEMORY_LIMIT = Limit(8 * 2**30, "more than 8 GiB at once would swap or be killed on most machines")
 
 
 def check_at_most(name: str, value: float, limit: str, *, shown: str | None = None) -> float:
@@ -45,3 +53,38 @@ def check_at_most(name: str, value: float, limit: str, *, shown: str | None = No
     if value > bound.most:
         raise InvalidArgument(f"invalid {name}: {shown or value} (at most {bound.most:,.0f}: {bound.why})")
     return value
+
+
+def check_count(name: str, value: object, limit: str | None = None, *, least: int = 1) -> int:
+    """A whole number from `least` to LIMITS[limit] (no ceiling without one): the library's and the CLI's
+    one check of a count, InvalidArgument naming the value and the bound's reason otherwise."""
+    if isinstance(value, bool) or not (isinstance(value, int) or hasattr(value, "__index__")
+                                       or isinstance(value, float) and value.is_integer()):
+        raise InvalidArgument(f"invalid {name}: {value!r} (must be a whole number >= {least})")
+    number = int(value)  # type: ignore[call-overload]
+    if number < least:
+        raise InvalidArgument(f"invalid {name}: {value!r} (must be a whole number >= {least})")
+    if limit is not None:
+        check_at_most(name, number, limit)
+    return number
+
+
+def check_product(name: str, factors: dict[str, float], limit: str) -> float:
+    """Each factor within its own bound, their product past LIMITS[limit]: InvalidArgument that shows the
+    product ('resolution^2 x steps = 1000^2 x 100000 = ...') and the reason."""
+    product = 1.0
+    for value in factors.values():
+        product *= value
+    bound = LIMITS[limit]
+    if product > bound.most:
+        shown = " x ".join(factors) + " = " + " x ".join(f"{v:,.0f}" for v in factors.values())
+        raise InvalidArgument(f"invalid {name}: {shown} = {product:,.0f} (at most {bound.most:,.0f}: {bound.why})")
+    return product
+
+
+def check_memory(what: str, nbytes: float) -> float:
+    """InvalidArgument when an allocation estimated at `nbytes` is past MEMORY_LIMIT, before it is made."""
+    if nbytes > MEMORY_LIMIT.most:
+        raise InvalidArgument(f"{what} would need about {nbytes / 2**30:,.1f} GiB at once (at most "
+                              f"{MEMORY_LIMIT.most / 2**30:.0f} GiB: {MEMORY_LIMIT.why})")
+    return nbytes

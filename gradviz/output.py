@@ -75,14 +75,21 @@ def check_output_path(path: str | os.PathLike[str], formats: Iterable[str] = FOR
         raise InvalidArgument(f"output file name is empty: give one such as picture{formats[0]} "
                               f"(valid extensions: {', '.join(formats)})")
     path = Path(path)
+    if path.is_dir() or str(path).endswith(("/", os.sep)):
+        raise InvalidArgument(f"output path {str(path)!r} is a folder: give a file name in it, such as "
+                              f"{str(path).rstrip('/' + os.sep) or '.'}/picture{formats[0]} (valid extensions: "
+                              f"{', '.join(formats)})")
+    if path.name.startswith(".") and not path.suffix and path.name.lower() in formats:
+        # Path('.gif').suffix is '': a name that is only an extension has no name before it
+        raise InvalidArgument(f"output file name {str(path)!r} is only an extension: give a name before it, such as "
+                              f"picture{path.name.lower()}")
     if path.suffix.lower() not in formats:
-        raise InvalidArgument(f"unknown output extension {path.suffix or '(none)'!r} in {str(path)!r} "
-                              f"(valid: {', '.join(formats)})")
+        shown = f"extension {path.suffix!r}" if path.suffix else "no extension"
+        raise InvalidArgument(f"output file {str(path)!r} has {shown}: it must end in one of {', '.join(formats)} "
+                              "(the extension picks the format)")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InvalidArgument(f"output folder {str(folder)!r} does not exist")
-    if path.is_dir():
-        raise InvalidArgument(f"output path {str(path)!r} is a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InvalidArgument(f"output folder {str(folder)!r} is not writable")
     try:

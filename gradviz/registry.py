@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-__all__ = ["InvalidArgument", "Registry", "Choice", "registry_of", "normalize_name", "check_positive",
-           "unknown_name_message"]
+__all__ = ["InvalidArgument", "UserCodeError", "Registry", "Choice", "registry_of", "normalize_name",
+           "check_positive", "check_seed", "unknown_name_message", "MAX_SEED"]
 
 
 class InvalidArgument(ValueError):
@@ -23,6 +23,19 @@ class InvalidArgument(ValueError):
 
     The CLI turns it into a one-line error with exit code 2; library callers can catch it as ValueError.
     """
+
+
+class UserCodeError(InvalidArgument):
+    """The user's own code (a model factory, a data function, a loss, a model's forward) raised.
+
+    The message names which of theirs raised what, in one line; the original exception is the __cause__
+    (the CLI prints the whole traceback with --traceback or GRADVIZ_TRACEBACK=1). It is an InvalidArgument,
+    so the CLI answers it with exit code 2 and library callers can catch it as ValueError.
+    """
+
+    def __init__(self, message: str, original: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.original = original
 
 
 def normalize_name(name: str) -> str:
@@ -94,3 +107,26 @@ def check_positive(name: str, value: Any, *, integer: bool = False, allow_zero: 
         need += " >= 0" if allow_zero else " > 0"
         raise InvalidArgument(f"invalid {name}: {value!r} (must be {need})")
     return int(value) if integer else value
+
+
+# numpy's legacy generators and every torch generator take seeds up to 2**32 - 1; one bound for all of them
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    """A seed: a whole number from 0 to MAX_SEED (int, or a string of one, as the CLI passes), else
+    InvalidArgument naming the value."""
+    number = value
+    if isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = None
+    elif hasattr(value, "__index__") and not isinstance(value, bool):
+        number = int(value.__index__())
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= MAX_SEED:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:30] + "..."
+        raise InvalidArgument(f"invalid {name}: {shown} (must be a whole number from 0 to {MAX_SEED:,})")
+    return number

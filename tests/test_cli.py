@@ -60,7 +60,8 @@ def test_options_reach_the_library(tmp_path, read_gif):
     (["-O", "nelder-mead:initial_simplex=0/0"], "initial_simplex of shape"),
 ])
 def test_bad_input_is_one_line_exit_2_no_file(tmp_path, args, shown):
-    result = run(["trajectories", "--steps", "5", *args], tmp_path)
+    steps = [] if "--steps" in args else ["--steps", "5"]  # an option given twice is refused, not overridden
+    result = run(["trajectories", *steps, *args], tmp_path)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "error" in lines[0] and shown in lines[0], result.stderr
@@ -133,7 +134,8 @@ def test_boundary_command_writes_side_by_side_gif(tmp_path, read_gif):
     (["-O", "torch_optimizer.Yogi"], "pip install torch-optimizer"),
 ])
 def test_boundary_bad_input(tmp_path, args, shown):
-    result = run(["boundary", "--steps", "3", *args], tmp_path)
+    steps = [] if "--steps" in args else ["--steps", "3"]  # an option given twice is refused, not overridden
+    result = run(["boundary", *steps, *args], tmp_path)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and shown in lines[0], result.stderr
@@ -185,7 +187,8 @@ def test_gradflow_prints_the_numbers_its_figure_draws(tmp_path):
     (["-O", "adam:lr=-1"], "learning rate"), (["--step", "1"], "--step 1"), (["--step", "2", "-o", "g.png"], "--step 2"),
 ])
 def test_gradflow_bad_input(tmp_path, args, shown):
-    result = run(["gradflow", "--steps", "2", *args], tmp_path)
+    steps = [] if "--steps" in args else ["--steps", "2"]  # an option given twice is refused, not overridden
+    result = run(["gradflow", *steps, *args], tmp_path)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and shown in lines[0], result.stderr

@@ -154,3 +154,166 @@ def test_random_commands_end_in_a_file_or_one_line(tmp_path):
     # both outcomes occur in numbers: a generator that only ever broke (or never broke) would test little
     assert outcomes["file"] >= 10 and outcomes["refused"] >= 20, outcomes
     print(f"\nfuzz: {len(cases)} commands: {outcomes}")
+
+
+# --- your own model (issue 32): generated mynets/mydata/mylosses modules, good and bad, and bad files -------
+
+OWN_MODULES = {
+    "mynets.py": """
+import torch
+from torch import nn
+
+
+def mlp():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 6), nn.Tanh(), nn.Linear(6, 3))
+
+
+def raises():
+    raise RuntimeError("factory broke")
+
+
+def not_a_module():
+    return 42
+
+
+def needs_width(width):
+    return nn.Linear(2, width)
+
+
+class Boom(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(2, 3)
+
+    def forward(self, x):
+        raise ValueError("forward broke")
+
+
+def boom():
+    return Boom()
+
+
+def wrong_width():
+    return nn.Sequential(nn.Linear(5, 3))
+""",
+    "mydata.py": """
+import torch
+
+
+def data():
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(48, 2, generator=g), torch.randint(0, 3, (48,), generator=g)
+
+
+def loader():
+    X, y = data()
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=16)
+
+
+def raises():
+    raise KeyError("no such split")
+
+
+def nothing():
+    return None
+
+
+def empty():
+    return torch.zeros(0, 2), torch.zeros(0, dtype=torch.long)
+""",
+    "mylosses.py": """
+import torch
+
+
+def ce(outputs, targets):
+    return torch.nn.functional.cross_entropy(outputs, targets)
+
+
+def three(outputs, targets, extra):
+    return outputs.sum()
+
+
+def raises(outputs, targets):
+    raise ZeroDivisionError("loss broke")
+
+
+def per_sample(outputs, targets):
+    return torch.nn.functional.cross_entropy(outputs, targets, reduction="none")
+""",
+}
+
+BAD_FILES = {"cut.npz": b"PK\x03\x04" + b"\0" * 40, "empty.npz": b"", "notes.pt": b"not weights",
+             "cut.pt": b"PK\x03\x04" + b"\0" * 40}
+
+
+def _own_command(rng):
+    """A landscape or gradflow command on your own model: valid pieces, or one or two broken ones."""
+    draw = Draw(rng)
+    kind = draw.pick(["landscape", "landscape", "gradflow"])
+    model = draw.pick(["mlp"], ["raises", "not_a_module", "needs_width", "boom", "wrong_width", "nope"])
+    data = draw.pick(["data", "loader"], ["raises", "nothing", "empty", "nope"])
+    args = [kind, "--model", f"../mynets.py:{model}", "--data", f"../mydata.py:{data}", "-q", "--size", "320x180"]
+    if draw.maybe(0.5):
+        args += ["--loss", draw.pick(["cross-entropy", "../mylosses.py:ce"],
+                                     ["builtins:print", "../mylosses.py:three", "../mylosses.py:raises",
+                                      "../mylosses.py:per_sample", "mse2", "../mylosses.py"])]
+    if kind == "landscape":
+        args += ["--grid", draw.pick(["3", "5"], ["2", "100000", "x"]), "-o", draw.pick(["out.png"], ["out.jpg", ".png"])]
+        if draw.maybe(0.3):
+            args += ["--weights", draw.pick(["../good.pt"], ["../notes.pt", "../cut.pt", "../evil.pt", "missing.pt", "",
+                                                             "..", "../other.pt"])]
+        if draw.maybe(0.3):
+            args += ["--cache", draw.pick(["c.npz"], ["../cut.npz", "../empty.npz", "/proc/c.npz", ".."])]
+        if draw.maybe(0.2):
+            args += ["--checkpoints", draw.pick(["../ckpt-*.pt"], ["none-*.pt", "../good.pt"])]
+        if draw.maybe(0.2):
+            args += ["--batch-size", draw.pick(["16"], ["0", "-1"])]
+    else:
+        args += ["--steps", draw.count(["3"]), "-o", draw.pick(["out.png"], ["out.jpg"])]
+    return args
+
+
+def test_random_own_model_commands_end_in_a_file_or_one_line(tmp_path):
+    import torch
+    from torch import nn
+
+    for name, text in OWN_MODULES.items():
+        (tmp_path / name).write_text(text)
+    for name, content in BAD_FILES.items():
+        (tmp_path / name).write_bytes(content)
+    torch.manual_seed(0)
+    good = nn.Sequential(nn.Linear(2, 6), nn.Tanh(), nn.Linear(6, 3))
+    torch.save(good.state_dict(), tmp_path / "good.pt")
+    for index in range(3):
+        with torch.no_grad():
+            for p in good.parameters():
+                p.add_(0.1)
+        torch.save(good.state_dict(), tmp_path / f"ckpt-{index}.pt")
+    torch.save(nn.Linear(2, 2).state_dict(), tmp_path / "other.pt")
+    torch.save({"w": _Payload()}, tmp_path / "evil.pt")
+    rng = random.Random(SEED + 32)
+    cases = [_own_command(rng) for _ in range(24)]
+    wrong, outcomes = [], {"file": 0, "refused": 0}
+    for index, (args, result) in enumerate(zip(cases, run_cli(cases, tmp_path))):
+        code, stderr, files = result["code"], result["stderr"], result["files"]
+        lines = stderr.strip().splitlines()
+        if code in (0, None):
+            output = args[args.index("-o") + 1]
+            ok = output in files and os.path.getsize(tmp_path / f"case{index}" / output) > 0
+            outcomes["file"] += ok
+        elif code == 2:
+            ok = len(lines) == 1 and "error" in lines[0] and "Traceback" not in stderr and not files
+            outcomes["refused"] += ok
+        else:
+            ok = False
+        if not ok:
+            wrong.append((args, code, stderr[-600:], files))
+    assert not wrong, wrong
+    assert outcomes["file"] >= 4 and outcomes["refused"] >= 10, outcomes
+    print(f"\nown-model fuzz: {len(cases)} commands: {outcomes}")
+
+
+class _Payload:
+    def __reduce__(self):
+        return (os.system, ("true",))

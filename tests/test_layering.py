@@ -36,8 +36,8 @@ def test_layering(path):
     if relative.startswith(("lecture/", "analysis/")):
         assert "matplotlib" not in tops, relative
     if relative in ("records.py", "registry.py", "limits.py", "analysis/diagnosis.py", "lecture/figures.py",
-                    "analysis/choices.py", "render/choices.py", "lecture/grids.py", "lecture/budget.py",
-                    "lecture/free_lunch.py", "i18n.py"):
+                    "analysis/choices.py", "analysis/files.py", "render/choices.py", "lecture/grids.py",
+                    "lecture/budget.py", "lecture/free_lunch.py", "i18n.py"):
         assert not tops & {"torch", "matplotlib"}, relative
     if relative != "output.py":
         assert not tops & {"imageio", "PIL", "imageio_ffmpeg"}, relative

@@ -29,7 +29,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from gradviz.analysis.evaluation import FlatModel, preserved
 from gradviz.analysis.sources import Batch, DataSource, LossRule, as_source
 from gradviz.records import HessianSpectrum, SharpnessRun
-from gradviz.registry import InvalidArgument, check_positive
+from gradviz.registry import InvalidArgument, check_positive, check_seed
 
 __all__ = ["hessian", "HessianOperator", "lanczos", "sharpness_run", "edge_of_stability", "EOS_LRS"]
 
@@ -107,6 +107,9 @@ def lanczos(matvec: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor,
     betas: list[float] = []
     for j in range(steps):
         w = matvec(basis[j])
+        if not bool(torch.isfinite(w).all()):  # eigh of NaN would raise LinAlgError from inside numpy
+            raise InvalidArgument("the Hessian-vector product is not finite: the loss or its gradient is NaN or inf "
+                                  "at these weights (check the weights, the inputs and the loss for NaN)")
         alpha = float(w @ basis[j])
         alphas.append(alpha)
         Q = torch.stack(basis)
@@ -188,7 +191,11 @@ def hessian(
         np.asarray(weights, dtype=np.float64)).reshape(-1).to(operator.device, operator.dtype)
     if w.numel() != P:
         raise InvalidArgument(f"weights have {w.numel()} entries, the model {P} parameters")
-    generator = torch.Generator().manual_seed(int(seed))
+    if not bool(torch.isfinite(w).all()):
+        bad = next((name for name, p in model.named_parameters() if not bool(torch.isfinite(p).all())), "the weights")
+        raise InvalidArgument(f"the model's weights are not finite ({bad} holds NaN or inf): the Hessian there is "
+                              "undefined; load finite weights")
+    generator = torch.Generator().manual_seed(check_seed(seed))
     start = torch.randn(P, generator=generator, dtype=torch.float64).to(operator.device, operator.dtype)
     values, vectors, residuals, _ = lanczos(lambda v: operator.hvp(w, v), start, steps=min(max(max_steps, top), P),
                                             top=top, tol=tol)

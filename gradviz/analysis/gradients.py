@@ -50,7 +50,8 @@ import torch
 from torch import nn
 
 from gradviz.records import GradientLog
-from gradviz.registry import InvalidArgument, check_positive
+from gradviz.limits import check_count
+from gradviz.registry import InvalidArgument, check_positive, check_seed
 from gradviz.lecture.schedules import build_scheduler
 
 __all__ = ["record_gradients", "GradientRecorder", "gradflow_model", "StepRow"]
@@ -553,7 +554,10 @@ def gradflow_model(
 
     if not isinstance(model, nn.Module):
         raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
-    steps = check_positive("steps", steps, integer=True)
+    steps = check_count("steps", steps, "train-steps")
+    seed = check_seed(seed)
+    if batch_size is not None:  # 0 is refused, as landscape refuses it, not read as the default
+        batch_size = check_count("batch_size", batch_size, "batch-size")
     if clip is not None:
         check_positive("clip", clip)
     rule = LossRule.build(loss_fn, "loss", compute_loss)

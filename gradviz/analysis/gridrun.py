@@ -10,8 +10,12 @@ CIFAR-10), so `run_grid` adds to an Evaluator the two things such runs need, on 
 - A cache file (`cache=PATH`): finished points are written after every chunk (a temporary file renamed over
   the old one, so a kill leaves either the old or the new file, never half of one). Started again with the same
   arguments, the run evaluates only what is missing. The file records what it was made for (model,
-  weights, directions, grid, data, loss); a cache made for anything else is refused in one line. Under
-  torchrun each rank keeps its own file, PATH with '.rank-R-of-N' before the suffix.
+  weights, directions, grid, data, loss); a cache made for anything else is refused in one line, and so is
+  a damaged one (with the advice to delete it). Under torchrun each rank keeps its own file, PATH with
+  '.rank-R-of-N' before the suffix; every file holds finished points by their index in the whole grid, and
+  a run reads all of them (PATH and every PATH.rank-*-of-*), so any number of ranks resumes the work of
+  any other number. Interrupted (Ctrl-C), a cached run raises GridInterrupted, a KeyboardInterrupt whose
+  `kept` says how many points the cache holds.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import atexit
 import hashlib
 import json
 import os
+import re
+import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,9 +35,17 @@ import torch
 from gradviz.analysis.evaluation import Evaluator
 from gradviz.registry import InvalidArgument
 
-__all__ = ["join_process_group", "run_grid", "GridCache", "fingerprint"]
+__all__ = ["join_process_group", "run_grid", "GridCache", "GridInterrupted", "fingerprint"]
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: points by grid index in every rank's file, no process split in the key
+
+
+class GridInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a cached grid: `kept` says what the cache holds, for the one line that reports the stop."""
+
+    def __init__(self, kept: str) -> None:
+        super().__init__(kept)
+        self.kept = kept
 
 
 def join_process_group(device: torch.device, distributed: bool | None = None) -> tuple[int, int, torch.device]:
@@ -116,7 +130,6 @@ def fingerprint(evaluator: Evaluator, origin: torch.Tensor, basis: torch.Tensor,
         "grid or span": _digest(coefficients),
         "data": evaluator.source.fingerprint(),
         "loss or metric": _digest(evaluator.rule.key),
-        "process split": f"rank {rank} of {world}",
     }
 
 
@@ -126,47 +139,75 @@ def _rank_path(path: Path, rank: int, world: int) -> Path:
     return path.with_name(f"{path.stem}.rank-{rank}-of-{world}{path.suffix}")
 
 
-class GridCache:
-    """The finished points of one grid on disk: values and a done mask, with the fingerprint they belong to."""
+def _cache_files(path: Path) -> list[Path]:
+    """PATH and every PATH.rank-R-of-N beside it that exists: the files one grid's points may lie in."""
+    pattern = re.compile(re.escape(path.stem) + r"\.rank-\d+-of-\d+" + re.escape(path.suffix) + "$")
+    ranks = sorted(p for p in path.parent.iterdir() if pattern.match(p.name)) if path.parent.is_dir() else []
+    return ([path] if path.is_file() else []) + ranks
 
-    def __init__(self, path: str | os.PathLike[str], key: dict[str, str], total: int) -> None:
+
+DAMAGED = (OSError, ValueError, KeyError, EOFError, TypeError, AttributeError, zipfile.BadZipFile)
+
+
+class GridCache:
+    """The finished points of one grid on disk: values and a done mask by grid index, with the fingerprint
+    they belong to. Reads every rank's file of the grid (see _cache_files); writes its own (`path`)."""
+
+    def __init__(self, path: str | os.PathLike[str], key: dict[str, str], total: int, *,
+                 read_from: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path)
         self.key = key
         self.values = np.full(total, np.nan)
         self.done = np.zeros(total, dtype=bool)
-        if self.path.exists():
-            self._load(total)
-        else:
-            folder = self.path.parent
-            if not folder.is_dir():
-                raise InvalidArgument(f"cache {str(self.path)!r}: folder {str(folder)!r} does not exist")
-            if not os.access(folder, os.W_OK):
-                raise InvalidArgument(f"cache {str(self.path)!r}: folder {str(folder)!r} is not writable")
+        from gradviz.analysis.files import check_cache_path
 
-    def _load(self, total: int) -> None:
+        check_cache_path(self.path)
+        for file in _cache_files(Path(read_from) if read_from is not None else self.path):
+            values, done = self._load(file, total)
+            fresh = done & ~self.done
+            self.values[fresh], self.done[fresh] = values[fresh], True
+
+    def _load(self, file: Path, total: int) -> tuple[np.ndarray, np.ndarray]:
+        name = str(file)
         try:
-            with np.load(self.path, allow_pickle=False) as stored:
+            with np.load(file, allow_pickle=False) as stored:
                 key = json.loads(str(stored["key"]))
-                values, done = stored["values"], stored["done"]
-        except (OSError, ValueError, KeyError) as error:
-            raise InvalidArgument(f"cache {str(self.path)!r} is not a gradviz landscape cache ({error}); delete it "
-                                  "or give another path") from None
-        if key.get("version") != CACHE_VERSION:
-            raise InvalidArgument(f"cache {str(self.path)!r} was written by another gradviz version; delete it")
-        differ = [name for name, digest in self.key.items() if key.get(name) != digest]
-        if differ or len(values) != total:
-            raise InvalidArgument(f"cache {str(self.path)!r} was made for another {' and '.join(differ or ['grid'])}: "
-                                  "delete it or give another cache path")
-        self.values, self.done = values.astype(np.float64), done.astype(bool)
+                values, done = np.asarray(stored["values"], dtype=np.float64), np.asarray(stored["done"], dtype=bool)
+            if not isinstance(key, dict):
+                raise ValueError(f"its key is a JSON {type(key).__name__}, not an object")
+            version = key.get("version")
+        except DAMAGED as error:
+            reason = " ".join(str(error).split())[:100] or type(error).__name__
+            if file.exists() and file.stat().st_size == 0:
+                reason = "the file is empty"
+            raise InvalidArgument(f"cache {name!r} is damaged or not a gradviz grid cache ({reason}): delete it to "
+                                  "start over, or give another cache path") from None
+        if version != CACHE_VERSION:
+            raise InvalidArgument(f"cache {name!r} was written by another gradviz version (cache format {version}, "
+                                  f"this one reads {CACHE_VERSION}): delete it to start over")
+        differ = [part for part, digest in self.key.items() if key.get(part) != digest]
+        if differ or values.shape != (total,) or done.shape != (total,):
+            raise InvalidArgument(f"cache {name!r} was made for another {' and '.join(differ or ['grid'])}: keep it "
+                                  "for that run and give this one another cache path, or delete it")
+        return values, done
 
     def save(self, indices: np.ndarray, values: np.ndarray) -> None:
         self.values[indices] = values
         self.done[indices] = True
         temporary = self.path.with_name(self.path.name + ".partial")
-        with open(temporary, "wb") as handle:
-            np.savez(handle, key=json.dumps({**self.key, "version": CACHE_VERSION}), values=self.values,
-                     done=self.done)
-        os.replace(temporary, self.path)
+        try:
+            with open(temporary, "wb") as handle:
+                np.savez(handle, key=json.dumps({**self.key, "version": CACHE_VERSION}), values=self.values,
+                         done=self.done)
+            os.replace(temporary, self.path)
+        except OSError as error:
+            raise InvalidArgument(f"cache {str(self.path)!r} cannot be written ({error.strerror}): "
+                                  f"{int(self.done.sum())} points were computed and not kept; give a cache path "
+                                  "in a folder of your own") from None
+
+    def kept(self) -> str:
+        return (f"{int(self.done.sum()):,} of {len(self.done):,} grid points kept in {str(self.path)!r}; the same "
+                "command continues from them")
 
 
 def run_grid(evaluator: Evaluator, origin: torch.Tensor, basis: torch.Tensor, coefficients: torch.Tensor, *,
@@ -180,7 +221,7 @@ def run_grid(evaluator: Evaluator, origin: torch.Tensor, basis: torch.Tensor, co
     store = None
     if cache is not None:
         key = fingerprint(evaluator, origin, basis, torch.as_tensor(coefficients), rank, world)
-        store = GridCache(_rank_path(Path(cache), rank, world), key, total)
+        store = GridCache(_rank_path(Path(cache), rank, world), key, total, read_from=cache)
     todo = share if store is None else share[~store.done[share]]
     finished = [len(share) - len(todo)]
     if progress is not None:
@@ -197,7 +238,12 @@ def run_grid(evaluator: Evaluator, origin: torch.Tensor, basis: torch.Tensor, co
     if store is not None:
         local[store.done] = store.values[store.done]
     if len(todo):
-        local[todo] = evaluator.plane(origin, basis, coefficients, on_chunk=on_chunk, indices=todo)
+        try:
+            local[todo] = evaluator.plane(origin, basis, coefficients, on_chunk=on_chunk, indices=todo)
+        except KeyboardInterrupt:
+            if store is None:
+                raise
+            raise GridInterrupted(store.kept()) from None
     if world == 1:
         return local
     return _gather(local[share], share, total, evaluator.device)

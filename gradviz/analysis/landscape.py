@@ -29,7 +29,8 @@ from gradviz.analysis.evaluation import Evaluator, check_device
 from gradviz.analysis.gridrun import join_process_group, run_grid
 from gradviz.analysis.sources import DataSource, LossRule, as_source
 from gradviz.records import PathProjection, Surface, TrainingRun
-from gradviz.registry import InvalidArgument
+from gradviz.limits import check_count
+from gradviz.registry import InvalidArgument, check_seed
 
 __all__ = ["random_directions", "pca_directions", "line_between", "hessian_plane", "landscape", "evaluate", "Plane",
            "NORMS", "METRICS", "PLANES", "PLANE_BUILDERS", "project"]
@@ -67,7 +68,7 @@ def random_directions(model: nn.Module, *, norm: str = "filter", ignore_1d: bool
     """
     NORMS.lookup(norm)
     norm = _norm_name(norm)
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     params = [p.detach() for p in model.parameters()]
     first: list[torch.Tensor] = []
     second: list[torch.Tensor] = []
@@ -329,23 +330,33 @@ def project(plane: Plane, snapshots: np.ndarray, evaluator_args: Any, *, label: 
     return PathProjection(steps if steps is not None else np.arange(len(coords)), coords, off, own, on_plane, label)
 
 
+def _check_span(span: Any) -> float | list[float] | None:
+    """None, s (a finite number > 0) or [a0, a1, b0, b1] (finite, each range increasing), else InvalidArgument."""
+    if span is None:
+        return None
+    if isinstance(span, (int, float)) and not isinstance(span, bool):
+        s = float(span)
+        if not (math.isfinite(s) and s > 0):
+            raise InvalidArgument(f"invalid span: {span!r} (must be a finite number > 0)")
+        return s
+    try:
+        (x0, x1), (y0, y1) = span
+        values = [float(v) for v in (x0, x1, y0, y1)]
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"invalid span: {span!r} (a number > 0 or ((a0, a1), (b0, b1)))") from None
+    if not all(math.isfinite(v) for v in values) or not (values[1] > values[0] and values[3] > values[2]):
+        raise InvalidArgument(f"invalid span: {span!r} (finite, each range increasing)")
+    return values
+
+
 def _span_window(plane: Plane, span: Any, coords: list[np.ndarray]) -> tuple[tuple[float, float], tuple[float, float]]:
-    if span is not None:
-        if isinstance(span, (int, float)) and not isinstance(span, bool):
-            s = float(span)
-            if not (math.isfinite(s) and s > 0):
-                raise InvalidArgument(f"invalid span: {span!r} (must be a finite number > 0)")
-            if plane.kind == "line":
-                return (-s, 1.0 + s), (0.0, 0.0)
-            return (-s, s), (-s, s)
-        try:
-            (x0, x1), (y0, y1) = span
-            values = [float(v) for v in (x0, x1, y0, y1)]
-        except (TypeError, ValueError):
-            raise InvalidArgument(f"invalid span: {span!r} (a number > 0 or ((a0, a1), (b0, b1)))") from None
-        if not all(math.isfinite(v) for v in values) or not (values[1] > values[0] and values[3] > values[2]):
-            raise InvalidArgument(f"invalid span: {span!r} (finite, each range increasing)")
-        return (values[0], values[1]), (values[2], values[3])
+    checked = _check_span(span)
+    if isinstance(checked, float):
+        if plane.kind == "line":
+            return (-checked, 1.0 + checked), (0.0, 0.0)
+        return (-checked, checked), (-checked, checked)
+    if checked is not None:
+        return (checked[0], checked[1]), (checked[2], checked[3])
     builder = PLANE_BUILDERS.get(plane.kind)
     return builder.window(plane, coords) if builder is not None else _UNIT_WINDOW
 
@@ -519,8 +530,9 @@ def landscape(
     whole Surface returned on every rank); False never. progress(done, total): after each chunk.
     paths=True also returns a PathProjection per run (coords, off-plane distance, own and surface loss).
     """
-    if isinstance(grid, bool) or not isinstance(grid, int) or grid < 3:
-        raise InvalidArgument(f"invalid grid: {grid!r} (must be a whole number >= 3)")
+    grid = check_count("grid", grid, "grid", least=3)
+    _check_span(span)  # before the work: a Hessian plane costs minutes before its span would be read
+    seed = check_seed(seed)
     if not isinstance(model, nn.Module):
         raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
     evaluator = _evaluator(model, data, device=device, metric=metric, loss_fn=loss_fn, chunk=chunk,

@@ -11,23 +11,36 @@ Every failure is one line naming what was asked for and what is wrong.
 
 from __future__ import annotations
 
-import glob as globbing
+import contextlib
 import importlib
 import importlib.util
+import inspect
 import os
 import re
 import sys
+import traceback
+import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from gradviz.registry import InvalidArgument
+from gradviz.analysis.files import check_weights_file, expand_checkpoints
+from gradviz.registry import InvalidArgument, UserCodeError
 
-__all__ = ["load_object", "load_model", "load_data", "load_loss", "load_compute_loss", "read_state_dict", "load_weights",
-           "checkpoint_vectors", "expand_checkpoints", "checkpoint_pattern"]
+__all__ = ["load_object", "load_model", "load_data", "load_loss", "read_state_dict", "load_weights",
+           "checkpoint_vectors", "expand_checkpoints", "user_code_errors", "TRACEBACK_HINT",
+           "load_compute_loss", "checkpoint_pattern"]
+
+# what each kind of the user's own code is called in a message
+ROLES = {"model": "model factory", "data": "data function", "loss": "loss"}
+TRACEBACK_HINT = "GRADVIZ_TRACEBACK=1 or --traceback shows the whole traceback"
+_LOADED_FILES: dict[str, str] = {}  # 'MODULE:NAME' -> the resolved path of the file it was loaded from
+_LIBRARY_ROOTS = tuple(str(Path(p).resolve()) for p in
+                       {os.path.dirname(os.__file__), os.path.dirname(torch.__file__),
+                        os.path.dirname(os.path.dirname(__file__)), os.path.dirname(np.__file__)})
 
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net")
 
@@ -65,6 +78,8 @@ def load_object(spec: str, *, what: str = "object") -> Any:
         finally:
             if added:
                 sys.path.remove(here)
+    if getattr(module, "__file__", None):
+        _LOADED_FILES[str(spec)] = str(Path(module.__file__).resolve())
     target: Any = module
     for part in name.split("."):
         if not hasattr(target, part):
@@ -85,13 +100,100 @@ def _execute(action: Any, spec: str, what: str) -> Any:
         raise InvalidArgument(f"{what} {spec!r}: syntax error in {error.filename}, line {error.lineno}") from None
 
 
+def _signature(fn: Any) -> inspect.Signature | None:
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins and C extensions may have none
+        return None
+
+
+def _user_frame(error: BaseException) -> traceback.FrameSummary | None:
+    """The innermost frame of `error`'s traceback in the user's own files (not Python's, torch's, numpy's or
+    gradviz's), where their code raised or called what raised."""
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        where = str(Path(frame.filename).resolve()) if frame.filename and not frame.filename.startswith("<") else ""
+        if where and not where.startswith(_LIBRARY_ROOTS) and "site-packages" not in where:
+            return frame
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    line = text.splitlines()[0] if text else ""
+    line = line if len(line) <= 200 else line[:200] + "..."
+    return f"{type(error).__name__}: {line}" if line else type(error).__name__
+
+
+def user_error(role: str, spec: Any, error: BaseException) -> UserCodeError:
+    """One line naming which of the user's pieces raised what, and where in their files."""
+    frame = _user_frame(error)
+    at = f" at {os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}" if frame is not None else ""
+    shown = f" {spec!r}" if isinstance(spec, str) else ""
+    return UserCodeError(f"your {role}{shown} raised {_first_line(error)}{at} ({TRACEBACK_HINT})", error)
+
+
+@contextlib.contextmanager
+def user_code_errors(**specs: Any) -> Iterator[None]:
+    """Inside: an exception raised in the user's own files (a model's forward, a Dataset's __getitem__, a
+    loss) becomes a UserCodeError naming whose it is (model='mynets:make_cnn', data='mydata:loader': the
+    one whose module holds the frame; 'code' when none does) and the frame. gradviz's own errors, interrupts
+    and errors that never passed through the user's files go through as they are."""
+    try:
+        yield
+    except (InvalidArgument, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as error:
+        frame = _user_frame(error)
+        if frame is None:
+            raise
+        here = str(Path(frame.filename).resolve())
+        role, spec = "code", None
+        for name, value in specs.items():
+            if isinstance(value, str) and _LOADED_FILES.get(value) == here:
+                role, spec = {"model": "model", "data": "data function"}.get(name, name), value
+                break
+        raise user_error(role, spec, error) from error
+
+
 def _call(fn: Any, spec: str, what: str) -> Any:
     if not callable(fn):
         return fn
+    signature = _signature(fn)
+    if signature is not None:
+        try:
+            signature.bind()
+        except TypeError:
+            raise InvalidArgument(f"{what} {spec!r} takes {signature}: gradviz calls it with no arguments "
+                                  f"(wrap it: def make(): return {spec.rpartition(':')[2]}(...))") from None
     try:
         return fn()
-    except TypeError as error:
-        raise InvalidArgument(f"{what} {spec!r} could not be called with no arguments: {error}") from None
+    except (InvalidArgument, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as error:
+        raise user_error(ROLES.get(what, what), spec, error) from error
+
+
+class UserLoss:
+    """The user's (outputs, targets) -> loss, whose errors name it (see user_error). Its name and repr are
+    the function's own, so a cache's fingerprint is the same with or without the wrapper."""
+
+    def __init__(self, fn: Any, spec: str) -> None:
+        self.fn, self.spec = fn, spec
+        self.__qualname__ = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+        self.__module__ = getattr(fn, "__module__", None) or type(fn).__module__
+        self.__name__ = getattr(fn, "__name__", self.__qualname__)
+
+    def __call__(self, outputs: Any, targets: Any) -> Any:
+        try:
+            return self.fn(outputs, targets)
+        except (InvalidArgument, KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as error:
+            raise user_error("loss", self.spec, error) from error
+
+    def __repr__(self) -> str:
+        return repr(self.fn)
 
 
 def load_model(spec: str) -> nn.Module:
@@ -134,7 +236,17 @@ def load_loss(spec: str | None) -> Any:
         target = _call(target, spec, "loss")
     if not callable(target):
         raise InvalidArgument(f"loss {spec!r} is {type(target).__name__}, not a callable (outputs, targets) -> loss")
-    return target
+    if (getattr(target, "__module__", None) or type(target).__module__) == "builtins":
+        raise InvalidArgument(f"loss {spec!r} is Python's built-in {getattr(target, '__name__', type(target).__name__)}"
+                              ", not a loss: give a function (outputs, targets) -> the batch's mean loss")
+    signature = _signature(target)
+    if signature is not None:
+        try:
+            signature.bind(None, None)
+        except TypeError:
+            raise InvalidArgument(f"loss {spec!r} takes {signature}: a loss is called as loss(outputs, targets) "
+                                  "and returns the batch's mean") from None
+    return UserLoss(target, spec)
 
 
 def load_compute_loss(spec: str | None) -> Any:
@@ -152,14 +264,13 @@ def read_state_dict(source: Any, model: nn.Module, *, what: str = "weights") -> 
     """A state_dict (a file's path or a dict) checked against `model`: every key present, every shape equal."""
     name = str(source) if isinstance(source, (str, os.PathLike)) else "the state_dict"
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise InvalidArgument(f"{what} file {name!r} does not exist")
+        path = check_weights_file(source, what)
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # torch warns about pickle protocols before it refuses
+                warnings.simplefilter("ignore")
+                state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:  # torch.load raises pickle, zip and runtime errors of many kinds
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise InvalidArgument(f"{what} file {name!r} is not a torch state_dict file ({first[:160]})") from None
+            raise InvalidArgument(_unreadable(what, name, error)) from None
     else:
         state = source
     if isinstance(state, nn.Module):
@@ -207,8 +318,20 @@ def checkpoint_vectors(items: Sequence[Any], model: nn.Module) -> np.ndarray:
     return np.stack(rows)
 
 
-def _natural(path: str) -> list[Any]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
+def _unreadable(what: str, name: str, error: BaseException) -> str:
+    """Why torch.load(weights_only=True) refused a file, in one line, without torch's advice to load it unsafely."""
+    text = str(error)
+    found = re.search(r"GLOBAL ([\w.]+)", text)
+    if found:
+        return (f"{what} file {name!r} holds Python objects other than tensors ({found.group(1)}) and is refused "
+                "for safety: loading it could run code; save tensors only, torch.save(model.state_dict(), PATH)")
+    if "Weights only load failed" in text:
+        return (f"{what} file {name!r} is not a torch state_dict file: not tensors written by torch.save (another "
+                "kind of pickle, refused for safety, or no pickle at all)")
+    if "zip archive" in text or "central directory" in text:
+        return f"{what} file {name!r} is not a torch state_dict file: damaged or cut short (write it again)"
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return f"{what} file {name!r} is not a torch state_dict file ({first[:120]})"
 
 
 def checkpoint_pattern(paths: Sequence[Any]) -> str:
@@ -225,11 +348,3 @@ def checkpoint_pattern(paths: Sequence[Any]) -> str:
     while suffix and suffix[0].isdigit():
         suffix = suffix[1:]
     return f"{prefix}*{suffix}"
-
-
-def expand_checkpoints(pattern: str) -> list[str]:
-    """A glob ('runs/epoch-*.pt') -> its files sorted by name, numbers as numbers (epoch-9 before epoch-10)."""
-    files = sorted((p for p in globbing.glob(os.path.expanduser(pattern)) if os.path.isfile(p)), key=_natural)
-    if len(files) < 2:
-        raise InvalidArgument(f"checkpoints {pattern!r} match {len(files)} file(s): a PCA plane needs at least 2")
-    return files

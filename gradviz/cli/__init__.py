@@ -9,12 +9,14 @@ no traceback, no file written.
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 
 import click
 
 from gradviz.cli import basins, boundary, figure, gallery, gradflow, landscape, listing, sweep, trajectories
-from gradviz.cli.options import CONTEXT, Group, Interrupted
+from gradviz.cli.options import CONTEXT, Group, Interrupted, interrupted_text
 from gradviz.registry import InvalidArgument
 
 __all__ = ["main", "cli"]
@@ -32,6 +34,10 @@ def cli() -> None:
       gradviz trajectories -O sgd -O adam:lr=0.05 --start -1,2.5
       gradviz list functions                     what can be drawn, with minima and windows
       gradviz list optimizers                    optimizers with their default settings
+
+    \b
+    An error is one line; where your own code (model, data, loss) raised, --traceback (anywhere on the
+    line) or GRADVIZ_TRACEBACK=1 prints its whole traceback too.
     """
 
 for _command in (trajectories.trajectories, boundary.boundary, gradflow.gradflow, figure.figure,
@@ -41,6 +47,10 @@ for _command in (trajectories.trajectories, boundary.boundary, gradflow.gradflow
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every usage error into one line and exit code 2."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--traceback" in argv:  # anywhere on the line, before or after the command
+        argv = [arg for arg in argv if arg != "--traceback"]
+        os.environ["GRADVIZ_TRACEBACK"] = "1"
     try:
         cli.main(args=argv, prog_name="gradviz", standalone_mode=False)
     except click.exceptions.Exit as stop:
@@ -51,12 +61,14 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"{prefix}error: {message}", err=True)
         sys.exit(error.exit_code)
     except InvalidArgument as error:
+        if os.environ.get("GRADVIZ_TRACEBACK", "") not in ("", "0") and error.__cause__ is not None:
+            traceback.print_exception(error.__cause__, file=sys.stderr)
         click.echo(f"gradviz: error: {' '.join(str(error).split())}", err=True)
         sys.exit(2)
     except (Interrupted, KeyboardInterrupt, click.Abort) as stop:
         # On a terminal, "\r" writes over the "^C" it echoed; click's own handler adds a blank line instead.
         start = "\r" if sys.stderr.isatty() else ""
-        written = stop.written if isinstance(stop, Interrupted) else "no file written"
+        written = stop.written if isinstance(stop, Interrupted) else interrupted_text(stop)
         click.echo(f"{start}gradviz: interrupted; {written}", err=True)
         sys.exit(130)
     sys.exit(0)

@@ -13,14 +13,16 @@ __all__ = ["gallery"]
 
 
 @click.command(context_settings=CONTEXT, short_help="Regenerate the gallery from the registries.")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default="gallery")
+@click.argument("folder", type=click.Path(file_okay=False), default="gallery")
 @click.option("--only", multiple=True, metavar="PATTERN",
               help="Build only the files matching this name or glob, relative to FOLDER (repeatable): "
                    "--only 'figure-*.png' --only 'ru/*'.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print each file written.")
-def gallery(folder: Path, only: tuple[str, ...], quiet: bool) -> None:
+def gallery(folder: str, only: tuple[str, ...], quiet: bool) -> None:
     """Regenerate the gallery (default: ./gallery) from the registries, deterministically."""
-    from gradviz.gallery import build_gallery
+    from gradviz.gallery import build_gallery, check_gallery_folder
+
+    folder = check_gallery_folder(folder)  # '' would be the current folder: refused, not filled
 
     try:
         folder.mkdir(parents=True, exist_ok=True)

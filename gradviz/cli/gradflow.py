@@ -126,7 +126,8 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
                             theme=theme, depth=depth, width=width, std=std, optimizer=optimizer, lr=rates[0],
                             steps=steps,
                             step=step,
-                            batch_size=batch_size, clip=clip, data=data, seed=seed, progress=progress,
+                            batch_size=None if model_spec is not None and not given("batch_size") else batch_size,
+                            clip=clip, data=data, seed=seed, progress=progress,
                             model=model_spec, loss=loss_spec, compute_loss=compute_loss_spec,
                             report=None if quiet else (lambda line: click.echo(line, err=True)))
     finally:

@@ -250,12 +250,65 @@ class Interrupted(Exception):
         self.written = written
 
 
+def interrupted_text(stop: BaseException) -> str:
+    """What an interrupt leaves behind: nothing, or (a cached grid's GridInterrupted) the points kept."""
+    kept = getattr(stop, "kept", None)
+    return f"no picture written; {kept}" if kept else "no file written"
+
+
 class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            raise Interrupted() from None
+        except KeyboardInterrupt as stop:
+            raise Interrupted(interrupted_text(stop)) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            refuse_repeated_options(command, rest)
+        return name, command, rest
+
+
+def refuse_repeated_options(command: click.Command, args: list[str]) -> None:
+    """An option that takes one value given twice (-f 'x**2' -f 'y**2'): click would keep the last silently."""
+    single: dict[str, str] = {}
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.multiple and not param.count and not param.is_flag:
+            for name in param.opts + param.secondary_opts:
+                single[name] = param.opts[-1] if param.opts[-1].startswith("--") else param.opts[0]
+    seen: dict[str, list[str]] = {}
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            break
+        name, eq, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        if name in single:
+            option = single[name]
+            if not eq:
+                value = args[index + 1] if index + 1 < len(args) else ""
+                index += 1
+            seen.setdefault(option, []).append(f"{name} {value!r}")
+        index += 1
+    for option, typed in seen.items():
+        if len(typed) > 1:
+            raise InvalidArgument(f"{option} is given {len(typed)} times ({' '.join(typed[:3])}): it takes one "
+                                  "value, give it once")
+
+
+class SeedType(click.ParamType):
+    """A seed, 0 to 2**32 - 1 (gradviz.registry.check_seed, the library's own check), before torch."""
+
+    name = "INTEGER"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from gradviz.registry import check_seed
+
+        try:
+            return check_seed(int(value) if isinstance(value, str) and value.strip().lstrip("-").isdigit() else value)
+        except InvalidArgument as error:
+            self.fail(str(error), param, ctx)
 
 
 class PositiveType(click.ParamType):
@@ -373,7 +426,7 @@ def output_options(output: str | None, output_help: str, *, fps: float | None = 
         language_option,
         click.option("--theme", type=NameType(theme_registry()), default="light", show_default=True,
                      help="Colours: light or dark slides."),
-        click.option("--seed", type=int, default=0, show_default=True, help=seed_help),
+        click.option("--seed", type=SeedType(), default=0, show_default=True, help=seed_help),
         click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=output,
                      show_default=output is not None, help=output_help),
         click.option("-q", "--quiet", is_flag=True, help=quiet_help),
@@ -430,6 +483,8 @@ def check_hidden(hidden: tuple[int, ...]) -> None:
     """Hidden layer sizes of the small nets: each >= 1 and bounded, and not too many layers."""
     from gradviz.limits import check_at_most
 
+    if not hidden:
+        raise InvalidArgument("invalid hidden: '' (no hidden layers; give the layer sizes, such as 16,16)")
     for units in hidden:
         if units < 1:
             raise InvalidArgument(f"invalid hidden layer size: {units} (must be a whole number >= 1)")

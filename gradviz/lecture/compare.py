@@ -55,6 +55,13 @@ def parse_runs(optimizers: Iterable[Any]) -> list[Run]:
     return out
 
 
+def check_has_learning_rate(spec: OptimizerSpec, what: str = "sweep") -> None:
+    """A direct method has no rate to sweep or tune: say so, rather than blame an lr nobody typed."""
+    if not spec.uses_gradient:
+        raise InvalidArgument(f"{spec.name} is a direct (gradient-free) method: it has no learning rate to {what}; "
+                              "choose gradient methods (see gradviz list optimizers)")
+
+
 def default_lr(function: Any, optimizer: Any) -> float:
     """The learning rate `trace` uses when none is given (the registry's, scaled for the function)."""
     fn, spec = get_function(function), get_optimizer(optimizer)
@@ -318,6 +325,7 @@ def tune(function: Any, optimizers: Iterable[Any] = ("sgd", "momentum", "adam"),
     shared = parse_lrs(lrs, minimum=2) if lrs is not None else None
     grids = []
     for spec, hyperparams, _ in runs:
+        check_has_learning_rate(spec, "tune")
         if "lr" in hyperparams:
             raise InvalidArgument(f"{spec.name}: a tuned optimizer takes its rates from the grid, not lr=")
         grids.append(shared or default_grid(default_lr(fn, spec)))

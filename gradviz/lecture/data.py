@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradviz.registry import InvalidArgument, Registry, check_positive
+from gradviz.limits import check_count
+from gradviz.registry import InvalidArgument, Registry, check_positive, check_seed
 
 if TYPE_CHECKING:  # torch is imported when data is made, so listing DATASETS stays light
     import torch
@@ -133,9 +134,8 @@ def make_dataset(name: str, *, n: int = 300, noise: float | None = None, seed: i
     arms or clusters for spirals, pinwheel and blobs.
     """
     spec = DATASETS.lookup(name)
-    n = check_positive("n", n, integer=True)
-    if n < 2:
-        raise InvalidArgument(f"invalid n: {n} (need at least 2 points)")
+    n = check_count("n", n, "n", least=2)
+    seed = check_seed(seed)
     noise = spec.noise if noise is None else noise
     check_positive("noise", noise, allow_zero=True)
     classes = check_classes(spec, classes)

@@ -14,6 +14,7 @@ from gradviz.analysis.gradients import record_gradients
 from gradviz.lecture.compare import optimizer_run
 from gradviz.lecture.schedules import build_scheduler
 from gradviz.records import GradientLog
+from gradviz.limits import check_count
 from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["deep_mlp", "random_data", "theoretical_factor", "gradflow_experiment"]
@@ -45,8 +46,8 @@ def deep_mlp(depth: int, width: int, *, in_features: int | None = None, out_feat
     """
     from gradviz.lecture.models import mlp
 
-    depth = check_positive("depth", depth, integer=True)
-    width = check_positive("width", width, integer=True)
+    depth = check_count("depth", depth, "depth")
+    width = check_count("width", width, "width")
     model = mlp(in_features or width, [width] * (depth - 1), out_features, activation=activation, init=init,
                 std=std, seed=seed)
     if inplace:

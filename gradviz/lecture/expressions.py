@@ -196,6 +196,9 @@ def _compile(text: str) -> Evaluator:
         raise InvalidArgument("invalid expression '': empty")
     if "\n" in text or "\r" in text or "\x00" in text:
         raise InvalidArgument(f"invalid expression {text!r}: one line only")
+    if "#" in text:  # Python would drop the rest as a comment: what is drawn would not be what was typed
+        raise InvalidArgument(f"invalid expression {text!r}: '#' at column {text.index('#')} (a comment is not part "
+                              "of a formula; drop it)")
     try:
         with warnings.catch_warnings():  # "invalid decimal literal" and the like: the error says it once
             warnings.simplefilter("ignore")

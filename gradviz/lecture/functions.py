@@ -186,6 +186,12 @@ def parse_domain(text: str) -> Domain:
     for (lo, hi) in bounds:
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise InvalidArgument(f"invalid domain {text!r}: each range needs finite lo < hi")
+    from gradviz.limits import LIMITS
+
+    most = LIMITS["window"]
+    if max(abs(v) for b in bounds for v in b) > most.most:
+        # the window's fault, not f's: 1e308 - (-1e308) is inf, and f of 1e200 overflows
+        raise InvalidArgument(f"invalid domain {text!r}: every bound within +-{most.most:.0e} ({most.why})")
     return bounds[0], bounds[1]  # type: ignore[return-value]
 
 

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from gradviz.lecture.choices import ACTIVATIONS, INITS, Activation
-from gradviz.registry import InvalidArgument, check_positive
+from gradviz.limits import check_at_most
+from gradviz.registry import InvalidArgument, check_positive, check_seed
 
 __all__ = ["ACTIVATIONS", "INITS", "mlp", "initialize"]
 
@@ -46,6 +47,13 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *, activatio
             raise InvalidArgument(f"invalid hidden layer size: {size!r} (must be a whole number >= 1)")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
         raise InvalidArgument(f"invalid dropout: {dropout!r} (must be in [0, 1))")
+    # the CLI's bounds, here too: before nn.Linear allocates, not after
+    check_at_most("number of layers", len(hidden) + 1, "depth")
+    sizes = [int(in_features), *hidden, int(out_features)]
+    weights = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    check_at_most("parameters", weights, "parameters", shown=f"{weights:,} ({' x '.join(map(str, sizes))})")
+    if seed is not None:
+        seed = check_seed(seed)
     act = ACTIVATIONS.lookup(activation)
     INITS.lookup(init)
     if seed is None:

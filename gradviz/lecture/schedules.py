@@ -138,7 +138,15 @@ class Schedule:
 
 def split_schedule(text: str) -> tuple[str, str | None]:
     """'sgd:lr=0.01@cosine:T_max=200' -> ('sgd:lr=0.01', 'cosine:T_max=200'); without '@' the second is None."""
-    optimizer, sep, schedule = text.partition("@")
+    # the '@' outside parentheses: inside base=(...) it belongs to the base optimizer, which parse_optimizer
+    # answers ("a schedule goes after the whole optimizer"), rather than a schedule named 'cosine)'
+    depth, at = 0, -1
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "@" and depth == 0:
+            at = index
+            break
+    optimizer, sep, schedule = (text[:at], "@", text[at + 1:]) if at >= 0 else (text, "", "")
     if sep and not schedule.strip():
         raise InvalidArgument(f"invalid schedule in {text!r}: nothing after '@' (valid: {', '.join(SCHEDULERS)})")
     return optimizer, (schedule.strip() if sep else None)

@@ -25,7 +25,8 @@ from gradviz.lecture.expressions import get_function
 from gradviz.lecture.optim import OptimizerSpec, get_optimizer
 from gradviz.lecture.optim.stepping import SECOND_ORDER_HINTS, BudgetSpent, Stepper, needs_create_graph
 from gradviz.records import Trajectory, _freeze, finite_prefix
-from gradviz.registry import InvalidArgument, check_positive
+from gradviz.limits import check_count, check_memory
+from gradviz.registry import InvalidArgument, check_positive, check_seed
 
 __all__ = ["trace"]
 
@@ -99,7 +100,8 @@ def trace(
     """
     fn = get_function(function)
     spec = get_optimizer(optimizer)
-    steps = check_positive("steps", steps, integer=True)
+    steps = check_count("steps", steps, "trace-steps")
+    seed = check_seed(seed)
     kind, amount = parse_budget(budget) if budget is not None else ("steps", steps)
     max_steps, max_evaluations = (amount, None) if kind == "steps" else (amount, amount)
     scale = fn.lr_scale.get(spec.family)
@@ -114,6 +116,8 @@ def trace(
                 hyperparams = {**hyperparams, key: float(f"{size:.2g}") if size is not None else fn.domain}
     resolved = spec.resolve(hyperparams)
     starts, batched = _parse_start(start, fn)
+    # every path keeps about ten float64 numbers a step (position, loss, gradient, rate, ...)
+    check_memory(f"a trace of {len(starts):,} path(s) x {amount:,} steps", len(starts) * (amount + 1) * 10 * 8)
     torch_dtype = _parse_dtype(dtype)
     if create_graph is None:
         create_graph = spec.second_order
@@ -144,8 +148,8 @@ def _extras(*, noise: float, noise_seed: int | None, seed: int, schedule: Any) -
     from gradviz.lecture.schedules import parse_schedule
 
     noise = check_positive("noise", noise, allow_zero=True)
-    if noise_seed is not None and (isinstance(noise_seed, bool) or not isinstance(noise_seed, int)):
-        raise InvalidArgument(f"invalid noise_seed {noise_seed!r} (must be a whole number)")
+    if noise_seed is not None:
+        noise_seed = check_seed(noise_seed, "noise_seed")
     return {"noise": float(noise), "noise_seed": seed if noise_seed is None else noise_seed,
             "schedule": None if schedule is None else parse_schedule(schedule)}
 

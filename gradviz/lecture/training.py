@@ -24,7 +24,8 @@ from gradviz.analysis.sources import default_loss
 from gradviz.lecture.optim import OptimizerSpec, get_optimizer
 from gradviz.lecture.optim.stepping import Stepper, needs_create_graph
 from gradviz.records import TrainingRun, format_hyperparams
-from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
+from gradviz.limits import check_count
+from gradviz.registry import InvalidArgument, check_positive, check_seed, unknown_name_message
 from gradviz.lecture.schedules import build_scheduler, parse_schedule
 from gradviz.lecture.tracing import _learning_rate
 
@@ -71,20 +72,42 @@ def batches(n: int, batch_size: int | None, steps: int, generator: torch.Generat
     return out[:steps]
 
 
-def _as_data(data: Any) -> tuple[torch.Tensor, torch.Tensor]:
+def _as_data(data: Any, what: str = "data") -> tuple[torch.Tensor, torch.Tensor]:
     if isinstance(data, str):
         from gradviz.lecture.data import make_dataset
 
         return make_dataset(data)
+    hint = "; to hold out a fraction, split first: gradviz.lecture.data.train_val_split" if what == "validation" else ""
     try:
         X, y = data
-    except (TypeError, ValueError):
-        raise InvalidArgument("data must be (X, y) tensors or a dataset name") from None
-    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
+        X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
+    except (TypeError, ValueError, RuntimeError):
+        shown = repr(data) if len(repr(data)) <= 40 else type(data).__name__
+        raise InvalidArgument(f"invalid {what}: {shown} (must be (X, y) tensors or a dataset name{hint})") from None
     if X.ndim != 2 or y.shape != (len(X),):
-        raise InvalidArgument(f"data must be X of shape (n, d) and y of shape (n,), got {tuple(X.shape)} and "
+        raise InvalidArgument(f"{what} must be X of shape (n, d) and y of shape (n,), got {tuple(X.shape)} and "
                               f"{tuple(y.shape)}")
+    if len(X) == 0:
+        raise InvalidArgument(f"{what} has no points (X of shape {tuple(X.shape)}): there is nothing to train on")
     return X, y
+
+
+def _check_model_takes(model: nn.Module, X: torch.Tensor) -> None:
+    """The first layer's width against the data's, then one sample through the net, before any training."""
+    first = next((m for m in model.modules() if isinstance(getattr(m, "in_features", None), int)), None)
+    if first is not None and first.in_features != X.shape[1]:
+        raise InvalidArgument(f"the model takes {first.in_features} input features, the data have {X.shape[1]} "
+                              f"(X of shape {tuple(X.shape)}): build the net with {X.shape[1]} inputs")
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(X[:1])
+    except (RuntimeError, ValueError, TypeError, IndexError) as error:
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise InvalidArgument(f"the model cannot take the data (X of shape {tuple(X.shape)}): {first_line}") from None
+    finally:
+        model.train(was_training)
 
 
 def train(
@@ -123,9 +146,13 @@ def train(
     create_graph: backward with create_graph=True (AdaHessian, Sophia); None finds out (see gradviz.trace).
     A class from elsewhere whose own lr default is None (Adafactor) keeps it unless lr is given.
     """
+    if not isinstance(model, nn.Module):
+        raise InvalidArgument(f"invalid model: {model!r:.60} is a {type(model).__name__}, not a torch nn.Module "
+                              "(build one with gradviz.lecture.mlp(2, [16, 16], 1))")
     X, y = _as_data(data)
     spec = get_optimizer(optimizer)
-    steps = check_positive("steps", steps, integer=True)
+    steps = check_count("steps", steps, "train-steps")
+    seed = check_seed(seed)
     record_every = check_positive("record_every", record_every, integer=True)
     check_positive("weight_decay", weight_decay, allow_zero=True)
     if clip is not None:
@@ -157,7 +184,8 @@ def train(
                                               [tuple(p.shape) for p in params], params[0].dtype)
     names = tuple(name for name, _ in model.named_parameters())
     shapes = tuple(tuple(p.shape) for p in model.parameters())
-    Xv, yv = _as_data(validation) if validation is not None else (None, None)
+    Xv, yv = _as_data(validation, "validation") if validation is not None else (None, None)
+    _check_model_takes(model, X)
 
     (x0, x1), (y0, y1) = domain or domain_around([X[:, :2].numpy()], margin=0.1)
     gx, gy = torch.linspace(x0, x1, grid), torch.linspace(y0, y1, grid)

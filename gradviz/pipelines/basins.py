@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from gradviz.render.options import RenderOptions, render_options
+from gradviz.limits import check_count, check_product
 from gradviz.registry import InvalidArgument, check_positive
 
 __all__ = ["basins"]
@@ -34,8 +35,12 @@ def basins(function: Any = "himmelblau", optimizers: Iterable[Any] = ("sgd", "mo
     check_render_options(size=size, dpi=dpi, frames=None)
     THEMES.lookup(theme)
     fn = get_function(function)
-    check_positive("resolution", resolution, integer=True)
-    check_positive("steps", steps, integer=True)
+    resolution = check_count("resolution", resolution, "resolution")
+    steps = check_count("steps", steps, "trace-steps")
+    optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
+    # each within its bound, the product not: 1000^2 starts x 100000 steps would run for days
+    check_product("starts x steps", {"optimizers": len(optimizers), "resolution^2": resolution ** 2, "steps": steps},
+                  "start-steps")
     if tol is not None:
         check_positive("tol", tol)
     if not fn.minima:

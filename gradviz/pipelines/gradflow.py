@@ -167,17 +167,22 @@ def _own_model_log(model: Any, loss: Any, *, data: Any, compute_loss: Any = None
     if unused:
         raise InvalidArgument(f"{', '.join(unused)} set up the deep MLPs, which your own model replaces: drop it")
     from gradviz.analysis.gradients import gradflow_model
-    from gradviz.analysis.loading import load_compute_loss, load_data, load_loss, load_model
+    from gradviz.analysis.loading import load_compute_loss, load_data, load_loss, load_model, user_code_errors
     from gradviz.pipelines.trajectories import start_stage
 
     net = load_model(model) if isinstance(model, str) else model
     dataset = load_data(data) if isinstance(data, str) else data
     loss_fn = load_loss(loss) if (loss is None or isinstance(loss, str)) else loss
     hook = load_compute_loss(compute_loss) if isinstance(compute_loss, str) else compute_loss
+    if batch_size is not None and not isinstance(dataset, (tuple, list, dict)):  # whole tensors are split
+        raise InvalidArgument(f"--batch-size {batch_size} splits (inputs, targets) tensors; data {data!r} is a "
+                              f"{type(dataset).__name__}, which keeps its own batches: set batch_size in it, or "
+                              "drop --batch-size")
     start_stage(progress, "training")
-    log = gradflow_model(net, dataset, loss_fn=loss_fn, compute_loss=hook, optimizer=optimizer, lr=lr, steps=steps,
-                         batch_size=batch_size, clip=clip, seed=seed,
-                         label=Path(model).name if isinstance(model, str) else None)  # mynets.py:make_bert, not its folder
+    with user_code_errors(model=model, data=data, loss=loss, compute_loss=compute_loss):
+        log = gradflow_model(net, dataset, loss_fn=loss_fn, compute_loss=hook, optimizer=optimizer, lr=lr,
+                             steps=steps, batch_size=batch_size, clip=clip, seed=seed,
+                             label=Path(model).name if isinstance(model, str) else None)  # mynets.py:make_bert
     if progress is not None:
         progress(1, 1)
     return log

@@ -22,7 +22,8 @@ import numpy as np
 
 from gradviz.render.options import RenderOptions, render_options
 from gradviz.analysis.choices import METRICS, NORMS, PLANES
-from gradviz.registry import InvalidArgument, Registry, check_positive
+from gradviz.limits import check_count
+from gradviz.registry import InvalidArgument, Registry, check_positive, check_seed
 from gradviz.render.choices import VIEWS
 
 __all__ = ["landscape_animation", "model_landscape",
@@ -64,10 +65,7 @@ def check_landscape_options(*, plane: str, view: str, norm: str, metric: str, gr
     view = _choice(view, VIEWS)
     norm = _choice(norm, NORMS)
     metric = _choice(metric, METRICS)
-    if isinstance(grid, bool) or not isinstance(grid, int) or grid < 3:
-        raise InvalidArgument(f"invalid grid: {grid!r} (must be a whole number >= 3)")
-    if grid > 401:
-        raise InvalidArgument(f"invalid grid: {grid!r} (at most 401 points per axis)")
+    check_count("grid", grid, "grid", least=3)
     if span is not None and (isinstance(span, bool) or not isinstance(span, (int, float))
                              or not math.isfinite(span) or span <= 0):
         raise InvalidArgument(f"invalid span: {span!r} (must be a finite number > 0)")
@@ -135,6 +133,11 @@ def landscape_animation(
         raise InvalidArgument("plane 'line' draws a 1-D curve, which has no 3d view: drop --view 3d or use "
                               "--plane pca or random")
     check_view(view, spin=spin)
+    seed = check_seed(seed)
+    if cache is not None:  # before the training, not after it
+        from gradviz.analysis.files import check_cache_path
+
+        check_cache_path(cache)
     optimizers = tuple(optimizers)
     if len(optimizers) > 4:
         raise InvalidArgument(f"too many optimizers on one landscape: {len(optimizers)} (at most 4)")
@@ -303,23 +306,34 @@ def model_landscape(
     check_render_options(size=size, dpi=dpi, frames=frames)
     THEMES.lookup(theme)
     check_view(view, spin=spin)
-    if cache is not None and not Path(cache).parent.is_dir():
-        raise InvalidArgument(f"cache folder {str(Path(cache).parent)!r} does not exist")
+    seed = check_seed(seed)
+    if batch_size is not None:
+        batch_size = check_count("batch-size", batch_size, "batch-size")
+    # the user's files, before torch is imported: a typo answers at once
+    from gradviz.analysis.files import check_cache_path, check_weights_file, expand_checkpoints
+
+    if cache is not None:
+        check_cache_path(cache)
+    if isinstance(weights, (str, os.PathLike)):
+        check_weights_file(weights)
     files = None
     if checkpoints is not None:
-        from gradviz.analysis.loading import expand_checkpoints
-
         files = expand_checkpoints(checkpoints) if isinstance(checkpoints, (str, os.PathLike)) else list(checkpoints)
         if len(files) < 2:
             raise InvalidArgument(f"{len(files)} checkpoint(s): a path needs at least 2")
 
     from gradviz.analysis.evaluation import check_device
-    from gradviz.analysis.loading import load_compute_loss, load_data, load_loss, load_model, load_weights
+    from gradviz.analysis.loading import (load_compute_loss, load_data, load_loss, load_model, load_weights,
+                                          user_code_errors)
 
     check_device(device)
     net = load_model(model) if _is_spec(model) else model
     loss_fn = load_loss(loss) if (loss is None or _is_spec(loss)) else loss
     dataset = load_data(data) if _is_spec(data) else data
+    if batch_size is not None and not isinstance(dataset, (tuple, list, dict)):  # whole tensors are split
+        raise InvalidArgument(f"--batch-size {batch_size} splits (inputs, targets) tensors; data {data!r} is a "
+                              f"{type(dataset).__name__}, which keeps its own batches: set batch_size in it, or "
+                              "drop --batch-size")
     hook = load_compute_loss(compute_loss) if _is_spec(compute_loss) else compute_loss
     if weights is not None:
         load_weights(net, weights)
@@ -327,10 +341,10 @@ def model_landscape(
         load_weights(net, files[-1])
     from gradviz.analysis.landscape import landscape
 
-    result = landscape(net, dataset, directions=plane, runs=files, grid=grid, span=span, norm=norm, seed=seed,
-                       device=device, metric=metric, loss_fn=loss_fn, compute_loss=hook, paths=files is not None,
-                       cache=cache,
-                       progress=progress, batch_size=batch_size)
+    with user_code_errors(model=model, data=data, loss=loss, compute_loss=compute_loss):
+        result = landscape(net, dataset, directions=plane, runs=files, grid=grid, span=span, norm=norm, seed=seed,
+                           device=device, metric=metric, loss_fn=loss_fn, compute_loss=hook, paths=files is not None,
+                           cache=cache, progress=progress, batch_size=batch_size)
     surface, paths = result if files is not None else (result, [])
     if _rank() != 0:
         return None

@@ -60,10 +60,11 @@ def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "mom
         raise InvalidArgument(f"tol {tol!r} applies only to objective 'steps-to-tol', not {chosen.name!r}: "
                               "leave tol out or choose objective steps-to-tol")
     tol = 1e-3 if tol is None else check_positive("tol", tol)
-    from gradviz.lecture.compare import parse_runs, tune
+    from gradviz.lecture.compare import check_has_learning_rate, parse_runs, tune
 
     runs = parse_runs(optimizers)
     for spec, hyperparams, _ in runs:
+        check_has_learning_rate(spec)
         if "lr" in hyperparams:
             raise InvalidArgument(f"{spec.name}: a swept optimizer takes its rates from --lr, not lr=")
     table = tune(fn, runs, lrs=lrs, objective=objective, tol=tol, start=start, steps=steps, seed=seed, noise=noise)

@@ -7,6 +7,7 @@ a mistake fails in a second with a message instead of after the tracing, then tr
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -187,9 +188,26 @@ def animate(
     return write_rendered(renderer, path, fps=fps, hold=hold, progress=progress)
 
 
+def _check_work(optimizers: int, steps: int, *, lrs: Any, seeds: int, starts: Any, tune: bool) -> None:
+    """Each count within its bound, the product of paths and steps too, before any tracing: paths traced
+    one at a time (optimizers x rates x seeds) cost about a millisecond a step each; starts traced as a
+    batch about two microseconds a start and step."""
+    from gradviz.lecture.grids import parse_lrs, parse_starts
+    from gradviz.limits import check_product
+
+    if starts is not None:
+        count = parse_starts(starts).count if isinstance(starts, str) else len(np.asarray(starts).reshape(-1, 2))
+        check_product("starts x steps", {"optimizers": optimizers, "starts": count, "steps": steps}, "start-steps")
+    elif not tune:
+        paths = optimizers * (len(parse_lrs(lrs)) if lrs is not None else 1) * max(1, int(seeds))
+        check_product("steps in all", {"paths": paths, "steps": steps}, "traced-steps")
+
+
 def check_view(view: str, field: str | None = None, spin: float = 0.0) -> str:
     """view '2d' or '3d'; a field drawn on the 2-D view only, a camera spin on the 3-D one only."""
     view = VIEWS.lookup(view).name
+    if isinstance(spin, bool) or not isinstance(spin, (int, float)) or not math.isfinite(spin):
+        raise InvalidArgument(f"invalid spin: {spin!r} (must be a finite number of degrees)")
     if view == "3d" and field is not None:
         raise InvalidArgument(f"field {field!r} is drawn on the 2d view only: drop --field or use --view 2d")
     if view == "2d" and spin:
@@ -296,6 +314,7 @@ def trajectories(
                 parse_schedule(schedule)
     check_comparison([(*parse_optimizer(split_schedule(item)[0]), None) for item in optimizers
                       if isinstance(item, str)], lrs=lrs, noise=noise, seeds=seeds, starts=starts, tune=tune)
+    _check_work(len(optimizers), amount, lrs=lrs, seeds=seeds, starts=starts, tune=tune)
     runs = parse_runs(optimizers)
     compared = lrs is not None or noise or starts is not None or tune or seeds > 1
     plain = not compared and all(schedule is None for _, _, schedule in runs)

@@ -153,6 +153,15 @@ class OptimizerSpec:
         default = parameter.default
         if _foreign(value):  # a tensor (torch accepts one for most settings): torch judges it
             return value
+        if key == "base_optimizer" and isinstance(value, str):
+            # SAM(params, base_optimizer=torch.optim.SGD, **its settings) takes a class: a name on the
+            # command line is that optimizer's class, its settings given beside it
+            spec = get_optimizer(value.strip())
+            if spec.fixed:
+                fixed = ", ".join(f"{k}={v}" for k, v in spec.fixed.items())
+                raise self._invalid(key, value, f"an optimizer class; {spec.name} is {spec.cls.__name__} with {fixed}: "
+                                                f"write base_optimizer={spec.cls.__name__.lower()} and give {fixed} beside it")
+            return spec.cls
         example = self.defaults.get(key, default)
         if default is None and _is_number(example) and not _is_number(value) and value is not None:
             # torch's default None means "its own choice" (LBFGS max_eval); gradviz's default says the form
@@ -456,7 +465,9 @@ def parse_optimizer(text: str) -> tuple[str, dict[str, Any]]:
     base=NAME or, with its own settings, base=(NAME:KEY=VALUE,...):
     'pytorch_optimizer.Lookahead:k=5,base=(adam:lr=0.01)' -> (..., {'k': 5, 'base': 'adam:lr=0.01'}).
     """
-    name, _, rest = text.partition(":")
+    name, colon, rest = text.partition(":")
+    if colon and not rest.strip():
+        raise InvalidArgument(f"nothing after ':' in {text!r}: give settings as {name.strip()}:lr=0.01, or drop the ':'")
     if _is_dotted_path(name):
         _check_module_installed(name.strip())
         resolved = name.strip()
