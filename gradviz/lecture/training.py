@@ -13,6 +13,7 @@ come from torch's global generator, seeded with `seed` for the run and restored 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -151,79 +152,25 @@ def train(
                               "(build one with gradviz.lecture.mlp(2, [16, 16], 1))")
     X, y = _as_data(data)
     spec = get_optimizer(optimizer)
-    steps = check_count("steps", steps, "train-steps")
-    seed = check_seed(seed)
-    record_every = check_positive("record_every", record_every, integer=True)
-    check_positive("weight_decay", weight_decay, allow_zero=True)
-    if clip is not None:
-        check_positive("clip", clip)
-    if batch_size is not None:
-        batch_size = check_positive("batch_size", batch_size, integer=True)
-    grid = check_positive("grid", grid, integer=True)
+    steps, seed, record_every, batch_size, grid = _check_numbers(steps=steps, seed=seed, record_every=record_every,
+                                                                 weight_decay=weight_decay, clip=clip,
+                                                                 batch_size=batch_size, grid=grid)
     schedule = parse_schedule(schedule) if schedule is not None else None
-    settings = dict(hyperparams)
-    if lr is None and spec.family == "custom" and spec.default_of("lr") is None:
-        settings["lr"] = None  # the class chooses its own step size
-    else:
-        settings["lr"] = lr if lr is not None else spec.net_lr
-    if not spec.uses_gradient:
-        raise InvalidArgument(f"{spec.name} is a direct (gradient-free) method for 2-D functions; "
-                              "train nets with a gradient optimizer")
-    if weight_decay:
-        settings["weight_decay"] = weight_decay
-    freeze_layers(model, freeze)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
-        raise InvalidArgument("every layer is frozen: nothing to train")
-    opt = spec.build(params, **settings)
-    scheduler = build_scheduler(opt, schedule, steps=steps) if schedule is not None else None
-    if create_graph is None:
-        create_graph = spec.second_order
-        if create_graph is None:
-            create_graph = needs_create_graph(lambda probe: spec.build(probe, **settings),
-                                              [tuple(p.shape) for p in params], params[0].dtype)
-    names = tuple(name for name, _ in model.named_parameters())
-    shapes = tuple(tuple(p.shape) for p in model.parameters())
+    settings = _settings(spec, lr, weight_decay, hyperparams)
+    opt, params, scheduler, create_graph = _optimizer(model, spec, settings, freeze=freeze, schedule=schedule,
+                                                      steps=steps, create_graph=create_graph)
     Xv, yv = _as_data(validation, "validation") if validation is not None else (None, None)
     _check_model_takes(model, X)
 
-    (x0, x1), (y0, y1) = domain or domain_around([X[:, :2].numpy()], margin=0.1)
-    gx, gy = torch.linspace(x0, x1, grid), torch.linspace(y0, y1, grid)
-    grid_points = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1).reshape(-1, 2)
-
-    generator = torch.Generator().manual_seed(seed)
-    plan = batches(len(X), batch_size, steps, generator)
-    losses, accuracies, record_steps, snapshots, probabilities, val_losses, val_accuracies = [], [], [], [], [], [], []
-    lrs: list[float] = []
-    eval_losses: list[torch.Tensor] = []
-    eval_accuracies: list[torch.Tensor] = []
-
-    def record(step: int) -> None:
-        was_training = model.training
-        model.eval()
-        with torch.inference_mode():
-            record_steps.append(step)
-            snapshots.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
-            probabilities.append(_probabilities(model(grid_points)))
-            # the training set's loss with dropout off: the loss of the net that is drawn and evaluated
-            logits = model(X)
-            eval_losses.append(loss_function(logits, y))
-            eval_accuracies.append(_correct(logits, y))
-            if Xv is not None:
-                logits = model(Xv)
-                val_losses.append(loss_function(logits, yv))
-                val_accuracies.append(_correct(logits, yv))
-        model.train(was_training)
-
-    def recorder_context() -> Any:
-        if not record_gradients:
-            import contextlib
-
-            return contextlib.nullcontext(None)
+    plan = batches(len(X), batch_size, steps, torch.Generator().manual_seed(seed))
+    recording = _Recording(model, (X, y), (Xv, yv), _picture_grid(X, domain, grid))
+    losses, accuracies, lrs, record = recording.losses, recording.accuracies, recording.lrs, recording.record
+    if record_gradients:
         from gradviz.analysis.gradients import record_gradients as recorder
 
-        return recorder(model, opt)
-
+        recorder_context = recorder(model, opt)
+    else:
+        recorder_context = contextlib.nullcontext(None)
     batch: dict[str, torch.Tensor] = {}
 
     def objective() -> torch.Tensor:
@@ -234,7 +181,7 @@ def train(
                       after_backward=None if clip is None else lambda: nn.utils.clip_grad_norm_(params, clip))
     model.train()
     # dropout draws from torch's global generator: seed it for this run, and restore it afterwards
-    with torch.random.fork_rng(devices=[]), recorder_context() as gradient_log:
+    with torch.random.fork_rng(devices=[]), recorder_context as gradient_log:
         torch.manual_seed(seed)
         every = max(1, steps // 100)
         for step in range(steps + 1):
@@ -245,11 +192,7 @@ def train(
             index = plan[step] if step < steps else None
             xb, yb = (X, y) if index is None else (X[index], y[index])
             if step == steps:  # the loss after the last update, without updating
-                with torch.no_grad():
-                    logits = model(xb)
-                    loss = loss_function(logits, yb)
-                losses.append(loss.detach())
-                accuracies.append(_correct(logits, yb))
+                recording.last(xb, yb)
                 break
 
             batch["x"], batch["y"] = xb, yb
@@ -263,25 +206,133 @@ def train(
             if step % 50 == 49 and not bool(torch.isfinite(loss)):
                 break  # diverged: diverged_at is read off the recorded losses below
 
-    loss_array = torch.stack(losses).cpu().numpy().astype(float)
-    bad = np.flatnonzero(~np.isfinite(loss_array))
-    diverged_at = int(bad[0]) if bad.size else None
-    nan = np.full(len(record_steps), np.nan)
-    shown = schedule.describe() if schedule is not None else None
-    if label is None:
-        label = f"{spec.name} ({format_hyperparams(settings, symbols=True)})" + (f" @{shown}" if shown else "")
-    return TrainingRun(
-        loss=loss_array, accuracy=torch.stack(accuracies).cpu().numpy(),
-        record_steps=np.array(record_steps), snapshots=torch.stack(snapshots).cpu().numpy(),
-        val_loss=torch.stack(val_losses).cpu().numpy() if val_losses else nan,
-        val_accuracy=torch.stack(val_accuracies).cpu().numpy() if val_accuracies else nan,
-        param_names=names, param_shapes=shapes,
-        probabilities=torch.stack(probabilities).reshape(len(record_steps), grid, grid, -1).cpu().numpy(),
-        grid_x=gx.numpy(), grid_y=gy.numpy(), X=X.numpy(), y=y.numpy(), optimizer=spec.name,
-        hyperparams=settings,
-        label=label,
-        diverged_at=diverged_at, gradients=gradient_log.result() if gradient_log is not None else None,
-        lrs=np.array(lrs, dtype=float), schedule=shown,
-        train_eval_loss=torch.stack(eval_losses).cpu().numpy(),
-        train_eval_accuracy=torch.stack(eval_accuracies).cpu().numpy(),
-    )
+    return recording.run(spec.name, settings, label=label, schedule=schedule,
+                         gradients=gradient_log.result() if gradient_log is not None else None)
+
+
+def _check_numbers(*, steps: Any, seed: Any, record_every: Any, weight_decay: Any, clip: Any, batch_size: Any,
+                   grid: Any) -> tuple[int, int, int, int | None, int]:
+    """train's counts and sizes checked -> (steps, seed, record_every, batch_size, grid)."""
+    check_positive("weight_decay", weight_decay, allow_zero=True)
+    if clip is not None:
+        check_positive("clip", clip)
+    if batch_size is not None:
+        batch_size = check_positive("batch_size", batch_size, integer=True)
+    return (check_count("steps", steps, "train-steps"), check_seed(seed),
+            check_positive("record_every", record_every, integer=True), batch_size,
+            check_positive("grid", grid, integer=True))
+
+
+def _picture_grid(X: torch.Tensor, domain: Any, grid: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The decision boundary's grid: x and y coordinates (the data's window plus a tenth, or `domain`) and the
+    (grid * grid, 2) points, row by row."""
+    (x0, x1), (y0, y1) = domain or domain_around([X[:, :2].numpy()], margin=0.1)
+    gx, gy = torch.linspace(x0, x1, grid), torch.linspace(y0, y1, grid)
+    return gx, gy, torch.stack(torch.meshgrid(gx, gy, indexing="xy"), dim=-1).reshape(-1, 2)
+
+
+def _settings(spec: OptimizerSpec, lr: float | None, weight_decay: float, hyperparams: dict[str, Any]) -> dict[str, Any]:
+    """The optimizer's settings: lr (the registry's net_lr by default; None for a class that picks its own),
+    weight decay where there is one, then the rest."""
+    settings = dict(hyperparams)
+    if lr is None and spec.family == "custom" and spec.default_of("lr") is None:
+        settings["lr"] = None  # the class chooses its own step size
+    else:
+        settings["lr"] = lr if lr is not None else spec.net_lr
+    if not spec.uses_gradient:
+        raise InvalidArgument(f"{spec.name} is a direct (gradient-free) method for 2-D functions; "
+                              "train nets with a gradient optimizer")
+    if weight_decay:
+        settings["weight_decay"] = weight_decay
+    return settings
+
+
+def _optimizer(model: nn.Module, spec: OptimizerSpec, settings: dict[str, Any], *, freeze: Sequence[str],
+               schedule: Any, steps: int, create_graph: bool | None) -> tuple[Any, list[Any], Any, bool]:
+    """Freeze `freeze`, then build the optimizer over what is left, its scheduler, and whether its backward
+    needs create_graph -> (optimizer, trained parameters, scheduler or None, create_graph)."""
+    freeze_layers(model, freeze)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise InvalidArgument("every layer is frozen: nothing to train")
+    opt = spec.build(params, **settings)
+    scheduler = build_scheduler(opt, schedule, steps=steps) if schedule is not None else None
+    if create_graph is None:
+        create_graph = spec.second_order
+        if create_graph is None:
+            create_graph = needs_create_graph(lambda probe: spec.build(probe, **settings),
+                                              [tuple(p.shape) for p in params], params[0].dtype)
+    return opt, params, scheduler, bool(create_graph)
+
+
+class _Recording:
+    """What train keeps while it runs: each step's loss, accuracy and learning rate, and at each recorded
+    step the weights, the class probabilities over the picture's grid, and the loss and accuracy of the net
+    with dropout off on the training points (and the held-out ones)."""
+
+    def __init__(self, model: nn.Module, data: tuple[torch.Tensor, torch.Tensor],
+                 validation: tuple[torch.Tensor | None, torch.Tensor | None],
+                 grid: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> None:
+        self.model, (self.X, self.y), (self.Xv, self.yv), self.grid = model, data, validation, grid
+        self.losses: list[torch.Tensor] = []
+        self.accuracies: list[torch.Tensor] = []
+        self.lrs: list[float] = []
+        self.record_steps: list[int] = []
+        self.snapshots: list[torch.Tensor] = []
+        self.probabilities: list[torch.Tensor] = []
+        self.val_losses: list[torch.Tensor] = []
+        self.val_accuracies: list[torch.Tensor] = []
+        self.eval_losses: list[torch.Tensor] = []
+        self.eval_accuracies: list[torch.Tensor] = []
+
+    def record(self, step: int) -> None:
+        model = self.model
+        was_training = model.training
+        model.eval()
+        with torch.inference_mode():
+            self.record_steps.append(step)
+            self.snapshots.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
+            self.probabilities.append(_probabilities(model(self.grid[2])))
+            # the training set's loss with dropout off: the loss of the net that is drawn and evaluated
+            logits = model(self.X)
+            self.eval_losses.append(loss_function(logits, self.y))
+            self.eval_accuracies.append(_correct(logits, self.y))
+            if self.Xv is not None:
+                logits = model(self.Xv)
+                self.val_losses.append(loss_function(logits, self.yv))
+                self.val_accuracies.append(_correct(logits, self.yv))
+        model.train(was_training)
+
+    def last(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
+        """The loss and accuracy after the last update, without updating."""
+        with torch.no_grad():
+            logits = self.model(xb)
+            self.losses.append(loss_function(logits, yb).detach())
+        self.accuracies.append(_correct(logits, yb))
+
+    def run(self, optimizer: str, settings: dict[str, Any], *, label: str | None, schedule: Any,
+            gradients: Any) -> TrainingRun:
+        """The TrainingRun of what was recorded; its label by default names the optimizer, its settings and
+        its schedule."""
+        model, (gx, gy, _) = self.model, self.grid
+        schedule = schedule.describe() if schedule is not None else None
+        if label is None:
+            label = f"{optimizer} ({format_hyperparams(settings, symbols=True)})" + (f" @{schedule}" if schedule else "")
+        loss_array = torch.stack(self.losses).cpu().numpy().astype(float)
+        bad = np.flatnonzero(~np.isfinite(loss_array))
+        nan = np.full(len(self.record_steps), np.nan)
+        return TrainingRun(
+            loss=loss_array, accuracy=torch.stack(self.accuracies).cpu().numpy(),
+            record_steps=np.array(self.record_steps), snapshots=torch.stack(self.snapshots).cpu().numpy(),
+            val_loss=torch.stack(self.val_losses).cpu().numpy() if self.val_losses else nan,
+            val_accuracy=torch.stack(self.val_accuracies).cpu().numpy() if self.val_accuracies else nan,
+            param_names=tuple(name for name, _ in model.named_parameters()),
+            param_shapes=tuple(tuple(p.shape) for p in model.parameters()),
+            probabilities=torch.stack(self.probabilities).reshape(len(self.record_steps), len(gy), len(gx), -1)
+            .cpu().numpy(),
+            grid_x=gx.numpy(), grid_y=gy.numpy(), X=self.X.numpy(), y=self.y.numpy(), optimizer=optimizer,
+            hyperparams=settings, label=label, diverged_at=int(bad[0]) if bad.size else None, gradients=gradients,
+            lrs=np.array(self.lrs, dtype=float), schedule=schedule,
+            train_eval_loss=torch.stack(self.eval_losses).cpu().numpy(),
+            train_eval_accuracy=torch.stack(self.eval_accuracies).cpu().numpy(),
+        )
