@@ -21,7 +21,7 @@ def basins(function: Any = "himmelblau", optimizers: Iterable[Any] = ("sgd", "mo
     """Basin maps of each (elementwise) optimizer on `function` over a resolution x resolution grid of
     starts, each traced as one batch for `steps` steps; the shares of starts per minimum, none and diverged
     (adding up to 100%, as drawn) go to `report`.
-    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
     """
     options = render_options("basins", render, style, uses=("size", "dpi", "theme", "report"))

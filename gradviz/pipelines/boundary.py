@@ -240,7 +240,7 @@ def boundary(
 
     tune: first pick each optimizer's rate on a log grid (see tune_rates; `lr` is then the grid), report
     the table, and draw each optimizer at its best rate with the objective and grid in the title.
-    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
     """
     options = render_options("boundary", render, split_style(training), uses=("size", "dpi", "theme", "fps",

@@ -122,7 +122,7 @@ def figure(name: str, path: str | os.PathLike[str] | None = None, *, font_scale:
            render: RenderOptions | None = None, **style: Any) -> Path:
     """Draw the lecture figure `name` (see `gradviz.FIGURES`) into `path` (default: NAME.png, or NAME.gif
     for an animated one) and return the path. Static figures write PNG only.
-    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
     """
     options = render_options("figure", render, style, uses=("size", "dpi", "theme", "fps", "progress"), fps=15)

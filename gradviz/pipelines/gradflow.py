@@ -105,7 +105,7 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     of a constant factor per layer holds; the animation shows the steps after it, and step=K draws a PNG
     of step K instead. report, when given, receives one line of diagnosis per configuration (the verdict
     the figure draws).
-    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
     """
     options = render_options("gradflow", render, split_style(experiment), uses=("size", "dpi", "theme", "fps",

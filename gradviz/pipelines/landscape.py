@@ -107,7 +107,7 @@ def landscape_animation(
     half-width of the plane in its units (default: the paths' extent for PCA, 1 for random; for a line,
     how far alpha goes past 0 and 1, default 0.5). cache: a file that keeps the finished grid points (see
     gradviz.landscape).
-    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
     """
     options = render_options("landscape_animation", render, style, uses=("size", "dpi", "theme", "fps", "frames",
@@ -276,7 +276,7 @@ def model_landscape(
     contours; '3d' a .png, or a .gif/.mp4 with the camera turning by `spin` degrees and the path advancing.
     cache: a file keeping finished grid points (a stopped run continues). Under torchrun the grid is split
     across the processes and only rank 0 writes the file (the others return None).
-    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
     """
     options = render_options("model_landscape", render, style, uses=("size", "dpi", "theme", "fps", "frames",

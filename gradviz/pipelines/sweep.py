@@ -39,7 +39,7 @@ def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "mom
     curve as a PNG: f - f* (f where f* is unknown) after `steps` (objective 'final') or the objective
     against the rate. `tol` belongs to objective 'steps-to-tol' (default 1e-3) and is refused with any
     other. The table goes to `report`.
-    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
     """
     options = render_options("sweep", render, style, uses=("size", "dpi", "theme", "report"))

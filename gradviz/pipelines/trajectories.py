@@ -275,7 +275,7 @@ def trajectories(
     optimizer; tune picks each optimizer's best rate on a log grid (lrs, or its default times 10^-2..10^1)
     for `objective` ('final', 'auc', 'steps-to-tol' with tol), prints the table to `report` and writes the
     objective and grid into the figure. Comparisons run on steps, not on an evaluation budget.
-    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or 
+    render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
     """
     options = render_options("trajectories", render, style, uses=("size", "dpi", "theme", "fps", "frames",
@@ -283,13 +283,10 @@ def trajectories(
     size, dpi, theme, fps = options.size, options.dpi, options.theme, options.fps
     frames, title, progress, report = options.frames, options.title, options.progress, options.report
     from gradviz.output import check_output_path
-    from gradviz.render.theme import THEMES
-    from gradviz.render.frames import check_render_options
-
     from gradviz.lecture.compare import check_comparison, parse_runs
     from gradviz.lecture.expressions import fit_window
     from gradviz.lecture.grids import get_objective
-    from gradviz.lecture.schedules import parse_schedule, split_schedule
+    from gradviz.lecture.schedules import split_schedule
 
     fn = fit_window(get_function(function), domain)  # an expression's default start moves into the window
     check_positive("steps", steps, integer=True)
@@ -298,20 +295,12 @@ def trajectories(
         check_positive("tol", tol)
     kind, amount = parse_budget(budget) if budget is not None else ("steps", steps)
     out = check_output_path(path)
-    check_fps(fps, out)
-    THEMES.lookup(theme)
-    check_render_options(size=size, dpi=dpi, frames=frames)
+    check_fps(fps, out)  # size, dpi, theme and frames: checked by RenderOptions
     if field is not None:
         field = FIELD_STYLES.lookup(field).name
     check_view(view, field, spin)
     check_frames(frames, amount)  # with an evaluation budget, a frame per evaluation at most
-    optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
-    for item in optimizers:
-        if isinstance(item, str):  # names first: a typo fails without importing torch
-            text, schedule = split_schedule(item)
-            parse_optimizer(text)
-            if schedule is not None:
-                parse_schedule(schedule)
+    optimizers = _check_names([optimizers] if isinstance(optimizers, str) else list(optimizers))
     check_comparison([(*parse_optimizer(split_schedule(item)[0]), None) for item in optimizers
                       if isinstance(item, str)], lrs=lrs, noise=noise, seeds=seeds, starts=starts, tune=tune)
     _check_work(len(optimizers), amount, lrs=lrs, seeds=seeds, starts=starts, tune=tune)
@@ -321,14 +310,9 @@ def trajectories(
     if not plain and kind != "steps":
         raise InvalidArgument(f"budget {kind}:{amount}: --lr/--gradient-noise/--starts/--tune/@schedule compare on steps; "
                               "use --steps with them")
-    from gradviz.lecture.tracing import trace
-
     if plain:
-        records = []
-        for spec, hyperparams, _ in runs:
-            start_stage(progress, f"tracing {spec.name}")
-            records.append(trace(fn, spec, start=start, steps=steps, seed=seed, progress=progress,
-                                 budget=(kind, amount), **hyperparams))
+        records = [trace_stage(fn, spec, progress, start=start, steps=steps, seed=seed, budget=(kind, amount),
+                               **hyperparams) for spec, hyperparams, _ in runs]
         return animate(records, out, function=fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
                        frames=frames, domain=domain, title=title, progress=progress, field=field, view=view,
                        spin=spin, clock=kind)
@@ -345,6 +329,27 @@ def trajectories(
         report_table(result["table"], report)
     return _animate_comparison(result, out, fn, fps=fps, size=size, dpi=dpi, theme=theme, loss_panel=loss_panel,
                                frames=frames, domain=domain, progress=progress, field=field, title=title)
+
+
+def _check_names(optimizers: list[Any]) -> list[Any]:
+    """Names and schedules first: a typo fails without importing torch."""
+    from gradviz.lecture.schedules import parse_schedule, split_schedule
+
+    for item in optimizers:
+        if isinstance(item, str):
+            text, schedule = split_schedule(item)
+            parse_optimizer(text)
+            if schedule is not None:
+                parse_schedule(schedule)
+    return optimizers
+
+
+def trace_stage(fn: TestFunction, spec: Any, progress: Progress | None, **arguments: Any) -> Trajectory:
+    """gradviz.trace of one optimizer, announced as a stage of the progress bar."""
+    from gradviz.lecture.tracing import trace
+
+    start_stage(progress, f"tracing {spec.name}")
+    return trace(fn, spec, progress=progress, **arguments)
 
 
 def _animate_comparison(result: Mapping[str, Any], out: Path, fn: TestFunction, *, fps: float,
