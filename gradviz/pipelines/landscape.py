@@ -112,45 +112,21 @@ def landscape_animation(
     """
     options = render_options("landscape_animation", render, style, uses=("size", "dpi", "theme", "fps", "frames",
                              "title", "progress"), fps=12, frames=60)
-    size, dpi, theme, fps = options.size, options.dpi, options.theme, options.fps
-    frames, title, progress = options.frames, options.title, options.progress
-    from gradviz.output import check_output_path
-    from gradviz.pipelines.trajectories import check_fps, check_view, write_rendered
-    from gradviz.render.frames import check_render_options
-    from gradviz.render.theme import THEMES
+    size, dpi, fps, title, progress = options.size, options.dpi, options.fps, options.title, options.progress
+    from gradviz.pipelines.trajectories import write_rendered
 
     plane, view, norm, metric, device = check_landscape_options(plane=plane, view=view, norm=norm, metric=metric,
                                                                 grid=grid, span=span, device=device)
-    out = check_output_path(path)
-    check_fps(fps, out)
-    check_render_options(size=size, dpi=dpi, frames=frames)
-    THEMES.lookup(theme)
-    if not (isinstance(spin, (int, float)) and math.isfinite(spin)):
-        raise InvalidArgument(f"invalid spin: {spin!r} (must be a finite number of degrees)")
-    if plane == "line" and out.suffix.lower() != ".png":
-        raise InvalidArgument(f"plane 'line' draws a 1-D curve, a still picture: write a .png, not {out.name!r}")
-    if plane == "line" and view == "3d":
-        raise InvalidArgument("plane 'line' draws a 1-D curve, which has no 3d view: drop --view 3d or use "
-                              "--plane pca or random")
-    check_view(view, spin=spin)
-    seed = check_seed(seed)
-    if cache is not None:  # before the training, not after it
-        from gradviz.analysis.files import check_cache_path
-
-        check_cache_path(cache)
-    optimizers = tuple(optimizers)
-    if len(optimizers) > 4:
-        raise InvalidArgument(f"too many optimizers on one landscape: {len(optimizers)} (at most 4)")
-    check_positive("steps", steps, integer=True)
-    every = snapshot_every(steps)
-
+    out, seed, optimizers = _check_animation(path, fps=fps, plane=plane, view=view, spin=spin, seed=seed,
+                                             cache=cache, optimizers=optimizers, steps=steps)
     from gradviz.analysis.evaluation import check_device
 
     check_device(device)  # CUDA asked for where there is none: one line, before training
     from gradviz.pipelines.boundary import train_variants
 
     runs = train_variants(dataset, n=n, noise=noise, hidden=hidden, activation=activation,
-                          optimizers=optimizers, steps=steps, seed=seed, record_every=every, grid=60)
+                          optimizers=optimizers, steps=steps, seed=seed, record_every=snapshot_every(steps),
+                          grid=60)
     from gradviz.lecture import make_dataset, mlp
     from gradviz.analysis.landscape import landscape
 
@@ -170,21 +146,55 @@ def landscape_animation(
     if plane == "line":
         return _write_curve(surface, runs[0], out, size=size, dpi=dpi, title=title or
                             f"{dataset}, MLP {shape}: {surface.zlabel} from the initial to the trained weights")
+    renderer = _animation_renderer(surface, paths, runs, view=view, options=options, spin=spin, steps=steps,
+                                   heading=title or f"{dataset}, MLP {shape}: {surface.name}")
+    return write_rendered(renderer, out, fps=fps, progress=progress)
+
+
+def _animation_renderer(surface: Any, paths: Any, runs: Any, *, view: str, options: RenderOptions, spin: float,
+                        steps: int, heading: str) -> Any:
+    """The 3-D surface with the paths riding on it, or the 2-D contours beside boundaries and loss curves."""
+    size, dpi, theme, frames = options.size, options.dpi, options.theme, options.frames
     if view == "3d":
         from gradviz.render.surface3d import Surface3DRenderer
 
         tracks = _tracks(surface, paths)
-        heading = title or f"{dataset}, MLP {shape}: {surface.name}"
         if len(tracks) < len(paths):
             heading += " (paths off the window)"
-        renderer: Any = Surface3DRenderer(surface, tracks, size=size, dpi=dpi, theme=theme, frames=frames,
-                                          spin=spin, title=heading, total=steps)
-    else:
-        from gradviz.render.landscape import LandscapeRenderer
+        return Surface3DRenderer(surface, tracks, size=size, dpi=dpi, theme=theme, frames=frames, spin=spin,
+                                 title=heading, total=steps)
+    from gradviz.render.landscape import LandscapeRenderer
 
-        renderer = LandscapeRenderer(surface, paths, runs, size=size, dpi=dpi, theme=theme, frames=frames,
-                                     title=title)
-    return write_rendered(renderer, out, fps=fps, progress=progress)
+    return LandscapeRenderer(surface, paths, runs, size=size, dpi=dpi, theme=theme, frames=frames,
+                             title=options.title)
+
+
+def _check_animation(path: Any, *, fps: float, plane: str, view: str, spin: Any, seed: Any, cache: Any,
+                     optimizers: Iterable[Any], steps: Any) -> tuple[Path, int, tuple[Any, ...]]:
+    """What landscape_animation checks before any training -> (the output path, the seed, the optimizers)."""
+    from gradviz.output import check_output_path
+    from gradviz.pipelines.trajectories import check_fps, check_view
+
+    out = check_output_path(path)
+    check_fps(fps, out)
+    if not (isinstance(spin, (int, float)) and math.isfinite(spin)):
+        raise InvalidArgument(f"invalid spin: {spin!r} (must be a finite number of degrees)")
+    if plane == "line" and out.suffix.lower() != ".png":
+        raise InvalidArgument(f"plane 'line' draws a 1-D curve, a still picture: write a .png, not {out.name!r}")
+    if plane == "line" and view == "3d":
+        raise InvalidArgument("plane 'line' draws a 1-D curve, which has no 3d view: drop --view 3d or use "
+                              "--plane pca or random")
+    check_view(view, spin=spin)
+    seed = check_seed(seed)
+    if cache is not None:  # before the training, not after it
+        from gradviz.analysis.files import check_cache_path
+
+        check_cache_path(cache)
+    optimizers = tuple(optimizers)
+    if len(optimizers) > 4:
+        raise InvalidArgument(f"too many optimizers on one landscape: {len(optimizers)} (at most 4)")
+    check_positive("steps", steps, integer=True)
+    return out, seed, optimizers
 
 
 def _log_scaled(surface: Any) -> Any:
@@ -281,47 +291,12 @@ def model_landscape(
     """
     options = render_options("model_landscape", render, style, uses=("size", "dpi", "theme", "fps", "frames",
                              "title", "progress"), fps=12, frames=60)
-    size, dpi, theme, fps = options.size, options.dpi, options.theme, options.fps
-    frames, title, progress = options.frames, options.title, options.progress
-    from gradviz.output import check_output_path
-    from gradviz.pipelines.trajectories import check_fps, check_view
-    from gradviz.render.frames import check_render_options
-    from gradviz.render.theme import THEMES
-
+    fps, progress = options.fps, options.progress
     plane, view, norm, metric, device = check_landscape_options(plane=plane, view=view, norm=norm, metric=metric,
                                                                 grid=grid, span=span, device=device)
-    out = check_output_path(path if path is not None else ("landscape.gif" if view == "3d" and spin else
-                                                           "landscape.png"))
-    animated = out.suffix.lower() != ".png"
-    if animated and view != "3d":
-        raise InvalidArgument(f"a landscape of your own model in 2d is a still picture: write a .png, not "
-                              f"{out.name!r}, or add --view 3d for an animation")
-    if plane == "line" and (animated or view == "3d"):
-        raise InvalidArgument("plane 'line' draws a 1-D curve: write a .png in the 2d view")
-    if plane in ("pca", "line") and checkpoints is None:
-        raise InvalidArgument(f"plane {plane!r} of your own model needs checkpoints (--checkpoints 'GLOB'): the "
-                              "training run that the plane is built from")
-    if animated:
-        check_fps(fps, out)
-    check_render_options(size=size, dpi=dpi, frames=frames)
-    THEMES.lookup(theme)
-    check_view(view, spin=spin)
-    seed = check_seed(seed)
-    if batch_size is not None:
-        batch_size = check_count("batch-size", batch_size, "batch-size")
-    # the user's files, before torch is imported: a typo answers at once
-    from gradviz.analysis.files import check_cache_path, check_weights_file, expand_checkpoints
-
-    if cache is not None:
-        check_cache_path(cache)
-    if isinstance(weights, (str, os.PathLike)):
-        check_weights_file(weights)
-    files = None
-    if checkpoints is not None:
-        files = expand_checkpoints(checkpoints) if isinstance(checkpoints, (str, os.PathLike)) else list(checkpoints)
-        if len(files) < 2:
-            raise InvalidArgument(f"{len(files)} checkpoint(s): a path needs at least 2")
-
+    out, seed, batch_size, files = _check_model_landscape(path, plane=plane, view=view, spin=spin, fps=fps, seed=seed,
+                                                          batch_size=batch_size, cache=cache, weights=weights,
+                                                          checkpoints=checkpoints)
     from gradviz.analysis.evaluation import check_device
     from gradviz.analysis.loading import (load_compute_loss, load_data, load_loss, load_model, load_weights,
                                           user_code_errors)
@@ -350,9 +325,58 @@ def model_landscape(
         return None
     if metric == "loss" and bool(np.all(surface.z > 0)):
         surface = _log_scaled(surface)
+    return _model_picture(surface, paths, net, out, plane=plane, view=view, metric=metric, spin=spin,
+                          options=options, checkpoints=len(files or ()))
+
+
+def _check_model_landscape(path: Any, *, plane: str, view: str, spin: Any, fps: float, seed: Any, batch_size: Any,
+                           cache: Any, weights: Any, checkpoints: Any) -> tuple[Path, int, int | None, list[Any] | None]:
+    """What model_landscape checks before torch is imported -> (output path, seed, batch size, checkpoint
+    files or None)."""
+    from gradviz.output import check_output_path
+    from gradviz.pipelines.trajectories import check_fps, check_view
+
+    out = check_output_path(path if path is not None else ("landscape.gif" if view == "3d" and spin else
+                                                           "landscape.png"))
+    animated = out.suffix.lower() != ".png"
+    if animated and view != "3d":
+        raise InvalidArgument(f"a landscape of your own model in 2d is a still picture: write a .png, not "
+                              f"{out.name!r}, or add --view 3d for an animation")
+    if plane == "line" and (animated or view == "3d"):
+        raise InvalidArgument("plane 'line' draws a 1-D curve: write a .png in the 2d view")
+    if plane in ("pca", "line") and checkpoints is None:
+        raise InvalidArgument(f"plane {plane!r} of your own model needs checkpoints (--checkpoints 'GLOB'): the "
+                              "training run that the plane is built from")
+    if animated:
+        check_fps(fps, out)
+    check_view(view, spin=spin)
+    seed = check_seed(seed)
+    if batch_size is not None:
+        batch_size = check_count("batch-size", batch_size, "batch-size")
+    # the user's files, before torch is imported: a typo answers at once
+    from gradviz.analysis.files import check_cache_path, check_weights_file, expand_checkpoints
+
+    if cache is not None:
+        check_cache_path(cache)
+    if isinstance(weights, (str, os.PathLike)):
+        check_weights_file(weights)
+    files = None
+    if checkpoints is not None:
+        files = expand_checkpoints(checkpoints) if isinstance(checkpoints, (str, os.PathLike)) else list(checkpoints)
+        if len(files) < 2:
+            raise InvalidArgument(f"{len(files)} checkpoint(s): a path needs at least 2")
+    return out, seed, batch_size, files
+
+
+def _model_picture(surface: Any, paths: Any, net: Any, out: Path, *, plane: str, view: str, metric: str,
+                   spin: float, options: RenderOptions, checkpoints: int) -> Path:
+    """Your model's surface as a picture: a curve for a line, the 3-D surface (turning, in a GIF), or contours
+    with the checkpoints' path."""
+    size, dpi, theme, frames, fps = options.size, options.dpi, options.theme, options.frames, options.fps
+    progress = options.progress
     n_params = sum(p.numel() for p in net.parameters())
     name = type(net).__name__
-    heading = title or f"{name} ({n_params:,} parameters): {surface.zlabel} over a {surface.name}"
+    heading = options.title or f"{name} ({n_params:,} parameters): {surface.zlabel} over a {surface.name}"
     if plane == "line":
         from gradviz.output import write_image
         from gradviz.render.landscape import curve_image
@@ -373,7 +397,7 @@ def model_landscape(
     note = ""
     if paths:
         gap = max(float(np.max(np.abs(p.loss - p.surface_loss))) for p in paths)
-        note = (f"path: {len(files)} checkpoints projected onto the plane; largest gap between a checkpoint's own "
+        note = (f"path: {checkpoints} checkpoints projected onto the plane; largest gap between a checkpoint's own "
                 f"{'loss' if metric == 'loss' else metric} and the surface under it: {gap:.3g}")
     return write_image(landscape_image(surface, paths, size=size, dpi=dpi, theme=theme, title=heading, note=note),
                        out)
