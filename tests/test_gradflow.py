@@ -774,3 +774,9 @@ def test_weight_norms_is_a_deprecated_name_of_grad_norms():
         old = log.weight_norms
     assert old is log.grad_norms and list(log.matrix("grad")[0]) == [1.0, 2.0]
     assert list(log.matrix("param")[0]) == [5.0, 6.0]  # ||W||, not ||dL/dW||
+
+
+def test_the_library_refuses_a_panel_for_an_animation_as_the_cli_does(tmp_path):
+    with pytest.raises(InvalidArgument, match="view 'grid' chooses what a .png shows"):
+        gradviz.gradflow(tmp_path / "g.gif", view="grid", steps=2)
+    assert list(tmp_path.iterdir()) == []

@@ -116,10 +116,10 @@ def gradflow(depth: int, width: int, activations: tuple[str, ...], inits: tuple[
                               f"{output.suffix or 'file without extension'} animates every step)")
     if step is not None and not 0 <= step < steps:
         raise InvalidArgument(f"invalid --step {step}: --steps {steps} gives steps 0 to {steps - 1}")
-    if given("panel") and not still:
+    if given("panel") and not still:  # the library refuses it too, under its own name (view=)
         raise InvalidArgument(f"--panel {panel} chooses what a .png shows; a {output.suffix or 'file'} always "
                               "animates the profiles: give -o NAME.png or drop --panel")
-    view = panel
+    view = panel if given("panel") else None
     progress, done = progress_reporter(quiet, "rendering")
     try:
         path = run_gradflow(output, activations=activations, inits=inits, view=view, fps=fps, size=size, dpi=dpi,

@@ -89,7 +89,7 @@ def run_configurations(activations: Sequence[str] = ("sigmoid", "relu"), inits: 
 
 
 def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequence[str] = ("sigmoid", "relu"),
-             inits: Sequence[str] = ("default", "he"), view: str = "summary", step: int | None = None,
+             inits: Sequence[str] = ("default", "he"), view: str | None = None, step: int | None = None,
              model: Any = None, loss: Any = None, compute_loss: Any = None, render: RenderOptions | None = None,
              **experiment: Any) -> Path:
     """Train each configuration and write a GIF/MP4 of its gradient flow or a PNG of `view`.
@@ -128,7 +128,12 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     if frames is not None and isinstance(steps, int) and frames > steps:  # one frame per step at most: say so
         raise InvalidArgument(f"invalid frames {frames}: {steps} steps give at most {steps} frames")
 
-    view = PANELS.lookup(view).name
+    if view is not None:
+        view = PANELS.lookup(view).name
+        if out.suffix.lower() != ".png":
+            raise InvalidArgument(f"view {view!r} chooses what a .png shows; a {out.suffix or 'file without '
+                                  'extension'} always animates the profiles: write a .png or leave view out")
+    view = view or "summary"
     if step is not None:
         if out.suffix.lower() != ".png":
             raise InvalidArgument(f"step {step}: a static figure of one step needs a .png output, not {out.suffix}")
