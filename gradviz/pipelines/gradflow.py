@@ -131,8 +131,9 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     if view is not None:
         view = PANELS.lookup(view).name
         if out.suffix.lower() != ".png":
-            raise InvalidArgument(f"view {view!r} chooses what a .png shows; a {out.suffix or 'file without '
-                                  'extension'} always animates the profiles: write a .png or leave view out")
+            kind = out.suffix or "file without extension"
+            raise InvalidArgument(f"view {view!r} chooses what a .png shows; a {kind} always animates the "
+                                  "profiles: write a .png or leave view out")
     view = view or "summary"
     if step is not None:
         if out.suffix.lower() != ".png":
