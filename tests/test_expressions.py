@@ -198,7 +198,7 @@ def test_fuzz_random_token_sequences_and_escape_attempts(nothing_runs, recwarn):
         words = [rng.choice(TOKENS) for _ in range(rng.randint(1, 9))]
         text = rng.choice(["", " "]).join(words)
         outcomes[_check(text)] += 1
-    assert outcomes["error"] > 100 and outcomes["function"] > 50  # both branches were exercised
+    assert outcomes["error"] > 100 and outcomes["function"] > 25  # both branches were exercised
     assert not [w for w in recwarn if issubclass(w.category, SyntaxWarning)]  # nothing extra on stderr
 
 
