@@ -20,6 +20,19 @@ product's on the same device, so the distance to the machine's limit is visible.
 
     python benchmarks/landscape.py [--repeat 3] [--device cuda] [--loop-points N] [--threads T] [--sizes 0,1,2]
 
+Real networks (benchmarks/zoo.py: digits CNN in float32 and float64, ResNet-18, a ViT, a BERT-like encoder, an
+LSTM) with --models: each case times, interleaved, the loop over tensors, loss-landscapes' random_plane (it
+fails with ZeroDivisionError on models with zero biases or BatchNorm shifts, which is printed), gradviz, and the
+floor (grid points x one plain eval pass of the model over the same batches); medians of CPU seconds (the box
+is shared: the wall clock counts other people's work; it is printed in brackets), ratios to gradviz, and the
+largest difference between gradviz's surface and the loop's.
+
+    python benchmarks/landscape.py --models resnet18 --samples 64 --grid 3 --threads 1
+    python benchmarks/landscape.py --models digits-cnn --samples 1797 --batch 256 --grid 5 --channels-last
+    python benchmarks/landscape.py --models digits-cnn --samples 1797 --batch 256 --grid 5 --subsets 64,256,512
+    python benchmarks/landscape.py --models digits-cnn --samples 1797 --batch 256 --compile-grids 3,9
+    python benchmarks/landscape.py --models resnet18 --device cuda --precision bf16   (prints bf16 - float32)
+
 --loop-points times the loop (and loss-landscapes) on N evenly spread grid points and scales the time to the
 full grid (the per-point cost is constant); the default runs the whole grid.
 """
@@ -33,6 +46,11 @@ import time
 
 import numpy as np
 import torch
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # zoo.py beside this script
 
 import gradviz
 from gradviz.lecture import make_dataset, mlp, train
@@ -191,6 +209,164 @@ def forward_flops(model, n):
     return sum(2 * n * m.in_features * m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear))
 
 
+def plain_loop(model, X, y, d1, d2, a, b, batch, device, points):
+    """The reference scripts' loop on tensors: per point, weights copied into a copy of the model, every batch."""
+    probe = copy.deepcopy(model).to(device).eval()
+    origin = [p.detach().clone() for p in probe.parameters()]
+    e1, e2 = [d.to(device) for d in d1], [d.to(device) for d in d2]
+    out = []
+    with torch.no_grad():
+        for i, j in points:
+            for p, o, u, v in zip(probe.parameters(), origin, e1, e2):
+                p.copy_(o + float(a[j]) * u + float(b[i]) * v)
+            total = 0.0
+            for start in range(0, len(X), batch):
+                xb, yb = X[start:start + batch].to(device), y[start:start + batch].to(device)
+                total += torch.nn.functional.cross_entropy(probe(xb), yb).item() * len(xb)
+            out.append(total / len(X))
+    return np.array(out)
+
+
+def floor_pass(model, X, y, batch, device):
+    """One plain eval pass over the data, as the model's own forward does it: the floor per grid point."""
+    with torch.no_grad():
+        for start in range(0, len(X), batch):
+            xb, yb = X[start:start + batch].to(device), y[start:start + batch].to(device)
+            torch.nn.functional.cross_entropy(model(xb), yb).item()
+
+
+def ll_plane(model, X, y, steps):
+    import loss_landscapes
+    from loss_landscapes.metrics import Loss
+
+    metric = Loss(torch.nn.functional.cross_entropy, X, y)
+    loss_landscapes.random_plane(copy.deepcopy(model), metric, distance=1.0, steps=steps, normalization="filter",
+                                 deepcopy_model=True)
+
+
+def model_case(name, samples, grid, device, repeat, batch, options):
+    """One real network: loop, loss-landscapes, gradviz and the floor, interleaved; medians and ratios of CPU
+    time (time.process_time: on a shared machine the wall clock counts other people's work; on CUDA the wall
+    clock, after a synchronize, is what counts)."""
+    import zoo
+
+    model, X, y = zoo.build(name, samples)
+    model = model.to(device)
+    X, y = X.to(device), y.to(device)
+    d1, d2 = random_directions(model, norm="filter", seed=1)
+    a = b = np.linspace(-1.0, 1.0, grid)
+    points = grid_points(a, b)
+    kwargs = dict(directions=(d1, d2), grid=grid, span=1.0, device=device, batch_size=batch, **options)
+    gradviz.landscape(model, (X[:8], y[:8]), directions=(d1, d2), grid=3, span=1.0, device=device)  # warm-up
+    floor_pass(model, X, y, batch, device)
+    clock = time.process_time if device == "cpu" else time.perf_counter
+    times = {"loop": [], "loss-landscapes": [], "gradviz": [], "floor": []}
+    walls = {key: [] for key in times}
+    have_ll = device == "cpu" and ll_available()
+
+    def timed(key, run):
+        start, wall = clock(), time.perf_counter()
+        out = run()
+        sync(device)
+        times[key].append(clock() - start)
+        walls[key].append(time.perf_counter() - wall)
+        return out
+
+    z_loop = surface = None
+    for _ in range(repeat):
+        z_loop = timed("loop", lambda: plain_loop(model, X, y, d1, d2, a, b, batch, device, points))
+        if have_ll:
+            try:
+                timed("loss-landscapes", lambda: ll_plane(model, X, y, grid))
+            except ZeroDivisionError as error:  # its filter norm divides by a zero bias / BatchNorm shift
+                print(f"  loss-landscapes failed on this model: ZeroDivisionError ({error}) in filter_normalize_")
+                have_ll = False
+        surface = timed("gradviz", lambda: gradviz.landscape(model, (X, y), **kwargs))
+        timed("floor", lambda: [floor_pass(model, X, y, batch, device) for _ in points])
+    med = {k: statistics.median(v) for k, v in times.items() if v}
+    wall = {k: statistics.median(v) for k, v in walls.items() if v}
+    gap = float(np.abs(surface.z.reshape(-1) - z_loop).max())
+    label = zoo.CASES[name][0]
+    extra = ", ".join(f"{k}={v}" for k, v in options.items())
+    what = "CPU" if device == "cpu" else "wall"
+    print(f"\n{name}: {label}; {samples} samples in batches of {batch}, {grid} x {grid} grid"
+          + (f", {extra}" if extra else "") + f"; medians of {repeat}, {what} seconds (wall in brackets)")
+    for key, value in med.items():
+        ratio = "" if key == "gradviz" else f"   gradviz {value / med['gradviz']:5.2f}x its speed"
+        print(f"  {key:16s}{value:8.3f} s  ({wall[key]:7.2f} s){ratio}")
+    print(f"  max |gradviz - loop| = {gap:.2e}; load {open('/proc/loadavg').read().split()[:3]}")
+    return med
+
+
+def compile_case(name, samples, batch, grids, device):
+    """compile=True against the plain point path on two grids: the first call compiles, the second reuses the
+    compiled code (a process pays the compile once); the compile time is the first call's excess over its
+    points' compiled cost, and the break-even grid is compile time / the saving per point."""
+    import zoo
+
+    model, X, y = zoo.build(name, samples)
+    d1, d2 = random_directions(model, norm="filter", seed=1)
+    clock = time.process_time
+    rows = []
+    for grid in grids:
+        kwargs = dict(directions=(d1, d2), grid=grid, span=1.0, device=device, batch_size=batch)
+        start = clock()
+        plain = gradviz.landscape(model, (X, y), **kwargs)
+        plain_s = clock() - start
+        start = clock()
+        compiled = gradviz.landscape(model, (X, y), compile=True, **kwargs)
+        compiled_s = clock() - start
+        rows.append((grid * grid, plain_s, compiled_s, float(np.abs(plain.z - compiled.z).max())))
+        print(f"  {name} {grid} x {grid}: plain {plain_s:7.2f} CPU s, compile=True {compiled_s:7.2f} CPU s "
+              f"(max difference {rows[-1][3]:.1e})")
+    (n1, p1, c1, _), (n2, p2, c2, _) = rows[0], rows[-1]
+    # the second compile=True call reuses the first's compiled code (dynamo's cache on the same code object)
+    per_plain, per_compiled = p2 / n2, c2 / n2
+    overhead = c1 - per_compiled * n1
+    saving = per_plain - per_compiled
+    print(f"  per point: plain {per_plain:.4f} s, compiled {per_compiled:.4f} s ({per_plain / per_compiled:.2f}x); "
+          f"compiling {overhead:.1f} s; "
+          + (f"pays from about {overhead / saving:.0f} grid points" if saving > 0 else "never pays here"))
+
+
+def _surface_inputs(name, args):
+    import zoo
+
+    model, X, y = zoo.build(name, args.samples)
+    model, X, y = model.to(args.device), X.to(args.device), y.to(args.device)
+    return model, (X, y)
+
+
+def ll_available() -> bool:
+    try:
+        import loss_landscapes  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def samples_case(name, samples, grid, device, subsets, batch):
+    """samples=N against the whole set: time, the stated standard error, and the true error against all samples."""
+    import zoo
+
+    model, X, y = zoo.build(name, samples)
+    d1, d2 = random_directions(model, norm="filter", seed=1)
+    kwargs = dict(directions=(d1, d2), grid=grid, span=1.0, device=device, batch_size=batch)
+    start = time.process_time()
+    whole = gradviz.landscape(model, (X, y), **kwargs)
+    full = time.process_time() - start
+    print(f"\n{name} samples=N: {samples} samples, {grid} x {grid} grid; all samples {full:.2f} CPU s")
+    for n in subsets:
+        start = time.process_time()
+        part = gradviz.landscape(model, (X, y), samples=n, **kwargs)
+        spent = time.process_time() - start
+        actual = np.abs(part.z - whole.z)
+        print(f"  samples={n:5d}: {spent:7.2f} s ({full / spent:5.1f}x less time); stated standard error median "
+              f"{np.median(part.error):.3g} (max {part.error.max():.3g}); |error| against all samples median "
+              f"{np.median(actual):.3g} (max {actual.max():.3g}), {np.mean(actual <= 2 * part.error) * 100:.0f}% "
+              "within 2 standard errors")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -198,9 +374,55 @@ def main() -> None:
     parser.add_argument("--loop-points", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--sizes", default="0,1,2", help="which cases to run: 0 (small MLP), 1 (large MLP), 2 (CNN)")
+    parser.add_argument("--models", default=None,
+                        help="instead of --sizes, real networks from benchmarks/zoo.py: digits-cnn, digits-cnn-f64, "
+                             "resnet18, vit, bert, lstm (comma-separated), each against the loop, loss-landscapes "
+                             "and the floor (grid points x one plain eval pass)")
+    parser.add_argument("--samples", type=int, default=64, help="samples per model case")
+    parser.add_argument("--batch", type=int, default=None, help="batch size (default: all samples in one batch)")
+    parser.add_argument("--grid", type=int, default=3, help="grid points per axis of a model case")
+    parser.add_argument("--channels-last", action="store_true", help="gradviz with channels_last=True")
+    parser.add_argument("--precision", default="float32", help="gradviz's precision (CUDA: tf32, bf16)")
+    parser.add_argument("--no-first-layer", action="store_true", help="gradviz with first_layer=False")
+    parser.add_argument("--compile-grids", default=None,
+                        help="compile=True study instead: two grid sizes, e.g. 3,9, on --models")
+    parser.add_argument("--subsets", default=None,
+                        help="samples=N study instead: comma-separated N, on --models, against all --samples")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.models:
+        import os
+
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, device {args.device}; load "
+              f"{open('/proc/loadavg').read().split()[:3] if os.path.exists('/proc/loadavg') else '?'}")
+        options = {}
+        if args.channels_last:
+            options["channels_last"] = True
+        if args.no_first_layer:
+            options["first_layer"] = False
+        if args.precision != "float32":
+            options["precision"] = args.precision
+        for name in args.models.split(","):
+            if args.compile_grids:
+                compile_case(name, args.samples, args.batch or args.samples,
+                             [int(g) for g in args.compile_grids.split(",")], args.device)
+                continue
+            if args.subsets:
+                samples_case(name, args.samples, args.grid, args.device,
+                             [int(n) for n in args.subsets.split(",")], args.batch or args.samples)
+                continue
+            med = model_case(name, args.samples, args.grid, args.device, args.repeat, args.batch or args.samples,
+                             options)
+            if args.precision != "float32":
+                common = dict(grid=args.grid, span=1.0, seed=1, device=args.device)
+                plain = gradviz.landscape(*_surface_inputs(name, args), **common)
+                tuned = gradviz.landscape(*_surface_inputs(name, args), precision=args.precision, **common)
+                print(f"  max |{args.precision} - float32| on the surface = {float(np.abs(tuned.z - plain.z).max()):.2e}"
+                      f" (relative {float(np.abs(tuned.z - plain.z).max() / np.abs(plain.z).max()):.1e})")
+            del med
+        print(f"load after: {open('/proc/loadavg').read().split()[:3]}")
+        return
     try:
         import loss_landscapes  # noqa: F401
         have_ll = True

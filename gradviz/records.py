@@ -265,6 +265,8 @@ class Surface:
     log_scale asks the renderer for logarithmic colours of z - floor; minima are points to mark.
     A loss landscape also names its axes (xlabel, ylabel, zlabel: 'PC1 (87.1%)', 'mean training loss')
     and keeps the PCA plane's explained-variance ratios; a 1-D curve (an interpolation) has y of length 1.
+    A landscape on a random subset of the data (samples=N) keeps each point's standard error of that mean in
+    `error` (z's shape), with `samples` of `total_samples` samples used.
     """
 
     x: np.ndarray
@@ -278,6 +280,9 @@ class Surface:
     ylabel: str = "y"
     zlabel: str = ""
     explained: np.ndarray | None = None
+    error: np.ndarray | None = None
+    samples: int | None = None
+    total_samples: int | None = None
 
     def __post_init__(self) -> None:
         x, y, z = _frozen(self.x), _frozen(self.y), _frozen(self.z)
@@ -288,6 +293,11 @@ class Surface:
             object.__setattr__(self, name, value)
         if self.explained is not None:
             object.__setattr__(self, "explained", _frozen(self.explained))
+        if self.error is not None:
+            error = _frozen(self.error)
+            if error.shape != z.shape:
+                raise ValueError(f"error must have z's shape {z.shape}, got {error.shape}")
+            object.__setattr__(self, "error", error)
 
     @property
     def is_curve(self) -> bool:

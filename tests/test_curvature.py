@@ -105,3 +105,65 @@ def test_full_batch_gd_sharpness_rises_to_two_over_lr_and_hovers():
     assert abs(np.median(late) / run.threshold - 1) < 0.15  # ... and hovers at 2/lr
     assert late.max() < 1.5 * run.threshold
     assert run.loss[-1] < run.loss[300] and (np.diff(run.loss) > 0).sum() > 10  # falling, not monotonically
+
+
+def test_hutchpp_trace_meets_the_explicit_trace_and_honours_its_stopping_rule(problem):
+    import copy
+
+    model, X, y, _, _, _ = problem
+    model = copy.deepcopy(model)  # trained: a few outlying eigenvalues, as trained nets have
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(150):
+        loss = nn.functional.cross_entropy(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    names, shapes = [n for n, _ in model.named_parameters()], [p.shape for p in model.parameters()]
+    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+    def loss_at(w):
+        params = {n: q.reshape(s) for n, q, s in zip(names, torch.split(w, [s.numel() for s in shapes]), shapes)}
+        return nn.functional.cross_entropy(torch.func.functional_call(model, params, (X,)), y)
+
+    exact = float(torch.autograd.functional.hessian(loss_at, flat).trace())
+    spectrum = hessian(model, (X, y), trace=True, seed=2)  # default: 5% relative standard error
+    assert 10 <= spectrum.trace_samples < 100
+    assert spectrum.trace_error <= 0.05 * abs(spectrum.trace)  # it stopped because the rule was met
+    assert abs(spectrum.trace - exact) <= 4 * spectrum.trace_error
+    capped = hessian(model, (X, y), trace=True, trace_tol=1e-6, trace_samples=12, seed=2)
+    assert capped.trace_samples == 12 and capped.trace_error > 1e-6 * abs(capped.trace)  # capped, not met
+
+
+def test_hutchpp_deflation_is_exact_on_the_basis_and_unbiased_off_it():
+    """On an explicit symmetric matrix: with the whole space as the basis the trace is exact and the samples
+    have no spread; with part of it, the estimate is within its standard error of the trace."""
+    from gradviz.analysis.curvature import hutchpp_trace, lanczos
+
+    generator = torch.Generator().manual_seed(0)
+    A = torch.randn(30, 30, generator=generator, dtype=torch.float64)
+    H = A @ A.T + torch.diag(torch.linspace(0, 50, 30, dtype=torch.float64))
+    matvec = lambda v: H @ v  # noqa: E731
+    ritz, Q, _, _ = lanczos(matvec, torch.randn(30, generator=generator, dtype=torch.float64), steps=30)
+    full = hutchpp_trace(matvec, Q, float(ritz.sum()), generator=generator)
+    assert full[0] == pytest.approx(float(H.trace()), rel=1e-9) and full[1] < 1e-6
+    ritz, Q, _, _ = lanczos(matvec, torch.randn(30, generator=generator, dtype=torch.float64), steps=5)
+    part = hutchpp_trace(matvec, Q, float(ritz.sum()), generator=generator, tol=0.01, samples=400)
+    assert abs(part[0] - float(H.trace())) <= 4 * part[1]
+    batched = hutchpp_trace(lambda V: H @ V, Q, float(ritz.sum()), generator=torch.Generator().manual_seed(1),
+                            tol=0.01, samples=400, block=4)
+    assert abs(batched[0] - float(H.trace())) <= 4 * batched[1]
+
+
+def test_a_kept_gradient_graph_gives_the_products_of_a_rebuilt_one(problem):
+    from gradviz.analysis.curvature import HessianOperator
+
+    model, X, y, H, _, _ = problem
+    kept = HessianOperator(model, (X, y), batch_size=30)  # three batches, the last short: one graph of their mean
+    rebuilt = HessianOperator(model, (X, y), keep_graph=False)
+    assert kept.keep_graph and not rebuilt.keep_graph
+    w = kept.weights()
+    V = torch.randn(w.numel(), 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for column in V.T:
+        np.testing.assert_allclose(kept.hvp(w, column).numpy(), (H @ column).numpy(), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(rebuilt.hvp(w, column).numpy(), (H @ column).numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(kept.hvp(w, V).numpy(), (H @ V).numpy(), rtol=1e-8, atol=1e-10)

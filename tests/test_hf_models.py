@@ -164,6 +164,34 @@ def test_hessian_of_gpt2_with_the_default_attention_equals_lanczos_on_products_w
     assert spectrum.residuals[0] < 0.05 * spectrum.eigenvalues[0]  # and near the top eigenvalue (10.74 at 19 steps)
 
 
+def test_the_kept_gradient_graph_of_gpt2_runs_under_the_math_attention_and_equals_rebuilt_products():
+    from gradviz.analysis.curvature import HessianOperator
+
+    model = make_gpt2().double()
+    batch = padded_batches([4], labels="lm")[0]  # a dict of tensors in memory: the graph is kept
+    kept, rebuilt = HessianOperator(model, batch), HessianOperator(model, batch, keep_graph=False)
+    assert kept.keep_graph and not rebuilt.keep_graph
+    w = kept.weights()
+    V = torch.randn(w.numel(), 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    expected = torch.stack([rebuilt.hvp(w, v) for v in V.T], 1).numpy()
+    np.testing.assert_allclose(kept.hvp(w, V[:, 0]).numpy(), expected[:, 0], rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(kept.hvp(w, V).numpy(), expected, rtol=1e-7, atol=1e-10)  # batched products
+
+
+def test_samples_n_on_dict_batches_with_the_models_own_loss():
+    model = make_bert()
+    batches = padded_batches([6, 6, 4])  # a list of dict batches: read twice, the chosen rows taken
+    surface = landscape(model, batches, grid=3, span=0.5, samples=8, seed=3)
+    assert (surface.samples, surface.total_samples) == (8, 16)
+    rows = {k: torch.cat([b[k] for b in batches]) for k in batches[0]}
+    chosen = torch.randperm(16, generator=torch.Generator().manual_seed(3))[:8].sort().values
+    net = copy.deepcopy(model).eval()
+    with torch.no_grad():  # .loss has no per-sample form: batches of ceil(8 / 16) = 1 row, the error of their means
+        each = np.array([float(net(**{k: v[i:i + 1] for k, v in rows.items()}).loss) for i in chosen.tolist()])
+    assert surface.z[1, 1] == pytest.approx(each.mean(), rel=1e-5)
+    assert surface.error[1, 1] == pytest.approx(each.std(ddof=1) / np.sqrt(8), rel=1e-4)
+
+
 class TwoInputs(nn.Module):
     def __init__(self) -> None:
         super().__init__()

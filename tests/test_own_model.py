@@ -341,3 +341,271 @@ def test_a_cnn_surface_on_cuda_equals_the_cpu_one(cnn, images, tmp_path):
     cpu = landscape(regressor, (X, Y), grid=5, loss_fn=nn.MSELoss())
     gpu = landscape(regressor.cuda(), (X, Y), grid=5, loss_fn=nn.MSELoss(), device="cuda")
     np.testing.assert_allclose(gpu.z, cpu.z, atol=1e-4)
+
+
+# -- the point path at the forward pass's cost: one reusable weight vector, the same numbers as the loop ------
+
+class _Block(nn.Module):
+    """A residual block as ResNet writes it: conv-BN-ReLU-conv-BN plus a 1x1 shortcut, in eval mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4)
+        self.conv2, self.bn2 = nn.Conv2d(4, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4)
+        self.short = nn.Sequential(nn.Conv2d(1, 4, 1, bias=False), nn.BatchNorm2d(4))
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))) + self.short(x))
+        return self.head(h.mean((2, 3)))
+
+
+class _Recurrent(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed, self.lstm, self.head = nn.Embedding(11, 4), nn.LSTM(4, 5, batch_first=True), nn.Linear(5, 3)
+
+    def forward(self, ids):
+        return self.head(self.lstm(self.embed(ids))[0][:, -1])
+
+
+def _warmed(model, X):
+    model.train()
+    with torch.no_grad():
+        for _ in range(2):
+            model(X)
+    return model.eval()
+
+
+@pytest.mark.parametrize("kind", ["residual-bn", "float64", "lstm"])
+def test_the_point_path_equals_the_loop_on_residual_float64_and_recurrent_models(kind, images):
+    X, y = images
+    torch.manual_seed(2)
+    if kind == "residual-bn":
+        model = _warmed(_Block(), X * 1.5 + 0.5)
+    elif kind == "float64":
+        model, X = _warmed(make_cnn(1).double(), X.double() * 1.5 + 0.5), X.double()
+    else:
+        X = torch.randint(0, 11, (40, 6), generator=torch.Generator().manual_seed(3))
+        y, model = y[:40], _Recurrent()
+    assert choose_strategy(model) == "points"
+    d1, d2 = random_directions(model, seed=5)
+    # batches of 25: several batches and a short last one, read once per chunk of 4 points
+    surface = landscape(model, (X, y), directions=(d1, d2), grid=3, span=0.7, batch_size=25, chunk=4)
+    expected = loop_surface(model, X, y, d1, d2, surface.x, surface.y)
+    tight = kind == "float64"
+    np.testing.assert_allclose(surface.z, expected, rtol=1e-12 if tight else 1e-5, atol=1e-12 if tight else 1e-6)
+
+
+def test_channels_last_equals_the_plain_point_path(cnn, images):
+    d1, d2 = random_directions(cnn, seed=3)
+    plain = landscape(cnn, images, directions=(d1, d2), grid=3, span=0.6)
+    other = landscape(cnn, images, directions=(d1, d2), grid=3, span=0.6, channels_last=True)
+    np.testing.assert_allclose(other.z, plain.z, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss_fn", [None, "mse-onehot", "callable"])
+def test_samples_n_uses_one_seeded_subset_and_its_standard_error_is_the_numpy_one(cnn, images, loss_fn):
+    X, y = images
+    d1, d2 = random_directions(cnn, seed=3)
+    fn = None
+    if loss_fn == "callable":
+        fn = lambda out, t: nn.functional.cross_entropy(out, t)  # noqa: E731  (per-sample form unknown)
+    elif loss_fn == "mse-onehot":
+        y = nn.functional.one_hot(y, 3).double()
+        fn = "mse"
+    surface = landscape(cnn, (X, y), directions=(d1, d2), grid=3, span=0.6, samples=40, seed=4, loss_fn=fn)
+    again = landscape(cnn, (X, y), directions=(d1, d2), grid=3, span=0.6, samples=40, seed=4, loss_fn=fn)
+    np.testing.assert_array_equal(surface.z, again.z)
+    assert (surface.samples, surface.total_samples) == (40, 96)
+    chosen = torch.randperm(96, generator=torch.Generator().manual_seed(4))[:40].sort().values
+    net = copy.deepcopy(cnn).eval()
+    base = [p.detach().clone() for p in net.parameters()]
+    for i, bj in enumerate(surface.y):
+        for j, ai in enumerate(surface.x):
+            with torch.no_grad():
+                for p, w, u, v in zip(net.parameters(), base, d1, d2):
+                    p.copy_(w + ai * u + bj * v)
+                out = net(X[chosen])
+            if loss_fn == "callable":  # 16 batches of ceil(40 / 16) = 3 samples: the error of their means
+                values = np.array([float(nn.functional.cross_entropy(out[k:k + 3], y[chosen][k:k + 3]))
+                                   for k in range(0, 40, 3)])
+                sizes = np.array([len(range(k, min(k + 3, 40))) for k in range(0, 40, 3)])
+                mean = float((values * sizes).sum() / 40)
+                spread = float((values ** 2 * sizes).sum() / 40 - mean ** 2) * len(values) / (len(values) - 1)
+                error = np.sqrt(spread / len(values))
+            else:
+                if loss_fn == "mse-onehot":
+                    each = ((out.double() - y[chosen]) ** 2).mean(1).numpy()
+                else:
+                    each = nn.functional.cross_entropy(out, y[chosen], reduction="none").numpy()
+                mean, error = each.mean(), each.std(ddof=1) / np.sqrt(len(each))
+            assert surface.z[i, j] == pytest.approx(mean, rel=1e-5)
+            assert surface.error[i, j] == pytest.approx(error, rel=1e-4)
+
+
+def test_the_figure_states_the_subset_and_its_error(cnn, images):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gradviz.render.landscape import plot_landscape
+
+    surface = landscape(cnn, images, grid=3, span=0.6, samples=30)
+    fig, ax = plt.subplots()
+    plot_landscape(surface, ax=ax)
+    texts = [t.get_text() for t in ax.texts]
+    plt.close(fig)
+    assert any(t.startswith("mean over 30 of 96 samples; standard error median") for t in texts)
+
+
+class _Scaled(nn.Module):
+    """Its first convolution reads 2 x, not the input itself: no shortcut may be taken."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.head = nn.Conv2d(1, 3, 3), nn.Linear(3 * 36, 3)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.conv(2 * x)).flatten(1))
+
+
+class _Tied(nn.Module):
+    """Its first Linear layer's weight is used again later: no shortcut may be taken."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.second = nn.Linear(64, 64), nn.Linear(64, 64)
+        self.second.weight = self.first.weight
+        self.head = nn.Linear(64, 3)
+        self.norm = nn.LayerNorm(64)
+
+    def forward(self, x):
+        return self.head(self.second(torch.tanh(self.norm(self.first(x.flatten(1))))))
+
+
+@pytest.mark.parametrize("kind", ["cnn", "residual-bn", "scaled", "tied"])
+def test_the_first_layer_once_per_batch_equals_the_plain_path(kind, cnn, images):
+    from gradviz.analysis.landscape import _evaluator
+
+    X, y = images
+    torch.manual_seed(1)
+    model = {"cnn": lambda: cnn, "residual-bn": lambda: _warmed(_Block(), X), "scaled": _Scaled,
+             "tied": lambda: nn.Sequential(nn.Flatten(), _Tied())}[kind]()
+    # biases and norms in the directions too: the bias's part of the first layer is carried as well
+    d1, d2 = random_directions(model, seed=6, ignore_1d=False)
+    common = dict(directions=(d1, d2), grid=3, span=0.8, batch_size=40, strategy="points")
+    fast = landscape(model, (X, y), first_layer=True, **common)
+    plain = landscape(model, (X, y), first_layer=False, **common)
+    np.testing.assert_allclose(fast.z, plain.z, rtol=1e-5, atol=1e-6)
+    evaluator = _evaluator(model, (X, y), device="cpu", metric="loss", loss_fn=None, chunk=None)
+    found = evaluator._first_layer(X)
+    assert (found is not None) == (kind in ("cnn", "residual-bn"))
+    if found is not None:
+        assert found[0] is (model[0] if kind == "cnn" else model.conv1)
+
+
+def test_precision_is_checked_where_the_evaluator_is_built(cnn, images):
+    with pytest.raises(InvalidArgument, match="unknown precision|invalid precision|precision"):
+        landscape(cnn, images, grid=3, precision="fp8")
+    with pytest.raises(InvalidArgument, match="needs a float32 model on a CUDA device"):
+        landscape(cnn, images, grid=3, precision="bf16")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("precision", ["tf32", "bf16"])
+def test_a_lower_precision_cuda_surface_is_near_the_float32_one(cnn, images, precision):
+    d1, d2 = random_directions(cnn, seed=3)
+    exact = landscape(cnn, images, directions=(d1, d2), grid=3, span=0.6, device="cuda")
+    fast = landscape(cnn, images, directions=(d1, d2), grid=3, span=0.6, device="cuda", precision=precision)
+    np.testing.assert_allclose(fast.z, exact.z, rtol=3e-2 if precision == "bf16" else 5e-3)
+
+
+# -- the fast paths on the other batch forms: several inputs, (dict, y), a compute_loss -------------------------
+
+class _Pair(nn.Module):
+    """Two inputs, an image and a side vector, taken by position or by name; its first layer is a convolution
+    on the image."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(4)
+        self.conv, self.side, self.head = nn.Conv2d(1, 4, 3), nn.Linear(2, 4), nn.Linear(4, 3)
+
+    def forward(self, image, side):
+        return self.head(torch.relu(self.conv(image)).mean((2, 3)) + self.side(side))
+
+
+def _pair_loss(net, batch):
+    """A compute_loss: the batch as the data gave it, and a weight penalty (it must see the point's weights)."""
+    image, side, y = batch
+    return nn.functional.cross_entropy(net(image, side), y) + 0.1 * net.side.weight.square().sum()
+
+
+def _doubled_loss(net, batch):
+    """A compute_loss that calls the model on 2 x: a first layer computed on x once per batch would be wrong."""
+    return nn.functional.cross_entropy(net(2 * batch[0]), batch[1])
+
+
+def _loop(model, batches, d1, d2, a, b, loss_of):
+    """Each grid point's weights copied into a copy of the model, eval mode, batch means weighted by rows."""
+    net = copy.deepcopy(model).eval()
+    base = [p.detach().clone() for p in net.parameters()]
+    z = np.zeros((len(b), len(a)))
+    with torch.no_grad():
+        for i, bj in enumerate(b):
+            for j, ai in enumerate(a):
+                for p, w, u, v in zip(net.parameters(), base, d1, d2):
+                    p.copy_(w + ai * u + bj * v)
+                z[i, j] = sum(float(loss_of(net, batch)) * len(batch[-1]) for batch in batches) / 96
+    return z
+
+
+@pytest.mark.parametrize("form", ["x1-x2-y", "dict-y", "compute_loss", "compute_loss-one-input"])
+def test_the_point_path_with_its_options_on_other_batch_forms_equals_the_loop(form, cnn, images):
+    from gradviz.analysis.landscape import _evaluator
+
+    X, y = images
+    side = torch.randn(96, 2, generator=torch.Generator().manual_seed(5))
+    model, options = (cnn, {"compute_loss": _doubled_loss}) if form == "compute_loss-one-input" else (_Pair(), {})
+    data = {"x1-x2-y": (X, side, y), "dict-y": ({"image": X, "side": side}, y)}.get(form, (X, side, y))
+    if form == "compute_loss":
+        options = {"compute_loss": _pair_loss}
+    elif form == "compute_loss-one-input":
+        data = (X, y)
+    d1, d2 = random_directions(model, seed=6, ignore_1d=False)
+    # every option of the point path asked for: the first layer only where one input goes to the model itself
+    fast = landscape(model, data, directions=(d1, d2), grid=3, span=0.8, batch_size=40, strategy="points",
+                     first_layer=True, channels_last=True, **options)
+    assert not _evaluator(model, data, device="cpu", metric="loss", loss_fn=None, chunk=None,
+                          **options).first.one_input
+    batches = [tuple(t[i:i + 40] for t in (X, side, y)) for i in range(0, 96, 40)]  # 40, 40, 16
+    if form == "compute_loss-one-input":
+        batches = [(X[i:i + 40], y[i:i + 40]) for i in range(0, 96, 40)]
+    loss_of = options.get("compute_loss") or (lambda net, b: nn.functional.cross_entropy(net(b[0], b[1]), b[2]))
+    np.testing.assert_allclose(fast.z, _loop(model, batches, d1, d2, fast.x, fast.y, loss_of), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("form", ["x1-x2-y", "compute_loss"])
+def test_samples_n_on_other_batch_forms_has_the_numpy_standard_error(form, images):
+    X, y = images
+    side = torch.randn(96, 2, generator=torch.Generator().manual_seed(5))
+    options = {"compute_loss": _pair_loss} if form == "compute_loss" else {}
+    surface = landscape(_Pair(), (X, side, y), grid=3, span=0.6, samples=40, seed=4, strategy="points", **options)
+    assert (surface.samples, surface.total_samples) == (40, 96)
+    chosen = torch.randperm(96, generator=torch.Generator().manual_seed(4))[:40].sort().values
+    net = _Pair().eval()
+    with torch.no_grad():
+        if form == "compute_loss":  # batch means of ceil(40 / 16) = 3 samples: the error of their means
+            values = np.array([float(_pair_loss(net, (X[chosen][k:k + 3], side[chosen][k:k + 3], y[chosen][k:k + 3])))
+                               for k in range(0, 40, 3)])
+            sizes = np.array([min(k + 3, 40) - k for k in range(0, 40, 3)])
+            mean = float((values * sizes).sum() / 40)
+            spread = float((values ** 2 * sizes).sum() / 40 - mean ** 2) * len(values) / (len(values) - 1)
+            error = np.sqrt(spread / len(values))
+        else:
+            each = nn.functional.cross_entropy(net(X[chosen], side[chosen]), y[chosen], reduction="none").numpy()
+            mean, error = each.mean(), each.std(ddof=1) / np.sqrt(len(each))
+    assert surface.z[1, 1] == pytest.approx(mean, rel=1e-5)  # the centre: the model's own weights
+    assert surface.error[1, 1] == pytest.approx(error, rel=1e-4)

@@ -42,7 +42,7 @@ def test_every_option_with_choices_reads_a_registry_and_every_registry_has_its_o
 
 def test_the_torch_side_of_each_registry_has_the_same_entries():
     from gradviz.analysis.landscape import PLANE_BUILDERS
-    from gradviz.analysis.sources import LOSSES
+    from gradviz.analysis.losses import LOSSES
 
     assert list(PLANE_BUILDERS) == list(analysis_choices.PLANES)
     assert set(LOSSES) == set(analysis_choices.LOSSES)

@@ -1,6 +1,7 @@
 """The analysis of any model: the data-and-loss layer that reads a user's tensors, DataLoaders and dict
-batches (sources), checkpoints (loading), directions and planes, grid evaluation with caches and ranks
-(evaluation, gridrun, landscape), curvature, and per-layer gradient recording with its diagnosis.
+batches (sources) and their loss with its first-batch checks (losses), checkpoints (loading), directions and
+planes, grid evaluation with caches and ranks (evaluation, gridrun, landscape), curvature, and per-layer
+gradient recording with its diagnosis.
 
 Nothing here knows the lecture's functions; the toy nets of gradviz.lecture are just one more nn.Module.
 Names load on first use.
@@ -16,7 +17,7 @@ _EXPORTS = {
     "pca_directions": "gradviz.analysis.landscape", "line_between": "gradviz.analysis.landscape",
     "hessian": "gradviz.analysis.curvature", "record_gradients": "gradviz.analysis.gradients",
     "gradflow_model": "gradviz.analysis.gradients", "diagnose": "gradviz.analysis.diagnosis",
-    "DataSource": "gradviz.analysis.sources", "LossRule": "gradviz.analysis.sources",
+    "DataSource": "gradviz.analysis.sources", "LossRule": "gradviz.analysis.losses",
 }
 
 __all__ = sorted(_EXPORTS)

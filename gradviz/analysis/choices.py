@@ -4,7 +4,7 @@ metrics and named losses.
 Each is a Registry of small entries that say what the choice needs, so the library's checks, the CLI's
 option types, `--help` and error messages all read one list. The maths behind each entry lives in torch
 code beside it (a plane's builder and default window in gradviz.analysis.landscape, a loss's function in
-gradviz.analysis.sources); a test keeps those tables and these registries equal.
+gradviz.analysis.losses); a test keeps those tables and these registries equal.
 """
 
 from __future__ import annotations

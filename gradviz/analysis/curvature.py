@@ -9,7 +9,8 @@ by batch from the same DataSource the landscapes read (tensors of any shape or a
 - Top eigenvalues: Lanczos with full reorthogonalization from a seeded random start, run until the top-k
   Ritz pairs' residuals ||Hv - lambda v|| = beta_m |s_m| fall below `tol` times |lambda| (Cohen et al. measure
   sharpness with Lanczos; PyHessian uses power iteration with deflation, which needs more products).
-- Trace: Hutchinson's estimator, the mean of v^T H v over Rademacher vectors v, with its standard error.
+- Trace: Hutch++ (Meyer et al. 2021): the Lanczos basis's part exactly, Hutchinson's estimator on the rest
+  (the mean of u^T H u over Rademacher vectors projected off that basis), until its standard error is small.
 - Density: stochastic Lanczos quadrature (Ghorbani et al. 2019; as PyHessian): the Ritz values of m Lanczos
   steps from random vectors, weighted by their eigenvectors' squared first components, smoothed by a Gaussian.
 - Sharpness during training: `sharpness_run` takes full-batch gradient-descent steps and measures the top
@@ -27,11 +28,14 @@ from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from gradviz.analysis.evaluation import FlatModel, preserved
-from gradviz.analysis.sources import Batch, DataSource, LossRule, as_source
+from gradviz.analysis.losses import LossRule
+from gradviz.analysis.sources import Batch, DataSource, as_source
 from gradviz.records import HessianSpectrum, SharpnessRun
 from gradviz.registry import InvalidArgument, check_positive, check_seed
 
-__all__ = ["hessian", "HessianOperator", "lanczos", "sharpness_run", "edge_of_stability", "EOS_LRS"]
+KEEP_GRAPH_BATCHES = 4  # batches of in-memory tensors whose gradient graph is kept across products
+
+__all__ = ["hessian", "HessianOperator", "lanczos", "hutchpp_trace", "sharpness_run", "edge_of_stability", "EOS_LRS"]
 
 
 class HessianOperator(FlatModel):
@@ -40,7 +44,8 @@ class HessianOperator(FlatModel):
     `parameters()` order, on `device` in the model's dtype."""
 
     def __init__(self, model: nn.Module, data: Any, *, loss_fn: Any = None, compute_loss: Any = None,
-                 device: Any = "cpu", batch_size: int | None = None, count: Any = None) -> None:
+                 device: Any = "cpu", batch_size: int | None = None, count: Any = None,
+                 keep_graph: bool | None = None) -> None:
         from gradviz.analysis.evaluation import check_device
 
         super().__init__(model, device if isinstance(device, torch.device) else check_device(device),
@@ -49,6 +54,15 @@ class HessianOperator(FlatModel):
         self.source: DataSource = as_source(data, batch_size=batch_size, count=count)
         self.rule.check(model, self.source, device=self.device, dtype=self.dtype)
         self.products = 0
+        # Data in memory (tensors in any batch form: (x, y), (x1, ..., y), a dict, (dict, y)), in at most
+        # KEEP_GRAPH_BATCHES batches: the mean gradient's graph (create_graph) is built once per weight vector
+        # and every product is one backward pass through it, as PyHessian does; rebuilt per product it cost
+        # 1.7x. Its memory is every batch's activations at once, so a DataLoader or more batches rebuild it
+        # per product (keep_graph=False always does).
+        in_memory = self.source.whole is not None
+        within = in_memory and -(-self.source.rows // self.source.batch_size) <= KEEP_GRAPH_BATCHES
+        self.keep_graph = within if keep_graph is None else bool(keep_graph) and in_memory
+        self._kept: tuple[torch.Tensor, int, torch.Tensor, torch.Tensor] | None = None
 
     def weights(self) -> torch.Tensor:
         """The model's own weights as one flat vector on the device."""
@@ -78,20 +92,57 @@ class HessianOperator(FlatModel):
         return float(mean[0]), mean[1:]
 
     def hvp(self, w: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """H(w) v: the Hessian of the mean loss at w times v.
+        """H(w) v: the Hessian of the mean loss at w times v. v may also be (P, s): s products at once,
+        one batched backward pass (torch.autograd.grad's is_grads_batched, vmap over the backward) on a kept
+        graph, columns one by one otherwise.
 
-        Under torch's math attention kernel: the fused scaled-dot-product kernels (flash, memory-efficient, the
-        CPU's flash) have no derivative of their backward, which a Hessian-vector product takes, so a
-        transformer's attention (nn.MultiheadAttention, transformers' 'sdpa') runs as plain matrix products
-        here: the same values, in every model, the model itself untouched."""
-        def product(w: torch.Tensor, batch: Batch) -> torch.Tensor:
-            w = w.detach().requires_grad_(True)
-            g = torch.autograd.grad(self.value_at(w, batch), w, create_graph=True)[0]
-            return torch.autograd.grad(g @ v, w)[0]
-
-        self.products += 1
+        Under torch's math attention kernel, the kept graph's forward included: the fused scaled-dot-product
+        kernels (flash, memory-efficient, the CPU's flash) have no derivative of their backward, which a
+        Hessian-vector product takes, so a transformer's attention (nn.MultiheadAttention, transformers'
+        'sdpa') runs as plain matrix products here: the same values, in every model, the model untouched."""
         with sdpa_kernel(SDPBackend.MATH):
+            if v.dim() == 2:
+                if self.keep_graph:
+                    leaf, g = self._graph(w)
+                    self.products += v.shape[1]
+                    try:
+                        return torch.autograd.grad(g, leaf, grad_outputs=v.T.contiguous(), retain_graph=True,
+                                                   is_grads_batched=True)[0].T
+                    except RuntimeError:  # an operation vmap cannot batch: one product at a time
+                        self.products -= v.shape[1]
+                return torch.stack([self.hvp(w, column) for column in v.T], 1)
+            self.products += 1
+            if self.keep_graph:
+                leaf, g = self._graph(w)
+                return torch.autograd.grad(g, leaf, grad_outputs=v, retain_graph=True)[0]
+
+            def product(w: torch.Tensor, batch: Batch) -> torch.Tensor:
+                w = w.detach().requires_grad_(True)
+                g = torch.autograd.grad(self.value_at(w, batch), w, create_graph=True)[0]
+                return torch.autograd.grad(g @ v, w)[0]
+
             return self._mean(w, product)
+
+    def _graph(self, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(leaf, gradient of the mean loss with its graph) at w over the in-memory batches, built once per
+        weight vector."""
+        kept = self._kept
+        if kept is None or kept[0] is not w or kept[1] != w._version:
+            self._kept = None  # the old graph goes before the new one is built
+            with preserved(self.model):
+                leaf = w.detach().requires_grad_(True)
+                total, count = None, 0
+                for batch in self.source.batches(self.device, self.dtype):
+                    part = self.value_at(leaf, batch) * batch.n
+                    total = part if total is None else total + part
+                    count += batch.n
+                g = torch.autograd.grad(total / count, leaf, create_graph=True)[0]
+            self._kept = kept = (w, w._version, leaf, g)
+        return kept[2], kept[3]
+
+    def release(self) -> None:
+        """Drop the kept gradient graph (its activations)."""
+        self._kept = None
 
 
 def lanczos(matvec: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, *, steps: int, top: int = 0,
@@ -155,7 +206,7 @@ def hessian(
     max_steps: int = 100,
     trace: bool = False,
     trace_samples: int = 100,
-    trace_tol: float = 1e-2,
+    trace_tol: float = 0.05,
     density: bool = False,
     density_steps: int = 90,
     density_runs: int = 1,
@@ -172,12 +223,19 @@ def hessian(
     dict batches of a transformers model, (dict, y)); loss_fn: a callable (outputs, targets) -> mean loss or a
     name (default: the model's own .loss for dict batches, else BCE / cross-entropy, as `train`); compute_loss:
     (model, batch) -> mean loss for anything else; count: batch -> its number of samples (see
-    gradviz.analysis.sources). Any attention works: the products run under torch's math attention kernel. The model is evaluated in eval mode and left untouched; the arithmetic is in the model's dtype
-    (float64 for a float64 model). weights: a flat vector to measure at instead of the model's own.
+    gradviz.analysis.sources and gradviz.analysis.losses). Any attention works: the products run under torch's
+    math attention kernel.
+    The model is evaluated in eval mode and left untouched; the arithmetic is in the model's dtype (float64
+    for a float64 model). weights: a flat vector to measure at instead of the model's own.
     Eigenvalues: Lanczos until each of the top pairs has ||Hv - lambda v|| <= tol |lambda| (at most max_steps
-    products). trace: Hutchinson with Rademacher vectors, stopping when the standard error is below
-    trace_tol |trace| (at least 10, at most trace_samples products). density: stochastic Lanczos quadrature with
-    density_steps steps from each of density_runs random vectors. Deterministic by `seed`.
+    products). trace: Hutch++ (Meyer, Musco, Musco, Woodruff 2021) on the Lanczos basis already computed:
+    tr(H) = tr(Q^T H Q) + E[u^T H u] with u = (I - Q Q^T) v for Rademacher v, where Q^T H Q is Lanczos's
+    tridiagonal matrix (its trace, the sum of the Ritz values, is free), so the large eigenvalues, which make
+    plain Hutchinson's variance, are taken out exactly; samples are drawn until the standard error is at most
+    trace_tol |trace| (default 5%; at least 10, at most trace_samples products). density: stochastic Lanczos
+    quadrature with density_steps steps from each of density_runs random vectors. Deterministic by `seed`.
+    On data in memory (at most 4 batches, any batch form) the gradient's graph is built once per weight vector
+    and every product is one backward through it.
     """
     top = check_positive("top", top, integer=True)
     max_steps = check_positive("max_steps", max_steps, integer=True)
@@ -204,17 +262,10 @@ def hessian(
     spectrum: dict[str, Any] = {}
     if trace:
         trace_samples = check_positive("trace_samples", trace_samples, integer=True)
-        samples: list[float] = []
-        for index in range(trace_samples):
-            v = _rademacher(P, generator, operator.dtype, operator.device)
-            samples.append(float(v @ operator.hvp(w, v)))
-            if len(samples) >= 10:
-                error = float(np.std(samples, ddof=1) / math.sqrt(len(samples)))
-                if error <= trace_tol * abs(float(np.mean(samples))):
-                    break
-        spectrum.update(trace=float(np.mean(samples)), trace_samples=len(samples),
-                        trace_error=float(np.std(samples, ddof=1) / math.sqrt(len(samples))) if len(samples) > 1
-                        else float("inf"))
+        check_positive("trace_tol", trace_tol)
+        estimate = hutchpp_trace(lambda u: operator.hvp(w, u), vectors, float(values.sum()), generator=generator,
+                                 samples=trace_samples, tol=trace_tol)
+        spectrum.update(trace=estimate[0], trace_error=estimate[1], trace_samples=estimate[2])
     if density:
         nodes, weights_ = [], []
         for _ in range(check_positive("density_runs", density_runs, integer=True)):
@@ -227,6 +278,31 @@ def hessian(
         spectrum.update(density_grid=grid, density=smooth)
     return HessianSpectrum(eigenvalues=values[order], eigenvectors=eigenvectors.detach().to("cpu", torch.float64).numpy(),
                            residuals=residuals[order], products=operator.products, loss=operator.loss(w), **spectrum)
+
+
+def hutchpp_trace(matvec: Callable[[torch.Tensor], torch.Tensor], basis: torch.Tensor, known: float, *,
+                  generator: torch.Generator, samples: int = 100, tol: float = 0.05, least: int = 10,
+                  block: int = 1) -> tuple[float, float, int]:
+    """The trace of a symmetric operator given an orthonormal basis Q (P, m) whose part tr(Q^T H Q) = `known`
+    is already computed: known + the mean of u^T H u over u = (I - Q Q^T) v, v Rademacher (Hutch++'s deflated
+    Hutchinson; unbiased, since tr(H) = tr(P H P) + tr((I-P) H (I-P)) for the projector P = Q Q^T).
+    Draws `block` vectors at a time until the standard error of the mean is at most tol |trace| (at least
+    `least` samples, at most `samples`). -> (trace, standard error, samples drawn)."""
+    P = basis.shape[0]
+    values: list[float] = []
+    while len(values) < samples:
+        count = min(block, samples - len(values))
+        V = torch.stack([_rademacher(P, generator, basis.dtype, basis.device) for _ in range(count)], 1)
+        U = V - basis @ (basis.T @ V)
+        HU = matvec(U if count > 1 else U[:, 0])
+        HU = HU if HU.dim() == 2 else HU[:, None]
+        values.extend((U * HU).sum(0).tolist())
+        if len(values) >= max(least, 2):
+            error = float(np.std(values, ddof=1) / math.sqrt(len(values)))
+            if error <= tol * abs(known + float(np.mean(values))):
+                break
+    error = float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("inf")
+    return known + float(np.mean(values)), error, len(values)
 
 
 def _smoothed_density(nodes: np.ndarray, weights: np.ndarray, points: int = 1000) -> tuple[np.ndarray, np.ndarray]:

@@ -542,7 +542,7 @@ def gradflow_model(
     data: tensors, a DataLoader or a re-iterable of batches in any form gradviz.landscape takes ((x, y),
     (x1, ..., xk, y), dict batches called as model(**batch), (dict, y); tensors in batches of `batch_size`,
     default 128; a loader's own batches, cycled until `steps` steps are taken). loss_fn: a callable
-    (outputs, targets) -> mean loss on the logits or a name of gradviz.analysis.sources.LOSSES (default: the
+    (outputs, targets) -> mean loss on the logits or a name of gradviz.analysis.losses.LOSSES (default: the
     model's own .loss for dict batches, else BCE for one output, cross-entropy for several); compute_loss:
     (model, batch) -> mean loss for anything else. Batch 0 is checked before the first step. optimizer: a registry
     name or 'NAME:KEY=VALUE,...' with an optional lr schedule after '@' (as gradflow_experiment); an lr given
@@ -550,7 +550,8 @@ def gradflow_model(
     BatchNorm updating its statistics), as in the user's own loop; torch's global generator is seeded with
     `seed` for the run and restored afterwards.
     """
-    from gradviz.analysis.sources import LossRule, as_source
+    from gradviz.analysis.losses import LossRule
+    from gradviz.analysis.sources import as_source
 
     if not isinstance(model, nn.Module):
         raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")

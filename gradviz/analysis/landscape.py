@@ -27,7 +27,8 @@ from torch import nn
 from gradviz.analysis.choices import METRICS, NORMS, PLANES
 from gradviz.analysis.evaluation import Evaluator, check_device
 from gradviz.analysis.gridrun import join_process_group, run_grid
-from gradviz.analysis.sources import DataSource, LossRule, as_source
+from gradviz.analysis.losses import LossRule
+from gradviz.analysis.sources import DataSource, as_source
 from gradviz.records import PathProjection, Surface, TrainingRun
 from gradviz.limits import check_count
 from gradviz.registry import InvalidArgument, check_seed
@@ -264,7 +265,7 @@ def line_between(start: Any, end: Any) -> Plane:
     return Plane(a, b - a, None, "line", ("alpha (0: start, 1: end)", ""))
 
 
-def _given_plane(model: nn.Module, directions: Any) -> Plane:
+def _given_plane(model: nn.Module, directions: Any, centre: torch.Tensor | None = None) -> Plane:
     try:
         d1, d2 = directions
     except (TypeError, ValueError):
@@ -274,7 +275,8 @@ def _given_plane(model: nn.Module, directions: Any) -> Plane:
     for d in (d1, d2):
         if len(d) != len(params) or any(tuple(t.shape) != tuple(p.shape) for t, p in zip(d, params)):
             raise InvalidArgument("each direction must be a list of tensors shaped like model.parameters()")
-    return Plane(_flat(params), _flat(d1), _flat(d2), "given", ("a (direction 1)", "b (direction 2)"))
+    return Plane(_flat(params) if centre is None else centre, _flat(d1), _flat(d2), "given",
+                 ("a (direction 1)", "b (direction 2)"))
 
 
 # -- evaluation ------------------------------------------------------------------------------------------
@@ -292,12 +294,19 @@ def _check_width(model: nn.Module, source: DataSource) -> None:
 
 def _evaluator(model: nn.Module, data: Any, *, device: Any, metric: Any, loss_fn: Any, chunk: int | None,
                strategy: str = "auto", batch_size: int | None = None, compute_loss: Any = None,
-               count: Any = None) -> Evaluator:
+               count: Any = None, samples: int | None = None, seed: int = 0, precision: str = "float32",
+               channels_last: bool = False, first_layer: bool | None = None, compile: bool = False) -> Evaluator:
     rule = LossRule.build(loss_fn, metric, compute_loss)
     source = as_source(data, batch_size=batch_size, count=count)
     _check_width(model, source)
     dev = device if isinstance(device, torch.device) else check_device(device)
-    return Evaluator(model, source, dev, rule, chunk, strategy)
+    if samples is not None:
+        samples = check_count("samples", samples, least=2)  # two at least: the standard error needs them
+    evaluator = Evaluator(model, source, dev, rule, chunk, strategy, errors=samples is not None,
+                          precision=precision, channels_last=channels_last, first_layer=first_layer, compile=compile)
+    if samples is not None:
+        evaluator.on_subset(samples, seed=seed, batch_size=batch_size)
+    return evaluator
 
 
 def evaluate(model: nn.Module, data: Any, weights: Any, *, device: str = "cpu", metric: Any = "loss",
@@ -324,7 +333,9 @@ def project(plane: Plane, snapshots: np.ndarray, evaluator_args: Any, *, label: 
         model, data = evaluator_args
         evaluator = _evaluator(model, data, device=device, metric=metric, loss_fn=loss_fn, chunk=chunk)
     own = evaluator.at(np.array(snapshots, dtype=np.float64))
-    basis = torch.stack(plane.directions, 1)
+    # (P, k) as the transpose of a (k, P) stack: each direction stays one contiguous run (a plain copy, not
+    # an interleaving one; the point path's product reads it as (k, P))
+    basis = torch.stack(plane.directions).T
     k = basis.shape[1]
     on_plane = evaluator.plane(plane.origin, basis, torch.as_tensor(coords[:, :k]))
     return PathProjection(steps if steps is not None else np.arange(len(coords)), coords, off, own, on_plane, label)
@@ -462,7 +473,7 @@ def _plane_for(model: nn.Module, directions: Any, runs: Any, *, norm: str, seed:
     elif isinstance(directions, Plane):
         plane = directions
     else:
-        plane = _given_plane(model, directions)
+        plane = _given_plane(model, directions, centre)
     if runs is not None and not plane.snapshots:
         snapshots, labels, steps = _run_snapshots(runs, model)
         plane = replace(plane, snapshots=tuple(snapshots), run_labels=tuple(labels), run_steps=tuple(steps))
@@ -491,15 +502,20 @@ def landscape(
     strategy: str = "auto",
     batch_size: int | None = None,
     distributed: bool | None = None,
+    samples: int | None = None,
+    precision: str = "float32",
+    channels_last: bool = False,
+    first_layer: bool | None = None,
+    compile: bool = False,
 ) -> Surface | tuple[Surface, list[PathProjection]]:
     """The loss (or another metric) of `model` on `data` over a plane or line through its weights -> Surface.
 
     model: any nn.Module (a transformers model too). data: tensors of any shape (points, images N x C x H x W,
     sequences) as (x, y), (x1, ..., xk, y), a dict of tensors or (dict, y); a torch DataLoader or any
     re-iterable of batches in those forms (dict batches call model(**batch), as Hugging Face's do); or a toy
-    data set's name (see gradviz.analysis.sources and docs/own-models.md). The value at a point is the mean over
-    every sample (batch means weighted by their sample counts; count: batch -> its count, default the targets'
-    length), streamed one batch at a time (tensors in batches of `batch_size`, default 1024).
+    data set's name (see gradviz.analysis.sources, gradviz.analysis.losses and docs/own-models.md). The value
+    at a point is the mean over every sample (batch means weighted by their sample counts; count: batch -> its
+    count, default the targets' length), streamed one batch at a time (tensors in batches of `batch_size`, default 1024).
     loss_fn: any callable (outputs, targets) -> mean loss on the model's logits (nn.MSELoss(), F.cross_entropy,
     your own) or a name ('mse', 'cross-entropy', ...); default: the model's own `.loss` for a batch without
     targets (a dict with 'labels'), else BCE for one output and cross-entropy for several (class indices or
@@ -529,6 +545,20 @@ def landscape(
     distributed: None joins torch.distributed when launched by torchrun (the grid split across ranks, the
     whole Surface returned on every rank); False never. progress(done, total): after each chunk.
     paths=True also returns a PathProjection per run (coords, off-plane distance, own and surface loss).
+
+    samples=N: every grid point on the same N samples (rows, any batch form) drawn without replacement (seeded
+    by `seed`), each point's standard error of that mean in Surface.error: the per-sample values' standard
+    deviation over sqrt(N) (default and named losses, accuracy), else (a callable loss, a compute_loss, a
+    model's own .loss) that of the means of batches of ceil(N / 16). N >= the data's size: all of it.
+    precision: 'float32' (the model's dtype), or on CUDA 'tf32' / 'bf16' for a float32 model (faster, less
+    exact: measure the difference on your surface, as benchmarks/landscape.py --precision does).
+    channels_last: convolution inputs and kernels in channels-last order on the point-by-point path (faster
+    for some CNNs; see docs/performance.md). first_layer: on the point-by-point path, a first convolution or
+    Linear layer on the one input tensor of (x, y) batches computed once per batch for the plane (it is
+    linear in the coefficients; several inputs, dict batches and compute_loss run every layer per point):
+    None where that measured faster (a fan-in of 32 or more), True wherever it applies, False never.
+    compile=True: the point-by-point path's forward through torch.compile; its compile time (tens of
+    seconds on a CPU) is recovered only on large grids (docs/performance.md says where).
     """
     grid = check_count("grid", grid, "grid", least=3)
     _check_span(span)  # before the work: a Hessian plane costs minutes before its span would be read
@@ -536,19 +566,43 @@ def landscape(
     if not isinstance(model, nn.Module):
         raise InvalidArgument(f"model must be a torch nn.Module, not {type(model).__name__}")
     evaluator = _evaluator(model, data, device=device, metric=metric, loss_fn=loss_fn, chunk=chunk,
-                           strategy=strategy, batch_size=batch_size, compute_loss=compute_loss, count=count)
-    rank, world, dev = join_process_group(evaluator.device, distributed)
-    if dev != evaluator.device:
-        evaluator = Evaluator(model, evaluator.source, dev, evaluator.rule, chunk, strategy)
+                           strategy=strategy, batch_size=batch_size, compute_loss=compute_loss, count=count,
+                           samples=samples, seed=seed, precision=precision, channels_last=channels_last,
+                           first_layer=first_layer, compile=compile)
+    evaluator, rank, world = _on_ranks(evaluator, distributed)
     centre = _flat(list(model.parameters()))
     plane = _plane_for(model, directions, runs, norm=norm, seed=seed, centre=centre, evaluator=evaluator)
     if plane.origin.numel() != centre.numel():
         raise InvalidArgument(f"the plane has {plane.origin.numel()} parameters, the model {centre.numel()}")
+    surface = _surface(evaluator, plane, grid, span, cache=cache, rank=rank, world=world, progress=progress)
+    if not paths:
+        return surface
+    projections = [project(plane, s, evaluator, label=label, steps=st)
+                   for s, label, st in zip(plane.snapshots, plane.run_labels, plane.run_steps)]
+    return surface, projections
 
+
+def _on_ranks(evaluator: Evaluator, distributed: bool | None) -> tuple[Evaluator, int, int]:
+    """(this process's evaluator, its rank, the world size): under torchrun the grid is split across ranks,
+    and a plain 'cuda' becomes this rank's device, where the evaluator is rebuilt with the same settings."""
+    rank, world, dev = join_process_group(evaluator.device, distributed)
+    if dev != evaluator.device:
+        evaluator = Evaluator(evaluator.model, evaluator.source, dev, evaluator.rule, evaluator.chunk_asked,
+                              evaluator.strategy, errors=evaluator.want_errors, precision=evaluator.precision,
+                              channels_last=evaluator.channels_last, first_layer=evaluator.first_layer,
+                              compile=evaluator.compile)
+    return evaluator, rank, world
+
+
+def _surface(evaluator: Evaluator, plane: Plane, grid: int, span: Any, *, cache: Any, rank: int, world: int,
+             progress: Callable[[int, int], None] | None) -> Surface:
+    """The grid over the plane's window, evaluated (this rank's share, cached) -> the whole Surface."""
     coords = [plane.coordinates(s)[0] for s in plane.snapshots] if plane.kind != "line" else []
     (a0, a1), (b0, b1) = _span_window(plane, span, coords)
     a = np.linspace(a0, a1, grid)
-    basis = torch.stack(plane.directions, 1)
+    # (P, k) as the transpose of a (k, P) stack: each direction stays one contiguous run (a plain copy, not
+    # an interleaving one; the point path's product reads it as (k, P))
+    basis = torch.stack(plane.directions).T
     if plane.d2 is None:
         b = np.zeros(1)
         coefficients = torch.as_tensor(a)[:, None]
@@ -559,10 +613,20 @@ def landscape(
     z = run_grid(evaluator, plane.origin, basis, coefficients, cache=cache, rank=rank, world=world,
                  progress=progress).reshape(len(b), len(a))
     name = "interpolation" if plane.d2 is None else f"{'PCA' if plane.kind == 'pca' else plane.kind} plane"
-    surface = Surface(a, b, z, name=name, xlabel=plane.labels[0], ylabel=plane.labels[1],
-                      zlabel=evaluator.rule.label, explained=plane.explained)
-    if not paths:
-        return surface
-    projections = [project(plane, s, evaluator, label=label, steps=st)
-                   for s, label, st in zip(plane.snapshots, plane.run_labels, plane.run_steps)]
-    return surface, projections
+    error, used, total = None, None, None
+    if evaluator.want_errors:  # samples=N: the subset's size, what it was drawn from, each point's error
+        used, total = evaluator.source.rows, evaluator.source.drawn_from
+        error = evaluator.errors if evaluator.errors is not None else np.full(len(coefficients), np.nan)
+        if world > 1:
+            error = _gather_errors(error, rank, world, evaluator.device)
+        error = error.reshape(len(b), len(a))
+    return Surface(a, b, z, name=name, xlabel=plane.labels[0], ylabel=plane.labels[1], zlabel=evaluator.rule.label,
+                   explained=plane.explained, error=error, samples=used, total_samples=total)
+
+
+def _gather_errors(error: np.ndarray, rank: int, world: int, device: torch.device) -> np.ndarray:
+    """Each rank's standard errors (its share r::world) -> the whole vector on every rank."""
+    from gradviz.analysis.gridrun import _gather
+
+    share = np.arange(rank, len(error), world)
+    return _gather(error[share], share, len(error), device)

@@ -141,19 +141,36 @@ def user_code_errors(**specs: Any) -> Iterator[None]:
     and errors that never passed through the user's files go through as they are."""
     try:
         yield
-    except (InvalidArgument, KeyboardInterrupt, MemoryError):
+    except InvalidArgument as error:
+        cause = error.__cause__
+        if isinstance(error, UserCodeError) or not isinstance(cause, Exception) or isinstance(cause, InvalidArgument) \
+                or _user_frame(cause) is None:
+            raise
+        # the first-batch check (gradviz.analysis.losses) wrapped an error raised in the user's files: whose it
+        # is and where, with the check's batch and advice
+        text = str(error)
+        batch, _, rest = text.partition(": ") if text.startswith("batch ") else ("", "", text)
+        line = str(cause).strip().splitlines()[0][:200] if str(cause).strip() else ""
+        advice = rest[rest.index(line) + len(line):] if line and line in rest else ""
+        found = str(_whose(cause, specs)).replace(f" ({TRACEBACK_HINT})", f"{advice} ({TRACEBACK_HINT})")
+        raise UserCodeError(f"{batch + ': ' if batch else ''}{found}", cause) from cause
+    except (KeyboardInterrupt, MemoryError):
         raise
     except Exception as error:
-        frame = _user_frame(error)
-        if frame is None:
+        if _user_frame(error) is None:
             raise
-        here = str(Path(frame.filename).resolve())
-        role, spec = "code", None
-        for name, value in specs.items():
-            if isinstance(value, str) and _LOADED_FILES.get(value) == here:
-                role, spec = {"model": "model", "data": "data function"}.get(name, name), value
-                break
-        raise user_error(role, spec, error) from error
+        raise _whose(error, specs) from error
+
+
+def _whose(error: BaseException, specs: dict[str, Any]) -> UserCodeError:
+    """user_error for the one of `specs` whose module holds the frame that raised ('code' when none does)."""
+    here = str(Path(_user_frame(error).filename).resolve())
+    role, spec = "code", None
+    for name, value in specs.items():
+        if isinstance(value, str) and _LOADED_FILES.get(value) == here:
+            role, spec = {"model": "model", "data": "data function"}.get(name, name), value
+            break
+    return user_error(role, spec, error)
 
 
 def _call(fn: Any, spec: str, what: str) -> Any:

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from gradviz.lecture.functions import domain_around
-from gradviz.analysis.sources import default_loss
+from gradviz.analysis.losses import default_loss
 from gradviz.lecture.optim import OptimizerSpec, get_optimizer
 from gradviz.lecture.optim.stepping import Stepper, needs_create_graph
 from gradviz.records import TrainingRun, format_hyperparams
@@ -33,7 +33,7 @@ from gradviz.lecture.tracing import _learning_rate
 __all__ = ["train", "loss_function", "freeze_layers", "batches"]
 
 
-loss_function = default_loss  # the one rule, shared with the landscapes (gradviz.analysis.sources)
+loss_function = default_loss  # the one rule, shared with the landscapes (gradviz.analysis.losses)
 
 
 def _correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

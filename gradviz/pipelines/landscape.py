@@ -278,7 +278,7 @@ def model_landscape(
     model included (or those themselves); weights: a state_dict file loaded into the model first;
     loss: a name ('mse', 'cross-entropy', ...) or 'MODULE:FUNCTION' (outputs, targets) -> mean loss (default: the
     model's own .loss for dict batches, else BCE/cross-entropy as `train`); compute_loss: 'MODULE:FUNCTION' (or a
-    callable) (model, batch) -> mean loss, for everything else (see gradviz.analysis.sources);
+    callable) (model, batch) -> mean loss, for everything else (see gradviz.analysis.losses);
     checkpoints: a glob ('ckpt/epoch-*.pt') or a list of state_dict files, sorted by name (numbers as
     numbers): the path of that training run over the plane; with plane 'pca' their PCA plane. The origin is
     the last checkpoint unless `weights` is given. plane: 'random' (filter-normalized), 'pca' (needs
