@@ -166,3 +166,16 @@ def test_the_cycle_check_finds_a_cycle():
     graph = import_graph()
     assert "gradviz.lecture.functions" in graph["gradviz.lecture.expressions"]  # function-level imports seen
     assert "gradviz.analysis.curvature" in graph["gradviz.analysis.landscape"]
+
+
+def test_no_module_over_700_lines_and_no_function_over_100():
+    long_files = {p.relative_to(PACKAGE).as_posix(): n for p in MODULES
+                  if (n := len(p.read_text().splitlines())) > 700}
+    assert not long_files, f"modules over 700 lines (usually two concerns): {long_files}"
+    long_functions = []
+    for path in MODULES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 100:
+                long_functions.append(f"{path.relative_to(PACKAGE).as_posix()}:{node.lineno} {node.name} "
+                                      f"({node.end_lineno - node.lineno + 1} lines)")
+    assert not long_functions, long_functions

@@ -268,11 +268,35 @@ class LandscapeRenderer(FrameRenderer):
         return len(self.frame_records)
 
     def _build(self, dpi: float, title: str | None) -> None:
-        theme, surface = self.theme, self.surface
+        theme = self.theme
         fig, scale, font = self._new_figure(dpi)
-        n = len(self.runs)
         self._colors = trail_colours(self.runs, theme)
+        ax = self._build_contours(fig, title, font, scale)
+        height = self._build_panels(fig, font, scale)
+        lax = self._build_curves(fig, height, font, scale)
+        handles = [Line2D([], [], color=c, lw=2.2 * scale, label=text) for c, text in zip(self._colors, self.entries)]
+        legend = ax.legend(handles=handles, loc="upper right", fontsize=font * 0.85, framealpha=0.85,
+                           facecolor=theme.background, edgecolor=theme.grid, labelcolor=theme.foreground,
+                           title=self.heading, title_fontsize=font * 0.85)
+        if self.heading:
+            legend.get_title().set_color(theme.foreground)
+        legend.set_zorder(7)
+        text = fig.text(0.985, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
+                        family="monospace", animated=True)
+        # upper right, where falling loss curves rarely are, on a backdrop in case one is
+        self.gap_text = lax.text(0.985, 0.97, "", ha="right", va="top", color=theme.foreground,
+                                 fontsize=small_font(font), family="monospace", transform=lax.transAxes,
+                                 animated=True, linespacing=1.15, zorder=8, multialignment="left",
+                                 bbox=dict(boxstyle="round,pad=0.3", facecolor=theme.background, alpha=0.85,
+                                           edgecolor=theme.grid, linewidth=0.6 * scale))
+        self.canvas.draw()
+        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
+        self._background = self.counter.background
 
+
+    def _build_contours(self, fig: Any, title: str | None, font: float, scale: float) -> Any:
+        """The surface's filled contours with its colour bar, the centre and each run's start -> the axes."""
+        theme, surface = self.theme, self.surface
         ax = fig.add_axes((0.07, 0.10, 0.42, 0.78))
         values, levels, is_log = contour_levels(surface)
         filled = ax.contourf(surface.x, surface.y, values, levels=levels, cmap=theme.colormap, extend="both")
@@ -302,7 +326,11 @@ class LandscapeRenderer(FrameRenderer):
         ax.add_collection(self.trails, autolim=False)
         self.heads = ax.scatter(starts[:, 0], starts[:, 1], s=60 * scale**2, c=self._colors,
                                 edgecolors=theme.background, linewidths=0.9 * scale, animated=True, zorder=6)
+        return ax
 
+    def _build_panels(self, fig: Any, font: float, scale: float) -> float:
+        """A small decision-boundary panel per run, top right -> their height (a share of the figure's)."""
+        theme, n = self.theme, len(self.runs)
         # decision boundaries, one small panel per run
         background = np.array(to_rgb(theme.background))
         self._background_rgb = background
@@ -331,7 +359,12 @@ class LandscapeRenderer(FrameRenderer):
                 spine.set_linewidth(2.0 * scale)
             pax.set_title(self.names[index], color=self._colors[index], fontsize=font * 0.9, pad=2)
             self.panels.append((pax, image, lines, points))
+        return height
 
+    def _build_curves(self, fig: Any, height: float, font: float, scale: float) -> Any:
+        """The loss curves under the panels: solid the weights' own loss, dashed the surface under the
+        projected point -> the axes."""
+        theme, surface = self.theme, self.surface
         # loss curves: solid = the weights' own loss, dashed = the surface under the projected point
         lax = fig.add_axes((0.62, 0.10, 0.365, 0.90 - height - 0.19))
         every = np.concatenate([np.r_[p.loss, p.surface_loss] for p in self.paths])
@@ -358,24 +391,7 @@ class LandscapeRenderer(FrameRenderer):
                                          animated=True)
         lax.add_collection(self.own_lines, autolim=False)
         lax.add_collection(self.flat_lines, autolim=False)
-        handles = [Line2D([], [], color=c, lw=2.2 * scale, label=text) for c, text in zip(self._colors, self.entries)]
-        legend = ax.legend(handles=handles, loc="upper right", fontsize=font * 0.85, framealpha=0.85,
-                           facecolor=theme.background, edgecolor=theme.grid, labelcolor=theme.foreground,
-                           title=self.heading, title_fontsize=font * 0.85)
-        if self.heading:
-            legend.get_title().set_color(theme.foreground)
-        legend.set_zorder(7)
-        text = fig.text(0.985, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
-                        family="monospace", animated=True)
-        # upper right, where falling loss curves rarely are, on a backdrop in case one is
-        self.gap_text = lax.text(0.985, 0.97, "", ha="right", va="top", color=theme.foreground,
-                                 fontsize=small_font(font), family="monospace", transform=lax.transAxes,
-                                 animated=True, linespacing=1.15, zorder=8, multialignment="left",
-                                 bbox=dict(boxstyle="round,pad=0.3", facecolor=theme.background, alpha=0.85,
-                                           edgecolor=theme.grid, linewidth=0.6 * scale))
-        self.canvas.draw()
-        self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps)
-        self._background = self.counter.background
+        return lax
 
     def _draw(self, index: int) -> int:
         record = int(self.frame_records[index])
