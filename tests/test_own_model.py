@@ -609,3 +609,21 @@ def test_samples_n_on_other_batch_forms_has_the_numpy_standard_error(form, image
             mean, error = each.mean(), each.std(ddof=1) / np.sqrt(len(each))
     assert surface.z[1, 1] == pytest.approx(mean, rel=1e-5)  # the centre: the model's own weights
     assert surface.error[1, 1] == pytest.approx(error, rel=1e-4)
+
+
+def test_the_cli_draws_your_model_on_a_subset_with_its_standard_error(tmp_path):
+    from clirunner import run_cli
+
+    (tmp_path / "subnets.py").write_text("import torch\nfrom torch import nn\ndef make():\n    torch.manual_seed(0)\n"
+                                         "    return nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))\n")
+    (tmp_path / "subdata.py").write_text("import torch\ndef data():\n    g = torch.Generator().manual_seed(1)\n"
+                                         "    return torch.randn(200, 3, generator=g), torch.randint(0, 2, (200,), "
+                                         "generator=g)\n")
+    model, data = f"{tmp_path / 'subnets.py'}:make", f"{tmp_path / 'subdata.py'}:data"
+    ok, zero, toy = run_cli([["landscape", "--model", model, "--data", data, "--samples", "32", "--grid", "5",
+                              "-o", "s.png"],
+                             ["landscape", "--model", model, "--data", data, "--samples", "0", "-o", "s.png"],
+                             ["landscape", "--samples", "32", "-o", "s.png"]], tmp_path)
+    assert ok["code"] in (0, None) and ok["files"] == ["s.png"], ok["stderr"]
+    assert zero["code"] == 2 and "invalid samples: 0" in zero["stderr"] and zero["files"] == []
+    assert toy["code"] == 2 and "--samples belongs to your own model" in toy["stderr"] and toy["files"] == []

@@ -80,6 +80,9 @@ __all__ = ["landscape"]
                    "--weights is given. Quote the glob.")
 @click.option("--batch-size", type=positive(int, limit="batch-size"), default=None,
               help="With --model and tensor data: samples per evaluation batch [default: 1024].")
+@click.option("--samples", type=positive(int), default=None,
+              help="With --model: every grid point on the same random SAMPLES samples of the data (seeded by --seed), "
+                   "each point's standard error stated in the picture [default: every sample].")
 @click.option("--cache", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
               help="Keep finished grid points in FILE; run the same command again after a stop to continue.")
 @output_options(None, "Output file: .gif, .mp4 or .png (last frame; the only one for --plane line) "
@@ -90,7 +93,7 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
               view: str, spin: float, metric: str, device: str, frames: int, model_spec: str | None,
               weights: str | None, data_spec: str | None, loss_spec: str | None, compute_loss_spec: str | None,
               checkpoints: str | None,
-              batch_size: int | None, cache: Path | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
+              batch_size: int | None, samples: int | None, cache: Path | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
               seed: int, output: Path | None, quiet: bool) -> None:
     """Draw a loss landscape: optimizers crossing a small net's, or your own model's on your own data.
 
@@ -126,7 +129,7 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
                               "add --plane random or drop --norm")
     own = {"weights": weights, "data": data_spec, "loss": loss_spec, "compute-loss": compute_loss_spec,
            "checkpoints": checkpoints,
-           "batch-size": batch_size}
+           "batch-size": batch_size, "samples": samples}
     if model_spec is None:
         for name, value in own.items():
             if value is not None:
@@ -160,7 +163,7 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
                                    compute_loss=compute_loss_spec,
                                    checkpoints=checkpoints, plane=plane, grid=grid, span=span, norm=norm, view=view,
                                    metric=metric, device=device, cache=cache, batch_size=batch_size, seed=seed,
-                                   spin=spin, fps=fps, size=size, dpi=dpi, theme=theme, frames=frames,
+                                   samples=samples, spin=spin, fps=fps, size=size, dpi=dpi, theme=theme, frames=frames,
                                    progress=progress)
     finally:
         done()

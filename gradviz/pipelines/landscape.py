@@ -268,6 +268,7 @@ def model_landscape(
     batch_size: int | None = None,
     seed: int = 0,
     spin: float = 0.0,
+    samples: int | None = None,
     render: RenderOptions | None = None,
     **style: Any,
 ) -> Path | None:
@@ -284,7 +285,9 @@ def model_landscape(
     the last checkpoint unless `weights` is given. plane: 'random' (filter-normalized), 'pca' (needs
     checkpoints) or 'line' (first checkpoint -> the origin, a .png curve). view '2d' writes a .png of the
     contours; '3d' a .png, or a .gif/.mp4 with the camera turning by `spin` degrees and the path advancing.
-    cache: a file keeping finished grid points (a stopped run continues). Under torchrun the grid is split
+    cache: a file keeping finished grid points (a stopped run continues). samples: every grid point on the same
+    seeded random subset of this many samples, each point's standard error kept and stated (see
+    gradviz.landscape). Under torchrun the grid is split
     across the processes and only rank 0 writes the file (the others return None).
     render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
@@ -319,7 +322,7 @@ def model_landscape(
     with user_code_errors(model=model, data=data, loss=loss, compute_loss=compute_loss):
         result = landscape(net, dataset, directions=plane, runs=files, grid=grid, span=span, norm=norm, seed=seed,
                            device=device, metric=metric, loss_fn=loss_fn, compute_loss=hook, paths=files is not None,
-                           cache=cache, progress=progress, batch_size=batch_size)
+                           cache=cache, progress=progress, batch_size=batch_size, samples=samples)
     surface, paths = result if files is not None else (result, [])
     if _rank() != 0:
         return None
