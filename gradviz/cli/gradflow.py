@@ -11,7 +11,7 @@ from gradviz.lecture.data import DATASETS
 from gradviz.lecture.grids import parse_lrs
 from gradviz.registry import InvalidArgument
 from gradviz.cli.options import (
-    CONTEXT, NameType, OptimizerType, ParsedType, WordListType, alias, given, output_options, positive,
+    CONTEXT, loss_options, NameType, OptimizerType, ParsedType, WordListType, alias, given, output_options, positive,
     progress_reporter,
 )
 
@@ -55,13 +55,7 @@ __all__ = ["gradflow"]
 @click.option("--model", "model_spec", default=None, metavar="MODULE:FACTORY",
               help="Your own model instead of the deep MLPs: FACTORY() returns an nn.Module; needs --data "
                    "MODULE:FUNCTION.")
-@click.option("--loss", "loss_spec", default=None, metavar="NAME|MODULE:FUNCTION",
-              help="With --model: mse, l1, cross-entropy, bce, or your own (outputs, targets) -> mean loss "
-                   "[default: a dict batch's own .loss (transformers), else BCE for one output, cross-entropy for "
-                   "several].")
-@click.option("--compute-loss", "compute_loss_spec", default=None, metavar="MODULE:FUNCTION",
-              help="With --model: your own FUNCTION(model, batch) -> mean loss, for any batch and output "
-                   "(instead of --loss).")
+@loss_options
 @click.option("--panel", type=NameType(PANELS), default="summary", show_default=True,
               help="What a .png shows (a .gif always animates the profiles).")
 @output_options("gradflow.gif", "Output file: .gif, .mp4 or .png.", fps=10, seed_help="Seed for weights and data.",

@@ -13,7 +13,7 @@ from gradviz.lecture.data import DATASETS
 from gradviz.lecture.grids import parse_lrs
 from gradviz.registry import InvalidArgument
 from gradviz.cli.options import (
-    CONTEXT, NameType, NumberListType, OptimizerType, ParsedType, at_rates, check_hidden, given,
+    CONTEXT, loss_options, NameType, NumberListType, OptimizerType, ParsedType, at_rates, check_hidden, given,
     output_options, positive, progress_reporter,
 )
 
@@ -67,13 +67,7 @@ __all__ = ["landscape"]
 @click.option("--data", "data_spec", default=None, metavar="MODULE:FUNCTION",
               help="With --model: FUNCTION() returns tensors of any shape ((x, y), (x1, ..., y), a dict) or a "
                    "DataLoader, dict batches of a transformers model included.")
-@click.option("--loss", "loss_spec", default=None, metavar="NAME|MODULE:FUNCTION",
-              help="With --model: mse, l1, cross-entropy, bce, or your own (outputs, targets) -> mean loss "
-                   "[default: a dict batch's own .loss (transformers), else BCE for one output, cross-entropy for "
-                   "several].")
-@click.option("--compute-loss", "compute_loss_spec", default=None, metavar="MODULE:FUNCTION",
-              help="With --model: your own FUNCTION(model, batch) -> mean loss, for any batch and output "
-                   "(instead of --loss).")
+@loss_options
 @click.option("--checkpoints", default=None, metavar="'GLOB'",
               help="With --model: your training run's state_dict files, sorted by name (numbers as numbers); "
                    "their path is drawn, --plane pca is their PCA plane, and the last is the origin unless "

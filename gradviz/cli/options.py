@@ -14,7 +14,7 @@ from gradviz.lecture.functions import FUNCTIONS, parse_domain
 from gradviz.lecture.optim import OPTIMIZERS, parse_optimizer
 from gradviz.registry import InvalidArgument, Registry, check_positive
 
-__all__ = ["CONTEXT", "DPI_RANGE", "DomainType", "DpiType", "Group", "Interrupted", "NameType",
+__all__ = ["loss_options", "CONTEXT", "DPI_RANGE", "DomainType", "DpiType", "Group", "Interrupted", "NameType",
            "NumberListType", "OptimizerType", "PairType", "ParsedType", "PositiveType", "ProgressBar",
            "WordListType", "alias", "at_rates", "check_hidden", "function_argument", "given",
            "output_options", "positive", "preset_option", "preset_registry", "progress_reporter",
@@ -404,6 +404,21 @@ def alias(old: str, new: str, param: str) -> Callable[[Callable[..., Any]], Any]
         return click.option(old, f"old_{param}", type=target.type, default=None, hidden=True)(run)
 
     return decorate
+
+
+def loss_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--loss and --compute-loss, the same in every command that takes your own model (--model), the named losses
+    read from gradviz.analysis.choices.LOSSES."""
+    from gradviz.analysis.choices import LOSSES
+
+    names = ", ".join(name for name in LOSSES if name != "default")
+    command = click.option("--compute-loss", "compute_loss_spec", default=None, metavar="MODULE:FUNCTION",
+                           help="With --model: your own FUNCTION(model, batch) -> mean loss, for any batch and output "
+                                "(instead of --loss).")(command)
+    return click.option("--loss", "loss_spec", default=None, metavar="NAME|MODULE:FUNCTION",
+                        help=f"With --model: {names}, or your own (outputs, targets) -> mean loss [default: a dict "
+                             "batch's own .loss (transformers), else BCE for one output, cross-entropy for "
+                             "several].")(command)
 
 
 def output_options(output: str | None, output_help: str, *, fps: float | None = None, seed_help: str,
