@@ -28,12 +28,8 @@ def basins(function: Any = "himmelblau", optimizers: Iterable[Any] = ("sgd", "mo
     size, dpi, theme, report = options.size, options.dpi, options.theme, options.report
     from gradviz.lecture.expressions import get_function
     from gradviz.output import check_output_path, write_image
-    from gradviz.render.frames import check_render_options
-    from gradviz.render.theme import THEMES
 
     out = check_output_path(path, (".png",))
-    check_render_options(size=size, dpi=dpi, frames=None)
-    THEMES.lookup(theme)
     fn = get_function(function)
     resolution = check_count("resolution", resolution, "resolution")
     steps = check_count("steps", steps, "trace-steps")

@@ -249,14 +249,10 @@ def boundary(
     frames, title, progress, report = options.frames, options.title, options.progress, options.report
     from gradviz.pipelines.trajectories import check_fps, write_rendered
     from gradviz.output import check_output_path
-    from gradviz.render.frames import check_render_options
-    from gradviz.render.theme import THEMES
 
     out = check_output_path(path)
     check_validation(training.get("validation"))
     check_fps(fps, out)
-    check_render_options(size=size, dpi=dpi, frames=frames)
-    THEMES.lookup(theme)
     if frames is not None:  # one frame per recorded step at most: say so rather than draw fewer
         steps = check_positive("steps", training.get("steps", 300), integer=True)
         every = training.get("record_every") or max(1, steps // 100)

@@ -130,13 +130,11 @@ def figure(name: str, path: str | os.PathLike[str] | None = None, *, font_scale:
     progress = options.progress
     from gradviz.output import check_output_path, write_image
     from gradviz.pipelines.trajectories import check_fps, write_rendered
-    from gradviz.render.frames import check_render_options
 
     spec = FIGURES.lookup(name)
     out = check_output_path(path if path is not None else f"{spec.name}{spec.suffix}",
                             (".gif", ".mp4", ".png") if spec.animated else (".png",))
     check_fps(fps, out)
-    check_render_options(size=size, dpi=dpi, frames=None)
     content = build_figure(spec.name, size=size, dpi=dpi, theme=theme, font_scale=font_scale, seed=seed)
     if spec.animated:
         return write_rendered(content, out, fps=fps, progress=progress)

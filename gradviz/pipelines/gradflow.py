@@ -114,7 +114,6 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
     frames, progress, report = options.frames, options.progress, options.report
     from gradviz.pipelines.trajectories import check_fps, write_rendered
     from gradviz.output import check_output_path, write_image
-    from gradviz.render.frames import check_render_options
 
     out = check_output_path(path)
     if model is None:
@@ -123,7 +122,6 @@ def gradflow(path: str | os.PathLike[str] = "gradflow.gif", *, activations: Sequ
         raise InvalidArgument("your own model needs your own data: data='MODULE:FUNCTION' (--data), returning "
                               "(inputs, targets) tensors or a DataLoader")
     check_fps(fps, out)
-    check_render_options(size=size, dpi=dpi, frames=frames)
     steps = experiment.get("steps", 100)
     if frames is not None and isinstance(steps, int) and frames > steps:  # one frame per step at most: say so
         raise InvalidArgument(f"invalid frames {frames}: {steps} steps give at most {steps} frames")

@@ -47,12 +47,8 @@ def sweep(function: Any = "rosenbrock", optimizers: Iterable[Any] = ("sgd", "mom
     from gradviz.lecture.expressions import get_function
     from gradviz.lecture.grids import get_objective, parse_lrs
     from gradviz.output import check_output_path, write_image
-    from gradviz.render.frames import check_render_options
-    from gradviz.render.theme import THEMES
 
     out = check_output_path(path, (".png",))
-    check_render_options(size=size, dpi=dpi, frames=None)
-    THEMES.lookup(theme)
     fn = get_function(function)
     parse_lrs(lrs, minimum=2)
     chosen = get_objective(objective)
