@@ -62,6 +62,10 @@ class HessianOperator(FlatModel):
         in_memory = self.source.whole is not None
         within = in_memory and -(-self.source.rows // self.source.batch_size) <= KEEP_GRAPH_BATCHES
         self.keep_graph = within if keep_graph is None else bool(keep_graph) and in_memory
+        if self.keep_graph and batch_size is None and self.source.batch_size < self.source.rows:
+            # the kept graph holds every batch's activations anyway: one batch of all rows has larger, faster
+            # products for the same memory (the MLP's product on 2000 points: 1.2x faster than 2 x 1000)
+            self.source = as_source(data, batch_size=self.source.rows, count=count)
         self._kept: tuple[torch.Tensor, int, torch.Tensor, torch.Tensor] | None = None
 
     def weights(self) -> torch.Tensor:
