@@ -22,6 +22,8 @@ from torch import nn
 from gradviz.analysis.landscape import evaluate, landscape, random_directions
 from gradviz.registry import InvalidArgument
 
+from reference import loop_surface
+
 transformers = pytest.importorskip("transformers")
 transformers.logging.set_verbosity_error()
 
@@ -56,26 +58,6 @@ def padded_batches(sizes, *, length=8, labels="class", seed=1):
             ids.masked_fill(mask == 0, -100)
         batches.append(batch)
     return batches
-
-
-def loop_surface(model, batches, d1, d2, a, b, loss_of):
-    """The reference: each grid point's weights copied into a copy of the model, eval mode, batch means weighted
-    by rows."""
-    net = copy.deepcopy(model).eval()
-    base = [p.detach().clone() for p in net.parameters()]
-    z = np.zeros((len(b), len(a)))
-    with torch.no_grad():
-        for i, bj in enumerate(b):
-            for j, ai in enumerate(a):
-                for p, w, u, v in zip(net.parameters(), base, d1, d2):
-                    p.copy_(w + ai * u + bj * v)
-                total = rows = 0
-                for batch in batches:
-                    n = len(batch[-1]) if isinstance(batch, tuple) else len(batch["input_ids"])
-                    total += float(loss_of(net, batch)) * n
-                    rows += n
-                z[i, j] = total / rows
-    return z
 
 
 def test_bert_on_padded_dict_batches_is_its_own_loss_over_the_plane():
@@ -416,7 +398,7 @@ def sixty_layers() -> nn.Module:
 
 def test_gradient_flow_of_sixty_named_layers_reads_at_960x540():
     from gradviz.analysis.gradients import gradflow_model
-    from gradviz.render.frames import drawn_texts, texts_outside
+    from gradviz.render.frames import texts_outside
     from gradviz.render.gradflow import GradflowRenderer, layer_blocks, summary_figure
     from test_text_sizes import small_texts
 

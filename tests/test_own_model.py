@@ -19,6 +19,8 @@ from gradviz.analysis.evaluation import choose_strategy
 from gradviz.analysis.landscape import landscape, pca_directions, random_directions
 from gradviz.registry import InvalidArgument
 
+import reference
+
 
 def make_cnn(seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
@@ -45,17 +47,8 @@ def cnn(images):
 
 
 def loop_surface(model, X, y, d1, d2, a, b, loss=nn.functional.cross_entropy):
-    """The reference: one grid point at a time, weights copied into a copy of the model, eval mode."""
-    net = copy.deepcopy(model).eval()
-    base = [p.detach().clone() for p in net.parameters()]
-    z = np.zeros((len(b), len(a)))
-    with torch.no_grad():
-        for i, bj in enumerate(b):
-            for j, ai in enumerate(a):
-                for p, w, u, v in zip(net.parameters(), base, d1, d2):
-                    p.copy_(w + ai * u + bj * v)
-                z[i, j] = float(loss(net(X), y))
-    return z
+    """The reference on whole tensors: one grid point at a time, weights copied into a copy of the model, eval mode."""
+    return reference.loop_surface(model, [(X, y)], d1, d2, a, b, lambda net, batch: loss(net(batch[0]), batch[1]))
 
 
 def test_cnn_with_batchnorm_on_images_equals_the_loop(cnn, images):
@@ -548,20 +541,6 @@ def _doubled_loss(net, batch):
     return nn.functional.cross_entropy(net(2 * batch[0]), batch[1])
 
 
-def _loop(model, batches, d1, d2, a, b, loss_of):
-    """Each grid point's weights copied into a copy of the model, eval mode, batch means weighted by rows."""
-    net = copy.deepcopy(model).eval()
-    base = [p.detach().clone() for p in net.parameters()]
-    z = np.zeros((len(b), len(a)))
-    with torch.no_grad():
-        for i, bj in enumerate(b):
-            for j, ai in enumerate(a):
-                for p, w, u, v in zip(net.parameters(), base, d1, d2):
-                    p.copy_(w + ai * u + bj * v)
-                z[i, j] = sum(float(loss_of(net, batch)) * len(batch[-1]) for batch in batches) / 96
-    return z
-
-
 @pytest.mark.parametrize("form", ["x1-x2-y", "dict-y", "compute_loss", "compute_loss-one-input"])
 def test_the_point_path_with_its_options_on_other_batch_forms_equals_the_loop(form, cnn, images):
     from gradviz.analysis.landscape import _evaluator
@@ -584,7 +563,7 @@ def test_the_point_path_with_its_options_on_other_batch_forms_equals_the_loop(fo
     if form == "compute_loss-one-input":
         batches = [(X[i:i + 40], y[i:i + 40]) for i in range(0, 96, 40)]
     loss_of = options.get("compute_loss") or (lambda net, b: nn.functional.cross_entropy(net(b[0], b[1]), b[2]))
-    np.testing.assert_allclose(fast.z, _loop(model, batches, d1, d2, fast.x, fast.y, loss_of), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fast.z, reference.loop_surface(model, batches, d1, d2, fast.x, fast.y, loss_of), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("form", ["x1-x2-y", "compute_loss"])
