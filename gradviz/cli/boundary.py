@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from gradviz.lecture.choices import ACTIVATIONS, INITS
+from gradviz.lecture.choices import INITS
 from gradviz.lecture.data import DATASETS
 from gradviz.lecture.grids import OBJECTIVES, parse_lrs
 from gradviz.registry import InvalidArgument, check_positive
 from gradviz.cli.options import (
     CONTEXT, NameType, NumberListType, OptimizerType, ParsedType, check_hidden, output_options, positive,
+    toy_net_options,
     progress_reporter, refuse_tuning_options_without_tune,
 )
 
@@ -19,15 +20,7 @@ __all__ = ["boundary"]
 
 
 @click.command(context_settings=CONTEXT, short_help="Animate an MLP's decision boundary as it learns.")
-@click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
-              help="Toy data set (see `gradviz list datasets`).")
-@click.option("--n", "n", type=positive(int, limit="n"), default=300, show_default=True, help="Number of points.")
-@click.option("--noise", type=float, default=None, help="Gaussian jitter of the points [default: the data set's own].")
-@click.option("--classes", type=int, default=None, help="Arms of spirals or pinwheel / clusters of blobs.")
-@click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
-              help="Hidden layer sizes; 'none' for logistic/softmax regression.")
-@click.option("--activation", type=NameType(ACTIVATIONS), default="relu", show_default=True,
-              help="Hidden-layer activation (see `gradviz list activations`).")
+@toy_net_options(classes=True)
 @click.option("--init", "init", type=NameType(INITS), default="default", show_default=True,
               help="Weight initialization (see `gradviz list inits`).")
 @click.option("--dropout", type=NumberListType(float, "0,0.5"), default="0", show_default=True,

@@ -8,27 +8,18 @@ import click
 
 from gradviz.analysis.choices import METRICS, NORMS, PLANES
 from gradviz.render.choices import VIEWS
-from gradviz.lecture.choices import ACTIVATIONS
-from gradviz.lecture.data import DATASETS
 from gradviz.lecture.grids import parse_lrs
 from gradviz.registry import InvalidArgument
 from gradviz.cli.options import (
-    CONTEXT, loss_options, NameType, NumberListType, OptimizerType, ParsedType, at_rates, check_hidden, given,
-    output_options, positive, progress_reporter,
+    CONTEXT, loss_options, NameType, OptimizerType, ParsedType, at_rates, check_hidden, given,
+    output_options, positive, toy_net_options, progress_reporter,
 )
 
 __all__ = ["landscape"]
 
 
 @click.command(context_settings=CONTEXT, short_help="Animate optimizers crossing a small net's loss landscape.")
-@click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
-              help="Toy data set (see `gradviz list datasets`).")
-@click.option("--n", "n", type=positive(int, limit="n"), default=300, show_default=True, help="Number of points.")
-@click.option("--noise", type=float, default=None, help="Gaussian jitter of the points [default: the data set's own].")
-@click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
-              help="Hidden layer sizes; 'none' for logistic regression.")
-@click.option("--activation", type=NameType(ACTIVATIONS), default="relu", show_default=True,
-              help="Hidden-layer activation (see `gradviz list activations`).")
+@toy_net_options(classes=False)
 @click.option("-O", "--optimizer", "optimizers", type=OptimizerType(), multiple=True,
               help="Optimizer, repeatable (at most 4), all from the same initial weights: -O sgd -O adam:lr=0.01 "
                    "-O adam@cosine (an lr schedule after '@', see `gradviz list schedulers`) "

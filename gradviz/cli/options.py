@@ -10,12 +10,14 @@ from typing import Any, Callable
 
 import click
 
+from gradviz.lecture.choices import ACTIVATIONS
+from gradviz.lecture.data import DATASETS
 from gradviz.lecture.functions import FUNCTIONS, parse_domain
 from gradviz.lecture.optim import OPTIMIZERS, parse_optimizer
 from gradviz.registry import InvalidArgument, Registry, check_positive
 
 __all__ = ["loss_options", "CONTEXT", "DPI_RANGE", "DomainType", "DpiType", "Group", "Interrupted", "NameType",
-           "NumberListType", "OptimizerType", "PairType", "ParsedType", "PositiveType", "ProgressBar",
+           "NumberListType", "OptimizerType", "toy_net_options", "PairType", "ParsedType", "PositiveType", "ProgressBar",
            "WordListType", "alias", "at_rates", "check_hidden", "function_argument", "given",
            "output_options", "positive", "preset_option", "preset_registry", "progress_reporter",
            "refuse_tuning_options_without_tune", "registry_at", "theme_registry"]
@@ -419,6 +421,36 @@ def loss_options(command: Callable[..., Any]) -> Callable[..., Any]:
                         help=f"With --model: {names}, or your own (outputs, targets) -> mean loss [default: a dict "
                              "batch's own .loss (transformers), else BCE for one output, cross-entropy for "
                              "several].")(command)
+
+
+def toy_net_options(*, classes: bool) -> Callable[[Callable[..., Any]], Any]:
+    """The toy data set and the small net's shape, the same in every command that trains one: --dataset, --n,
+    --noise, [--classes,] --hidden, --activation."""
+    decorators = [
+        click.option("--dataset", type=NameType(DATASETS), default="moons", show_default=True,
+                     help="Toy data set (see `gradviz list datasets`)."),
+        click.option("--n", "n", type=positive(int, limit="n"), default=300, show_default=True,
+                     help="Number of points."),
+        click.option("--noise", type=float, default=None,
+                     help="Gaussian jitter of the points [default: the data set's own]."),
+    ]
+    if classes:
+        decorators.append(click.option("--classes", type=int, default=None,
+                                       help="Arms of spirals or pinwheel / clusters of blobs."))
+    decorators += [
+        click.option("--hidden", type=NumberListType(int, "16,16"), default="16,16", show_default=True,
+                     help="Hidden layer sizes; 'none' for logistic regression" + (
+                         " (softmax with more classes)." if classes else ".")),
+        click.option("--activation", type=NameType(ACTIVATIONS), default="relu", show_default=True,
+                     help="Hidden-layer activation (see `gradviz list activations`)."),
+    ]
+
+    def apply(command: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
 
 
 def output_options(output: str | None, output_help: str, *, fps: float | None = None, seed_help: str,
