@@ -453,3 +453,37 @@ def test_traceback_shows_your_codes_traceback_and_ctrl_c_says_what_the_cache_kep
     assert stop.value.code == 130
     assert capsys.readouterr().err.strip() == ("gradviz: interrupted; no picture written; 8 of 25 grid points kept in "
                                                "'c.npz'; the same command continues from them")
+
+
+def test_the_first_batch_checks_read_every_label_though_the_model_runs_on_its_head():
+    """The checks run the model on batch 0's first rows only (a grid point's cost saved on one-batch data), but a
+    bad label anywhere in batch 0 is still named, and a model whose dim 0 is not the samples (time first) is
+    checked on all of it."""
+    import torch
+    from torch import nn
+
+    from gradviz.analysis.landscape import evaluate
+    from gradviz.analysis.losses import HEAD_ROWS
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 3))
+    X, y = torch.randn(64, 2), torch.randint(0, 3, (64,))
+    y[HEAD_ROWS * 5] = 7
+    weights = torch.cat([p.detach().reshape(-1) for p in model.parameters()])[None].numpy()
+    with pytest.raises(InvalidArgument, match="labels run from 0 to 7 but the model has 3 outputs"):
+        evaluate(model, (X, y), weights)
+
+    class TimeFirst(nn.Module):  # (T, N, F) -> (N, classes): dim 0 is time
+        def __init__(self):
+            super().__init__()
+            self.rnn, self.out = nn.RNN(2, 8), nn.Linear(8, 3)
+
+        def forward(self, x):
+            return self.out(self.rnn(x)[0][-1])
+
+    sequences, labels = torch.randn(40, 40, 2), torch.randint(0, 3, (40,))  # T == N: dim 0 looks like samples
+    net = TimeFirst()
+    with torch.no_grad():
+        expected = float(nn.functional.cross_entropy(net(sequences), labels))
+    weights = torch.cat([p.detach().reshape(-1) for p in net.parameters()])[None].numpy()
+    assert float(evaluate(net, (sequences, labels), weights)[0]) == pytest.approx(expected, rel=1e-6)
