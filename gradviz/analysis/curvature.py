@@ -175,9 +175,16 @@ def lanczos(matvec: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor,
         w = matvec(buffer[j])
         alpha = float(w @ buffer[j])
         alphas.append(alpha)
+        # the three-term recurrence first, then full reorthogonalization against the whole basis, a second
+        # time only where the first removed most of what was left (Daniel-Gragg-Kaufman-Stewart): "twice is
+        # enough" kept, at one pass over the basis in most steps instead of two
+        w = w - alpha * buffer[j] if j == 0 else w - alpha * buffer[j] - betas[-1] * buffer[j - 1]
         Q = buffer[:size]
-        for _ in range(2):  # twice is enough (Kahan-Parlett): the basis stays orthogonal to rounding
+        for _ in range(2):
+            before = float(w.norm())
             w = w - Q.T @ (Q @ w)
+            if float(w.norm()) > 0.7071 * before:
+                break
         beta = float(w.norm())
         if not (math.isfinite(alpha) and math.isfinite(beta)):  # a NaN or inf in the product reaches both
             raise InvalidArgument("the Hessian-vector product is not finite: the loss or its gradient is NaN or inf "
