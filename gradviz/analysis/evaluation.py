@@ -519,9 +519,10 @@ class Evaluator(FlatModel):
                    for m in leaves]
         try:
             with torch.no_grad():
-                flat = torch.cat([p.detach().reshape(-1) for p in self.model.parameters()])
-                torch.func.functional_call(self.model, (self._params(flat.to(self.device, self.dtype)), self.buffers),
-                                           (probe,))
+                # the model's own parameters, moved only where they are not on the device already (a flat
+                # copy of them all cost 0.02 s on ResNet-18, for this one-sample pass)
+                own = {name: p.detach().to(self.device, self.dtype) for name, p in self.model.named_parameters()}
+                torch.func.functional_call(self.model, (own, self.buffers), (probe,))
         except Exception:  # noqa: BLE001 - any failure means: no shortcut, the plain path (which will raise it)
             return None
         finally:
