@@ -49,13 +49,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from gradviz.analysis.choices import PRECISIONS as PRECISION_CHOICES
 from gradviz.analysis.losses import LossRule, has_per_sample, per_sample_values
 from gradviz.analysis.sources import Batch, DataSource, as_source, subset
 from gradviz.registry import InvalidArgument, check_positive, unknown_name_message
 
 __all__ = ["Evaluator", "FlatModel", "STRATEGIES", "PRECISIONS", "preserved", "choose_strategy", "check_device"]
 
-PRECISIONS = ("float32", "tf32", "bf16")
+PRECISIONS = tuple(PRECISION_CHOICES)  # gradviz.analysis.choices.PRECISIONS: the torch-free list
 
 STRATEGIES = ("auto", "mlp", "vmap", "points")
 MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk by default (vmap; MLP path on CUDA)
