@@ -33,6 +33,13 @@ largest difference between gradviz's surface and the loop's.
     python benchmarks/landscape.py --models digits-cnn --samples 1797 --batch 256 --compile-grids 3,9
     python benchmarks/landscape.py --models resnet18 --device cuda --precision bf16   (prints bf16 - float32)
 
+Each --models entry may carry its own sizes, NAME[:SAMPLES[:BATCH[:GRID]]] (the rest from --samples, --batch
+and --grid), and `--models suite` is the set the README's table is measured on, each grid large enough that
+gradviz's fixed cost per call (flattening the weights and directions, the first-batch check) is a few per cent
+of the run or less (ResNet-18: about 0.3 CPU s against 25 points x 0.7 s):
+
+    python benchmarks/landscape.py --threads 1 --repeat 3 --models suite     (about 6-7 minutes, idle 2-core box)
+
 --loop-points times the loop (and loss-landscapes) on N evenly spread grid points and scales the time to the
 full grid (the per-point cost is constant); the default runs the whole grid.
 """
@@ -73,6 +80,23 @@ def grid_points(a, b, subset=None):
     if subset is not None and subset < len(points):
         points = [points[k] for k in np.linspace(0, len(points) - 1, subset).astype(int)]
     return points
+
+
+# --models suite: NAME:SAMPLES:BATCH:GRID of every real network, as docs/performance.md's table measures them
+SUITE = ("resnet18:64:64:5,vit:128:128:5,bert:128:128:5,lstm:256:256:5,digits-cnn:1797:256:5,"
+         "digits-cnn-f64:1797:256:5")
+
+
+def model_entries(models: str, samples: int, batch: int | None, grid: int) -> list[tuple[str, int, int, int]]:
+    """--models text -> (name, samples, batch, grid) per model: NAME[:SAMPLES[:BATCH[:GRID]]], or 'suite'."""
+    entries = []
+    for entry in (SUITE if models == "suite" else models).split(","):
+        name, *sizes = entry.split(":")
+        n = int(sizes[0]) if len(sizes) > 0 and sizes[0] else samples
+        b = int(sizes[1]) if len(sizes) > 1 and sizes[1] else (batch or n)
+        g = int(sizes[2]) if len(sizes) > 2 and sizes[2] else grid
+        entries.append((name, n, b, g))
+    return entries
 
 
 def make_cnn() -> torch.nn.Module:
@@ -329,11 +353,11 @@ def compile_case(name, samples, batch, grids, device):
           + (f"pays from about {overhead / saving:.0f} grid points" if saving > 0 else "never pays here"))
 
 
-def _surface_inputs(name, args):
+def _surface_inputs(name, samples, device):
     import zoo
 
-    model, X, y = zoo.build(name, args.samples)
-    model, X, y = model.to(args.device), X.to(args.device), y.to(args.device)
+    model, X, y = zoo.build(name, samples)
+    model, X, y = model.to(device), X.to(device), y.to(device)
     return model, (X, y)
 
 
@@ -376,8 +400,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="0,1,2", help="which cases to run: 0 (small MLP), 1 (large MLP), 2 (CNN)")
     parser.add_argument("--models", default=None,
                         help="instead of --sizes, real networks from benchmarks/zoo.py: digits-cnn, digits-cnn-f64, "
-                             "resnet18, vit, bert, lstm (comma-separated), each against the loop, loss-landscapes "
-                             "and the floor (grid points x one plain eval pass)")
+                             "resnet18, vit, bert, lstm (comma-separated, each NAME[:SAMPLES[:BATCH[:GRID]]]), or "
+                             "'suite' (all six at the table's sizes), each against the loop, loss-landscapes and "
+                             "the floor (grid points x one plain eval pass)")
     parser.add_argument("--samples", type=int, default=64, help="samples per model case")
     parser.add_argument("--batch", type=int, default=None, help="batch size (default: all samples in one batch)")
     parser.add_argument("--grid", type=int, default=3, help="grid points per axis of a model case")
@@ -403,25 +428,32 @@ def main() -> None:
             options["first_layer"] = False
         if args.precision != "float32":
             options["precision"] = args.precision
-        for name in args.models.split(","):
+        started = time.perf_counter()
+        summary = []
+        for name, samples, batch, grid in model_entries(args.models, args.samples, args.batch, args.grid):
             if args.compile_grids:
-                compile_case(name, args.samples, args.batch or args.samples,
-                             [int(g) for g in args.compile_grids.split(",")], args.device)
+                compile_case(name, samples, batch, [int(g) for g in args.compile_grids.split(",")], args.device)
                 continue
             if args.subsets:
-                samples_case(name, args.samples, args.grid, args.device,
-                             [int(n) for n in args.subsets.split(",")], args.batch or args.samples)
+                samples_case(name, samples, grid, args.device, [int(n) for n in args.subsets.split(",")], batch)
                 continue
-            med = model_case(name, args.samples, args.grid, args.device, args.repeat, args.batch or args.samples,
-                             options)
+            med = model_case(name, samples, grid, args.device, args.repeat, batch, options)
+            summary.append((f"{name} ({samples}, {batch}, {grid} x {grid})", med))
             if args.precision != "float32":
-                common = dict(grid=args.grid, span=1.0, seed=1, device=args.device)
-                plain = gradviz.landscape(*_surface_inputs(name, args), **common)
-                tuned = gradviz.landscape(*_surface_inputs(name, args), precision=args.precision, **common)
+                common = dict(grid=grid, span=1.0, seed=1, device=args.device)
+                plain = gradviz.landscape(*_surface_inputs(name, samples, args.device), **common)
+                tuned = gradviz.landscape(*_surface_inputs(name, samples, args.device), precision=args.precision,
+                                          **common)
                 print(f"  max |{args.precision} - float32| on the surface = {float(np.abs(tuned.z - plain.z).max()):.2e}"
                       f" (relative {float(np.abs(tuned.z - plain.z).max() / np.abs(plain.z).max()):.1e})")
             del med
-        print(f"load after: {open('/proc/loadavg').read().split()[:3]}")
+        if summary:
+            print(f"\n{'model (samples, batch, grid)':40s} {'loop':>8s} {'floor':>8s} {'gradviz':>8s} "
+                  f"{'vs loop':>8s} {'vs floor':>8s}   (medians, {'CPU' if args.device == 'cpu' else 'wall'} s)")
+            for label, med in summary:
+                print(f"{label:40s} {med['loop']:8.3f} {med['floor']:8.3f} {med['gradviz']:8.3f} "
+                      f"{med['loop'] / med['gradviz']:7.2f}x {med['floor'] / med['gradviz']:7.2f}x")
+        print(f"load after: {open('/proc/loadavg').read().split()[:3]}; {time.perf_counter() - started:.0f} s in all")
         return
     try:
         import loss_landscapes  # noqa: F401

@@ -606,3 +606,48 @@ def test_the_cli_draws_your_model_on_a_subset_with_its_standard_error(tmp_path):
     assert ok["code"] in (0, None) and ok["files"] == ["s.png"], ok["stderr"]
     assert zero["code"] == 2 and "invalid samples: 0" in zero["stderr"] and zero["files"] == []
     assert toy["code"] == 2 and "--samples belongs to your own model" in toy["stderr"] and toy["files"] == []
+
+
+def test_the_cli_takes_precision_channels_last_and_compile_for_your_model(tmp_path):
+    from clirunner import run_cli
+
+    (tmp_path / "pnets.py").write_text("import torch\nfrom torch import nn\ndef make():\n    torch.manual_seed(0)\n"
+                                       "    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), "
+                                       "nn.Linear(8, 2))\n")
+    (tmp_path / "pdata.py").write_text("import torch\ndef data():\n    g = torch.Generator().manual_seed(1)\n"
+                                       "    return torch.randn(16, 1, 4, 4, generator=g), torch.randint(0, 2, (16,), "
+                                       "generator=g)\n")
+    model, data = f"{tmp_path / 'pnets.py'}:make", f"{tmp_path / 'pdata.py'}:data"
+    base = ["landscape", "--model", model, "--data", data, "--grid", "3"]
+    ok, cuda_only, typo, toy = run_cli([
+        base + ["--precision", "float32", "--channels-last", "-o", "p.png"],
+        base + ["--precision", "bf16", "-o", "q.png"],
+        base + ["--precision", "float16", "-o", "q.png"],
+        ["landscape", "--channels-last", "-o", "q.png"]], tmp_path)
+    assert ok["code"] in (0, None) and ok["files"] == ["p.png"], ok["stderr"]
+    assert cuda_only["code"] == 2 and cuda_only["files"] == []
+    lines = [line for line in cuda_only["stderr"].splitlines() if line.strip()]
+    assert "--precision bf16 needs a CUDA device" in lines[-1], cuda_only["stderr"]
+    assert typo["code"] == 2 and "float16" in typo["stderr"] and typo["files"] == []
+    assert toy["code"] == 2 and "--channels-last belongs to your own model" in toy["stderr"] and toy["files"] == []
+
+
+def test_model_landscape_passes_channels_last_and_refuses_cuda_precisions_on_cpu(tmp_path, monkeypatch):
+    import gradviz.analysis.landscape as analysis_landscape
+    from gradviz.pipelines.landscape import model_landscape
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2))
+    X, y = torch.randn(16, 1, 4, 4), torch.randint(0, 2, (16,))
+    with pytest.raises(InvalidArgument, match="precision 'tf32' needs a CUDA device"):
+        model_landscape(tmp_path / "x.png", model=net, data=(X, y), grid=3, precision="tf32")
+    seen = {}
+    original = analysis_landscape.landscape
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(analysis_landscape, "landscape", spy)
+    model_landscape(tmp_path / "y.png", model=net, data=(X, y), grid=3, channels_last=True)
+    assert (seen["precision"], seen["channels_last"], seen["compile"]) == ("float32", True, False)

@@ -1,5 +1,5 @@
 """The choice lists of the any-model analysis, readable without importing torch: planes, direction norms,
-metrics and named losses.
+metrics, named losses and precisions.
 
 Each is a Registry of small entries that say what the choice needs, so the library's checks, the CLI's
 option types, `--help` and error messages all read one list. The maths behind each entry lives in torch
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradviz.registry import Choice, registry_of
+from gradviz.registry import Choice, InvalidArgument, registry_of
 
-__all__ = ["PlaneChoice", "PLANES", "NORMS", "METRICS", "LOSSES"]
+__all__ = ["PlaneChoice", "PrecisionChoice", "PLANES", "NORMS", "METRICS", "LOSSES", "PRECISIONS",
+           "check_precision_name"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,28 @@ LOSSES = registry_of(
     Choice("mse", "mean squared error (regression)"),
     Choice("l1", "mean absolute error (regression)"),
 )
+
+
+@dataclass(frozen=True)
+class PrecisionChoice(Choice):
+    """The arithmetic of an own-model landscape: cuda_only where it needs a CUDA device (and a float32 model)."""
+
+    cuda_only: bool = False
+
+
+PRECISIONS = registry_of(
+    "precision",
+    PrecisionChoice("float32", "the model's own dtype, as it is (float64 models stay float64)"),
+    PrecisionChoice("tf32", "CUDA: matmuls and convolutions on TensorFloat-32 tensor cores (float32 model)",
+                    cuda_only=True),
+    PrecisionChoice("bf16", "CUDA: autocast to bfloat16, losses in float32 (float32 model)", cuda_only=True),
+)
+
+
+def check_precision_name(precision: str, device: str) -> str:
+    """The precision's name, refused (one line, before torch) where it needs CUDA and `device` is not CUDA."""
+    name = PRECISIONS.lookup(precision).name
+    if PRECISIONS[name].cuda_only and not str(device).startswith("cuda"):
+        raise InvalidArgument(f"precision {name!r} needs a CUDA device (here: {device}): drop it, or add "
+                              "device 'cuda'")
+    return name

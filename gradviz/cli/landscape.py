@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gradviz.analysis.choices import METRICS, NORMS, PLANES
+from gradviz.analysis.choices import METRICS, NORMS, PLANES, PRECISIONS
 from gradviz.render.choices import VIEWS
 from gradviz.lecture.grids import parse_lrs
 from gradviz.registry import InvalidArgument
@@ -68,6 +68,15 @@ __all__ = ["landscape"]
 @click.option("--samples", type=positive(int), default=None,
               help="With --model: every grid point on the same random SAMPLES samples of the data (seeded by --seed), "
                    "each point's standard error stated in the picture [default: every sample].")
+@click.option("--precision", type=NameType(PRECISIONS), default=None,
+              help="With --model: float32 (the model's own dtype); on --device cuda, tf32 or bf16 (faster, less "
+                   "exact) [default: float32].")
+@click.option("--channels-last", is_flag=True, default=None,
+              help="With --model: convolution inputs and kernels in channels-last order (faster for some CNNs; "
+                   "measure first).")
+@click.option("--compile", "compile_", is_flag=True, default=None,
+              help="With --model: the forward pass through torch.compile (its compile time, tens of seconds on "
+                   "a CPU, pays on large grids only).")
 @click.option("--cache", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
               help="Keep finished grid points in FILE; run the same command again after a stop to continue.")
 @output_options(None, "Output file: .gif, .mp4 or .png (last frame; the only one for --plane line) "
@@ -78,7 +87,8 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
               view: str, spin: float, metric: str, device: str, frames: int, model_spec: str | None,
               weights: str | None, data_spec: str | None, loss_spec: str | None, compute_loss_spec: str | None,
               checkpoints: str | None,
-              batch_size: int | None, samples: int | None, cache: Path | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
+              batch_size: int | None, samples: int | None, precision: str | None, channels_last: bool | None,
+              compile_: bool | None, cache: Path | None, fps: float, size: tuple[int, int], dpi: float, theme: str,
               seed: int, output: Path | None, quiet: bool) -> None:
     """Draw a loss landscape: optimizers crossing a small net's, or your own model's on your own data.
 
@@ -109,12 +119,16 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
     if lrs is not None:
         optimizers = at_rates(optimizers, parse_lrs(lrs))
     check_landscape_options(plane=plane, view=view, norm=norm, metric=metric, grid=grid, span=span, device=device)
+    if precision is not None and PRECISIONS[precision].cuda_only and not device.startswith("cuda"):
+        raise InvalidArgument(f"--precision {precision} needs a CUDA device: add --device cuda, or drop --precision "
+                              f"(on {device} the model computes in its own dtype)")
     if given("norm") and plane != "random":
         raise InvalidArgument(f"--norm scales the directions of a random plane, not of plane {plane!r}: "
                               "add --plane random or drop --norm")
     own = {"weights": weights, "data": data_spec, "loss": loss_spec, "compute-loss": compute_loss_spec,
            "checkpoints": checkpoints,
-           "batch-size": batch_size, "samples": samples}
+           "batch-size": batch_size, "samples": samples, "precision": precision,
+           "channels-last": channels_last, "compile": compile_}
     if model_spec is None:
         for name, value in own.items():
             if value is not None:
@@ -148,7 +162,8 @@ def landscape(dataset: str, n: int, noise: float | None, hidden: tuple[int, ...]
                                    compute_loss=compute_loss_spec,
                                    checkpoints=checkpoints, plane=plane, grid=grid, span=span, norm=norm, view=view,
                                    metric=metric, device=device, cache=cache, batch_size=batch_size, seed=seed,
-                                   samples=samples, spin=spin, fps=fps, size=size, dpi=dpi, theme=theme, frames=frames,
+                                   samples=samples, precision=precision or "float32",
+                                   channels_last=bool(channels_last), compile=bool(compile_), spin=spin, fps=fps, size=size, dpi=dpi, theme=theme, frames=frames,
                                    progress=progress)
     finally:
         done()

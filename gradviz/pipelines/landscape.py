@@ -269,6 +269,9 @@ def model_landscape(
     seed: int = 0,
     spin: float = 0.0,
     samples: int | None = None,
+    precision: str = "float32",
+    channels_last: bool = False,
+    compile: bool = False,
     render: RenderOptions | None = None,
     **style: Any,
 ) -> Path | None:
@@ -287,7 +290,8 @@ def model_landscape(
     contours; '3d' a .png, or a .gif/.mp4 with the camera turning by `spin` degrees and the path advancing.
     cache: a file keeping finished grid points (a stopped run continues). samples: every grid point on the same
     seeded random subset of this many samples, each point's standard error kept and stated (see
-    gradviz.landscape). Under torchrun the grid is split
+    gradviz.landscape). precision ('float32'; on CUDA 'tf32' or 'bf16', refused elsewhere before torch is
+    imported), channels_last and compile: as gradviz.landscape takes them. Under torchrun the grid is split
     across the processes and only rank 0 writes the file (the others return None).
     render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
@@ -297,6 +301,9 @@ def model_landscape(
     fps, progress = options.fps, options.progress
     plane, view, norm, metric, device = check_landscape_options(plane=plane, view=view, norm=norm, metric=metric,
                                                                 grid=grid, span=span, device=device)
+    from gradviz.analysis.choices import check_precision_name
+
+    precision = check_precision_name(precision, device)
     out, seed, batch_size, files = _check_model_landscape(path, plane=plane, view=view, spin=spin, fps=fps, seed=seed,
                                                           batch_size=batch_size, cache=cache, weights=weights,
                                                           checkpoints=checkpoints)
@@ -322,7 +329,8 @@ def model_landscape(
     with user_code_errors(model=model, data=data, loss=loss, compute_loss=compute_loss):
         result = landscape(net, dataset, directions=plane, runs=files, grid=grid, span=span, norm=norm, seed=seed,
                            device=device, metric=metric, loss_fn=loss_fn, compute_loss=hook, paths=files is not None,
-                           cache=cache, progress=progress, batch_size=batch_size, samples=samples)
+                           cache=cache, progress=progress, batch_size=batch_size, samples=samples,
+                           precision=precision, channels_last=bool(channels_last), compile=bool(compile))
     surface, paths = result if files is not None else (result, [])
     if _rank() != 0:
         return None
