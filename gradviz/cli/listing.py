@@ -29,6 +29,7 @@ LISTS = {
     "norms": "direction normalizations for --norm",
     "metrics": "what a landscape shows (--metric)",
     "losses": "named losses for --loss (or MODULE:FUNCTION)",
+    "precisions": "arithmetic of your model's landscape (--precision)",
     "views": "2d or 3d (--view)",
     "panels": "what a gradflow PNG shows (--panel)",
 }
@@ -36,6 +37,7 @@ LISTS = {
 # the registries of plain choices (a name and a summary each), by what `gradviz list` calls them
 CHOICE_LISTS = {"planes": "gradviz.analysis.choices.PLANES", "norms": "gradviz.analysis.choices.NORMS",
                 "metrics": "gradviz.analysis.choices.METRICS", "losses": "gradviz.analysis.choices.LOSSES",
+                "precisions": "gradviz.analysis.choices.PRECISIONS",
                 "views": "gradviz.render.choices.VIEWS", "panels": "gradviz.render.choices.PANELS"}
 
 
@@ -43,8 +45,8 @@ CHOICE_LISTS = {"planes": "gradviz.analysis.choices.PLANES", "norms": "gradviz.a
 @click.argument("what", type=click.Choice(list(LISTS)), default=None, required=False)
 def list_(what: str | None) -> None:
     """List functions, optimizers (with default settings), themes, datasets, activations, inits, figures,
-    presets, lr schedulers, tuning objectives, landscape planes, norms, metrics, losses, views or gradflow
-    panels; alone, what can be listed."""
+    presets, lr schedulers, tuning objectives, landscape planes, norms, metrics, losses, precisions, views or
+    gradflow panels; alone, what can be listed."""
     if what is None:
         width = max(map(len, LISTS))
         click.echo("gradviz list WHAT, for WHAT one of:")
