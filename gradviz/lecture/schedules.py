@@ -12,7 +12,6 @@ once per optimizer step, after it, as in a plain training loop.
 from __future__ import annotations
 
 import importlib
-import inspect
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
