@@ -24,7 +24,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from gradviz.i18n import _
 from gradviz.lecture.figures import FIGURES
 from gradviz.lecture.functions import FUNCTIONS
 from gradviz.registry import InvalidArgument
@@ -352,8 +351,8 @@ def landscape_entries(folder: str | Path, *, seed: int = 0) -> list[Entry]:
         # the eigenvectors as long as the random plane's filter-normalized directions (the weights' norm) and
         # the same window [-1, 1], so that the two pictures show the same distances side by side
         (folder / name[3], _lazy("landscape", folder / name[3], plane="hessian", hessian_scale="norm", view="3d",
-                                 grid=51, seed=seed, title=_("moons, MLP 2-16-16-1: loss on the Hessian's top-2 plane, "
-                                                             "eigenvectors × |weights|"))),
+                                 grid=51, seed=seed, title="moons, MLP 2-16-16-1: loss on the Hessian's top-2 plane, "
+                                                           "eigenvectors × |weights|")),
         (folder / name[4], _lazy("landscape", folder / name[4], plane="line", optimizers=("adam",), grid=61,
                                  seed=seed)),
     ]

@@ -399,7 +399,6 @@ def hessian_plane(model: nn.Module, data: Any, *, loss_fn: Any = None, compute_l
     filter-normalized random direction: then a window of [-1, 1] spans the distance a random plane's does
     (the second derivative along axis k is eigenvalue k times length squared)."""
     from gradviz.analysis.curvature import hessian
-    from gradviz.i18n import _
 
     if length is not None and not (math.isfinite(length) and length > 0):
         raise InvalidArgument(f"invalid length: {length!r} (must be a finite number > 0)")
@@ -409,8 +408,7 @@ def hessian_plane(model: nn.Module, data: Any, *, loss_fn: Any = None, compute_l
     centre = _flat(list(model.parameters()))
     scale = 1.0 if length is None else float(length)
     times = "" if length is None else f" \u00d7 {scale:.3g}"  # the axis unit: the scaled eigenvector
-    labels = (_("eigenvector 1{times} (\u03bb\u2081 = {value:.3g})").format(times=times, value=l1),
-              _("eigenvector 2{times} (\u03bb\u2082 = {value:.3g})").format(times=times, value=l2))
+    labels = (f"eigenvector 1{times} (\u03bb\u2081 = {l1:.3g})", f"eigenvector 2{times} (\u03bb\u2082 = {l2:.3g})")
     return Plane(centre, torch.as_tensor(v1.copy()) * scale, torch.as_tensor(v2.copy()) * scale, "hessian", labels,
                  eigenvalues=spectrum.eigenvalues.copy(), loss=spectrum.loss, length=length)
 
