@@ -403,6 +403,12 @@ def test_3d_view_without_paths_has_no_step_counter_and_its_axis_labels_inside_th
         assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= figure.bbox.x1 and box.y1 <= figure.bbox.y1, axis.label
 
 
+def test_landscape_animation_checks_hessian_scale_before_training(tmp_path):
+    with pytest.raises(InvalidArgument, match=r"invalid hessian_scale: 'filter' \(one of 'unit', 'norm'\)"):
+        gradviz.landscape_animation(tmp_path / "h.png", plane="hessian", hessian_scale="filter", view="3d")
+    assert not list(tmp_path.iterdir())
+
+
 def test_trajectories_3d_and_landscape_pipeline_write_files(tmp_path, read_gif):
     out = gradviz.trajectories("himmelblau", ["adam"], tmp_path / "h3d.gif", steps=10, view="3d",
                                size=(320, 200), frames=4)
