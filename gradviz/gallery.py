@@ -30,7 +30,7 @@ from gradviz.registry import InvalidArgument
 
 __all__ = ["build_gallery", "gallery_entries", "select_entries", "seminar_entries", "figure_entries",
            "comparison_entries", "direct_entries", "landscape_entries", "gradflow_entries", "SEMINAR", "Pretrained", "build_seminar", "build_figures", "build_landscapes", "GALLERY_SIZE",
-           "write_versions", "build_comparisons", "DIRECT", "build_direct"]
+           "write_versions", "build_comparisons", "DIRECT", "build_direct", "GRADFLOW"]
 
 # the distributions whose versions change the gallery's bytes
 DRAWN_BY = ("torch", "numpy", "matplotlib", "contourpy", "pillow", "imageio", "kiwisolver", "fonttools")
@@ -312,20 +312,26 @@ def gallery_entries(folder: str | Path = "gallery", *, seed: int = 0) -> list[En
     return entries
 
 
+# The gradient-flow GIF and figures: file name -> arguments of gradviz.gradflow
+GRADFLOW: dict[str, dict[str, Any]] = {
+    # a task the nets can learn (moons): the sigmoid net's loss stays flat, the ReLU net's falls. SGD at
+    # lr 0.03: at the default 0.1 the 10-layer ReLU net, nearly fit (loss 0.12 at step 42), took an
+    # unstable step run: gradient norm 1.2 -> 27, loss 0.12 -> 7.15 at step 46 (lr too large for the
+    # sharpness it had reached; 0.05 still spikes to 1.5), then recovered. Not a bad batch or dead units.
+    "gradflow-sigmoid-vs-relu.gif": dict(steps=150, data="moons", lr=0.03, size=GALLERY_SIZE, frames=50),
+    "gradflow-exploding.png": dict(activations=("relu",), inits=("scaled",), std=3.0, steps=20),
+    "gradflow-profile.png": dict(view="profile", steps=100),
+    "gradflow-heatmap.png": dict(view="heatmap", steps=100),
+    "gradflow-grid.png": dict(view="grid", activations=("sigmoid", "sigmoid", "tanh", "relu", "relu"),
+                              inits=("default", "xavier", "default", "default", "he"), steps=50, size=(1280, 560)),
+    "gradflow-step50.png": dict(activations=("relu",), inits=("he",), optimizer="adam:lr=0.01", step=50,
+                                steps=100),
+}
+
+
 def gradflow_entries(folder: Path, *, seed: int) -> list[Entry]:
     """The gradient-flow GIF and figures."""
-    files = {
-        # a task the nets can learn (moons): the sigmoid net's loss stays flat, the ReLU net's falls
-        "gradflow-sigmoid-vs-relu.gif": dict(steps=150, data="moons", size=GALLERY_SIZE, frames=50),
-        "gradflow-exploding.png": dict(activations=("relu",), inits=("scaled",), std=3.0, steps=20),
-        "gradflow-profile.png": dict(view="profile", steps=100),
-        "gradflow-heatmap.png": dict(view="heatmap", steps=100),
-        "gradflow-grid.png": dict(view="grid", activations=("sigmoid", "sigmoid", "tanh", "relu", "relu"),
-                                  inits=("default", "xavier", "default", "default", "he"), steps=50, size=(1280, 560)),
-        "gradflow-step50.png": dict(activations=("relu",), inits=("he",), optimizer="adam:lr=0.01", step=50,
-                                    steps=100),
-    }
-    return [(folder / name, _lazy("gradflow", folder / name, seed=seed, **kwargs)) for name, kwargs in files.items()]
+    return [(folder / name, _lazy("gradflow", folder / name, seed=seed, **kwargs)) for name, kwargs in GRADFLOW.items()]
 
 
 def landscape_entries(folder: str | Path, *, seed: int = 0) -> list[Entry]:
@@ -342,8 +348,11 @@ def landscape_entries(folder: str | Path, *, seed: int = 0) -> list[Entry]:
                                  fps=15, size=GALLERY_SIZE, seed=seed)),
         (folder / name[2], _lazy("landscape", folder / name[2], plane="random", norm="filter", view="3d", grid=51,
                                  seed=seed, title="moons, MLP 2-16-16-1: loss on a filter-normalized random plane")),
-        (folder / name[3], _lazy("landscape", folder / name[3], plane="hessian", view="3d", grid=51, seed=seed,
-                                 title="moons, MLP 2-16-16-1: loss on the Hessian's top-2 plane")),
+        # the eigenvectors as long as the random plane's filter-normalized directions (the weights' norm) and
+        # the same window [-1, 1], so that the two pictures show the same distances side by side
+        (folder / name[3], _lazy("landscape", folder / name[3], plane="hessian", hessian_scale="norm", view="3d",
+                                 grid=51, seed=seed, title="moons, MLP 2-16-16-1: loss on the Hessian's top-2 plane, "
+                                                           "eigenvectors × |weights|")),
         (folder / name[4], _lazy("landscape", folder / name[4], plane="line", optimizers=("adam",), grid=61,
                                  seed=seed)),
     ]

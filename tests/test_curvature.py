@@ -67,6 +67,27 @@ def test_hessian_plane_second_differences_are_the_eigenvalues(problem):
     assert "0.6" in surface.xlabel or "λ" in surface.xlabel
 
 
+def test_a_hessian_plane_scaled_to_the_weights_spans_a_random_planes_distances(problem):
+    """Issue 31: unit eigenvectors in a window of +-0.15 beside a random plane of +-1 filter-normalized (a
+    length of |weights|) made the sharpest directions look flatter. length= scales both eigenvectors to a
+    filter-normalized direction's length; the default window is then [-1, 1], the random plane's."""
+    from gradviz.analysis.landscape import PLANE_BUILDERS, direction_length, hessian_plane, random_directions
+
+    model, X, y, H, values, vectors = problem
+    length = direction_length(model, "filter")
+    d1, d2 = random_directions(model, norm="filter", seed=3)
+    assert length == pytest.approx(float(torch.cat([d.reshape(-1) for d in d1]).norm()), rel=1e-6)
+    assert length == pytest.approx(float(torch.cat([d.reshape(-1) for d in d2]).norm()), rel=1e-6)
+    assert direction_length(model, "none") is None
+    plane = hessian_plane(model, (X, y), length=length)
+    assert float(plane.d1.norm()) == pytest.approx(length) and float(plane.d2.norm()) == pytest.approx(length)
+    assert abs(float(plane.d1 @ torch.as_tensor(vectors[:, 0]))) == pytest.approx(length, rel=1e-4)
+    assert PLANE_BUILDERS["hessian"].window(plane, []) == ((-1.0, 1.0), (-1.0, 1.0))
+    assert plane.labels[0].startswith(f"eigenvector 1 \u00d7 {length:.3g} (\u03bb\u2081 = ")
+    unit = hessian_plane(model, (X, y))
+    assert PLANE_BUILDERS["hessian"].window(unit, []) != ((-1.0, 1.0), (-1.0, 1.0))  # the quadratic model's, raw units
+
+
 def test_the_model_is_untouched_and_bad_values_are_refused(problem):
     model, X, y, *_ = problem
     state = {k: v.clone() for k, v in model.state_dict().items()}

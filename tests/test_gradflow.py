@@ -780,3 +780,20 @@ def test_the_library_refuses_a_panel_for_an_animation_as_the_cli_does(tmp_path):
     with pytest.raises(InvalidArgument, match="view 'grid' chooses what a .png shows"):
         gradviz.gradflow(tmp_path / "g.gif", view="grid", steps=2)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gallery_sigmoid_vs_relu_runs_at_an_lr_without_the_relu_spike():
+    """At the default lr 0.1 the gallery's 10-layer ReLU net (moons, SGD) blew up at step 46: loss 0.12 at
+    step 42, then 0.29, 0.68, 1.78, 7.15 as the gradient norm rose 1.2 -> 27, before recovering. The gallery
+    runs it at lr 0.03: no loss after the first steps above the starting one, and the net still learns."""
+    from gradviz.gallery import GRADFLOW
+    from gradviz.lecture.deepnets import gradflow_experiment
+
+    settings = {k: GRADFLOW["gradflow-sigmoid-vs-relu.gif"][k] for k in ("steps", "data", "lr")}
+    assert settings["lr"] == 0.03
+    relu = np.asarray(gradflow_experiment(activation="relu", init="he", **settings).losses)
+    assert relu[5:].max() < relu[0] and relu[-10:].mean() < 0.1
+    spiking = np.asarray(gradflow_experiment(activation="relu", init="he", **{**settings, "lr": 0.1, "steps": 50}).losses)
+    assert spiking.argmax() == 46 and spiking[46] > 7  # what the old gallery GIF showed
+    sigmoid = np.asarray(gradflow_experiment(activation="sigmoid", init="default", **settings).losses)
+    assert sigmoid[-10:].mean() > 0.5  # the contrast: the sigmoid net's loss stays near ln 2

@@ -382,6 +382,33 @@ def test_3d_view_draws_the_surface_once_with_a_fixed_camera(monkeypatch):
     assert spinning.axes.azim == pytest.approx(before + 30)
 
 
+def test_3d_view_without_paths_has_no_step_counter_and_its_axis_labels_inside_the_figure():
+    """Issue 31: a Hessian plane (its paths off the window) said 'step 300/300' with no path drawn, and its
+    x-axis label ran off the bottom of the picture."""
+    from gradviz.records import Surface
+    from gradviz.render.surface3d import Surface3DRenderer
+
+    x = np.linspace(-1, 1, 15)
+    X, Y = np.meshgrid(x, x)
+    surface = Surface(x, x, X**2 + 3 * Y**2 + 0.01, name="hessian plane", xlabel="eigenvector 1 × 7.69 (λ₁ = 1.92)",
+                      ylabel="eigenvector 2 × 7.69 (λ₂ = 0.568)",
+                      zlabel="mean training loss", log_scale=True, floor=0.0)
+    renderer = Surface3DRenderer(surface, [], title="a plane without paths", total=300)
+    frame = renderer.frame(0)
+    figure, drawer = renderer.canvas.figure, renderer.canvas.get_renderer()
+    assert [t.get_text() for t in figure.texts] == ["a plane without paths"]  # no 'step 300/300'
+    assert frame[:40, 700:].min() > 200  # the top right corner, where the counter was, is blank
+    for axis in (renderer.axes.xaxis, renderer.axes.yaxis, renderer.axes.zaxis):
+        box = axis.label.get_window_extent(drawer)
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= figure.bbox.x1 and box.y1 <= figure.bbox.y1, axis.label
+
+
+def test_landscape_animation_checks_hessian_scale_before_training(tmp_path):
+    with pytest.raises(InvalidArgument, match=r"invalid hessian_scale: 'filter' \(one of 'unit', 'norm'\)"):
+        gradviz.landscape_animation(tmp_path / "h.png", plane="hessian", hessian_scale="filter", view="3d")
+    assert not list(tmp_path.iterdir())
+
+
 def test_trajectories_3d_and_landscape_pipeline_write_files(tmp_path, read_gif):
     out = gradviz.trajectories("himmelblau", ["adam"], tmp_path / "h3d.gif", steps=10, view="3d",
                                size=(320, 200), frames=4)

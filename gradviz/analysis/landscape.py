@@ -32,7 +32,8 @@ from gradviz.records import PathProjection, Surface, TrainingRun
 from gradviz.limits import check_count
 from gradviz.registry import InvalidArgument, check_seed
 
-__all__ = ["random_directions", "pca_directions", "line_between", "hessian_plane", "landscape", "evaluate", "Plane",
+__all__ = ["random_directions", "pca_directions", "line_between", "hessian_plane", "direction_length", "landscape",
+           "evaluate", "Plane",
            "NORMS", "METRICS", "PLANES", "PLANE_BUILDERS", "project"]
 
 
@@ -157,6 +158,7 @@ class Plane:
     run_steps: tuple[np.ndarray, ...] = ()
     eigenvalues: np.ndarray | None = None
     loss: float | None = None
+    length: float | None = None  # a Hessian plane's eigenvectors scaled to this length (None: unit length)
 
     @property
     def directions(self) -> tuple[torch.Tensor, ...]:
@@ -392,19 +394,37 @@ _UNIT_WINDOW: Window = ((-1.0, 1.0), (-1.0, 1.0))
 
 
 
+def direction_length(model: nn.Module, norm: str = "filter") -> float | None:
+    """The length of a `norm`-normalized random direction of random_directions (1-D tensors ignored): the
+    norm of the model's weights of 2 or more dimensions for 'filter' and 'layer' (each slice or tensor is
+    scaled to the weights'), None for 'none' (a raw draw has no fixed length)."""
+    norm = _norm_name(NORMS.lookup(norm).name)
+    if norm == "none":
+        return None
+    return float(math.sqrt(sum(float(p.detach().double().pow(2).sum()) for p in model.parameters() if p.dim() > 1)))
+
+
 def hessian_plane(model: nn.Module, data: Any, *, loss_fn: Any = None, compute_loss: Any = None, seed: int = 0,
-                  device: Any = "cpu", batch_size: int | None = None) -> Plane:
+                  device: Any = "cpu", batch_size: int | None = None, length: float | None = None) -> Plane:
     """The plane of the loss Hessian's top two eigenvectors at the model's weights (unit vectors, so the axes
-    are distances in parameter space and the surface's second derivative along axis k is eigenvalue k)."""
+    are distances in parameter space and the surface's second derivative along axis k is eigenvalue k).
+
+    length: both eigenvectors scaled to this length instead, such as direction_length(model), the length of a
+    filter-normalized random direction: then a window of [-1, 1] spans the distance a random plane's does
+    (the second derivative along axis k is eigenvalue k times length squared)."""
     from gradviz.analysis.curvature import hessian
 
+    if length is not None and not (math.isfinite(length) and length > 0):
+        raise InvalidArgument(f"invalid length: {length!r} (must be a finite number > 0)")
     spectrum = hessian(model, data, loss_fn=loss_fn, compute_loss=compute_loss, top=2, seed=seed, device=device,
                        batch_size=batch_size)
     (l1, l2), (v1, v2) = spectrum.eigenvalues, spectrum.eigenvectors
     centre = _flat(list(model.parameters()))
-    return Plane(centre, torch.as_tensor(v1.copy()), torch.as_tensor(v2.copy()), "hessian",
-                 (f"eigenvector 1 (\u03bb\u2081 = {l1:.3g})", f"eigenvector 2 (\u03bb\u2082 = {l2:.3g})"),
-                 eigenvalues=spectrum.eigenvalues.copy(), loss=spectrum.loss)
+    scale = 1.0 if length is None else float(length)
+    times = "" if length is None else f" \u00d7 {scale:.3g}"  # the axis unit: the scaled eigenvector
+    labels = (f"eigenvector 1{times} (\u03bb\u2081 = {l1:.3g})", f"eigenvector 2{times} (\u03bb\u2082 = {l2:.3g})")
+    return Plane(centre, torch.as_tensor(v1.copy()) * scale, torch.as_tensor(v2.copy()) * scale, "hessian", labels,
+                 eigenvalues=spectrum.eigenvalues.copy(), loss=spectrum.loss, length=length)
 
 
 class PlaneBuilder:
@@ -463,8 +483,9 @@ class HessianPlane(PlaneBuilder):
                              compute_loss=rule.compute_loss, seed=seed, device=evaluator.device)
 
     def window(self, plane: Plane, coords: list[np.ndarray]) -> Window:
-        """Where the quadratic model along the top eigenvector has risen by 4x the loss at the centre."""
-        if plane.eigenvalues is None or not plane.eigenvalues[0] > 0:
+        """Where the quadratic model along the top eigenvector has risen by 4x the loss at the centre; for
+        eigenvectors scaled to a random direction's length, [-1, 1] as a random plane's."""
+        if plane.length is not None or plane.eigenvalues is None or not plane.eigenvalues[0] > 0:
             return _UNIT_WINDOW
         s = 2.0 * math.sqrt(2.0 * max(float(plane.loss or 0.0), 1e-3) / float(plane.eigenvalues[0]))
         return (-s, s), (-s, s)

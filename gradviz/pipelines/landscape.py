@@ -92,6 +92,7 @@ def landscape_animation(
     spin: float = 0.0,
     seed: int = 0,
     cache: str | os.PathLike[str] | None = None,
+    hessian_scale: str = "unit",
     render: RenderOptions | None = None,
     **style: Any,
 ) -> Path:
@@ -106,7 +107,10 @@ def landscape_animation(
     (the surface with the paths on it; `spin` degrees of camera turn over the animation). span: the
     half-width of the plane in its units (default: the paths' extent for PCA, 1 for random; for a line,
     how far alpha goes past 0 and 1, default 0.5). cache: a file that keeps the finished grid points (see
-    gradviz.landscape).
+    gradviz.landscape). hessian_scale: for plane 'hessian', 'unit' (unit eigenvectors: the axes are raw
+    distances, the default window where the quadratic model has risen 4x) or 'norm' (both eigenvectors as long
+    as a `norm`-normalized random direction, the norm of the weights, and the window [-1, 1]: the same
+    distances as a random plane's, so the two pictures compare).
     render: a RenderOptions for the picture (size, dpi, theme, fps, frames, title, progress, report), or
     the same names as keywords; the ones this pipeline has no use for are refused.
     """
@@ -119,6 +123,8 @@ def landscape_animation(
                                                                 grid=grid, span=span, device=device)
     out, seed, optimizers = _check_animation(path, fps=fps, plane=plane, view=view, spin=spin, seed=seed,
                                              cache=cache, optimizers=optimizers, steps=steps)
+    if hessian_scale not in ("unit", "norm"):
+        raise InvalidArgument(f"invalid hessian_scale: {hessian_scale!r} (one of 'unit', 'norm')")
     from gradviz.analysis.evaluation import check_device
 
     check_device(device)  # CUDA asked for where there is none: one line, before training
@@ -134,9 +140,13 @@ def landscape_animation(
     classes = int(y.max()) + 1
     model = mlp(2, hidden, 1 if classes == 2 else classes, activation=activation, seed=seed)
     _load(model, runs[0].snapshots[-1])
-    directions = plane
+    directions: Any = plane
     from gradviz.pipelines.trajectories import start_stage
 
+    if plane == "hessian" and hessian_scale == "norm" and norm != "none":
+        from gradviz.analysis.landscape import direction_length, hessian_plane
+
+        directions = hessian_plane(model, (X, y), seed=seed, device=device, length=direction_length(model, norm))
     start_stage(progress, "evaluating grid")
     surface, paths = landscape(model, (X, y), directions=directions, runs=runs, grid=grid, span=span, norm=norm,
                                seed=seed, device=device, metric=metric, paths=True, cache=cache, progress=progress)

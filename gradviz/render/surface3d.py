@@ -56,6 +56,13 @@ def surface_heights(surface: Surface, values: np.ndarray) -> tuple[np.ndarray, s
     return np.log10(np.maximum(values - floor, tiny)), name
 
 
+class _NoCounter:
+    """The counter of a picture without paths: draws nothing."""
+
+    def paste(self, rgb: np.ndarray, step: int) -> None:
+        pass
+
+
 class Surface3DRenderer(FrameRenderer):
     """frame(i) -> (H, W, 3) uint8: the surface in 3-D with every path drawn up to frame i's step.
 
@@ -86,7 +93,8 @@ class Surface3DRenderer(FrameRenderer):
     def _build(self, dpi: float, title: str | None) -> None:
         theme, surface = self.theme, self.surface
         fig, scale, font = self._new_figure(dpi)
-        ax = fig.add_axes((-0.02, 0.0, 0.78, 0.95), projection="3d")
+        # room below for the x and y labels, which a 3-D box draws outside its axes
+        ax = fig.add_axes((-0.02, 0.1, 0.78, 0.84), projection="3d")
         heights, zlabel = surface_heights(surface, surface.z)
         lo, hi = np.nanpercentile(heights, 0.5), np.nanpercentile(heights, 99.5)
         heights = np.clip(heights, lo, hi)
@@ -137,6 +145,11 @@ class Surface3DRenderer(FrameRenderer):
         legend.set_in_layout(False)
         name = title if title is not None else (surface.name.replace("-", " ").capitalize() or "surface")
         fig.text(0.02, 0.965, name, color=theme.foreground, fontsize=font * 1.15, va="center")
+        if not self.paths:  # nothing moves: a counter ('step 300/300') would count steps no picture shows
+            self.canvas.draw()
+            self.counter = _NoCounter()
+            self._background = self.canvas.copy_from_bbox(fig.bbox)
+            return
         text = fig.text(0.985, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
                         family="monospace", animated=True)
         self.canvas.draw()
