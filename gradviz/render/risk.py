@@ -26,7 +26,7 @@ def _gaussian_panel(ax: Any, record: Any, font: float) -> None:
     twin.plot(record.thetas, record.gaussian_nll, color=COLORS[1], ls="--", label=_("−log-likelihood / n"))
     twin.grid(False)
     ax.axvline(best, color=COLORS[6], lw=1, ls=":")
-    ax.annotate(_("same argmin θ = {t:.2f}").format(t=best), (best, record.mse.min() + 0.45 * np.ptp(record.mse)),
+    ax.annotate(_("same argmin θ = {t:.2f}").format(t=best), (best, record.mse.min() + 0.62 * np.ptp(record.mse)),
                 ha="center", fontsize=font * 0.9,
                 bbox=dict(boxstyle="round", fc=ax.get_facecolor(), ec="none", alpha=0.9))
     ax.set_xlabel(_("slope θ"))
