@@ -14,7 +14,8 @@ from gradviz.lecture import topics as lecture
 from gradviz.lecture.figures import FIGURES
 
 LECTURE_FIGURES = {"losses", "activations", "vanishing-bound", "learning-rates", "batch-size", "momentum",
-                   "adam-bias", "adaptive", "regularization", "universal-approximation"}
+                   "adam-bias", "adaptive", "regularization", "universal-approximation", "empirical-risk",
+                   "data-augmentation"}
 
 
 def test_registry_holds_the_lecture_figures_and_lists_without_torch_or_matplotlib():

@@ -71,7 +71,7 @@ def english_left(texts):
 
 
 @pytest.mark.parametrize("name", ["losses", "activations", "adam-bias", "train-eval-no-grad", "gradient-accumulation",
-                                  "no-free-lunch"])
+                                  "no-free-lunch", "empirical-risk", "data-augmentation"])
 def test_a_figure_drawn_in_russian_has_no_english_left(name):
     from gradviz.pipelines.figure import build_figure
 

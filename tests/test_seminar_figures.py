@@ -66,3 +66,27 @@ def test_the_figures_show_their_numbers(modes):
     assert sum(t == "6/6" for t in texts) == 4 and "4/6" in texts
     texts = [t.get_text() for t in drawn_texts(draw_accumulation(gradient_accumulation()))]
     assert {"-0.2", "-0.4", "-0.6", "-0.8", "-1.0"} <= set(texts)
+
+
+def test_empirical_risk_is_maximum_likelihood_and_estimates_the_true_risk():
+    from gradviz.lecture.risk import empirical_risk
+
+    r = empirical_risk(seeds=8)
+    # Gaussian: NLL = MSE / (2 sigma^2) + log(2 pi sigma^2) / 2, so one argmin
+    np.testing.assert_allclose(r.gaussian_nll, r.mse / (2 * r.sigma**2) + 0.5 * np.log(2 * np.pi * r.sigma**2),
+                               rtol=1e-10)
+    assert np.argmin(r.gaussian_nll) == np.argmin(r.mse)
+    np.testing.assert_allclose(r.bce, r.bernoulli_nll, atol=1e-9)  # Bernoulli: BCE is the mean NLL itself
+    assert r.true_risk == (r.theta_fixed - r.theta_true) ** 2 + r.sigma**2
+    error = np.abs(r.risks - r.true_risk).mean(0)
+    assert error[-1] < 0.1 * error[0] and np.all(np.abs(r.risks[:, -1] - r.true_risk) < 4 * r.spread[-1])
+
+
+def test_augmentation_lowers_held_out_loss_on_every_seed():
+    from gradviz.lecture.augmentation import data_augmentation
+
+    a = data_augmentation(seeds=3, steps=150, test=500)
+    np.testing.assert_allclose(np.linalg.norm(a.augmented, axis=1) < a.radius, a.augmented_labels > 0)  # label kept
+    assert a.augmented.shape == (a.n * a.copies, 2)
+    assert a.wins == 3 and np.all(a.augmented_test[:, -1] < a.plain_test[:, -1])
+    assert np.all(a.plain_train[:, -1] < a.plain_test[:, -1])  # the plain net fits its 16 points, not the task

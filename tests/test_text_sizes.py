@@ -98,6 +98,7 @@ def records():
             "draw_adaptive": lecture.adaptive_paths(steps=20, resolution=30),
         },
         "seminar": _seminar_records(),
+        "risk": _risk_records(),
         "momentum": lecture.momentum_paths(steps=20, resolution=30),
         "batch": lecture.batch_size_paths(epochs=2, resolution=30),
     }
@@ -182,6 +183,23 @@ def _seminar_records():
             "draw_no_free_lunch": no_free_lunch()}
 
 
+def _risk_records():
+    from gradviz.lecture.augmentation import data_augmentation
+    from gradviz.lecture.risk import empirical_risk
+
+    return {"draw_empirical_risk": empirical_risk(seeds=4),
+            "draw_augmentation": data_augmentation(seeds=2, steps=20, test=100)}
+
+
+def _risk(draw):
+    def build(r, size):
+        import gradviz.render.risk as render
+
+        return getattr(render, draw)(r["risk"][draw], size=size)
+
+    return build
+
+
 def _seminar(draw):
     def build(r, size):
         import gradviz.render.seminar as render
@@ -224,6 +242,7 @@ PICTURES = {
                                                          "draw_regularization", "draw_universal_approximation",
                                                          "draw_adaptive")},
     **{f"figure-{draw[5:]}": _seminar(draw) for draw in ("draw_modes", "draw_accumulation", "draw_no_free_lunch")},
+    **{f"figure-{draw[5:]}": _risk(draw) for draw in ("draw_empirical_risk", "draw_augmentation")},
 }
 
 

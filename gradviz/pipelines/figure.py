@@ -30,11 +30,12 @@ def _static(compute: Callable[..., Any], draw: str) -> Callable[..., Any]:
     return build
 
 
-def _drawn(compute: Callable[..., Any], draw: str) -> Callable[..., Any]:
-    """A static figure drawn by gradviz/render/seminar.py."""
+def _drawn(compute: Callable[..., Any], draw: str, module: str = "seminar") -> Callable[..., Any]:
+    """A static figure drawn by gradviz/render/seminar.py (or another render module of that name)."""
     def build(*, size: tuple[int, int], dpi: float, theme: str, font_scale: float, seed: int) -> Any:
-        import gradviz.render.seminar as render
+        import importlib
 
+        render = importlib.import_module(f"gradviz.render.{module}")
         return getattr(render, draw)(compute(seed), size=size, dpi=dpi, theme=theme, font_scale=font_scale)
 
     return build
@@ -80,7 +81,7 @@ def _edge_of_stability(*, size: tuple[int, int], dpi: float, theme: str, font_sc
 
 
 def _builders() -> dict[str, Callable[..., Any]]:
-    from gradviz.lecture import free_lunch, modes
+    from gradviz.lecture import augmentation, free_lunch, modes, risk
     from gradviz.lecture import topics as lecture
 
     return {
@@ -97,6 +98,9 @@ def _builders() -> dict[str, Callable[..., Any]]:
         "train-eval-no-grad": _drawn(lambda seed: modes.train_eval_modes(seed=seed), "draw_modes"),
         "gradient-accumulation": _drawn(lambda seed: modes.gradient_accumulation(seed=seed), "draw_accumulation"),
         "no-free-lunch": _drawn(lambda seed: free_lunch.no_free_lunch(), "draw_no_free_lunch"),
+        "empirical-risk": _drawn(lambda seed: risk.empirical_risk(seed=seed), "draw_empirical_risk", "risk"),
+        "data-augmentation": _drawn(lambda seed: augmentation.data_augmentation(seed=seed), "draw_augmentation",
+                                    "risk"),
         "batch-size": _batch_size,
         "momentum": _momentum,
     }
