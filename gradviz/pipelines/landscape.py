@@ -22,6 +22,7 @@ import numpy as np
 
 from gradviz.render.options import RenderOptions, render_options
 from gradviz.analysis.choices import METRICS, NORMS, PLANES
+from gradviz.i18n import _
 from gradviz.limits import check_count
 from gradviz.registry import InvalidArgument, Registry, check_positive, check_seed
 from gradviz.render.choices import VIEWS
@@ -145,9 +146,10 @@ def landscape_animation(
     shape = "-".join(str(s) for s in [2, *hidden, 1 if classes == 2 else classes])
     if plane == "line":
         return _write_curve(surface, runs[0], out, size=size, dpi=dpi, title=title or
-                            f"{dataset}, MLP {shape}: {surface.zlabel} from the initial to the trained weights")
+                            _("{data}, MLP {shape}: {value} from the initial to the trained weights").format(
+                                data=_(dataset), shape=shape, value=surface.zlabel))
     renderer = _animation_renderer(surface, paths, runs, view=view, options=options, spin=spin, steps=steps,
-                                   heading=title or f"{dataset}, MLP {shape}: {surface.name}")
+                                   heading=title or f"{_(dataset)}, MLP {shape}: {surface.name}")
     return write_rendered(renderer, out, fps=fps, progress=progress)
 
 
@@ -241,7 +243,8 @@ def _write_curve(surface: Any, run: Any, out: Path, *, size: tuple[int, int], dp
     from gradviz.render.landscape import curve_image
 
     return write_image(curve_image(surface, size=size, dpi=dpi, title=title, marks=(0.0, 1.0),
-                                   mark_labels=("initial weights", f"trained ({run.optimizer})")), out)
+                                   mark_labels=(_("initial weights"), _("trained ({optimizer})").format(
+                                       optimizer=run.optimizer))), out)
 
 
 def _is_spec(value: Any) -> bool:
