@@ -183,7 +183,7 @@ RUSSIAN_COMMANDS = {  # each as small as still draws every part: about 1 s apiec
     "landscape-line": ["landscape", "--steps", "4", "--grid", "3", "--plane", "line", "ll.png"],
     "sweep": ["sweep", "--steps", "10", "--lr", "0.001,0.01", "s.png"],
     "basins": ["basins", "--resolution", "6", "--steps", "20", "ba.png"],
-    "trajectories": ["trajectories", "--steps", "10", "--frames", "2", "t.gif"],
+    "trajectories": ["trajectories", "-O", "sgd:lr=0.1", "-O", "adam", "--steps", "10", "--frames", "2", "t.gif"],
     "compare-starts": ["trajectories", "--steps", "10", "--starts", "grid:2x2", "--frames", "2", "ts.gif"],
     "compare-seeds": ["trajectories", "--steps", "10", "--seeds", "2", "--gradient-noise", "0.5", "--frames", "2",
                       "tn.gif"],
