@@ -309,6 +309,11 @@ def gallery_entries(folder: str | Path = "gallery", *, seed: int = 0) -> list[En
     entries += figure_entries(folder, seed=seed)
     entries += landscape_entries(folder, seed=seed)
     entries += figure_entries(folder / "ru", seed=seed, language="ru")
+    ru = folder / "ru"  # two animations of the lecture's own topics, drawn in Russian too
+    entries.append((ru / "boundary-moons.gif", _in_language("ru", _lazy(
+        "boundary", "moons", ru / "boundary-moons.gif", size=GALLERY_SIZE, frames=40, fps=10, seed=seed))))
+    entries.append((ru / "gradflow-sigmoid-vs-relu.gif", _in_language("ru", _lazy(
+        "gradflow", ru / "gradflow-sigmoid-vs-relu.gif", seed=seed, **GRADFLOW["gradflow-sigmoid-vs-relu.gif"]))))
     return entries
 
 
@@ -327,6 +332,16 @@ GRADFLOW: dict[str, dict[str, Any]] = {
     "gradflow-step50.png": dict(activations=("relu",), inits=("he",), optimizer="adam:lr=0.01", step=50,
                                 steps=100),
 }
+
+
+def _in_language(language: str, build: Callable[[], Path]) -> Callable[[], Path]:
+    """`build`, drawing its text in `language`."""
+    def translated() -> Path:
+        from gradviz.i18n import use_language
+
+        with use_language(language):
+            return build()
+    return translated
 
 
 def gradflow_entries(folder: Path, *, seed: int) -> list[Entry]:

@@ -14,6 +14,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from gradviz.i18n import _
+
 __all__ = ["Trajectory", "finite_prefix", "Surface", "PathProjection", "format_hyperparams", "legend_hyperparams",
            "Swarm", "BasinMap", "TuningTable", "HessianSpectrum", "SharpnessRun"]
 
@@ -609,11 +611,11 @@ class TuningTable:
         """'lr in 1e-04..0.1, 7 values' for a shared grid, else grid_note or per optimizer ranges."""
         rows = {tuple(row) for row in self.lrs}
         if len(rows) > 1 and self.grid_note:
-            return self.grid_note
+            return _(self.grid_note)
         if len(rows) == 1:
             row = self.lrs[0]
-            return f"{len(row)} rates from {row[0]:.3g} to {row[-1]:.3g}"
-        return "lr grids " + "; ".join(f"{name} {r[0]:.3g}..{r[-1]:.3g}" for name, r in zip(self.labels, self.lrs))
+            return _("{n} rates from {lo:.3g} to {hi:.3g}").format(n=len(row), lo=row[0], hi=row[-1])
+        return _("lr grids ") + "; ".join(f"{name} {r[0]:.3g}..{r[-1]:.3g}" for name, r in zip(self.labels, self.lrs))
 
     def format(self) -> str:
         """The table as text: one row per optimizer, the score at each candidate, the winner starred."""

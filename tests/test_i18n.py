@@ -59,13 +59,13 @@ KEPT = {"model", "train", "eval", "no_grad", "requires_grad", "requires_grad_", 
         "SGD", "batch", "mini-batch"}
 
 
-def english_left(texts):
+def english_left(texts, kept=KEPT):
     left = []
     for text in texts:
         prose = re.sub(r"\$[^$]*\$", "", text)  # mathtext
         prose = re.sub(r"[\w.]*\w\([^)]*\)|\w+(\.\w+)+|\w*_\w*", "", prose)  # calls, attributes, identifiers
         words = re.findall(r"[A-Za-z][A-Za-z\-]{2,}", prose)
-        if any(w not in KEPT and w.strip("_-") not in KEPT for w in words):
+        if any(w not in kept and w.strip("_-") not in kept for w in words):
             left.append(text)
     return left
 
@@ -115,3 +115,86 @@ def test_every_drawing_command_takes_lang_and_ru_changes_the_picture(tmp_path):
     bad = runner.invoke(cli, ["figure", "losses", "--lang", "de"])
     assert bad.exit_code != 0 and "'de'" in bad.output and "valid: en, ru" in bad.output
     assert runner.invoke(cli, ["figure", "losses", "--lang", "RU", "-q", "-o", str(tmp_path / "RU.png")]).exit_code == 0
+
+
+# -- every drawing command, drawn in Russian (issue 31) ------------------------------------------------------
+
+def _names_kept():
+    """Names a Russian picture keeps in Latin letters: the test functions' titles and the optimizers'
+    names (identifiers the user types), the lecture nets' layer names, and abbreviations."""
+    from gradviz.lecture.functions import FUNCTIONS
+    from gradviz.lecture.optim import OPTIMIZERS
+    from gradviz.render.trajectories import surface_title
+
+    words = {w for name in FUNCTIONS for w in re.findall(r"[A-Za-z]+", surface_title(name))}
+    words |= {w for name in OPTIMIZERS for w in (name, *re.findall(r"[A-Za-z]+", name))}
+    return words | {"PCA", "auc", "out", "GELU", "ELU"}
+
+
+@pytest.fixture(scope="module")
+def drawn_by_command():
+    """Runs a command with --lang ru and returns every text its figures drew: each full draw's texts and
+    each Text drawn on its own (the step counters blit theirs with draw_artist)."""
+    from click.testing import CliRunner
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    from gradviz.cli import cli
+
+    seen = []
+    draw, draw_artist = FigureCanvasAgg.draw, Figure.draw_artist
+
+    def recording_draw(canvas, *args, **kwargs):
+        result = draw(canvas, *args, **kwargs)
+        seen.extend(t.get_text() for t in drawn_texts(canvas.figure))
+        return result
+
+    def recording_draw_artist(figure, artist):
+        if isinstance(artist, Text) and artist.get_visible() and artist.get_text().strip():
+            seen.append(artist.get_text())
+        return draw_artist(figure, artist)
+
+    def run(args, tmp_path):
+        seen.clear()
+        FigureCanvasAgg.draw, Figure.draw_artist = recording_draw, recording_draw_artist
+        try:
+            result = CliRunner().invoke(cli, [*args[:-1], "--size", "480x270", "-q", "--lang", "ru",
+                                              "-o", str(tmp_path / args[-1])])
+        finally:
+            FigureCanvasAgg.draw, Figure.draw_artist = draw, draw_artist
+        assert result.exit_code == 0, result.output
+        return list(dict.fromkeys(seen))
+
+    return run
+
+
+RUSSIAN_COMMANDS = {  # each as small as still draws every part: about 1 s apiece
+    "boundary": ["boundary", "--steps", "2", "--n", "40", "--hidden", "4", "-O", "sgd", "--validation", "0.25",
+                 "--dropout", "0,0.5", "b.gif"],
+    "gradflow": ["gradflow", "--depth", "4", "--width", "4", "--steps", "2", "--batch-size", "8", "g.gif"],
+    "gradflow-summary": ["gradflow", "--depth", "4", "--width", "4", "--steps", "2", "--batch-size", "8",
+                         "--clip", "1", "gs.png"],
+    "gradflow-grid": ["gradflow", "--depth", "4", "--width", "4", "--steps", "2", "--batch-size", "8",
+                      "--panel", "grid", "gg.png"],
+    "gradflow-deep": ["gradflow", "--depth", "30", "--width", "4", "--steps", "2", "--batch-size", "8",
+                      "--activation", "relu", "--init", "he", "gd.gif"],
+    "landscape": ["landscape", "--steps", "4", "--grid", "3", "--frames", "2", "l.gif"],
+    "landscape-line": ["landscape", "--steps", "4", "--grid", "3", "--plane", "line", "ll.png"],
+    "sweep": ["sweep", "--steps", "10", "--lr", "0.001,0.01", "s.png"],
+    "basins": ["basins", "--resolution", "6", "--steps", "20", "ba.png"],
+    "trajectories": ["trajectories", "-O", "sgd:lr=0.1", "-O", "adam", "--steps", "10", "--frames", "2", "t.gif"],
+    "compare-starts": ["trajectories", "--steps", "10", "--starts", "grid:2x2", "--frames", "2", "ts.gif"],
+    "compare-seeds": ["trajectories", "--steps", "10", "--seeds", "2", "--gradient-noise", "0.5", "--frames", "2",
+                      "tn.gif"],
+    "compare-evaluations": ["trajectories", "-O", "adam", "-O", "nelder-mead", "--budget", "evaluations:60",
+                            "--frames", "2", "te.gif"],
+}
+
+
+@pytest.mark.parametrize("name", list(RUSSIAN_COMMANDS))
+def test_every_drawing_command_in_russian_has_no_english_left(name, drawn_by_command, tmp_path):
+    texts = drawn_by_command(RUSSIAN_COMMANDS[name], tmp_path)
+    assert any(re.search("[а-яА-Я]", t) for t in texts), texts
+    kept = KEPT | _names_kept()
+    assert english_left(texts, kept) == []

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradviz.i18n import _
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument
 
@@ -55,7 +56,7 @@ def step_index(log: GradientLog, step: int | None = None) -> int:
 def step_phrase(log: GradientLog, step: int | None = None) -> str:
     """'at initialization (step 0)' or 'at step K': where a profile or verdict was taken."""
     value = int(log.steps[step_index(log, step)])
-    return "at initialization (step 0)" if value == 0 else f"at step {value}"
+    return _("at initialization (step 0)") if value == 0 else _("at step {step}").format(step=value)
 
 
 def depth_profile(log: GradientLog, quantity: str = "signal", *, step: int | None = None) -> np.ndarray:
@@ -81,7 +82,7 @@ class Diagnosis:
 
     @property
     def where(self) -> str:
-        return "at initialization (step 0)" if self.step == 0 else f"at step {self.step}"
+        return _("at initialization (step 0)") if self.step == 0 else _("at step {step}").format(step=self.step)
 
     @property
     def text(self) -> str:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from gradviz.analysis.choices import METRICS, NORMS, PLANES
+from gradviz.i18n import _
 from gradviz.analysis.evaluation import Evaluator, check_device
 from gradviz.analysis.gridrun import join_process_group, run_grid
 from gradviz.analysis.losses import LossRule
@@ -255,7 +256,7 @@ def pca_directions(runs: Any, *, origin: Any = None, model: nn.Module | None = N
     if centre.numel() != snapshots[0].shape[1]:
         raise InvalidArgument(f"origin has {centre.numel()} parameters, the runs have {snapshots[0].shape[1]}")
     delta = torch.as_tensor(np.concatenate(snapshots)) - centre
-    _, s, vh = torch.linalg.svd(delta - delta.mean(0), full_matrices=False)
+    _u, s, vh = torch.linalg.svd(delta - delta.mean(0), full_matrices=False)
     if len(s) < 2 or float(s[0]) == 0.0:
         raise InvalidArgument("the runs do not move: no plane to draw")
     d1, d2 = vh[0].clone(), vh[1].clone()
@@ -267,7 +268,8 @@ def pca_directions(runs: Any, *, origin: Any = None, model: nn.Module | None = N
         d2 = -d2
     energy = s.double() ** 2
     explained = (energy[:2] / energy.sum()).numpy()
-    plane_labels = (f"PC1 ({100 * explained[0]:.1f}% of variance)", f"PC2 ({100 * explained[1]:.1f}%)")
+    plane_labels = (_("PC1 ({share:.1f}% of variance)").format(share=100 * explained[0]),
+                    f"PC2 ({100 * explained[1]:.1f}%)")
     return Plane(centre, d1, d2, "pca", plane_labels, explained, tuple(snapshots), tuple(labels), tuple(steps))
 
 
@@ -280,7 +282,7 @@ def line_between(start: Any, end: Any) -> Plane:
             for x in (start, end))
     if a.numel() != b.numel():
         raise InvalidArgument(f"the two ends have {a.numel()} and {b.numel()} parameters")
-    return Plane(a, b - a, None, "line", ("alpha (0: start, 1: end)", ""))
+    return Plane(a, b - a, None, "line", (_("alpha (0: start, 1: end)"), ""))
 
 
 def _given_plane(model: nn.Module, directions: Any, centre: torch.Tensor | None = None) -> Plane:
@@ -294,7 +296,7 @@ def _given_plane(model: nn.Module, directions: Any, centre: torch.Tensor | None 
         if len(d) != len(params) or any(tuple(t.shape) != tuple(p.shape) for t, p in zip(d, params)):
             raise InvalidArgument("each direction must be a list of tensors shaped like model.parameters()")
     return Plane(_flat(params) if centre is None else centre, _flat(d1), _flat(d2), "given",
-                 ("a (direction 1)", "b (direction 2)"))
+                 (_("a (direction 1)"), _("b (direction 2)")))
 
 
 # -- evaluation ------------------------------------------------------------------------------------------
@@ -422,7 +424,8 @@ def hessian_plane(model: nn.Module, data: Any, *, loss_fn: Any = None, compute_l
     centre = _flat(list(model.parameters()))
     scale = 1.0 if length is None else float(length)
     times = "" if length is None else f" \u00d7 {scale:.3g}"  # the axis unit: the scaled eigenvector
-    labels = (f"eigenvector 1{times} (\u03bb\u2081 = {l1:.3g})", f"eigenvector 2{times} (\u03bb\u2082 = {l2:.3g})")
+    labels = (_("eigenvector 1{times} (\u03bb\u2081 = {value:.3g})").format(times=times, value=l1),
+              _("eigenvector 2{times} (\u03bb\u2082 = {value:.3g})").format(times=times, value=l2))
     return Plane(centre, torch.as_tensor(v1.copy()) * scale, torch.as_tensor(v2.copy()) * scale, "hessian", labels,
                  eigenvalues=spectrum.eigenvalues.copy(), loss=spectrum.loss, length=length)
 
@@ -443,7 +446,8 @@ class RandomPlane(PlaneBuilder):
     def build(self, model: nn.Module, runs: Any, *, norm: str, seed: int, centre: torch.Tensor,
               evaluator: Evaluator | None) -> Plane:
         d1, d2 = random_directions(model, norm=norm, seed=seed)
-        return Plane(centre, _flat(d1), _flat(d2), "random", (f"direction 1 ({norm} norm)", f"direction 2 ({norm} norm)"))
+        return Plane(centre, _flat(d1), _flat(d2), "random", (_("direction 1 ({norm} norm)").format(norm=_(norm)),
+                                                                   _("direction 2 ({norm} norm)").format(norm=_(norm))))
 
 
 class PCAPlane(PlaneBuilder):
@@ -465,9 +469,9 @@ class PCAPlane(PlaneBuilder):
 class LinePlane(PlaneBuilder):
     def build(self, model: nn.Module, runs: Any, *, norm: str, seed: int, centre: torch.Tensor,
               evaluator: Evaluator | None) -> Plane:
-        snapshots, _, _ = _run_snapshots(runs, model)
+        snapshots, _labels, _steps = _run_snapshots(runs, model)
         line = line_between(snapshots[0][0], centre)
-        return Plane(line.origin, line.d1, None, "line", ("alpha (0: initial weights, 1: trained)", ""))
+        return Plane(line.origin, line.d1, None, "line", (_("alpha (0: initial weights, 1: trained)"), ""))
 
     def window(self, plane: Plane, coords: list[np.ndarray]) -> Window:
         return (-0.5, 1.5), (0.0, 0.0)
@@ -645,7 +649,8 @@ def _surface(evaluator: Evaluator, plane: Plane, grid: int, span: Any, *, cache:
         coefficients = torch.as_tensor(np.column_stack([A.ravel(), B.ravel()]))
     z = run_grid(evaluator, plane.origin, basis, coefficients, cache=cache, rank=rank, world=world,
                  progress=progress).reshape(len(b), len(a))
-    name = "interpolation" if plane.d2 is None else f"{'PCA' if plane.kind == 'pca' else plane.kind} plane"
+    name = (_("interpolation") if plane.d2 is None else _("PCA plane") if plane.kind == "pca"
+            else _("{kind} plane").format(kind=_(plane.kind)))
     error, used, total = None, None, None
     if evaluator.want_errors:  # samples=N: the subset's size, what it was drawn from, each point's error
         used, total = evaluator.source.rows, evaluator.source.drawn_from

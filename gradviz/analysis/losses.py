@@ -33,6 +33,7 @@ from torch import nn
 
 from gradviz.analysis.choices import METRICS
 from gradviz.analysis.sources import HOOK, Batch, DataSource, _describe, _tensors
+from gradviz.i18n import _
 from gradviz.registry import InvalidArgument, normalize_name, unknown_name_message
 
 __all__ = ["LossRule", "FirstBatch", "default_loss", "logits_of", "own_loss", "per_sample_values", "has_per_sample",
@@ -252,9 +253,9 @@ class LossRule:
     @property
     def label(self) -> str:
         if self.metric == "loss":
-            return "mean training loss" if self.default else "mean loss"
+            return _("mean training loss") if self.default else _("mean loss")
         if self.metric == "accuracy":
-            return "training accuracy"
+            return _("training accuracy")
         return getattr(self.metric, "__name__", "metric")
 
     def value(self, model: Any, batch: Batch) -> torch.Tensor:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from gradviz.i18n import _
 from gradviz.lecture.functions import TestFunction
 from gradviz.lecture.expressions import get_function
 from gradviz.lecture.grids import DEFAULT_GRID_NOTE, StartSet, default_grid, get_objective, parse_lrs, parse_starts
@@ -439,9 +440,11 @@ def compare_paths(function: Any, optimizers: Iterable[Any], *, lrs: Any = None, 
                 paths = [_paths(fn, run, start=s, steps=steps, seed=seed, noise=noise) for s in array]
             groups.append((paths[0].label.split(" diverged")[0], paths))
         out["groups"] = groups
-        kind = f"a {start_set.shape[0]}x{start_set.shape[1]} grid" if getattr(start_set, "kind", "") == "grid" else \
-            "random" if isinstance(start_set, StartSet) else "given"
-        out["note"] = f"{len(array)} starts ({kind})" + (f", gradient noise \u03c3={noise:g}" if noise else "")
+        kind = (_("a {nx}x{ny} grid").format(nx=start_set.shape[0], ny=start_set.shape[1])
+                if getattr(start_set, "kind", "") == "grid"
+                else _("at random") if isinstance(start_set, StartSet) else _("given"))
+        out["note"] = _("{n} starts ({kind})").format(n=len(array), kind=kind) + (
+            _(", gradient noise \u03c3={noise:g}").format(noise=noise) if noise else "")
     elif seeds > 1:
         groups = []
         for run in runs:
@@ -449,18 +452,19 @@ def compare_paths(function: Any, optimizers: Iterable[Any], *, lrs: Any = None, 
                      for s in range(seeds)]
             groups.append((paths[0].label.split(" diverged")[0], paths))
         out["groups"] = groups
-        out["note"] = f"gradient noise \u03c3={noise:g}, {seeds} seeds each"
+        out["note"] = _("gradient noise \u03c3={noise:g}, {seeds} seeds each").format(noise=noise, seeds=seeds)
     else:
         out["paths"] = [_paths(fn, run, start=start, steps=steps, seed=seed, noise=noise) for run in runs]
         if noise:
-            out["note"] = f"gradient noise \u03c3={noise:g}"
+            out["note"] = _("gradient noise \u03c3={noise:g}").format(noise=noise)
     return out
 
 
 def tuning_note_text(table: TuningTable) -> str:
     """The line a tuned figure prints: objective and grid, so nobody takes it for a verdict."""
-    what = table.objective_short or table.objective
-    return f"Tuned, not a verdict: each lr is the best of {table.grid_text()}, for {what} ({table.steps} steps)"
+    what = _(table.objective_short or table.objective)
+    return _("Tuned, not a verdict: each lr is the best of {grid}, for {what} ({steps} steps)").format(
+        grid=table.grid_text(), what=what, steps=table.steps)
 
 
 def optimizer_run(optimizer: Any, lr: float) -> tuple[Any, dict[str, Any], Any]:

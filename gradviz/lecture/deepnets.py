@@ -13,6 +13,7 @@ from torch import nn
 from gradviz.analysis.gradients import record_gradients
 from gradviz.lecture.compare import optimizer_run
 from gradviz.lecture.schedules import build_scheduler
+from gradviz.i18n import _
 from gradviz.records import GradientLog
 from gradviz.limits import check_count
 from gradviz.registry import InvalidArgument, check_positive
@@ -138,5 +139,5 @@ def gradflow_experiment(
             opt.step()
             if scheduler is not None:
                 scheduler.step()  # after the optimizer's step, as a plain torch loop steps it
-    name = label or f"{activation} / {init}" + (f" (std {std:g})" if std is not None else "")
+    name = label or f"{_(activation)} / {_(init)}" + (f" (std {std:g})" if std is not None else "")
     return log.result(label=name, meta=meta)

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from gradviz.i18n import N_
 from gradviz.registry import InvalidArgument, Registry
 
 __all__ = ["parse_lrs", "log_grid", "default_grid", "DEFAULT_GRID_NOTE", "StartSet", "parse_starts", "Objective",
@@ -164,11 +165,11 @@ def _steps_to_tol(gaps: np.ndarray, tol: float) -> float:
 
 
 OBJECTIVES: Registry = Registry("objective")
-OBJECTIVES.register("final", Objective("final", "f - f* after the last step", _final, "final f - f*"))
-OBJECTIVES.register("auc", Objective("auc", "mean of log10(f - f*) over all steps (area under the log curve)", _auc,
-                                     "mean log10(f - f*) over the steps"))
-OBJECTIVES.register("steps-to-tol", Objective("steps-to-tol", "steps until f - f* <= tol (inf if never)",
-                                              _steps_to_tol, "steps until f - f* <= tol"))
+OBJECTIVES.register("final", Objective("final", N_("f - f* after the last step"), _final, N_("final f - f*")))
+OBJECTIVES.register("auc", Objective("auc", N_("mean of log10(f - f*) over all steps (area under the log curve)"),
+                                     _auc, N_("mean log10(f - f*) over the steps")))
+OBJECTIVES.register("steps-to-tol", Objective("steps-to-tol", N_("steps until f - f* <= tol (inf if never)"),
+                                              _steps_to_tol, N_("steps until f - f* <= tol")))
 
 
 def default_grid(lr: float) -> tuple[float, ...]:
@@ -176,7 +177,7 @@ def default_grid(lr: float) -> tuple[float, ...]:
     return tuple(float(f"{lr * 10**e:.3g}") for e in np.linspace(-2, 1, 7))
 
 
-DEFAULT_GRID_NOTE = "7 log-spaced rates from 1/100x to 10x each default"
+DEFAULT_GRID_NOTE = N_("7 log-spaced rates from 1/100x to 10x each default")
 
 
 def get_objective(objective: Any) -> Objective:

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from gradviz.i18n import _
 from gradviz.render.options import RenderOptions, render_options, split_style
 from gradviz.registry import InvalidArgument, check_positive
 
@@ -158,11 +159,11 @@ def _variant_label(spec: Any, settings: dict[str, Any], schedule: Any, decay: fl
     if decays_vary or decay:
         label += f", wd={decay:g}"
     if dropouts_vary or drop:
-        label += f", dropout={drop:g}"
+        label += _(", dropout={drop:g}").format(drop=drop)
     if layers:
-        label += f", frozen: {'+'.join(layers)}"
+        label += _(", frozen: {layers}").format(layers="+".join(layers))
     elif frozen_varies:
-        label += ", nothing frozen"
+        label += _(", nothing frozen")
     return label
 
 
@@ -288,8 +289,8 @@ def boundary(
     if title is None:
         hidden = training.get("hidden", (16, 16))
         shape = "-".join(str(s) for s in [2, *hidden])
-        title = (f"{dataset}: " + (f"MLP {shape}, {training.get('activation', 'relu')}" if list(hidden)
-                                   else "logistic regression"))
+        title = (f"{_(dataset)}: " + (f"MLP {shape}, {_(training.get('activation', 'relu'))}" if list(hidden)
+                                      else _("logistic regression")))
     if note:
         title = f"{title}\n{note}"
     # with dropout on, a step's loss is that of a thinned net: compare nets as they are used, dropout off

@@ -22,6 +22,7 @@ import numpy as np
 
 from gradviz.render.options import RenderOptions, render_options
 from gradviz.analysis.choices import METRICS, NORMS, PLANES
+from gradviz.i18n import N_, _
 from gradviz.limits import check_count
 from gradviz.registry import InvalidArgument, Registry, check_positive, check_seed
 from gradviz.render.choices import VIEWS
@@ -155,9 +156,10 @@ def landscape_animation(
     shape = "-".join(str(s) for s in [2, *hidden, 1 if classes == 2 else classes])
     if plane == "line":
         return _write_curve(surface, runs[0], out, size=size, dpi=dpi, title=title or
-                            f"{dataset}, MLP {shape}: {surface.zlabel} from the initial to the trained weights")
+                            _("{data}, MLP {shape}: {value} from the initial to the trained weights").format(
+                                data=_(dataset), shape=shape, value=surface.zlabel))
     renderer = _animation_renderer(surface, paths, runs, view=view, options=options, spin=spin, steps=steps,
-                                   heading=title or f"{dataset}, MLP {shape}: {surface.name}")
+                                   heading=title or f"{_(dataset)}, MLP {shape}: {surface.name}")
     return write_rendered(renderer, out, fps=fps, progress=progress)
 
 
@@ -251,7 +253,8 @@ def _write_curve(surface: Any, run: Any, out: Path, *, size: tuple[int, int], dp
     from gradviz.render.landscape import curve_image
 
     return write_image(curve_image(surface, size=size, dpi=dpi, title=title, marks=(0.0, 1.0),
-                                   mark_labels=("initial weights", f"trained ({run.optimizer})")), out)
+                                   mark_labels=(_("initial weights"), _("trained ({optimizer})").format(
+                                       optimizer=run.optimizer))), out)
 
 
 def _is_spec(value: Any) -> bool:
@@ -397,20 +400,21 @@ def _model_picture(surface: Any, paths: Any, net: Any, out: Path, *, plane: str,
     progress = options.progress
     n_params = sum(p.numel() for p in net.parameters())
     name = type(net).__name__
-    heading = options.title or f"{name} ({n_params:,} parameters): {surface.zlabel} over a {surface.name}"
+    heading = options.title or _("{name} ({n:,} parameters): {value} over a {plane}").format(
+        name=name, n=n_params, value=surface.zlabel, plane=surface.name)
     if plane == "line":
         from gradviz.output import write_image
         from gradviz.render.landscape import curve_image
 
         return write_image(curve_image(surface, size=size, dpi=dpi, title=heading, marks=(0.0, 1.0),
-                                       mark_labels=("first checkpoint", "weights")), out)
+                                       mark_labels=(_("first checkpoint"), _("weights"))), out)
     if view == "3d":
         from gradviz.pipelines.trajectories import write_rendered
         from gradviz.render.surface3d import Surface3DRenderer
 
         tracks = _tracks(surface, paths)
         renderer = Surface3DRenderer(surface, tracks, size=size, dpi=dpi, theme=theme, frames=frames, spin=spin,
-                                     title=heading, word="checkpoint")
+                                     title=heading, word=N_("checkpoint"))
         return write_rendered(renderer, out, fps=fps, progress=progress)
     from gradviz.output import write_image
     from gradviz.render.landscape import landscape_image
@@ -418,8 +422,9 @@ def _model_picture(surface: Any, paths: Any, net: Any, out: Path, *, plane: str,
     note = ""
     if paths:
         gap = max(float(np.max(np.abs(p.loss - p.surface_loss))) for p in paths)
-        note = (f"path: {checkpoints} checkpoints projected onto the plane; largest gap between a checkpoint's own "
-                f"{'loss' if metric == 'loss' else metric} and the surface under it: {gap:.3g}")
+        note = _("path: {n} checkpoints projected onto the plane; largest gap between a checkpoint's own {value} "
+                 "and the surface under it: {gap:.3g}").format(n=checkpoints, value=_("loss") if metric == "loss"
+                                                                else metric, gap=gap)
     return write_image(landscape_image(surface, paths, size=size, dpi=dpi, theme=theme, title=heading, note=note),
                        out)
 

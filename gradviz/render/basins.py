@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from gradviz.i18n import _
 from gradviz.records import BasinMap
 from gradviz.render.compare import (BASIN_COLOURS, DIVERGED_COLOUR, NONE_COLOUR, new_figure, plot_basin_map,
                                     share_parts, styled)
@@ -46,14 +47,14 @@ def _shares_legend(ax: Axes, parts: list[tuple[str, str, float, int]], font: flo
     """The shares as a legend of squares in the map's colours, `columns` wide, the rows evened out and read
     left to right (matplotlib fills a legend column by column)."""
     handles = [Line2D([], [], ls="", marker="s", ms=font * 0.9, color=colour, mec="#555555", mew=0.4,
-                      label=(name + " " if name in ("none", "diverged") else "") + _percent(f, p))
+                      label=(_(name) + " " if name in ("none", "diverged") else "") + _percent(f, p))
                for name, colour, f, p in parts]
     rows = -(-len(handles) // columns)
     columns = -(-len(handles) // rows)
     order = [i * columns + j for j in range(columns) for i in range(rows) if i * columns + j < len(handles)]
     ax.legend(handles=[handles[k] for k in order], loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=columns,
               frameon=False, handlelength=0.8, handletextpad=0.4, columnspacing=1.0, borderaxespad=0,
-              borderpad=0, title="share of starts:", title_fontsize=small_font())
+              borderpad=0, title=_("share of starts:"), title_fontsize=small_font())
 
 
 def _draw(maps: Sequence[BasinMap], size: tuple[int, int], dpi: float, theme: str) -> Figure:
@@ -82,7 +83,7 @@ def _draw(maps: Sequence[BasinMap], size: tuple[int, int], dpi: float, theme: st
     # a legend wider than its column is drawn again with fewer columns (measured out of the layout, so a
     # legend too wide at first cannot squeeze the maps)
     columns = [len(host.get_legend().legend_handles) for host in hosts]
-    for _ in range(8):
+    for _attempt in range(8):
         for host in hosts:
             host.get_legend().set_in_layout(False)
         figure.canvas.draw()
@@ -99,17 +100,17 @@ def _draw(maps: Sequence[BasinMap], size: tuple[int, int], dpi: float, theme: st
     handles = [Line2D([], [], ls="", marker="s", ms=font * 0.8, color=colour,
                       label=f"({x:.2f}, {y:.2f})") for (x, y), colour in zip(first.minima, BASIN_COLOURS)]
     handles.append(Line2D([], [], ls="", marker="s", ms=font * 0.8, color=NONE_COLOUR,
-                          label=f"none: ended farther than {first.tol:g} from every minimum"))
+                          label=_("none: ended farther than {tol:g} from every minimum").format(tol=first.tol)))
     if any(b.diverged.any() for b in maps):
-        handles.append(Line2D([], [], ls="", marker="s", ms=font * 0.8, color=DIVERGED_COLOUR, label="diverged"))
+        handles.append(Line2D([], [], ls="", marker="s", ms=font * 0.8, color=DIVERGED_COLOUR, label=_("diverged")))
     chars = sum(len(h.get_label()) + 4 for h in handles)
     rows = max(1, int(np.ceil(chars * 0.55 * font * dpi / 72 / (size[0] * 0.95))))
     figure.legend(handles=handles, loc="outside lower center", ncol=-(-len(handles) // rows), fontsize=small_font(),
                   frameon=False, handletextpad=0.3, columnspacing=1.2)
     name = surface_title(first.function)
-    title = (f"{name}, {len(first.x)}x{len(first.y)} starts, {first.steps_requested} steps: colour = the minimum "
-             f"a start ends within distance {first.tol:g} of; lighter = the sooner f - f* stayed "
-             f"\u2264 {first.f_tol:.2g}")
+    title = _("{name}, {nx}x{ny} starts, {steps} steps: colour = the minimum a start ends within distance {tol:g} "
+              "of; lighter = the sooner f - f* stayed \u2264 {f_tol:.2g}").format(
+        name=name, nx=len(first.x), ny=len(first.y), steps=first.steps_requested, tol=first.tol, f_tol=first.f_tol)
     # on as few lines as fit, evenly broken (a word alone on the last line read as a stray)
     suptitle = figure.suptitle(title, fontsize="large")
     suptitle.set_text(balanced_wrap(suptitle, size[0] * 0.95))

@@ -21,6 +21,7 @@ from contourpy import contour_generator
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
 
+from gradviz.i18n import _
 from gradviz.records import TrainingRun
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
@@ -142,14 +143,14 @@ class BoundaryRenderer(FrameRenderer):
         fig, scale, font = self._new_figure(dpi)
         # the counter at the top right, the title left of it, wrapped to the room between; the panels start
         # below the title's last line
-        text = fig.text(0.98, 0.965, f"step {self.total_steps}/{self.total_steps}", ha="right", va="center",
+        text = fig.text(0.98, 0.965, f"{_('step')} {self.total_steps}/{self.total_steps}", ha="right", va="center",
                         color=self.theme.foreground, fontsize=font * 1.05, family="monospace", animated=True)
         below = self._build_title(fig, text, title, font, scale)
         self._build_panels(fig, below, font, scale)
         lax, aax = self._build_curves(fig, font, scale)
         n = len(self.runs)
         if n > 1:  # the curves' colours name the panels
-            for (ax, *_), colour in zip(self.panels, self._colors):
+            for (ax, *_rest), colour in zip(self.panels, self._colors):
                 ax.title.set_color(colour)
         fit_axes(fig, [lax, aax], pad=3.0)
         shrink_text_to_fit(fig)
@@ -245,7 +246,7 @@ class BoundaryRenderer(FrameRenderer):
         for axis, name in zip((lax, aax), names):
             axis.set_xlim(0, max(1, len(steps) - 1))
             style_axes(axis, theme, small_font(font))
-            axis.set_xlabel("step", color=theme.foreground, fontsize=small_font(font), labelpad=1)
+            axis.set_xlabel(_("step"), color=theme.foreground, fontsize=small_font(font), labelpad=1)
             axis.set_title(name, color=theme.foreground, fontsize=font * 0.85, loc="left", pad=2)
         self.loss_floor = lo  # losses below it (or zero) are drawn on it
         self._loss = [np.column_stack([loss_at, np.maximum(v, lo)]) for v in losses]
@@ -297,10 +298,12 @@ class BoundaryRenderer(FrameRenderer):
     def _curve_names(self) -> tuple[str, str]:
         """The strip's two titles, saying which curve is which (solid/dashed) and how training is measured."""
         if self.validation:
-            training = "training, dropout off" if self.training_curve == "eval" else "training"
-            return (f"loss (solid: {training}; dashed: held-out)", f"accuracy (solid: {training}; dashed: held-out)")
-        off = " (dropout off)" if self.training_curve == "eval" else ""
-        return f"training loss{off}", f"training accuracy{off}"
+            training = _("training, dropout off") if self.training_curve == "eval" else _("training")
+            return (_("loss (solid: {training}; dashed: held-out)").format(training=training),
+                    _("accuracy (solid: {training}; dashed: held-out)").format(training=training))
+        if self.training_curve == "eval":
+            return _("training loss (dropout off)"), _("training accuracy (dropout off)")
+        return _("training loss"), _("training accuracy")
 
     def key_colours(self) -> np.ndarray:
         theme = self.theme

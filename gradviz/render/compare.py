@@ -21,6 +21,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from gradviz.i18n import _
 from gradviz.records import BasinMap, Surface, Trajectory, TuningTable
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
@@ -113,11 +114,12 @@ def plot_lr_curve(table: TuningTable, *, values: str = "finals", ax: Axes | None
         ax.set_ylim(floor - 0.05 * (band - floor), band + (0.03 * rows + 0.08) * (band - floor))
     if table.diverged.any():
         ax.axhline(band, color=theme.grid, lw=0.8, ls="--", zorder=0)
-        ax.annotate("diverged", (0.01, band), xycoords=("axes fraction", "data"), va="bottom", fontsize=small_font(),
+        ax.annotate(_("diverged"), (0.01, band), xycoords=("axes fraction", "data"), va="bottom", fontsize=small_font(),
                     color=theme.foreground)
-    ax.set_xlabel("learning rate", color=theme.foreground)
+    ax.set_xlabel(_("learning rate"), color=theme.foreground)
     gap = "f - f*" if values == "finals" else table.objective
-    ax.set_ylabel(f"{gap} after {table.steps} steps" if values == "finals" else gap, color=theme.foreground)
+    ax.set_ylabel(_("{gap} after {steps} steps").format(gap=gap, steps=table.steps) if values == "finals" else gap,
+                  color=theme.foreground)
     style_axes(ax, theme, rcParams["font.size"] * 0.85)
     ax.legend(fontsize=small_font(), frameon=False, labelcolor=theme.foreground)
     return ax
@@ -164,12 +166,12 @@ def plot_basin_map(basin: BasinMap, *, ax: Axes | None = None, legend: bool = Tr
     handles = []
     for name, colour, fraction, percent in share_parts(basin):  # the same numbers as the printed line
         if name == "none":
-            name = f"none within {basin.tol:g}"
+            name = _("none within {tol:g}").format(tol=basin.tol)
         shown = "<1%" if percent == 0 and fraction > 0 else f"{percent}%"
-        handles.append(Line2D([], [], ls="", marker="s", ms=8, color=colour, label=f"{name}: {shown}"))
-    ax.set_title(f"{basin.label}, {basin.steps_requested} steps", fontsize="medium")
-    ax.set_xlabel("x start")
-    ax.set_ylabel("y start")
+        handles.append(Line2D([], [], ls="", marker="s", ms=8, color=colour, label=f"{_(name)}: {shown}"))
+    ax.set_title(_("{label}, {steps} steps").format(label=basin.label, steps=basin.steps_requested), fontsize="medium")
+    ax.set_xlabel(_("x start"))
+    ax.set_ylabel(_("y start"))
     if legend:
         ax.legend(handles=handles, fontsize=small_font(), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
                   title="minimum: share", title_fontsize=small_font())
@@ -263,14 +265,14 @@ class GroupRenderer(_Noted, ContourStage):
         if self.minima_markers[0]:
             handles.append(Line2D([], [], ls="", marker="*", ms=11 * scale, color=theme.minimum,
                                   markeredgecolor=theme.foreground, markeredgewidth=0.7,
-                                  label="global minim" + ("a" if len(surface.minima) > 1 else "um")))
+                                  label=_("global minima") if len(surface.minima) > 1 else _("global minimum")))
         self.trails, self.heads, self._members = [], [], []
         for k, ((label, paths), colour) in enumerate(zip(self.groups, self._colors)):
             ax = self.axes_list[k if self.panels else 0]
             gone = [p for p in paths if p.diverged_at is not None]
-            text = f"{label}" + (f", {len(paths)} paths" if len(paths) > 1 else "")
+            text = f"{label}" + (_(", {n} paths").format(n=len(paths)) if len(paths) > 1 else "")
             if gone:
-                text += f"; {len(gone)} diverged (x)"
+                text += _("; {n} diverged (x)").format(n=len(gone))
             handles.append(Line2D([], [], color=colour, lw=2.0 * scale, label=text))
             if gone:
                 ends = np.array([p.points[-1] for p in gone])
@@ -304,7 +306,7 @@ class GroupRenderer(_Noted, ContourStage):
                                       fontsize=font, family="monospace", animated=True)
             fit_axes(fig, self.axes_list)
         else:
-            self.title = self.axes.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground,
+            self.title = self.axes.set_title(name + (" " + _("(log colours)") if is_log else ""), color=theme.foreground,
                                              fontsize=font * 1.15, loc="left", pad=4)
             self.step_text = fig.text(0.565, 0.915, "", ha="right", va="center", color=theme.foreground,
                                       fontsize=font * 1.1, family="monospace", animated=True)
@@ -319,9 +321,9 @@ class GroupRenderer(_Noted, ContourStage):
         theme = self.theme
         # taller than the trajectory view's: a group legend has a few entries, so the column has room
         lax = fig.add_axes((0.655, 0.42, 0.325, 0.47))
-        series, _, _ = loss_axis(lax, [p.losses for p in self.paths], self.surface.floor, theme, font, scale)
+        series, _low, _high = loss_axis(lax, [p.losses for p in self.paths], self.surface.floor, theme, font, scale)
         lax.set_xlim(0, max(1, self.total_steps))
-        lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+        lax.set_xlabel(_("step"), color=theme.foreground, fontsize=font * 0.9, labelpad=1)
         lax.grid(True, color=theme.grid, linewidth=0.5 * scale, alpha=0.7)
         style_axes(lax, theme, font * 0.85, grid=False)
         self.loss_axes = lax
@@ -375,8 +377,8 @@ class ScheduleRenderer(NotedTrajectoryRenderer):
         elif values.size:
             lax.set_ylim(0, values.max() * 1.1)
         lax.set_xlim(0, max(1, self.total_steps))
-        lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
-        lax.set_ylabel("learning rate", color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+        lax.set_xlabel(_("step"), color=theme.foreground, fontsize=font * 0.9, labelpad=1)
+        lax.set_ylabel(_("learning rate"), color=theme.foreground, fontsize=font * 0.9, labelpad=1)
         lax.grid(True, color=theme.grid, linewidth=0.5 * scale, alpha=0.7)
         style_axes(lax, theme, small_font(font), grid=False)
         self.loss_axes = lax

@@ -12,6 +12,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 
+from gradviz.i18n import _
+
 __all__ = ["StepCounter"]
 
 
@@ -23,7 +25,8 @@ class StepCounter:
     """
 
     def __init__(self, canvas: FigureCanvasAgg, text: Text, background: object, total: int,
-                 word: str = "step") -> None:
+                 word: str | None = None) -> None:
+        word = _("step") if word is None else word
         self.total = total
         width = len(str(total))
         figure = canvas.figure

@@ -21,6 +21,7 @@ from matplotlib.ticker import NullFormatter
 
 from gradviz.render.choices import PANELS
 from gradviz.analysis.diagnosis import depth_profile, diagnose, step_index, step_phrase
+from gradviz.i18n import _
 from gradviz.records import GradientLog
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
@@ -81,7 +82,7 @@ def _layer_ticks(ax: Axes, log: GradientLog, axis: str = "x", fontsize: float | 
     font = fontsize if fontsize is not None else small_font()
     positions = range(1, len(names) + 1)
     along = ax.xaxis if axis == "x" else ax.yaxis
-    label = "layer (input → output)" if axis == "x" else "layer (input at top)"
+    label = _("layer (input → output)") if axis == "x" else _("layer (input at top)")
     if len(names) <= FEW_LAYERS:
         along.set_ticks(list(positions))
         rotate = axis == "x" and len(names) > 6
@@ -108,10 +109,11 @@ def _layer_ticks(ax: Axes, log: GradientLog, axis: str = "x", fontsize: float | 
             along.set_ticks(list(positions), minor=True)
         if grouped:
             separate = ax.axvline if axis == "x" else ax.axhline
-            for start, _ in blocks[1:]:
+            for start, _name in blocks[1:]:
                 separate(start + 0.5, color="#999999", lw=0.5, alpha=0.5, zorder=0)
         if axis == "x":
-            label = f"{len(names)} layers, input → output ({'module blocks' if grouped else 'some'} named)"
+            label = (_("{n} layers, input → output (module blocks named)") if grouped
+                     else _("{n} layers, input → output (some named)")).format(n=len(names))
     (ax.set_xlabel if axis == "x" else ax.set_ylabel)(label)
 
 
@@ -131,23 +133,23 @@ def plot_depth_profile(log: GradientLog, *, step: int | None = None, ax: Axes | 
     depth = np.arange(1, len(log.names) + 1)
     signal = _positive(depth_profile(log, "signal", step=step))
     weight = _positive(depth_profile(log, "weight", step=step))
-    ax.plot(depth, signal, marker="o", color=kwargs.pop("color", SIGNAL_COLOUR), label="backward signal ||dL/dz||",
+    ax.plot(depth, signal, marker="o", color=kwargs.pop("color", SIGNAL_COLOUR), label=_("backward signal ||dL/dz||"),
             **kwargs)
-    ax.plot(depth, weight, marker="s", ls="--", color=WEIGHT_COLOUR, lw=1.2, label="weight gradient ||dL/dW||")
+    ax.plot(depth, weight, marker="s", ls="--", color=WEIGHT_COLOUR, lw=1.2, label=_("weight gradient ||dL/dW||"))
     factor = log.meta.get("factor")
     if theory and factor and np.isfinite(signal[-1]):
         expected = signal[-1] * float(factor) ** (depth[-1] - depth)
         ax.plot(depth, expected, ls=(0, (4, 3)), color=THEORY_COLOUR, lw=1.2,
-                label=f"theory{'' if log.steps[step_index(log, step)] == 0 else ' (for init)'}: x{float(factor):.2g} "
-                      "per layer")
+                label=(_("theory: x{factor:.2g} per layer") if log.steps[step_index(log, step)] == 0
+                       else _("theory (for init): x{factor:.2g} per layer")).format(factor=float(factor)))
     missing = [i for i, name in enumerate(log.names) if not log.has_gradient[name].any()]
     for i in missing:
-        ax.annotate("no gradient", (depth[i], 0.02), xycoords=("data", "axes fraction"), ha="center",
+        ax.annotate(_("no gradient"), (depth[i], 0.02), xycoords=("data", "axes fraction"), ha="center",
                     fontsize=small_font(), color=THEORY_COLOUR, rotation=90)
     ax.set_yscale("log")
     ax.yaxis.set_minor_formatter(NullFormatter())
     _layer_ticks(ax, log)
-    ax.set_ylabel("gradient norm")
+    ax.set_ylabel(_("gradient norm"))
     ax.grid(True, which="major", alpha=0.3)
     if len(log.names) > FEW_LAYERS:  # a deep net's points fill the axes: the legend goes beside them
         ax.legend(fontsize=small_font(), frameon=False, title=step_phrase(log, step), title_fontsize=small_font(),
@@ -176,10 +178,11 @@ def plot_heatmap(log: GradientLog, *, quantity: str = "signal", ax: Axes | None 
         at = float(steps[step_index(log, mark)])
         ax.axvspan(at - half, at + half, fill=False, edgecolor="#1f77b4", lw=1.5)
     _layer_ticks(ax, log, axis="y")
-    ax.set_xlabel("step")
+    ax.set_xlabel(_("step"))
     if colorbar:
         # two short lines: one long label ran past the figure's edge beside a short colourbar
-        ax.figure.colorbar(image, ax=ax, label=f"log10 {quantity} norm\n(grey: none or non-finite)")
+        ax.figure.colorbar(image, ax=ax,
+                           label=_("log10 {quantity} norm\n(grey: none or non-finite)").format(quantity=_(quantity)))
     return ax
 
 
@@ -191,8 +194,8 @@ def plot_bars(log: GradientLog, *, ax: Axes | None = None, **kwargs: Any) -> Axe
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN layer (no gradient) has no mean
         mean, peak = np.nanmean(matrix, axis=1), np.nanmax(matrix, axis=1)
-    ax.bar(depth, peak, color="#9ecae1", label="max over steps", width=0.8)
-    ax.bar(depth, mean, color=WEIGHT_COLOUR, label="mean over steps", width=0.5, **kwargs)
+    ax.bar(depth, peak, color="#9ecae1", label=_("max over steps"), width=0.8)
+    ax.bar(depth, mean, color=WEIGHT_COLOUR, label=_("mean over steps"), width=0.5, **kwargs)
     ax.set_yscale("log")
     _layer_ticks(ax, log)
     ax.set_ylabel("||dL/dW||")
@@ -204,13 +207,13 @@ def plot_clipping(log: GradientLog, *, threshold: float | None = None, ax: Axes 
     """Total gradient norm before and after clipping against the step, with the threshold."""
     ax = _axes(ax)
     threshold = threshold if threshold is not None else log.meta.get("clip")
-    ax.plot(log.steps, log.total_norm, color=SIGNAL_COLOUR, label="before clipping", **kwargs)
-    ax.plot(log.steps, log.total_norm_clipped, color=WEIGHT_COLOUR, ls="--", label="after (what the optimizer saw)")
+    ax.plot(log.steps, log.total_norm, color=SIGNAL_COLOUR, label=_("before clipping"), **kwargs)
+    ax.plot(log.steps, log.total_norm_clipped, color=WEIGHT_COLOUR, ls="--", label=_("after (what the optimizer saw)"))
     if threshold:
-        ax.axhline(threshold, color=THEORY_COLOUR, ls=":", label=f"threshold {threshold:g}")
+        ax.axhline(threshold, color=THEORY_COLOUR, ls=":", label=_("threshold {threshold:g}").format(threshold=threshold))
     ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("total gradient norm")
+    ax.set_xlabel(_("step"))
+    ax.set_ylabel(_("total gradient norm"))
     ax.legend(fontsize=small_font(), frameon=False)
     return ax
 
@@ -219,17 +222,17 @@ def plot_update_ratio(log: GradientLog, *, ax: Axes | None = None, band: tuple[f
                       **kwargs: Any) -> Axes:
     """||update|| / ||W|| per layer against the step, with the usual ~1e-3 reference band."""
     ax = _axes(ax)
-    ax.axhspan(*band, color="#2ca02c", alpha=0.12, label="~1e-3: a healthy learning rate")
+    ax.axhspan(*band, color="#2ca02c", alpha=0.12, label=_("~1e-3: a healthy learning rate"))
     colours = _depth_colours(len(log.names))
     named = len(log.names) <= 4  # more layers: the colour runs from the first to the last, and only they are named
     for index, (name, colour) in enumerate(zip(log.names, colours)):
         label = name if named or index in (0, len(log.names) - 1) else None
         if not named and index == 0:
-            label = f"{name} (input end)"
+            label = _("{name} (input end)").format(name=name)
         ax.plot(log.steps, _positive(log.update_ratios[name]), color=colour, lw=1.0, label=label, **kwargs)
     ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("update / weight")
+    ax.set_xlabel(_("step"))
+    ax.set_ylabel(_("update / weight"))
     ax.legend(fontsize=small_font(), frameon=False)
     return ax
 
@@ -258,10 +261,10 @@ def caveat(log: GradientLog, step: int | None = None) -> str:
     the initialization, an optimizer whose steps do not depend on the gradient's scale ('' when neither)."""
     notes = []
     if log.meta.get("activation") == "relu" and log.meta.get("init") == "default":
-        notes.append("PyTorch's default init, not He's")
+        notes.append(_("PyTorch's default init, not He's"))
     optimizer = str(log.meta.get("optimizer", ""))
     if step and optimizer in SCALE_FREE:
-        notes.append(f"{optimizer}'s steps do not depend on the gradient's scale")
+        notes.append(_("{optimizer}'s steps do not depend on the gradient's scale").format(optimizer=optimizer))
     return "; ".join(notes)
 
 
@@ -283,9 +286,9 @@ def plot_grid(logs: Sequence[GradientLog], *, columns: int | None = None, figure
         plot_depth_profile(log, ax=ax, step=step)
         ax.set_ylim(low, high)
         verdict = diagnose(log, step=step)
-        detail = f", first/last {verdict.ratio:.2g}" if verdict.layers >= 2 else ""
+        detail = _(", first/last {ratio:.2g}").format(ratio=verdict.ratio) if verdict.layers >= 2 else ""
         note = caveat(log, step)
-        ax.set_title(f"{log.label}\n{verdict.verdict}{detail}" + (f"\n({note})" if note else ""), fontsize="medium")
+        ax.set_title(f"{log.label}\n{_(verdict.verdict)}{detail}" + (f"\n({note})" if note else ""), fontsize="medium")
         if ax is not axes[0]:
             ax.get_legend().remove()
     for ax in axes[len(logs):]:
@@ -337,7 +340,7 @@ def _summary_figure(logs: Sequence[GradientLog], view: str, *, size: tuple[int, 
         elif view == "ratio":
             plot_update_ratio(log, ax=top)
         note = caveat(log, step)
-        top.set_title(f"{log.label}: {verdict.verdict} {verdict.where}" + (f"\n({note})" if note else ""),
+        top.set_title(f"{log.label}: {_(verdict.verdict)} {verdict.where}" + (f"\n({note})" if note else ""),
                       fontsize="medium")
         if view == "summary":  # the numbers under the verdict, as large as the tick labels
             plot_heatmap(log, ax=axes[1, column], colorbar=column == len(logs) - 1, mark=verdict.step, **shared)
@@ -359,19 +362,23 @@ def _caption_variants(verdict: Any) -> list[str]:
     the caller keeps the first that fits its width. Every variant has the same number of lines."""
     extra = []
     if verdict.nonfinite_steps:
-        extra.append(f"non-finite from step {verdict.first_nonfinite}")
+        extra.append(_("non-finite from step {step}").format(step=verdict.first_nonfinite))
     if verdict.no_gradient:
-        extra.append(f"no gradient: {', '.join(verdict.no_gradient)}")
+        extra.append(_("no gradient: {layers}").format(layers=", ".join(verdict.no_gradient)))
     if verdict.layers < 2 or verdict.verdict == "two layers":
-        head = (["one hop: too few layers for a trend", "one hop: no trend"] if verdict.verdict == "two layers"
-                else ["too few layers to fit a slope", "too few layers"] if verdict.verdict == "one layer" else [""])
+        head = ([_("one hop: too few layers for a trend"), _("one hop: no trend")] if verdict.verdict == "two layers"
+                else [_("too few layers to fit a slope"), _("too few layers")] if verdict.verdict == "one layer"
+                else [""])
         if verdict.verdict == "two layers":
-            head = [f"first/last {verdict.ratio:.2g}, {h}" for h in head]
+            head = [_("first/last {ratio:.2g}, {what}").format(ratio=verdict.ratio, what=h) for h in head]
     else:
-        theory = f" (theory {np.log10(verdict.theory):+.2f})" if verdict.theory is not None else ""
-        numbers = f"first/last {verdict.ratio:.2g}, {verdict.slope:+.2f}"
-        head = [f"signal {numbers} decades/layer{theory}", f"{numbers} decades/layer{theory}",
-                f"{numbers}/layer{theory}", f"{numbers}/layer"]
+        theory = (_(" (theory {slope:+.2f})").format(slope=np.log10(verdict.theory)) if verdict.theory is not None
+                  else "")
+        numbers = _("first/last {ratio:.2g}, {slope:+.2f}").format(ratio=verdict.ratio, slope=verdict.slope)
+        head = [_("signal {numbers} decades/layer{theory}").format(numbers=numbers, theory=theory),
+                _("{numbers} decades/layer{theory}").format(numbers=numbers, theory=theory),
+                _("{numbers}/layer{theory}").format(numbers=numbers, theory=theory),
+                _("{numbers}/layer").format(numbers=numbers)]
     tail = "; ".join(extra)
     lines = [h for h in head if h]
     if tail:
@@ -407,8 +414,8 @@ def _chance_loss(logs: Sequence[GradientLog]) -> float | None:
 
 def _loss_title(logs: Sequence[GradientLog]) -> str:
     if all(log.meta.get("data") == "random" for log in logs) and logs[0].meta:
-        return "training loss (random labels: nothing to learn, the loss stays near chance)"
-    return "training loss"
+        return _("training loss (random labels: nothing to learn, the loss stays near chance)")
+    return _("training loss")
 
 
 def _trained_steps(log: GradientLog) -> int:
@@ -472,7 +479,7 @@ class GradflowRenderer(FrameRenderer):
             verdict = diagnose(log)
             variants = _caption_variants(verdict)
             lines = variants[0].count("\n") + 1
-            ax.set_title(f"{log.label}: {verdict.verdict} at init", color=theme.foreground, fontsize=font * 1.05,
+            ax.set_title(_("{label}: {verdict} at init").format(label=log.label, verdict=_(verdict.verdict)), color=theme.foreground, fontsize=font * 1.05,
                          pad=4 + font * CAPTION * 1.25 * lines)
             subtitle = ax.text(0.5, 1.015, variants[0], transform=ax.transAxes, fontsize=font * CAPTION,
                                color=theme.foreground, ha="center", va="bottom", linespacing=1.1)
@@ -481,11 +488,11 @@ class GradflowRenderer(FrameRenderer):
             signal = depth_profile(log, "signal")
             if factor and np.isfinite(signal[-1]) and signal[-1] > 0:
                 ax.plot(depth, signal[-1] * float(factor) ** (depth[-1] - depth), ls=(0, (4, 3)), color=THEORY_COLOUR,
-                        lw=1.1 * scale, label=f"theory x{float(factor):.2g}/layer, from init")
-            ax.plot([], [], color=SIGNAL_COLOUR, marker="o", lw=2 * scale, label="signal ||dL/dz||")
-            ax.plot([], [], color=WEIGHT_COLOUR, marker="s", ls="--", lw=1.4 * scale, label="weight grad ||dL/dW||")
+                        lw=1.1 * scale, label=_("theory x{factor:.2g}/layer, from init").format(factor=float(factor)))
+            ax.plot([], [], color=SIGNAL_COLOUR, marker="o", lw=2 * scale, label=_("signal ||dL/dz||"))
+            ax.plot([], [], color=WEIGHT_COLOUR, marker="s", ls="--", lw=1.4 * scale, label=_("weight grad ||dL/dW||"))
             if index == 0:
-                ax.set_ylabel("gradient norm (log)", color=theme.foreground, fontsize=font * 0.9)
+                ax.set_ylabel(_("gradient norm (log)"), color=theme.foreground, fontsize=font * 0.9)
             if index == 0 and max(len(other.names) for other in self.logs) > FEW_LAYERS:
                 # a deep net's points run across the whole panel: the key goes in the header, off the data
                 handles, labels = ax.get_legend_handles_labels()
@@ -514,7 +521,7 @@ class GradflowRenderer(FrameRenderer):
                 lax.set_ylim(lo / 2, hi * 2)
             else:
                 lax.set_ylim(lo - 0.05 * (hi - lo or 1), hi + 0.05 * (hi - lo or 1))
-        lax.set_xlabel("step", color=theme.foreground, fontsize=font * 0.85, labelpad=1)
+        lax.set_xlabel(_("step"), color=theme.foreground, fontsize=font * 0.85, labelpad=1)
         lax.set_title(_loss_title(self.logs), loc="left", color=theme.foreground, fontsize=font * 0.9, pad=2)
         style_axes(lax, theme, small_font(font))
         # not the red and blue of the signal and weight-gradient lines above: a colour means one thing
@@ -523,19 +530,19 @@ class GradflowRenderer(FrameRenderer):
         for log, colour in zip(self.logs, self._loss_colours):  # legend entries; the lines are drawn per frame
             lax.plot([], [], color=colour, lw=1.6 * scale, label=log.label)
         if chance is not None:
-            lax.axhline(chance, color=THEORY_COLOUR, ls=":", lw=1.0 * scale, label=f"chance: ln {_classes(self.logs)}")
+            lax.axhline(chance, color=THEORY_COLOUR, ls=":", lw=1.0 * scale, label=_("chance: ln {classes}").format(classes=_classes(self.logs)))
         lax.legend(fontsize=small_font(font), frameon=False, loc="center right", labelcolor=theme.foreground,
                    ncol=n + (chance is not None))
         self.loss_lines = LineCollection([], colors=self._loss_colours, linewidths=1.6 * scale, animated=True)
         lax.add_collection(self.loss_lines, autolim=False)
-        for (ax, _, _), colour in zip(self.panels, self._loss_colours):
+        for (ax, _lines, _markers), colour in zip(self.panels, self._loss_colours):
             ax.title.set_color(colour)
         text = fig.text(0.985, 0.965, "", ha="right", va="center", color=theme.foreground, fontsize=font * 1.05,
                         family="monospace", animated=True)
-        fig.text(0.015, 0.965, "gradient flow through depth", color=theme.foreground, fontsize=font * 1.15,
+        fig.text(0.015, 0.965, _("gradient flow through depth"), color=theme.foreground, fontsize=font * 1.15,
                  va="center")
         last = int(self.frame_steps[-1])  # the last recorded step: the counter ends at its total
-        text.set_text(f"step {last}/{last}")
+        text.set_text(f"{_('step')} {last}/{last}")
         fit_axes(fig, [ax for ax, _, _ in self.panels] + [lax], pad=3.0)
         renderer = self.canvas.get_renderer()
         for subtitle, variants, ax in subtitles:  # the longest that fits over its panel, never into the next

@@ -20,6 +20,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
+from gradviz.i18n import _
 from gradviz.records import PathProjection, Surface, TrainingRun, format_hyperparams
 from gradviz.registry import InvalidArgument
 from gradviz.render.boundary import CLASS_COLOURS, boundary_lines, shade
@@ -46,7 +47,7 @@ def run_names(runs: Sequence[TrainingRun]) -> tuple[str | None, list[str], list[
     varying = [key for key, values in parts.items() if len(set(values)) > 1]
 
     def named(keys: Sequence[str]) -> list[str]:
-        return [" ".join(filter(None, (parts[key][i] for key in keys))) or "constant lr" for i in range(len(runs))]
+        return [" ".join(filter(None, (parts[key][i] for key in keys))) or _("constant lr") for i in range(len(runs))]
 
     names = [run.label for run in runs]
     for size in range(1, len(varying) + 1):
@@ -73,17 +74,19 @@ def sampling_note(surface: Surface) -> str:
     """What a surface on a subset of the data says of its own error: 'mean over 512 of 1797 samples; standard
     error median 0.012, at most 0.031'."""
     error = surface.error[np.isfinite(surface.error)] if surface.error is not None else np.zeros(0)
-    told = f"mean over {surface.samples} of {surface.total_samples} samples"
+    told = _("mean over {used} of {total} samples").format(used=surface.samples, total=surface.total_samples)
     if not len(error):
         return told
-    return f"{told}; standard error median {np.median(error):.2g}, at most {error.max():.2g}"
+    return _("{told}; standard error median {median:.2g}, at most {most:.2g}").format(
+        told=told, median=np.median(error), most=error.max())
 
 
 def _colour_label(surface: Surface, is_log: bool) -> str:
-    name = surface.zlabel or "value"
+    name = surface.zlabel or _("value")
     if not is_log:
         return name
-    return f"{name} (log scale)" if not surface.floor else f"{name} (log scale above {surface.floor:.3g})"
+    return (_("{name} (log scale)").format(name=name) if not surface.floor
+            else _("{name} (log scale above {floor:.3g})").format(name=name, floor=surface.floor))
 
 
 def loss_ticks(levels: np.ndarray, floor: float | None) -> tuple[np.ndarray, list[str]]:
@@ -162,7 +165,7 @@ def plot_curve(surface: Surface, *, ax: Any = None, marks: Sequence[float] = (0.
     line, = ax.plot(surface.x, surface.z[0], **kwargs)
     if surface.error is not None:  # a subset of the data: the band of +- 2 standard errors, and what it is
         ax.fill_between(surface.x, surface.z[0] - 2 * surface.error[0], surface.z[0] + 2 * surface.error[0],
-                        color=line.get_color(), alpha=0.2, lw=0, label="\u00b1 2 standard errors")
+                        color=line.get_color(), alpha=0.2, lw=0, label=_("\u00b1 2 standard errors"))
         ax.set_title(sampling_note(surface), fontsize=small_font(), loc="left")
     for value, label in zip(marks, mark_labels):
         ax.axvline(value, color="0.5", ls=":", lw=1.2)
@@ -303,7 +306,7 @@ class LandscapeRenderer(FrameRenderer):
         # which way is up: a slim colour bar marked low / high (the values are log10(loss - floor) when the
         # colours are logarithmic, which would read as a loss on tick labels)
         bar = fig.colorbar(filled, cax=fig.add_axes((0.50, 0.10, 0.011, 0.78)), ticks=[levels[0], levels[-1]])
-        bar.ax.set_yticklabels(["low", "high"])
+        bar.ax.set_yticklabels([_("low"), _("high")])
         bar.ax.tick_params(colors=theme.foreground, labelsize=small_font(font), length=0, pad=2)
         bar.outline.set_edgecolor(theme.grid)
         ax.contour(surface.x, surface.y, values, levels=levels[::2], colors=theme.contour_lines,
@@ -317,8 +320,9 @@ class LandscapeRenderer(FrameRenderer):
         starts = np.array([p.coords[0] for p in self.paths])
         ax.scatter(starts[:, 0], starts[:, 1], s=45 * scale**2, facecolors="none", edgecolors=self._colors,
                    linewidths=1.4 * scale, zorder=4)
-        name = title if title is not None else f"{surface.zlabel or 'loss'} on the shared {surface.name}"
-        ax.set_title(name + (" (log colours)" if is_log else ""), color=theme.foreground, fontsize=font * 1.05,
+        name = title if title is not None else _("{value} on the shared {plane}").format(
+            value=surface.zlabel or _("loss"), plane=surface.name)
+        ax.set_title(name + (" " + _("(log colours)") if is_log else ""), color=theme.foreground, fontsize=font * 1.05,
                      loc="left", pad=4)
         self.axes = ax
         self.trails = LineCollection([], colors=self._colors, linewidths=2.0 * scale, capstyle="round",
@@ -380,8 +384,9 @@ class LandscapeRenderer(FrameRenderer):
             lax.set_ylim(lo - pad, hi + pad)
         lax.set_xlim(0, max(1, self.total_steps))
         style_axes(lax, theme, small_font(font))
-        lax.set_xlabel("step", color=theme.foreground, fontsize=small_font(font), labelpad=1)
-        lax.set_title(f"{surface.zlabel or 'loss'}: solid = weights, dashed = on the plane", color=theme.foreground,
+        lax.set_xlabel(_("step"), color=theme.foreground, fontsize=small_font(font), labelpad=1)
+        lax.set_title(_("{value}: solid = weights, dashed = on the plane").format(
+                          value=surface.zlabel or _("loss")), color=theme.foreground,
                       fontsize=small_font(font), loc="left", pad=2)
         self.loss_axes = lax
         self._own = [np.column_stack([p.steps, p.loss]) for p in self.paths]
@@ -412,7 +417,7 @@ class LandscapeRenderer(FrameRenderer):
         self.loss_axes.draw_artist(self.flat_lines)
         self.loss_axes.draw_artist(self.own_lines)
         width = max(len(name) for name in self.names)
-        gaps = "\n".join([f"{'':{width}}  off plane  loss: weights / plane"] + [
+        gaps = "\n".join([f"{'':{width}}" + _("  off plane  loss: weights / plane")] + [
             f"{name:{width}}  {p.off_plane[record]:9.2g}  {p.loss[record]:13.2g} / "
             f"{p.surface_loss[record]:.2g}"
             for name, p in zip(self.names, self.paths)])

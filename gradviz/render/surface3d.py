@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 from matplotlib.lines import Line2D
 
+from gradviz.i18n import _
 from gradviz.records import Surface
 from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
@@ -139,11 +140,11 @@ class Surface3DRenderer(FrameRenderer):
                    for c, m, p in zip(self._colors, markers, self.paths)]
         if any(h[1] is not None for h in self._heights):
             handles.append(Line2D([], [], color=theme.foreground, lw=1.0 * scale, ls=":",
-                                  label="dotted: to the true loss"))
+                                  label=_("dotted: to the true loss")))
         legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.72, 0.80), frameon=False,
                             fontsize=font * 0.85, labelcolor=theme.foreground)
         legend.set_in_layout(False)
-        name = title if title is not None else (surface.name.replace("-", " ").capitalize() or "surface")
+        name = title if title is not None else (surface.name.replace("-", " ").capitalize() or _("surface"))
         fig.text(0.02, 0.965, name, color=theme.foreground, fontsize=font * 1.15, va="center")
         if not self.paths:  # nothing moves: a counter ('step 300/300') would count steps no picture shows
             self.canvas.draw()
@@ -154,7 +155,7 @@ class Surface3DRenderer(FrameRenderer):
                         family="monospace", animated=True)
         self.canvas.draw()
         self.counter = StepCounter(self.canvas, text, self.canvas.copy_from_bbox(fig.bbox), self.total_steps,
-                                   word=self.word)
+                                   word=_(self.word))
         self._background = self.counter.background
 
     def _end(self, path: Path3D, step: int) -> int:
@@ -210,9 +211,10 @@ def surface_3d_renderer(trajectories: Sequence[Any], surface: Surface, *, clock:
     tracks = []
     for t in trajectories:
         points = np.column_stack([np.clip(t.points[:, 0], x0, x1), np.clip(t.points[:, 1], y0, y1)])
-        heights, _ = surface_heights(surface, t.losses)
+        heights, _name = surface_heights(surface, t.losses)
         ticks = np.asarray(t.evaluations) if clock == "evaluations" else np.arange(len(points))
-        label = f"{t.label}, {t.evaluations_spent} evaluations" if clock == "evaluations" else t.label
+        label = (_("{label}, {n} evaluations").format(label=t.label, n=t.evaluations_spent) if clock == "evaluations"
+                 else t.label)
         tracks.append(Path3D(points, heights, ticks, label))
     if clock == "evaluations":
         options.setdefault("word", "evals")

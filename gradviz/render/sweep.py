@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradviz.i18n import _
 from gradviz.records import TuningTable
 from gradviz.render.compare import new_figure, plot_lr_curve, styled
 from gradviz.render.frames import small_font
@@ -33,9 +34,9 @@ def _clipped(table: TuningTable) -> tuple[TuningTable, list[str]]:
         return table, []
     notes = []
     if (finals[shown] < FINAL_FLOOR).any():
-        notes.append(f"values below {FINAL_FLOOR:.0e} drawn at {FINAL_FLOOR:.0e} (dotted)")
+        notes.append(_("values below {v:.0e} drawn at {v:.0e} (dotted)").format(v=FINAL_FLOOR))
     if (finals[shown] > FINAL_CEILING).any():
-        notes.append(f"values above {FINAL_CEILING:.0e} drawn at {FINAL_CEILING:.0e} (dotted)")
+        notes.append(_("values above {v:.0e} drawn at {v:.0e} (dotted)").format(v=FINAL_CEILING))
     clipped = np.where(shown, np.clip(finals, FINAL_FLOOR, FINAL_CEILING), finals)
     return dataclasses.replace(table, finals=clipped), notes
 
@@ -54,18 +55,21 @@ def sweep_figure(table: TuningTable, *, size: tuple[int, int] = (960, 540), dpi:
         plot_lr_curve(table, values=values, ax=ax, theme=theme)
         gap = "f - f*" if known_minimum else "f"
         if values == "finals":
-            ax.set_ylabel(f"{gap} after {table.steps} steps")
+            ax.set_ylabel(_("{gap} after {steps} steps").format(gap=gap, steps=table.steps))
         colour = THEMES.lookup(theme).foreground
         for k, note in enumerate(notes):
-            level = FINAL_FLOOR if note.startswith("values below") else FINAL_CEILING
+            below = _("values below {v:.0e} drawn at {v:.0e} (dotted)").format(v=FINAL_FLOOR)
+            level = FINAL_FLOOR if note == below else FINAL_CEILING
             ax.axhline(level, color=colour, lw=0.6, ls=(0, (2, 2)), alpha=0.6, zorder=0)
             # at the left, where the smallest rates still crawl high above the floor
             ax.annotate(note, (0.01, level), xycoords=("axes fraction", "data"), ha="left",
                         va="bottom" if level == FINAL_FLOOR else "top", fontsize=small_font(), color=colour)
-        where = f" from ({start[0]:g}, {start[1]:g})" if start is not None else ""
-        what = f"{gap} after the last step" if values == "finals" else f"{table.objective}: {table.objective_summary}"
-        ax.set_title(f"{surface_title(table.function)}{where}, {table.steps} steps: {what} "
-                     "against the learning rate (ringed: lowest)", fontsize="medium", loc="left",
+        where = _(" from ({x:g}, {y:g})").format(x=start[0], y=start[1]) if start is not None else ""
+        what = (_("{gap} after the last step").format(gap=gap) if values == "finals"
+                else f"{table.objective}: {_(table.objective_summary)}")
+        ax.set_title(_("{function}{where}, {steps} steps: {what} against the learning rate (ringed: lowest)").format(
+                     function=surface_title(table.function), where=where, steps=table.steps, what=what),
+                     fontsize="medium", loc="left",
                      color=ax.xaxis.label.get_color(), wrap=True)
         figure.canvas.draw()  # lay the text out while the style is in force
     return figure

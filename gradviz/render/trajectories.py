@@ -170,8 +170,9 @@ def trail_widths(count: int, width: float) -> np.ndarray:
 
 def _wrap_label(label: str) -> str:
     """A long legend label on two lines: before 'diverged', else after its last ', ' or ': '."""
-    if " diverged" in label:
-        return label.replace(" diverged", "\n diverged", 1)
+    diverged = " " + _(" diverged at step {step}").split()[0]  # ' diverged', in the current language
+    if diverged in label:
+        return label.replace(diverged, "\n" + diverged, 1)
     if len(label) > 24:
         cut = max(label.rfind(", "), label.rfind(": "))
         if cut > 8:
@@ -227,6 +228,9 @@ def translated_label(trajectory: Any) -> str:
     """The trajectory's legend label with its name in the current language where the catalog has it (the
     lecture's 'full-batch GD'; registry names such as 'adam' stay as they are typed)."""
     label, name = trajectory.label, trajectory.optimizer
+    if trajectory.diverged_at is not None and label.endswith(f" diverged at step {trajectory.diverged_at}"):
+        label = label[:label.rindex(" diverged at step ")] + _(" diverged at step {step}").format(
+            step=trajectory.diverged_at)
     return _(name) + label[len(name):] if label.startswith(name) else label
 
 
