@@ -257,7 +257,8 @@ def test_adaptive_methods_converge_inside_the_window_with_a_step_size_per_coordi
 def test_adaptive_figure_layout_is_rounded_so_every_build_draws_the_same_pixels():
     """kiwisolver's layout differs in the last bits between processes; the axes positions are rounded to
     1e-9 of the figure after every layout pass and stay in the layout (set_position would take them out)."""
-    from gradviz.render.figure import RoundedConstrainedLayout, draw_adaptive
+    from gradviz.render.figure import draw_adaptive
+    from gradviz.render.layout import RoundedConstrainedLayout
 
     fig = draw_adaptive(lecture.adaptive_paths(steps=20, resolution=30))
     assert isinstance(fig.get_layout_engine(), RoundedConstrainedLayout)

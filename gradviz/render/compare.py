@@ -27,6 +27,7 @@ from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.frames import check_render_options, fit_axes, rgb_copy, small_font, style_axes
 from gradviz.render.theme import THEMES, Theme, trail_colours
+from gradviz.render.layout import RoundedConstrainedLayout
 from gradviz.render.trajectories import (HEAD_Z, TRAIL_Z, ContourStage, TrajectoryRenderer, contour_view, draw_in_order,
                                          loss_axis, minima_stars, surface_title)
 
@@ -42,7 +43,7 @@ NONE_COLOUR, DIVERGED_COLOUR = "#bdbdbd", "#3a3a3a"
 def new_figure(size: tuple[int, int], dpi: float, theme: str | Theme = "light") -> Figure:
     check_render_options(size=size, dpi=dpi, frames=None)
     theme = theme if isinstance(theme, Theme) else THEMES.lookup(theme)
-    figure = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained",
+    figure = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout=RoundedConstrainedLayout(),
                     facecolor=theme.background)
     FigureCanvasAgg(figure)
     return figure

@@ -12,10 +12,9 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.transforms import Bbox
 
 from gradviz.i18n import N_, _
+from gradviz.render.layout import RoundedConstrainedLayout
 from gradviz.render.theme import THEMES, Theme, optimizer_colour, trail_colours
 from gradviz.render.trajectories import TrajectoryRenderer
 
@@ -59,27 +58,6 @@ def _style(theme: Theme, font: float) -> Iterator[None]:
         "axes.prop_cycle": matplotlib.cycler(color=colours), "mathtext.fontset": "dejavusans",
     }):
         yield
-
-
-class RoundedConstrainedLayout(ConstrainedLayoutEngine):
-    """Constrained layout whose axes positions are rounded to `digits` decimals of the figure.
-
-    Why: kiwisolver's solution differs in the last bits from one process to the next (its maps are ordered
-    by heap address; matplotlib#28574, nucleic/kiwi#57), and Agg rounds vertices to 1/256 pixel, so a shift
-    of 1e-13 px can flip an antialiased pixel: figure-adaptive differed in 8 pixels between two builds on
-    bitwise identical numbers. 1e-9 of the figure is ~1e-6 px, far below what shows."""
-
-    def __init__(self, *, digits: int = 9, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.digits = digits
-
-    def execute(self, fig: Figure) -> Any:
-        result = super().execute(fig)
-        for ax in fig.axes:
-            box = ax.get_position(original=True)
-            # the private setter, as the layout itself uses: set_position would take ax out of the layout
-            ax._set_position(Bbox.from_extents(*(round(float(v), self.digits) for v in box.extents)))
-        return result
 
 
 def new_figure(size: tuple[int, int] = (960, 540), dpi: float = 100, theme: str | Theme = "light",

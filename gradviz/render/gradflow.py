@@ -27,6 +27,7 @@ from gradviz.registry import InvalidArgument
 from gradviz.render.counter import StepCounter
 from gradviz.render.frames import (small_font, FrameRenderer, check_render_options, colours_uint8, fit_axes,
                                    shrink_text_to_fit, style_axes, text_scale, RENDER_DPI)
+from gradviz.render.layout import RoundedConstrainedLayout
 from gradviz.render.theme import Theme
 
 __all__ = ["plot_depth_profile", "plot_heatmap", "plot_bars", "plot_clipping", "plot_update_ratio", "plot_grid",
@@ -313,7 +314,8 @@ def summary_figure(logs: Sequence[GradientLog], view: str = "summary", *, size: 
 
 
 def _summary_figure(logs: Sequence[GradientLog], view: str, *, size: tuple[int, int], step: int | None) -> Figure:
-    figure = Figure(figsize=(size[0] / RENDER_DPI, size[1] / RENDER_DPI), dpi=RENDER_DPI, layout="constrained")
+    figure = Figure(figsize=(size[0] / RENDER_DPI, size[1] / RENDER_DPI), dpi=RENDER_DPI,
+                    layout=RoundedConstrainedLayout())
     FigureCanvasAgg(figure)
     if view == "grid":
         return plot_grid(logs, figure=figure, step=step)
