@@ -220,11 +220,8 @@ def main() -> None:
         def theirs(tol):
             return pyhessian_top(pyhessian, model, X, y, tol, args.device)
 
-        if big:  # no search: a residual tol of 1e-2 for gradviz, PyHessian's own default 1e-3
-            tol_ours, tol_theirs = 1e-2, 1e-3
-        else:
-            tol_ours = loosest(ours, tols, exact, args.target)
-            tol_theirs = loosest(theirs, tols, exact, args.target)
+        tol_ours = loosest(ours, tols, exact, args.target)
+        tol_theirs = loosest(theirs, tols, exact, args.target)
         print(f"\n{title}: medians of {args.repeat} ({'CPU' if args.device == 'cpu' else 'wall'} seconds); reference top eigenvalue {exact:.6g}, trace {exact_trace:.6g} "
               f"({how})")
         # as shipped: gradviz's trace at its stated standard error, PyHessian's trace() at its defaults
