@@ -151,7 +151,7 @@ class HessianOperator(FlatModel):
                     count += batch.n
                 mean = total / count
                 g = torch.autograd.grad(mean, leaf, create_graph=True)[0]
-            self._kept = kept = (w, w._version, leaf, g, float(mean))
+            self._kept = kept = (w, w._version, leaf, g, float(mean.detach()))
         return kept[2], kept[3]
 
     def release(self) -> None:
