@@ -58,7 +58,6 @@ class HessianOperator(FlatModel):
                          "it has no Hessian")
         self.rule = LossRule.build(loss_fn, "loss", compute_loss)
         self.source: DataSource = as_source(data, batch_size=batch_size, count=count)
-        self.rule.check(model, self.source, device=self.device, dtype=self.dtype)
         self.products = 0
         # Data in memory (tensors in any batch form: (x, y), (x1, ..., y), a dict, (dict, y)), in at most
         # KEEP_GRAPH_BATCHES batches: the mean gradient's graph (create_graph) is built once per weight vector
@@ -72,6 +71,7 @@ class HessianOperator(FlatModel):
             # the kept graph holds every batch's activations anyway: one batch of all rows has larger, faster
             # products for the same memory (the MLP's product on 2000 points: 1.2x faster than 2 x 1000)
             self.source = as_source(data, batch_size=self.source.rows, count=count)
+        self.rule.check(model, self.source, device=self.device, dtype=self.dtype)  # on the batches it will read
         self._kept: tuple[torch.Tensor, int, torch.Tensor, torch.Tensor, float] | None = None
 
     def weights(self) -> torch.Tensor:

@@ -470,8 +470,8 @@ def _head(batch: Batch) -> Batch:
 
 def _rows(outputs: Any, rows: int) -> bool:
     """Whether the outputs have one row per sample of the head (a model that reads dim 0 as time does not)."""
-    logits = logits_of(outputs) if not isinstance(outputs, torch.Tensor) else outputs
-    return isinstance(logits, torch.Tensor) and logits.dim() >= 1 and logits.shape[0] == rows
+    logits = logits_of(outputs)
+    return logits.dim() >= 1 and logits.shape[0] == rows
 
 
 def _twice(batch: Batch) -> Batch:
