@@ -299,7 +299,7 @@ def gallery_entries(folder: str | Path = "gallery", *, seed: int = 0) -> list[En
                     _lazy("trajectories", "rosenbrock", path=folder / "trajectories-rosenbrock.png", seed=seed)))
     entries += direct_entries(folder, seed=seed)
     entries.append((folder / "boundary-moons.gif", _lazy("boundary", "moons", folder / "boundary-moons.gif",
-                                                          size=GALLERY_SIZE, frames=40, fps=10, seed=seed)))
+                                                          seed=seed, **BOUNDARY_MOONS)))
     entries.append((folder / "boundary-optimizers.gif",
                     _lazy("boundary", "spirals", folder / "boundary-optimizers.gif", optimizers=["sgd", "momentum", "adam"],
                           hidden=(32, 32), steps=500, size=GALLERY_SIZE, frames=30, fps=8, seed=seed)))
@@ -311,11 +311,14 @@ def gallery_entries(folder: str | Path = "gallery", *, seed: int = 0) -> list[En
     entries += figure_entries(folder / "ru", seed=seed, language="ru")
     ru = folder / "ru"  # two animations of the lecture's own topics, drawn in Russian too
     entries.append((ru / "boundary-moons.gif", _in_language("ru", _lazy(
-        "boundary", "moons", ru / "boundary-moons.gif", size=GALLERY_SIZE, frames=40, fps=10, seed=seed))))
+        "boundary", "moons", ru / "boundary-moons.gif", seed=seed, **BOUNDARY_MOONS))))
     entries.append((ru / "gradflow-sigmoid-vs-relu.gif", _in_language("ru", _lazy(
         "gradflow", ru / "gradflow-sigmoid-vs-relu.gif", seed=seed, **GRADFLOW["gradflow-sigmoid-vs-relu.gif"]))))
     return entries
 
+
+# The decision-boundary GIF on moons, drawn in English and in Russian: arguments of gradviz.boundary
+BOUNDARY_MOONS: dict[str, Any] = dict(size=GALLERY_SIZE, frames=40, fps=10)
 
 # The gradient-flow GIF and figures: file name -> arguments of gradviz.gradflow
 GRADFLOW: dict[str, dict[str, Any]] = {
