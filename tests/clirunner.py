@@ -45,3 +45,11 @@ def run_cli(cases: list[list[str]], folder) -> list[dict]:
                             cwd=folder, env=dict(os.environ, MPLBACKEND="Agg"), timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)
+
+
+def refused_in_one_line(result: dict) -> bool:
+    """A case of run_cli that was refused as a usage error should be: exit 2, one line on stderr that says
+    error, no traceback, no file left behind."""
+    lines = result["stderr"].strip().splitlines()
+    return (result["code"] == 2 and len(lines) == 1 and "error" in lines[0] and "Traceback" not in result["stderr"]
+            and not result["files"])

@@ -8,7 +8,7 @@ steps, small nets, small pictures) so that the whole run is a few seconds of wor
 import os
 import random
 
-from clirunner import run_cli
+from clirunner import refused_in_one_line, run_cli
 from gradviz.lecture.functions import FUNCTIONS
 from gradviz.lecture.choices import ACTIVATIONS
 from gradviz.lecture.data import DATASETS
@@ -135,7 +135,6 @@ def test_random_commands_end_in_a_file_or_one_line(tmp_path):
     wrong, outcomes = [], {"file": 0, "listed": 0, "refused": 0}
     for args, result in zip(cases, run_cli(cases, tmp_path)):
         code, stderr, stdout, files = result["code"], result["stderr"], result["stdout"], result["files"]
-        lines = stderr.strip().splitlines()
         if code == 0 and args[0] == "list":
             ok = bool(stdout.strip()) and not files
             outcomes["listed"] += ok
@@ -144,7 +143,7 @@ def test_random_commands_end_in_a_file_or_one_line(tmp_path):
             ok = files == [output] and os.path.getsize(tmp_path / f"case{cases.index(args)}" / output) > 0
             outcomes["file"] += ok
         elif code == 2:
-            ok = len(lines) == 1 and "error" in lines[0] and "Traceback" not in stderr and not files
+            ok = refused_in_one_line(result)
             outcomes["refused"] += ok
         else:
             ok = False
@@ -297,13 +296,12 @@ def test_random_own_model_commands_end_in_a_file_or_one_line(tmp_path):
     wrong, outcomes = [], {"file": 0, "refused": 0}
     for index, (args, result) in enumerate(zip(cases, run_cli(cases, tmp_path))):
         code, stderr, files = result["code"], result["stderr"], result["files"]
-        lines = stderr.strip().splitlines()
         if code in (0, None):
             output = args[args.index("-o") + 1]
             ok = output in files and os.path.getsize(tmp_path / f"case{index}" / output) > 0
             outcomes["file"] += ok
         elif code == 2:
-            ok = len(lines) == 1 and "error" in lines[0] and "Traceback" not in stderr and not files
+            ok = refused_in_one_line(result)
             outcomes["refused"] += ok
         else:
             ok = False
